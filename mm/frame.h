@@ -40,6 +40,8 @@ void frame_free_run(unsigned owner, mfn_t first, uint64_t count);
 uint64_t frame_free_all(unsigned owner);
 
 unsigned frame_owner(mfn_t mfn);   /* FRAME_RESERVED for frames outside managed memory */
+/* Where the VMM reaches machine frame `mfn` (through the phys_to_virt given to frame_init). */
+void *frame_to_virt(mfn_t mfn);
 
 struct frame_stats {
 	uint64_t managed;          /* frames in usable memory */

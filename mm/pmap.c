@@ -1,0 +1,62 @@
+/* pmap.c - per-VM physical-to-machine map; see pmap.h. */
+#include "pmap.h"
+#include "assert.h"
+#include "../lib/kstring.h"
+
+int pmap_create(struct pmap *pm, unsigned vm, uint64_t ram_bytes, const char **why)
+{
+	memset(pm, 0, sizeof *pm);
+	if (vm == FRAME_VMM || vm > FRAME_MAX_OWNER) {
+		*why = "bad VM id";
+		return -1;
+	}
+	if (ram_bytes < (1ULL << 20) || ram_bytes > (4ULL << 30) || (ram_bytes & (FRAME_SIZE - 1))) {
+		*why = "guest RAM must be a multiple of 4 KiB between 1 MiB and 4 GiB";
+		return -1;
+	}
+	pm->vm = vm;
+	pm->nframes = ram_bytes >> FRAME_SHIFT;
+	pm->table_frames = (pm->nframes * sizeof(mfn_t) + FRAME_SIZE - 1) >> FRAME_SHIFT;
+	if (frame_alloc_run(FRAME_VMM, pm->table_frames, 1, &pm->table) < 0) {
+		*why = "out of machine memory for the P2M table";
+		return -1;
+	}
+	pm->p2m = frame_to_virt(pm->table);
+	for (uint64_t g = 0; g < pm->nframes; g++)
+		pm->p2m[g] = PMAP_NONE;
+	return 0;
+}
+
+int pmap_lookup(struct pmap *pm, uint64_t gfn, mfn_t *out)
+{
+	if (gfn >= pm->nframes)
+		return -1;
+	mfn_t m = pm->p2m[gfn];
+	if (m == PMAP_NONE) {
+		if (frame_alloc(pm->vm, &m) < 0)
+			return -1;
+		memset(frame_to_virt(m), 0, FRAME_SIZE); /* never leak another VM's data */
+		pm->p2m[gfn] = m;
+		pm->backed++;
+	}
+	assert(frame_owner(m) == pm->vm); /* a VM only ever reaches its own frames */
+	*out = m;
+	return 0;
+}
+
+mfn_t pmap_peek(const struct pmap *pm, uint64_t gfn)
+{
+	return gfn < pm->nframes ? pm->p2m[gfn] : PMAP_NONE;
+}
+
+void pmap_destroy(struct pmap *pm)
+{
+	if (!pm->p2m)
+		return;
+	for (uint64_t g = 0; g < pm->nframes; g++)
+		if (pm->p2m[g] != PMAP_NONE)
+			frame_free(pm->vm, pm->p2m[g]);
+	frame_free_run(FRAME_VMM, pm->table, pm->table_frames);
+	pm->p2m = 0;
+	pm->backed = 0;
+}

@@ -1,0 +1,32 @@
+/* pmap.h - a VM's physical-to-machine map (P2M): guest-physical frame -> machine frame.
+ *
+ * Each VM has one pmap, bounded by the RAM it was configured with. Frames are backed on demand:
+ * the first lookup of a guest frame takes a zeroed machine frame owned by the VM. The shadow page
+ * tables (x86) and the TLB refill path (MIPS) translate every guest-physical address through here,
+ * so a guest can never name a machine frame it does not own. */
+#ifndef MM_PMAP_H
+#define MM_PMAP_H
+#include "frame.h"
+
+#define PMAP_NONE (~(mfn_t)0)
+
+struct pmap {
+	unsigned vm;        /* owner id in the frame table */
+	uint64_t nframes;   /* guest RAM size in frames: valid gfns are [0, nframes) */
+	mfn_t *p2m;         /* p2m[gfn], PMAP_NONE until backed */
+	mfn_t table;        /* first machine frame of the p2m array (owned by the VMM) */
+	uint64_t table_frames;
+	uint64_t backed;    /* how many guest frames have a machine frame */
+};
+
+/* Returns 0, or -1 with *why set (bad size, out of memory). */
+int pmap_create(struct pmap *pm, unsigned vm, uint64_t ram_bytes, const char **why);
+/* Translate gfn; back it with a fresh zeroed frame if needed. -1: gfn outside the VM's RAM or
+ * machine memory exhausted (the caller stops the VM with a reason). */
+int pmap_lookup(struct pmap *pm, uint64_t gfn, mfn_t *out);
+/* Translate without backing: PMAP_NONE if not backed or out of range. */
+mfn_t pmap_peek(const struct pmap *pm, uint64_t gfn);
+/* Give all the VM's frames and the table back. */
+void pmap_destroy(struct pmap *pm);
+
+#endif
