@@ -1,0 +1,103 @@
+# Makefile - the one entry point. `make run` boots the VMM with a default guest in QEMU; `make test`
+# runs every test layer and ends with "N passed, N failed". See README.md.
+
+BUILD      := build
+B          := $(BUILD)/x86_64
+CC         := gcc
+NASM       := nasm
+LD         := ld
+PYTHON     := python3
+QEMU       := qemu-system-x86_64
+FONT_GZ    := /usr/share/consolefonts/Lat15-VGA16.psf.gz
+
+# KVM when /dev/kvm is usable, TCG otherwise; override with `make run ACCEL=tcg`.
+ACCEL      ?= $(shell tools/accel.sh)
+
+CFLAGS     := -std=c11 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
+              -mcmodel=kernel -fno-stack-protector -fno-asynchronous-unwind-tables \
+              -fno-omit-frame-pointer -O2 -g -Wall -Wextra -Werror -MMD -MP
+LDFLAGS    := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments -T boot/x86_64/linker.ld
+
+VMM_C      := $(filter-out arch/x86_64/decode.c,$(wildcard arch/x86_64/*.c)) $(wildcard mm/*.c) $(wildcard vcpu/*.c) \
+              lib/format.c lib/kstring.c lib/options.c
+VMM_ASM    := boot/x86_64/multiboot2.asm boot/x86_64/entry.asm arch/x86_64/trapentry.asm
+VMM_OBJ    := $(VMM_C:%.c=$(B)/%.o) $(VMM_ASM:%.asm=$(B)/%.o) $(B)/font.o
+
+GUEST_X86  := $(BUILD)/guest-x86/kernel.elf
+
+.PHONY: all iso run run-tcg gdb test test-host test-boot test-bochs test-uefi test-native test-vmm \
+        test-decoder test-mips bench clean deps
+all: $(B)/vmm.elf
+
+deps:
+	@tools/deps.sh
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/%.o: %.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf64 -g -F dwarf $< -o $@
+
+$(B)/font.psf: $(FONT_GZ)
+	@mkdir -p $(B)
+	gzip -dc $< > $@
+
+$(B)/font.o: arch/x86_64/font.asm $(B)/font.psf
+	$(NASM) -f elf64 -DFONT_FILE='"$(B)/font.psf"' $< -o $@
+
+# Two links: the second carries the symbol table (for register dumps) made from the first.
+$(B)/vmm.elf: $(VMM_OBJ) boot/x86_64/linker.ld tools/gensyms.py
+	$(PYTHON) tools/gensyms.py --empty > $(B)/ksyms0.asm
+	$(NASM) -f elf64 $(B)/ksyms0.asm -o $(B)/ksyms0.o
+	$(LD) $(LDFLAGS) -o $(B)/vmm0.elf $(VMM_OBJ) $(B)/ksyms0.o
+	nm -n $(B)/vmm0.elf | $(PYTHON) tools/gensyms.py > $(B)/ksyms.asm
+	$(NASM) -f elf64 $(B)/ksyms.asm -o $(B)/ksyms.o
+	$(LD) $(LDFLAGS) -o $@ $(VMM_OBJ) $(B)/ksyms.o
+	@nm -n $(B)/vmm0.elf | grep -i ' t ' > $(B)/syms0.txt; nm -n $@ | grep -i ' t ' > $(B)/syms1.txt; \
+	  cmp -s $(B)/syms0.txt $(B)/syms1.txt || { echo "symbol table moved code"; exit 1; }
+
+$(GUEST_X86): FORCE
+	@if [ -f guest/x86/Makefile ]; then $(MAKE) -C guest/x86 BUILD=$(abspath $(BUILD))/guest-x86; fi
+FORCE:
+
+# The ISO: GRUB (BIOS and UEFI) with the menu in iso/grub.cfg.
+iso: $(BUILD)/vmm.iso
+$(BUILD)/vmm.iso: $(B)/vmm.elf iso/grub.cfg $(GUEST_X86)
+	tools/mkiso.sh $@ iso/grub.cfg $(B)/vmm.elf $(wildcard $(GUEST_X86))
+
+QEMU_ARGS  := -m 512 -serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04
+
+run: $(BUILD)/vmm.iso
+	$(QEMU) -accel $(ACCEL) $(QEMU_ARGS) -cdrom $<
+
+gdb: $(BUILD)/vmm.iso
+	$(QEMU) -accel tcg $(QEMU_ARGS) -cdrom $< -s -S & \
+	gdb -q $(B)/vmm.elf -ex 'target remote :1234'; kill %1 2>/dev/null || true
+
+# ---- tests: every layer writes build/results/<layer>.txt; `make test` counts them all. ----
+LAYERS := host boot bochs uefi
+R      := $(BUILD)/results
+
+test:
+	@rm -rf $(R); mkdir -p $(R)
+	@for l in $(LAYERS); do $(MAKE) --no-print-directory test-$$l || true; done
+	@$(PYTHON) tests/summary.py $(R) $(LAYERS)
+
+test-host:
+	@tests/host/run.sh $(R)/host.txt
+
+test-boot: $(B)/vmm.elf
+	@tests/boot.sh qemu $(R)/boot.txt
+
+test-uefi: $(B)/vmm.elf
+	@tests/boot.sh uefi $(R)/uefi.txt
+
+test-bochs: $(B)/vmm.elf
+	@tests/boot.sh bochs $(R)/bochs.txt
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,110 @@
+/* pic.c - the real 8259 interrupt controllers and the 8254 PIT.
+ *
+ * The PICs are remapped to vectors 32..47 (the CPU's exceptions own 0..31). PIT channel 0 runs
+ * periodically at timer_hz and drives the VMM's time slices. The TSC is calibrated against PIT
+ * channel 2 (polled, 50 ms) so that boot times and guest virtual time can be given in real units. */
+#include "pic.h"
+#include "cpu.h"
+#include "trap.h"
+
+#define PIC1 0x20
+#define PIC2 0xA0
+#define PIT_HZ 1193182
+
+volatile uint64_t ticks;
+unsigned timer_hz;
+uint64_t tsc_khz;
+static uint64_t tsc_at_init;
+static void (*hooks[4])(void);
+
+void pic_init(void)
+{
+	outb(PIC1, 0x11); outb(PIC2, 0x11);        /* ICW1: init, ICW4 follows */
+	outb(PIC1 + 1, IRQ_BASE); outb(PIC2 + 1, IRQ_BASE + 8);
+	outb(PIC1 + 1, 4); outb(PIC2 + 1, 2);      /* cascade on IRQ2 */
+	outb(PIC1 + 1, 1); outb(PIC2 + 1, 1);      /* 8086 mode */
+	outb(PIC1 + 1, 0xFB); outb(PIC2 + 1, 0xFF); /* everything masked but the cascade */
+}
+
+void pic_mask(unsigned irq, int masked)
+{
+	uint16_t port = irq < 8 ? PIC1 + 1 : PIC2 + 1;
+	uint8_t bit = (uint8_t)(1u << (irq & 7));
+	uint8_t m = inb(port);
+	outb(port, masked ? (m | bit) : (m & ~bit));
+}
+
+void pic_eoi(unsigned irq)
+{
+	if (irq >= 8)
+		outb(PIC2, 0x20);
+	outb(PIC1, 0x20);
+}
+
+/* IRQ7/IRQ15 with the in-service bit clear are spurious and must not be acknowledged. */
+int pic_spurious(unsigned irq)
+{
+	if (irq != 7 && irq != 15)
+		return 0;
+	uint16_t port = irq == 7 ? PIC1 : PIC2;
+	outb(port, 0x0B);                          /* read ISR */
+	if (inb(port) & 0x80)
+		return 0;
+	if (irq == 15)
+		outb(PIC1, 0x20);                  /* the master did see the cascade */
+	return 1;
+}
+
+static void calibrate_tsc(void)
+{
+	/* Channel 2, mode 0, gate on, speaker off: count down 50 ms and watch OUT2. */
+	uint16_t count = PIT_HZ / 20;
+	outb(0x61, (inb(0x61) & ~0x02) | 0x01);
+	outb(0x43, 0xB0);
+	outb(0x42, count & 0xFF);
+	outb(0x42, count >> 8);
+	uint64_t t0 = rdtsc();
+	for (uint64_t spin = 0; !(inb(0x61) & 0x20); spin++)
+		if (spin > 100000000)
+			break;
+	uint64_t t1 = rdtsc();
+	tsc_khz = (t1 - t0) / 50;
+	if (tsc_khz == 0)
+		tsc_khz = 1000000; /* no usable PIT: assume 1 GHz rather than divide by zero */
+}
+
+static void timer_irq(struct trapframe *tf)
+{
+	(void)tf;
+	ticks++;
+	for (int i = 0; i < 4; i++)
+		if (hooks[i])
+			hooks[i]();
+}
+
+void timer_add_hook(void (*fn)(void))
+{
+	for (int i = 0; i < 4; i++)
+		if (!hooks[i]) {
+			hooks[i] = fn;
+			return;
+		}
+}
+
+void timer_init(unsigned hz)
+{
+	calibrate_tsc();
+	timer_hz = hz;
+	uint32_t div = PIT_HZ / hz;
+	outb(0x43, 0x34);                          /* channel 0, lo/hi, mode 2 (rate generator) */
+	outb(0x40, div & 0xFF);
+	outb(0x40, (div >> 8) & 0xFF);
+	irq_register(0, timer_irq);
+	tsc_at_init = rdtsc();
+	pic_mask(0, 0);
+}
+
+uint64_t uptime_us(void)
+{
+	return (rdtsc() - tsc_at_init) * 1000 / tsc_khz;
+}

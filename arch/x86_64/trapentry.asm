@@ -1,0 +1,96 @@
+; trapentry.asm - the 256 IDT entry points and the common path into trap() and back.
+;
+; Every vector gets a tiny stub that makes the stack uniform (a zero error code where the CPU
+; pushes none), pushes the vector number and joins `trap_common`, which saves all general
+; registers and the data segment selectors (a guest's, when the trap came from a guest), calls
+; trap(struct trapframe *) and restores whatever trap() left in the frame, so the handler can
+; change where and how execution resumes (that is how the VMM enters and leaves guests).
+
+bits 64
+section .text
+extern trap
+global trap_vectors, trap_return
+
+%macro STUB 1
+align 16
+stub_%1:
+%if %1 == 8 || (%1 >= 10 && %1 <= 14) || %1 == 17 || %1 == 21 || %1 == 29 || %1 == 30
+%else
+	push 0
+%endif
+	push %1
+	jmp trap_common
+%endmacro
+
+%assign i 0
+%rep 256
+STUB i
+%assign i i+1
+%endrep
+
+trap_common:
+	push rax
+	push rbx
+	push rcx
+	push rdx
+	push rsi
+	push rdi
+	push rbp
+	push r8
+	push r9
+	push r10
+	push r11
+	push r12
+	push r13
+	push r14
+	push r15
+	xor eax, eax
+	mov ax, ds
+	push rax
+	mov ax, es
+	push rax
+	mov ax, fs
+	push rax
+	mov ax, gs
+	push rax
+	mov ax, 0x10                   ; the VMM's own data segment
+	mov ds, ax
+	mov es, ax
+	cld
+	mov rdi, rsp
+	call trap
+trap_return:                            ; rsp = the frame to resume
+	pop rax
+	mov gs, ax
+	pop rax
+	mov fs, ax
+	pop rax
+	mov es, ax
+	pop rax
+	mov ds, ax
+	pop r15
+	pop r14
+	pop r13
+	pop r12
+	pop r11
+	pop r10
+	pop r9
+	pop r8
+	pop rbp
+	pop rdi
+	pop rsi
+	pop rdx
+	pop rcx
+	pop rbx
+	pop rax
+	add rsp, 16                    ; vector and error code
+	iretq
+
+section .rodata
+align 8
+trap_vectors:                           ; the address of every stub, for idt_init()
+%assign i 0
+%rep 256
+	dq stub_%+i
+%assign i i+1
+%endrep

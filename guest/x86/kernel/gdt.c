@@ -1,0 +1,55 @@
+/* gdt.c - the kernel's own GDT (flat kernel and user segments) and the TSS that gives the CPU
+ * the kernel stack to use on a trap from ring 3. Loaded with lgdt, lldt (null) and ltr. */
+#include "kernel.h"
+#include "x86.h"
+
+struct __attribute__((packed)) tss {
+	uint32_t link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
+	uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi;
+	uint32_t es, cs, ss, ds, fs, gs, ldt;
+	uint16_t trap, iomap_base;
+};
+
+static struct tss tss;
+uint64_t gdt[6];
+const unsigned gdt_size = sizeof(gdt);
+
+/* access: P, DPL, S, type; flags: G (4 KiB granularity), D/B (32-bit). */
+static uint64_t segment(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
+{
+	uint64_t d = 0;
+	d |= limit & 0xFFFF;
+	d |= (uint64_t)(base & 0xFFFFFF) << 16;
+	d |= (uint64_t)access << 40;
+	d |= (uint64_t)((limit >> 16) & 0xF) << 48;
+	d |= (uint64_t)(flags & 0xF) << 52;
+	d |= (uint64_t)(base >> 24) << 56;
+	return d;
+}
+
+void gdt_init(void)
+{
+	struct dtr d;
+
+	gdt[0] = 0;
+	gdt[1] = segment(0, 0xFFFFF, 0x9A, 0xC);	/* 0x08 kernel code, DPL 0 */
+	gdt[2] = segment(0, 0xFFFFF, 0x92, 0xC);	/* 0x10 kernel data */
+	gdt[3] = segment(0, 0xFFFFF, 0xFA, 0xC);	/* 0x18 user code, DPL 3 */
+	gdt[4] = segment(0, 0xFFFFF, 0xF2, 0xC);	/* 0x20 user data */
+	gdt[5] = segment((uint32_t)&tss, sizeof(tss) - 1, 0x89, 0x0);	/* 0x28 available 32-bit TSS */
+
+	tss.ss0 = KDATA_SEL;
+	tss.iomap_base = sizeof(tss);	/* no I/O bitmap: ring 3 in/out always faults */
+
+	d.limit = sizeof(gdt) - 1;
+	d.base = (uint32_t)gdt;
+	lgdt(&d);
+	gdt_load_segments();
+	lldt(0);
+	ltr(TSS_SEL);
+}
+
+void tss_set_kstack(uint32_t esp0)
+{
+	tss.esp0 = esp0;
+}

@@ -1,0 +1,132 @@
+/* kernel.h - declarations shared by the kernel's files (one small header for a small kernel). */
+#ifndef KERNEL_H
+#define KERNEL_H
+#include <stdint.h>
+#include <stddef.h>
+#include "../../../lib/kstring.h"
+
+/* Selectors of the GDT built in gdt.c. */
+#define KCODE_SEL 0x08
+#define KDATA_SEL 0x10
+#define UCODE_SEL 0x1B
+#define UDATA_SEL 0x23
+#define TSS_SEL   0x28
+
+/* The register frame trap entry (traps.asm) builds on the kernel stack; lowest address first. */
+struct trapframe {
+	uint32_t gs, fs, es, ds;
+	uint32_t edi, esi, ebp, esp_unused, ebx, edx, ecx, eax;	/* pusha */
+	uint32_t vector, err;
+	uint32_t eip, cs, eflags;	/* pushed by the CPU */
+	uint32_t useresp, userss;	/* only when coming from ring 3 */
+};
+static inline int tf_from_user(const struct trapframe *tf) { return (tf->cs & 3) == 3; }
+
+/* Boot options (main.c). */
+enum mode { MODE_DEMO, MODE_TEST, MODE_BENCH };
+extern enum mode boot_mode;
+extern unsigned timer_hz;
+
+/* console.c */
+void serial_init(void);
+void serial_putc(char c);
+int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* "# " prefix in test mode */
+void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void poweroff(int failed) __attribute__((noreturn));
+
+/* gdt.c, idt.c */
+void gdt_init(void);
+void tss_set_kstack(uint32_t esp0);
+extern uint64_t gdt[];
+extern const unsigned gdt_size;
+void idt_init(void);
+extern const void *idt_base(void);
+#define IDT_BYTES (256 * 8)
+
+/* pic.c: 8259 PIC and 8254 PIT */
+void pic_init(void);
+void pic_eoi(int irq);
+void pit_init(unsigned hz);
+extern volatile uint32_t ticks;
+
+/* frame.c: physical page frames */
+void frames_init(uint32_t kernel_end, uint32_t ram_top, const uint32_t *ranges, int nranges);
+uint32_t frame_alloc(void);	/* physical address, not zeroed; 0 when out of memory */
+void frame_get(uint32_t pa);
+void frame_put(uint32_t pa);
+unsigned frame_refs(uint32_t pa);
+unsigned frames_free(void);
+extern uint32_t direct_map_top;
+void page_zero(uint32_t pa);
+void page_copy(uint32_t dst, uint32_t src);
+
+/* vm.c: page tables */
+#define PTE_P 0x001
+#define PTE_W 0x002
+#define PTE_U 0x004
+#define PTE_A 0x020
+#define PTE_D 0x040
+#define PTE_PS 0x080
+#define PTE_COW 0x200	/* software bit: write-protected because shared after fork */
+#define PAGE 4096u
+struct proc;
+void vm_init(void);
+uint32_t *vm_create(void);
+void vm_free(uint32_t *pd);
+uint32_t *vm_fork(uint32_t *pd);
+int vm_map_new(uint32_t *pd, uint32_t va, uint32_t flags);	/* fresh zeroed page */
+uint32_t *vm_pte(uint32_t *pd, uint32_t va, int create);
+void vm_unmap_range(uint32_t *pd, uint32_t from, uint32_t to);
+int vm_fault(struct proc *p, uint32_t va, uint32_t err);	/* 0 when resolved */
+void vm_switch(uint32_t *pd);
+extern uint32_t *kernel_pd;
+#define SCRATCH_VA 0xFFC00000u	/* kernel-only 4 KiB window, last PDE */
+void scratch_map(uint32_t pa);
+
+/* proc.c */
+#define NPROC 64
+#define KSTACK_SIZE 8192
+enum pstate { P_FREE, P_EMBRYO, P_RUNNABLE, P_SLEEPING, P_WAITING, P_ZOMBIE };
+struct proc {
+	int pid;
+	enum pstate state;
+	struct proc *parent;
+	char name[16];
+	uint32_t *pd;
+	uint32_t kesp;		/* saved kernel stack pointer while switched out */
+	uint32_t heap_start, brk;
+	uint32_t wake_tick;
+	int status;
+	unsigned pf_demand, pf_cow, pf_total;
+	struct trapframe *tf;
+};
+extern struct proc *current;
+void proc_init(void);
+void proc_start_init(const char *prog, const char *arg) __attribute__((noreturn));
+int proc_fork(struct trapframe *tf);
+int proc_exec(struct trapframe *tf, const char *name, const char *arg);
+int proc_wait(int *status);
+void proc_exit(int status) __attribute__((noreturn));
+void proc_kill(int status, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+void proc_yield(void);
+void proc_sleep(uint32_t nticks);
+void proc_tick(void);	/* timer interrupt: wake sleepers */
+void schedule(void);
+
+/* elf.c and the embedded user programs */
+const void *userprog_find(const char *name, uint32_t *size);
+int elf_load(uint32_t *pd, const void *image, uint32_t size, uint32_t *entry, uint32_t *end);
+
+/* syscall.c, trap.c, selftest.c, kbench.c */
+void syscall_dispatch(struct trapframe *tf);
+void ktest_kernel(void);
+extern int ktest_failed;
+void kbench_run(void);
+extern volatile int breakpoint_hits;
+
+/* swtch.asm */
+void swtch(uint32_t *save_esp, uint32_t new_esp);
+void trap_return(void);
+void gdt_load_segments(void);
+#endif
