@@ -52,6 +52,10 @@ def main():
     ap.add_argument('--strip-prefix', default='')
     ap.add_argument('--expect', action='append', default=[])
     ap.add_argument('--require-ktap', action='store_true', help='fail if no KTAP appears')
+    ap.add_argument('--stop-on', help='end the machine once the console shows this text '
+                    '(for emulators without an exit device, e.g. Bochs)')
+    ap.add_argument('--expect-panic', action='store_true',
+                    help='the run must end in a VMM panic (tests of the panic path itself)')
     ap.add_argument('cmd', nargs=argparse.REMAINDER)
     a = ap.parse_args()
     cmd = a.cmd[1:] if a.cmd[:1] == ['--'] else a.cmd
@@ -66,12 +70,22 @@ def main():
     with open(a.log, 'wb') as log:
         p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                              start_new_session=True)
-        try:
-            status = p.wait(timeout=a.timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            os.killpg(p.pid, 9)
-            status = p.wait()
+        console = a.serial_file if a.serial_file else a.log
+        status = None
+        while status is None:
+            try:
+                status = p.wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                if a.stop_on and os.path.exists(console) and \
+                        a.stop_on.encode() in open(console, 'rb').read():
+                    os.killpg(p.pid, 9)
+                    p.wait()
+                    status = 'stopped'
+                elif time.monotonic() - start > a.timeout:
+                    timed_out = True
+                    os.killpg(p.pid, 9)
+                    p.wait()
+                    status = 'timeout'
     elapsed = time.monotonic() - start
 
     text = open(a.serial_file if a.serial_file else a.log, 'rb').read().decode('utf-8', 'replace')
@@ -86,8 +100,10 @@ def main():
     if timed_out:
         reasons.append('timeout after %ds' % a.timeout)
     panics = [l for l in lines if 'PANIC' in l]
-    if panics:
+    if panics and not a.expect_panic:
         reasons.append('panic: ' + panics[0].strip()[:120])
+    if a.expect_panic and not panics:
+        reasons.append('expected a panic, none seen')
     found, plan, results = parse_ktap(lines)
     top = [r for r in results if r[0] == 0]
     if found:
@@ -103,7 +119,7 @@ def main():
     for e in a.expect:
         if not any(e in l for l in lines):
             reasons.append('missing expected text %r' % e)
-    if a.expect_exit is not None and not timed_out and status != a.expect_exit:
+    if a.expect_exit is not None and not timed_out and status != 'stopped' and status != a.expect_exit:
         reasons.append('exit status %d, expected %d' % (status, a.expect_exit))
 
     verdict = 'ok' if not reasons else 'not ok'

@@ -9,6 +9,7 @@ void paging_extend_physmap(uint64_t top);
 uint64_t *paging_pml4(void);
 
 int selftest_run(void);                 /* returns 0 when every self test passed */
+void selftest_crash(void);              /* a deliberate page fault in the VMM */
 void vmm_start_guests(void);
 _Noreturn void vmm_exit(int code);      /* isa-debug-exit in QEMU; otherwise halt */
 

@@ -26,6 +26,7 @@ struct option boot_options[] = {
 	{ "loglevel", OPT_NUM, "0 errors .. 3 debug", 0, 0, "" },
 	{ "timer_hz", OPT_NUM, "VMM timer frequency, 18..10000", 0, 0, "" },
 	{ "console", OPT_STR, "serial, screen or both", 0, 0, "" },
+	{ "crash", OPT_FLAG, "fault in the VMM on purpose, to show the register dump", 0, 0, "" },
 };
 const unsigned n_boot_options = sizeof boot_options / sizeof boot_options[0];
 
@@ -174,6 +175,8 @@ void kmain(uint32_t magic, uint32_t info)
 	log_info("cpu", "TSC %lu.%03lu MHz, timer %u Hz; boot took %lu ms", tsc_khz / 1000, tsc_khz % 1000, hz,
 		 (rdtsc() - boot_tsc) / tsc_khz);
 
+	if (option_find(boot_options, n_boot_options, "crash")->set)
+		selftest_crash();
 	if (option_find(boot_options, n_boot_options, "test")->set)
 		vmm_exit(selftest_run());
 	vmm_start_guests();

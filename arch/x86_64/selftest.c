@@ -142,3 +142,11 @@ int selftest_run(void)
 	kprintf("# vmm self tests: %u passed, %u failed\n", n - failed, failed);
 	return failed != 0;
 }
+
+/* Boot option `crash`: touch an address the VMM never maps, so the panic path (register dump,
+ * symbol of RIP, halt) can itself be tested. */
+__attribute__((noinline)) void selftest_crash(void)
+{
+	log_info("test", "faulting on purpose (boot option 'crash')");
+	*(volatile uint64_t *)0xFFFF900000000000ULL = 1;
+}

@@ -34,7 +34,7 @@ uint64_t __udivdi3(uint64_t n, uint64_t d)
 
 uint64_t __umoddi3(uint64_t n, uint64_t d)
 {
-	uint64_t r;
+	uint64_t r = 0;
 	__udivmoddi4(n, d, &r);
 	return r;
 }

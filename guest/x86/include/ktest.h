@@ -2,5 +2,5 @@
 #ifndef GUEST_KTEST_H
 #define GUEST_KTEST_H
 #define KTEST_KERNEL_COUNT 14	/* self-checks run by the kernel before user space starts */
-#define KTEST_USER_COUNT   32	/* tests run by the user program utest */
+#define KTEST_USER_COUNT   39	/* tests run by the user program utest */
 #endif

@@ -31,7 +31,7 @@ extern unsigned timer_hz;
 void serial_init(void);
 void serial_putc(char c);
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* "# " prefix in test mode */
+int klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* "# " prefix in test/bench */
 void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void poweroff(int failed) __attribute__((noreturn));
 
@@ -83,6 +83,7 @@ void vm_switch(uint32_t *pd);
 extern uint32_t *kernel_pd;
 #define SCRATCH_VA 0xFFC00000u	/* kernel-only 4 KiB window, last PDE */
 void scratch_map(uint32_t pa);
+uint32_t *scratch_pte(void);
 
 /* proc.c */
 #define NPROC 64

@@ -5,6 +5,7 @@
 #include "../include/abi.h"
 
 volatile int breakpoint_hits;
+static volatile int need_resched;	/* set by the timer, honoured on the way back to user mode */
 
 static const char *const exc_name[32] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#09", "#TS",
@@ -27,8 +28,9 @@ static void irq(int n, struct trapframe *tf)
 		proc_tick();
 	}
 	pic_eoi(n);
-	if (n == 0 && current && tf_from_user(tf))
-		proc_yield();	/* preemption: a time slice is one tick */
+	if (n == 0)
+		need_resched = 1;	/* preemption: a time slice is one tick */
+	(void)tf;
 }
 
 static void page_fault(struct trapframe *tf)
@@ -64,4 +66,9 @@ void trap_dispatch(struct trapframe *tf)
 		proc_kill(WSTATUS_KILLED(v), "%s at eip %#x", exc_name[v & 31], tf->eip);
 	else
 		panic("%s in kernel at eip %#x err %#x", exc_name[v & 31], tf->eip, tf->err);
+
+	if (need_resched && current && tf_from_user(tf)) {	/* never preempt the kernel itself */
+		need_resched = 0;
+		proc_yield();
+	}
 }

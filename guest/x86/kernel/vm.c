@@ -12,7 +12,7 @@ static uint32_t scratch_pt[1024] __attribute__((aligned(4096)));
 #define PDX(va) ((va) >> 22)
 #define PTX(va) (((va) >> 12) & 0x3FF)
 #define FRAME(e) ((e) & ~0xFFFu)
-#define IS_USER_PDX(i) ((i) >= PDX(USER_BASE) && (i) < PDX(USER_TOP))
+#define IS_USER_PDX(i) ((uint32_t)(i) >= PDX(USER_BASE) && (uint32_t)(i) < PDX(USER_TOP))
 
 void vm_init(void)
 {
@@ -187,4 +187,9 @@ int vm_fault(struct proc *p, uint32_t va, uint32_t err)
 		return 0;
 	}
 	return -1;
+}
+
+uint32_t *scratch_pte(void)
+{
+	return &scratch_pt[PTX(SCRATCH_VA)];
 }

@@ -1,0 +1,139 @@
+/* selftest.c - test mode, kernel half: prints the KTAP header and checks, before any user
+ * process runs, that the machine is in the state the kernel put it in. Under a VMM these are
+ * exactly the reads that would reveal it (CS/SS RPL, sgdt/sidt/sldt/str/smsw) and the
+ * operations it must emulate faithfully (IF in pushf/popf, timer, int3, invlpg, A/D bits). */
+#include "kernel.h"
+#include "x86.h"
+#include "../include/ktest.h"
+
+int ktest_failed;
+static int ktest_no;
+
+static void report(int ok, const char *name)
+{
+	ktest_no++;
+	kprintf("%sok %d %s\n", ok ? "" : "not ", ktest_no, name);
+	if (!ok)
+		ktest_failed++;
+}
+
+static int check_flags(void)
+{
+	uint32_t f0, f1, f2, f3, f4, s;
+
+	cli();
+	f0 = read_eflags();
+	sti();
+	f1 = irq_save();	/* returns flags with IF=1, leaves IF=0 */
+	f2 = read_eflags();
+	irq_restore(f1);
+	f3 = read_eflags();
+	cli();
+	s = irq_save();
+	irq_restore(s);		/* popf must not turn IF back on */
+	f4 = read_eflags();
+	return !(f0 & EFLAGS_IF) && (f1 & EFLAGS_IF) && !(f2 & EFLAGS_IF) && (f3 & EFLAGS_IF) &&
+	       !(f4 & EFLAGS_IF);
+}
+
+static int check_timer(void)
+{
+	uint32_t t0 = ticks;
+	uint64_t c0;
+	__asm__ volatile("rdtsc" : "=A"(c0));
+	sti();
+	while (ticks - t0 < 3)
+		hlt();
+	cli();
+	uint64_t c1;
+	__asm__ volatile("rdtsc" : "=A"(c1));
+	return ticks - t0 >= 3 && c1 > c0;
+}
+
+static int check_frames(void)
+{
+	unsigned n0 = frames_free();
+	uint32_t a = frame_alloc(), b = frame_alloc();
+	int ok = a && b && a != b && frames_free() == n0 - 2;
+	frame_get(a);
+	ok = ok && frame_refs(a) == 2;
+	frame_put(a);
+	ok = ok && frame_refs(a) == 1 && frames_free() == n0 - 2;
+	frame_put(a);
+	frame_put(b);
+	return ok && frames_free() == n0;
+}
+
+/* Remap the scratch page from one frame to another: invlpg must drop the stale translation. */
+static int check_invlpg(void)
+{
+	uint32_t a = frame_alloc(), b = frame_alloc();
+	volatile uint32_t *w = (volatile uint32_t *)SCRATCH_VA;
+	int ok;
+
+	*(uint32_t *)a = 0x11111111;
+	*(uint32_t *)b = 0x22222222;
+	scratch_map(a);
+	ok = *w == 0x11111111;
+	scratch_map(b);
+	ok = ok && *w == 0x22222222;
+	*w = 0x33333333;
+	ok = ok && *(uint32_t *)b == 0x33333333 && *(uint32_t *)a == 0x11111111;
+	frame_put(a);
+	frame_put(b);
+	return ok;
+}
+
+/* The CPU sets A on a read and D on a write; after clearing them (and invlpg) it sets them again. */
+static int check_accessed_dirty(void)
+{
+	uint32_t a = frame_alloc();
+	volatile uint32_t *pte = scratch_pte();	/* the CPU writes it behind our back */
+	volatile uint32_t *w = (volatile uint32_t *)SCRATCH_VA;
+	int ok;
+
+	scratch_map(a);
+	(void)*w;
+	ok = (*pte & PTE_A) && !(*pte & PTE_D);
+	*w = 1;
+	ok = ok && (*pte & PTE_D);
+	*pte &= ~(PTE_A | PTE_D);
+	invlpg(SCRATCH_VA);
+	ok = ok && !(*pte & (PTE_A | PTE_D));
+	(void)*w;
+	ok = ok && (*pte & PTE_A) && !(*pte & PTE_D);
+	*w = 2;
+	ok = ok && (*pte & PTE_D);
+	frame_put(a);
+	return ok;
+}
+
+void ktest_kernel(void)
+{
+	struct dtr d;
+	uint32_t cr0 = read_cr0();
+
+	kprintf("KTAP version 1\n1..%d\n", KTEST_KERNEL_COUNT + KTEST_USER_COUNT);
+	report(read_cs() == KCODE_SEL, "selfcheck_cs");
+	report(read_ss() == KDATA_SEL, "selfcheck_ss");
+	sgdt(&d);
+	report(d.base == (uint32_t)gdt && d.limit == gdt_size - 1, "selfcheck_sgdt");
+	sidt(&d);
+	report(d.base == (uint32_t)idt_base() && d.limit == IDT_BYTES - 1, "selfcheck_sidt");
+	report(sldt() == 0, "selfcheck_sldt");
+	report(str() == TSS_SEL, "selfcheck_str");
+	report(smsw() == (cr0 & 0xFFFF) && (smsw() & CR0_PE), "selfcheck_smsw");
+	report((cr0 & (CR0_PE | CR0_PG | CR0_WP)) == (CR0_PE | CR0_PG | CR0_WP) &&
+		       (read_cr4() & CR4_PSE) && read_cr3() == (uint32_t)kernel_pd,
+	       "selfcheck_paging_registers");
+	report(check_flags(), "pushf_cli_popf");
+	report(check_timer(), "pit_timer_ticks");
+	breakpoint_hits = 0;
+	__asm__ volatile("int3");
+	report(breakpoint_hits == 1, "kernel_int3_trap");
+	report(check_frames(), "frame_refcounts");
+	report(check_invlpg(), "invlpg_remap");
+	report(check_accessed_dirty(), "kernel_pte_accessed_dirty");
+	if (ktest_no != KTEST_KERNEL_COUNT)
+		panic("KTEST_KERNEL_COUNT is %d, ran %d", KTEST_KERNEL_COUNT, ktest_no);
+}

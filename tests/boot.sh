@@ -1,0 +1,97 @@
+#!/bin/sh
+# boot.sh MODE RESULTS - boot the VMM ISO and judge the console. MODE:
+#   qemu  : QEMU with BIOS (SeaBIOS), under KVM when usable and always under TCG
+#   uefi  : QEMU with OVMF (UEFI firmware)
+#   bochs : Bochs, headless, serial to a file
+# Each case builds a small ISO whose only menu entry boots the VMM with the case's command line.
+set -u
+mode=$1 results=$2
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+out=build/test-$mode
+mkdir -p "$out"
+vmm=build/x86_64/vmm.elf
+fail=0
+QEMU_DEV="-display none -serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04"
+
+# iso NAME CMDLINE [MODULE_FILE MODULE_CMDLINE]
+iso() {
+	cfg=$out/$1.cfg
+	{
+		echo "set timeout=0"
+		echo "menuentry \"$1\" {"
+		echo "  multiboot2 /boot/vmm.elf $2"
+		[ $# -ge 4 ] && echo "  module2 /boot/$(basename "$(dirname "$3")").elf $4"
+		echo "  boot"
+		echo "}"
+	} > "$cfg"
+	if [ $# -ge 4 ]; then tools/mkiso.sh "$out/$1.iso" "$cfg" "$vmm" "$3"
+	else tools/mkiso.sh "$out/$1.iso" "$cfg" "$vmm"; fi
+}
+
+# run NAME TIMEOUT [runner options...] -- emulator command
+run() {
+	name=$1 t=$2
+	shift 2
+	python3 tests/runner.py --name "$name" --timeout "$t" --log "$out/$name.log" --results "$results" "$@" \
+		|| fail=1
+}
+
+qemu_cases() {
+	accel=$1 t=$2
+	run "selftest-$accel" "$t" --require-ktap --expect-exit 1 --expect "frames managed" -- \
+		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -cdrom "$out/selftest.iso"
+	run "bad-option-$accel" "$t" --require-ktap --expect-exit 1 --expect "unknown boot option 'bogus=1'" -- \
+		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -cdrom "$out/badopt.iso"
+	run "panic-dump-$accel" "$t" --expect-panic --expect "<selftest_crash+" --expect "CR2 ffff900000000000" \
+		--expect-exit 3 -- qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -cdrom "$out/crash.iso"
+	run "module-not-elf-$accel" "$t" --require-ktap --expect-exit 1 --expect "module 0:" \
+		--expect "is not an ELF file" -- \
+		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -cdrom "$out/notelf.iso"
+	run "small-memory-$accel" "$t" --require-ktap --expect-exit 1 -- \
+		qemu-system-x86_64 -accel "$accel" -m 16 $QEMU_DEV -cdrom "$out/selftest.iso"
+}
+
+case $mode in
+qemu)
+	iso selftest "test"
+	iso badopt "test bogus=1"
+	iso crash "crash"
+	mkdir -p "$out/notelf"; echo "this is not an ELF file" > "$out/notelf/kernel.elf"
+	iso notelf "test" "$out/notelf/kernel.elf" "notelf"
+	[ "$(tools/accel.sh)" = kvm ] && qemu_cases kvm 60
+	qemu_cases tcg 120
+	;;
+uefi)
+	iso selftest "test"
+	fw=/usr/share/ovmf/OVMF.fd
+	[ -f "$fw" ] || fw=/usr/share/OVMF/OVMF_CODE.fd
+	accel=$(tools/accel.sh)
+	run "selftest-uefi-$accel" 240 --require-ktap --expect-exit 1 --expect "UEFI boot" -- \
+		qemu-system-x86_64 -accel "$accel" -m 512 -bios "$fw" $QEMU_DEV -cdrom "$out/selftest.iso"
+	;;
+bochs)
+	iso selftest "test"
+	cat > "$out/bochsrc" <<EOB
+megs: 256
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest
+cpu: model=corei7_sandy_bridge_2600k, ips=200000000
+ata0-master: type=cdrom, path=$out/selftest.iso, status=inserted
+boot: cdrom
+com1: enabled=1, mode=file, dev=$out/bochs-serial.txt
+display_library: nogui
+log: $out/bochs-internal.log
+panic: action=fatal
+error: action=report
+clock: sync=none
+EOB
+	run "selftest-bochs" 600 --require-ktap --serial-file "$out/bochs-serial.txt" --stop-on "vmm: halted" -- \
+		bochs -q -f "$out/bochsrc"
+	;;
+*)
+	echo "boot.sh: unknown mode '$mode' (qemu, uefi or bochs)" >&2
+	exit 2
+	;;
+esac
+exit $fail

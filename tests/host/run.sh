@@ -1,0 +1,29 @@
+#!/bin/sh
+# run.sh RESULTS - build and run the host unit tests of the arch-neutral code (lib/, mm/, vcpu/)
+# with the host compiler and sanitizers; each test program prints KTAP.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+results=$1
+out=build/host
+mkdir -p "$out"
+CC="${HOSTCC:-gcc} -std=c11 -O1 -g -Wall -Wextra -Werror -fno-builtin -fsanitize=address,undefined -fno-sanitize-recover=all"
+fail=0
+build_run() {
+	name=$1
+	shift
+	if ! $CC -o "$out/$name" "$@" 2>"$out/$name.build.log"; then
+		cat "$out/$name.build.log"
+		echo "not ok host-$name - does not build" >> "$results"
+		fail=1
+		return
+	fi
+	python3 tests/runner.py --name "host-$name" --timeout 120 --log "$out/$name.log" --results "$results" \
+		--require-ktap --expect-exit 0 -- "$out/$name" || fail=1
+}
+build_run lib tests/host/test_lib.c lib/format.c lib/options.c lib/kstring.c
+build_run frame tests/host/test_frame.c mm/frame.c mm/pmap.c lib/kstring.c
+for extra in tests/host/run-*.sh; do
+	[ -x "$extra" ] && { "$extra" "$results" || fail=1; }
+done
+exit $fail

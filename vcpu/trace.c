@@ -1,0 +1,48 @@
+/* trace.c - per-flow event budgets for live tracing (see trace.h). */
+#include "trace.h"
+#include "../lib/kstring.h"
+
+static unsigned budget[3];
+static unsigned active;   /* flows whose current event is traced */
+
+static int bit(unsigned flow)
+{
+	return flow == TRACE_TLB ? 0 : flow == TRACE_SWITCH ? 1 : 2;
+}
+
+int trace_parse(const char *list, unsigned n, const char **bad)
+{
+	static const char *const names[] = { "tlb", "switch", "trap" };
+	const char *p = list;
+	while (*p) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		int found = 0;
+		for (int i = 0; i < 3; i++)
+			if (strlen(names[i]) == len && strncmp(names[i], p, len) == 0) {
+				budget[i] = n;
+				found = 1;
+			}
+		if (!found && len) {
+			*bad = p;
+			return -1;
+		}
+		p += len + (e ? 1 : 0);
+	}
+	return 0;
+}
+
+int trace_begin(unsigned flow)
+{
+	int b = bit(flow);
+	if (budget[b] == 0) {
+		active &= ~flow;
+		return 0;
+	}
+	budget[b]--;
+	active |= flow;
+	return 1;
+}
+
+int trace_on(unsigned flow) { return (active & flow) != 0; }
+void trace_end(unsigned flow) { active &= ~flow; }
