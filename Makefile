@@ -18,7 +18,7 @@ CFLAGS     := -std=c11 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-
               -fno-omit-frame-pointer -O2 -g -Wall -Wextra -Werror -MMD -MP
 LDFLAGS    := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments -T boot/x86_64/linker.ld
 
-VMM_C      := $(filter-out arch/x86_64/decode.c,$(wildcard arch/x86_64/*.c)) $(wildcard mm/*.c) $(wildcard vcpu/*.c) \
+VMM_C      := $(wildcard arch/x86_64/*.c) $(wildcard mm/*.c) $(wildcard vcpu/*.c) \
               lib/format.c lib/kstring.c lib/options.c
 VMM_ASM    := boot/x86_64/multiboot2.asm boot/x86_64/entry.asm arch/x86_64/trapentry.asm
 VMM_OBJ    := $(VMM_C:%.c=$(B)/%.o) $(VMM_ASM:%.asm=$(B)/%.o) $(B)/font.o
@@ -77,7 +77,7 @@ gdb: $(BUILD)/vmm.iso
 	gdb -q $(B)/vmm.elf -ex 'target remote :1234'; kill %1 2>/dev/null || true
 
 # ---- tests: every layer writes build/results/<layer>.txt; `make test` counts them all. ----
-LAYERS := host boot bochs uefi
+LAYERS := host decoder boot bochs uefi native mips
 R      := $(BUILD)/results
 
 test:
@@ -87,6 +87,18 @@ test:
 
 test-host:
 	@tests/host/run.sh $(R)/host.txt
+
+test-decoder: $(B)/vmm.elf $(GUEST_X86)
+	@python3 tests/runner.py --name decoder --timeout 600 --log $(BUILD)/decoder/run.log --results $(R)/decoder.txt \
+	  --require-ktap --expect-exit 0 -- tests/decoder/run.sh $(B)/vmm.elf $(wildcard $(GUEST_X86))
+
+test-native: $(GUEST_X86)
+	@tests/test-native.sh tcg
+	@if [ "$$(tools/accel.sh)" = kvm ]; then tests/test-native.sh kvm; \
+	 else echo "skip native-kvm - $$(tools/accel.sh -v 2>&1 >/dev/null)" | tee -a $(R)/native.txt; fi
+
+test-mips:
+	@tests/mips/run.sh
 
 test-boot: $(B)/vmm.elf
 	@tests/boot.sh qemu $(R)/boot.txt

@@ -59,7 +59,8 @@ qemu)
 	iso crash "crash"
 	mkdir -p "$out/notelf"; echo "this is not an ELF file" > "$out/notelf/kernel.elf"
 	iso notelf "test" "$out/notelf/kernel.elf" "notelf"
-	[ "$(tools/accel.sh)" = kvm ] && qemu_cases kvm 60
+	if [ "$(tools/accel.sh)" = kvm ]; then qemu_cases kvm 60
+	else echo "skip $mode-kvm - $(tools/accel.sh -v 2>&1 >/dev/null)" | tee -a "$results"; fi
 	qemu_cases tcg 120
 	;;
 uefi)

@@ -7,7 +7,7 @@ import glob, os, sys
 def main():
     rdir = sys.argv[1]
     layers = sys.argv[2:]
-    passed = failed = 0
+    passed = failed = skipped = 0
     for layer in layers:
         path = os.path.join(rdir, layer + '.txt')
         if not os.path.exists(path):
@@ -21,6 +21,11 @@ def main():
                 print(line)
             elif line.startswith('ok '):
                 passed += 1
+            elif line.startswith('skip '):
+                skipped += 1
+                print(line)
+    if skipped:
+        print('(%d skipped: see the lines above)' % skipped)
     print('%d passed, %d failed' % (passed, failed))
     return 1 if failed else 0
 

@@ -2,23 +2,28 @@
 #include "trace.h"
 #include "../lib/kstring.h"
 
-static unsigned budget[3];
+static unsigned budget[TRACE_FLOWS];
 static unsigned active;   /* flows whose current event is traced */
 
 static int bit(unsigned flow)
 {
-	return flow == TRACE_TLB ? 0 : flow == TRACE_SWITCH ? 1 : 2;
+	int b = 0;
+	while (flow > 1) {
+		flow >>= 1;
+		b++;
+	}
+	return b;
 }
 
 int trace_parse(const char *list, unsigned n, const char **bad)
 {
-	static const char *const names[] = { "tlb", "switch", "trap" };
+	static const char *const names[TRACE_FLOWS] = { "tlb", "switch", "trap", "syscall" };
 	const char *p = list;
 	while (*p) {
 		const char *e = strchr(p, ',');
 		size_t len = e ? (size_t)(e - p) : strlen(p);
 		int found = 0;
-		for (int i = 0; i < 3; i++)
+		for (int i = 0; i < TRACE_FLOWS; i++)
 			if (strlen(names[i]) == len && strncmp(names[i], p, len) == 0) {
 				budget[i] = n;
 				found = 1;

@@ -7,7 +7,8 @@
 #ifndef VCPU_TRACE_H
 #define VCPU_TRACE_H
 
-enum { TRACE_TLB = 1, TRACE_SWITCH = 2, TRACE_TRAP = 4 };
+enum { TRACE_TLB = 1, TRACE_SWITCH = 2, TRACE_TRAP = 4, TRACE_SYSCALL = 8 };
+#define TRACE_FLOWS 4
 
 /* Returns 0, or -1 with *bad pointing at the first unknown name. */
 int trace_parse(const char *list, unsigned budget, const char **bad);

@@ -17,6 +17,7 @@
 struct vmm_config cfg = { .l2tlb = 1, .nvms = 1, .guest_ram = 16u << 20, .slice = 1000000 };
 static struct vm vm_store[MAX_VMS];
 struct vm *vms[MAX_VMS];
+struct vm_sched *scheds[MAX_VMS];   /* the same VMs, as the scheduler sees them */
 int nvms;
 extern char __image_start[], __image_end[];
 struct regs *vmm_schedule(void);
@@ -62,7 +63,7 @@ static int parse_options(const char *s)
 			char list[64] = { 0 };
 			const char *b;
 			memcpy(list, v, (size_t)(s - v) < 63 ? (size_t)(s - v) : 63);
-			if (trace_parse(list, 4, &b) < 0) {
+			if (trace_parse(list, 8, &b) < 0) {
 				kprintf("vmm: unknown trace flow in '%s' (known: tlb, switch)\n", list);
 				bad++;
 			}
@@ -129,6 +130,7 @@ void vmm_main(int argc, char **argv, char **envp, uint32_t memsize)
 			snprintf_(gcmd, sizeof gcmd, "hostile=%s", cfg.hostile);
 		if (vm_create(&vm_store[i], (unsigned)i + 1, gcmd) < 0)
 			panic("cannot create vm%d", i + 1);
+		scheds[nvms] = &vm_store[i].s;
 		vms[nvms++] = &vm_store[i];
 		kprintf("vmm: vm%d: %u MiB guest RAM, entry 0x%08x, guest cmdline '%s'\n", i + 1,
 			cfg.guest_ram >> 20, vm_store[i].f.pc, gcmd);
@@ -146,7 +148,7 @@ void vmm_finish(void)
 		kprintf("vmm: vm%u %s: traps=%llu cp0_emulated=%llu refills=%llu l2_hits=%llu "
 			"vtlb_hits=%llu reflected_refills=%llu guest_tlbw=%llu mmio=%llu "
 			"interpreted=%llu waits=%llu switches_in=%llu frames=%llu\n",
-			v->s.id, v->s.state == VM_OFF ? "off" : "stopped",
+			v->s.id, v->s.state == VM_OFF ? "off" : v->s.state == VM_STOPPED ? "stopped" : "??",
 			s->traps, s->cp0_emul, s->refills, s->refill_l2_hits, s->refill_vtlb_hits,
 			s->refill_reflected, s->guest_tlbw, s->mmio, s->interp_insns, s->waits,
 			v->s.switches_in, (unsigned long long)v->pm.backed);

@@ -67,46 +67,63 @@ static void install(struct vm *vm, const struct vtlb_entry *e, uint32_t vpn2, in
 			cfg.l2tlb ? ", recorded in L2 TLB" : "");
 }
 
+/* Tracing shows whole Figure B.6 flows (first few reflected misses), plus the first two of each
+ * shortcut (L2 TLB hit, guest-TLB hit), so the early flood of kernel-window misses does not eat
+ * the budget. */
+static int trace_refill(struct vm *vm, uint32_t badva, int kind)
+{
+	static int shown[3];
+	if (kind < 2 && shown[kind] >= 2)
+		return 0;
+	if (!trace_begin(TRACE_TLB))
+		return 0;
+	shown[kind]++;
+	kprintf("vmm: trace tlb: [1] vm%u misses on va 0x%08x asid %u at epc 0x%08x (%s mode) "
+		"-> VMM refill handler\n", vm->s.id, badva, vm->c.entryhi & EHI_ASID, vm->f.pc,
+		guest_kernel(vm) ? "guest-kernel" : "guest-user");
+	return 1;
+}
+
 void tlb_refill(struct vm *vm, uint32_t badva)
 {
 	unsigned asid = vm->c.entryhi & EHI_ASID;
 	uint32_t vpn2 = badva & EHI_VPN2, lo0, lo1;
-	int traced = trace_begin(TRACE_TLB);
 
-	/* [1] */
+	/* [1] we are here: the hardware sent the guest's miss to the VMM. */
 	vm->st.refills++;
-	if (traced)
-		kprintf("vmm: trace tlb: [1] vm%u misses on va 0x%08x asid %u at epc 0x%08x "
-			"(%s mode) -> VMM refill handler\n", vm->s.id, badva, asid, vm->f.pc,
-			guest_kernel(vm) ? "guest-kernel" : "guest-user");
 	/* [2] the L2 software TLB */
 	if (cfg.l2tlb) {
 		vm->st.l2_lookups++;
 		if (l2tlb_lookup(&vm->l2, vpn2, asid, &lo0, &lo1)) {
 			vm->st.refill_l2_hits++;
 			hwtlb_refill(vpn2, asid_machine(vm, asid), lo0, lo1);
-			if (traced)
+			if (trace_refill(vm, badva, 0)) {
 				kprintf("vmm: trace tlb: [2] L2 TLB hit: va 0x%08x -> mfn 0x%x/0x%x "
-					"installed, guest resumes at 0x%08x\n", vpn2, ELO_PFN(lo0),
+					"installed, guest retries at 0x%08x\n", vpn2, ELO_PFN(lo0),
 					ELO_PFN(lo1), vm->f.pc);
-			trace_end(TRACE_TLB);
+				trace_end(TRACE_TLB);
+			}
 			return;
 		}
-		if (traced)
-			kprintf("vmm: trace tlb: [2] L2 TLB miss\n");
 	}
 	/* ...or a hit in the guest's own TLB, which the hardware TLB had dropped. */
 	int i = vtlb_match(vm, badva, asid);
 	if (i >= 0) {
 		vm->st.refill_vtlb_hits++;
+		int traced = trace_refill(vm, badva, 1);
 		if (traced)
-			kprintf("vmm: trace tlb: [2] hit in the guest's virtual TLB entry %d\n", i);
+			kprintf("vmm: trace tlb: [2] %shit in the guest's (virtual) TLB entry %d\n",
+				cfg.l2tlb ? "L2 TLB miss; " : "", i);
 		install(vm, &vm->tlb[i], vpn2, 1);
-		trace_end(TRACE_TLB);
+		if (traced)
+			trace_end(TRACE_TLB);
 		return;
 	}
 	/* [3] the guest's refill handler must run. */
 	vm->st.refill_reflected++;
+	if (trace_refill(vm, badva, 2))
+		kprintf("vmm: trace tlb: [2] %snot in the guest's TLB either\n",
+			cfg.l2tlb ? "L2 TLB miss; " : "");
 	unsigned exc = (vm->f.cause & CA_EXC) >> CA_EXC_SHIFT;
 	reflect(vm, exc, 0x000, (vm->f.cause & CA_BD) != 0, badva);
 }

@@ -15,6 +15,7 @@
 #include "../../vcpu/trace.h"
 
 extern struct vm *vms[MAX_VMS];
+extern struct vm_sched *scheds[MAX_VMS];
 extern int nvms;
 struct vm *cur;
 static int switch_due;
@@ -101,9 +102,9 @@ struct regs *vmm_schedule(void)
 	for (;;) {
 		if (cur && cur->s.state == VM_RUNNABLE && !switch_due && prepare(cur) == 0)
 			return &cur->f;
-		int next = sched_pick((struct vm_sched *const *)vms, nvms, cur ? index_of(cur) : -1);
+		int next = sched_pick(scheds, nvms, cur ? index_of(cur) : -1);
 		if (next < 0) {
-			if (sched_live((struct vm_sched *const *)vms, nvms) == 0)
+			if (sched_live(scheds, nvms) == 0)
 				vmm_finish();
 			while (!(mfc0(CP0_CAUSE, 0) & CA_IP7))
 				;   /* every VM waits: idle until the timer */

@@ -94,11 +94,10 @@ int vm_create(struct vm *vm, unsigned id, const char *cmdline)
 	vm->f.r[5] = 0x80002000u;
 	vm->f.r[6] = 0x80002008u;
 	vm->f.r[7] = cfg.guest_ram;
-	/* CP0 as after reset: kernel mode, ERL and BEV set, nothing wired. */
+	/* CP0 as after reset: kernel mode, ERL and BEV set, nothing wired; the TLB all zeroes
+	 * (as QEMU resets it: VPN2 0, ASID 0, invalid). */
 	vm->c.status = ST_BEV | ST_ERL;
 	vm->c.ebase = KSEG0;
 	vm->c.errorepc = vm->f.pc;
-	for (int i = 0; i < TLB_ENTRIES; i++)
-		vm->tlb[i].hi = KSEG0 + ((uint32_t)i << 13);
 	return 0;
 }

@@ -429,6 +429,8 @@ static int group_valid(const struct x86_insn *in)
 			return r != 5 || in->mandatory == 0xF3;
 		if (in->modrm == 0xF8 && in->mode != 64)
 			return 0;			/* swapgs */
+		if (in->modrm >= 0xEC && in->modrm <= 0xEF && in->mandatory == 0xF3)
+			return in->mode == 64;		/* uiret testui clui stui */
 		return grp7_reg[prefix_index(in->mandatory)][(in->modrm >> 4) & 3][in->modrm & 15] == 'x';
 	case 0x71: case 0x72: return r == 2 || r == 4 || r == 6;	/* psrl, psra, psll */
 	case 0x73: return r == 2 || r == 6 || ((r == 3 || r == 7) && in->mandatory == 0x66);

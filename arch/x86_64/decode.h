@@ -110,7 +110,8 @@ struct x86_insn {
 	uint8_t disp_size;	/* 0, 1, 2, 4 (or 8 for a 64-bit moffs) */
 	uint8_t imm_size;	/* 0, 1, 2, 4 or 8 */
 	uint8_t imm2_size;	/* 0, 1 (enter's level, extrq/insertq) or 2 (far pointer's selector) */
-	int64_t disp;		/* sign-extended displacement (moffs: zero-extended address) */
+	int64_t disp;		/* sign-extended displacement (moffs: zero-extended address;
+				 * EVEX: the raw disp8, not yet scaled by the operand size N) */
 	int64_t imm;		/* first immediate, sign-extended (3DNow!: the opcode suffix) */
 	uint32_t imm2;		/* second immediate, zero-extended */
 	enum x86_kind kind;

@@ -3,13 +3,15 @@
 #define ARCH_DESC_H
 #include <stdint.h>
 
-/* Selectors in the VMM's GDT. Entries from GDT_GUEST_FIRST on are per-VM (ring-compressed guest
- * descriptors are installed there on a machine switch). */
-#define SEL_KCODE 0x08
-#define SEL_KDATA 0x10
-#define SEL_TSS   0x18      /* 16-byte system descriptor: slots 3 and 4 */
-#define GDT_GUEST_FIRST 5
+/* One real GDT serves the VMM and the running guest. A guest names its descriptors by their index in
+ * its own GDT, so the low indices belong to the guest (ring-compressed copies, installed on each
+ * machine switch), and the VMM keeps its few descriptors at the very top, where no guest looks.
+ * A guest GDT may use indices 0..GUEST_GDT_MAX-1. */
 #define GDT_ENTRIES 8192
+#define SEL_KCODE ((GDT_ENTRIES - 4) * 8)   /* 0xFFE0: 64-bit code, ring 0 */
+#define SEL_KDATA ((GDT_ENTRIES - 3) * 8)   /* 0xFFE8: data, ring 0 */
+#define SEL_TSS   ((GDT_ENTRIES - 2) * 8)   /* 0xFFF0: 16-byte TSS descriptor (two slots) */
+#define GUEST_GDT_MAX 512
 
 struct __attribute__((packed)) tss64 {
 	uint32_t reserved0;

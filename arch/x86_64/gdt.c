@@ -16,8 +16,8 @@ struct __attribute__((packed)) dtr { uint16_t limit; uint64_t base; };
 void gdt_init(void)
 {
 	memset(gdt, 0, sizeof gdt);
-	gdt[1] = 0x00AF9A000000FFFFULL;   /* 64-bit code, DPL 0 */
-	gdt[2] = 0x00CF92000000FFFFULL;   /* data, DPL 0 */
+	gdt[SEL_KCODE / 8] = 0x00AF9A000000FFFFULL;   /* 64-bit code, DPL 0 */
+	gdt[SEL_KDATA / 8] = 0x00CF92000000FFFFULL;   /* data, DPL 0 */
 
 	memset(&tss, 0, sizeof tss);
 	tss.rsp[0] = (uint64_t)(rsp0_stack + sizeof rsp0_stack);
@@ -27,9 +27,9 @@ void gdt_init(void)
 	tss.iomap_base = sizeof tss;       /* beyond the limit: no I/O permission bitmap */
 
 	uint64_t base = (uint64_t)&tss, limit = sizeof tss - 1;
-	gdt[3] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ULL << 40) |
+	gdt[SEL_TSS / 8] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ULL << 40) |
 		 (((limit >> 16) & 0xF) << 48) | (((base >> 24) & 0xFF) << 56);
-	gdt[4] = base >> 32;
+	gdt[SEL_TSS / 8 + 1] = base >> 32;
 
 	struct dtr d = { sizeof gdt - 1, (uint64_t)gdt };
 	__asm__ volatile("lgdt %0" : : "m"(d));

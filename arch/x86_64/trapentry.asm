@@ -53,10 +53,7 @@ trap_common:
 	push rax
 	mov ax, gs
 	push rax
-	mov ax, 0x10                   ; the VMM's own data segment
-	mov ds, ax
-	mov es, ax
-	cld
+	cld                            ; (64-bit code ignores DS/ES bases: the guest's stay loaded)
 	mov rdi, rsp
 	call trap
 trap_return:                            ; rsp = the frame to resume

@@ -148,3 +148,8 @@ idle_loop:
 	wait
 	b	idle_loop
 	nop
+
+	.globl resume
+resume:
+	b	trap_return
+	move	$v0, $a0

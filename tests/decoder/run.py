@@ -55,10 +55,11 @@ def vex_family(c):
 def _(c):
     return c.obad and c.dlen > 0 and vex_family(c)
 
-@known('lock-before-vex', 'F0 before a VEX/EVEX prefix: #UD by the SDM (so in the decoder); objdump '
-       'prints "lock" and decodes the instruction.')
+@known('prefix-before-vex', 'F0/66/F2/F3 before a VEX/XOP/EVEX prefix: #UD by the SDM and the AMD '
+       'manual (so in the decoder); objdump prints the prefix and decodes the instruction.')
 def _(c):
-    return c.dlen < 0 and not c.obad and 0xF0 in c.raw[:c.prefixes()] and vex_family(c)
+    return (c.dlen < 0 and not c.obad and vex_family(c) and
+            any(p in c.raw[:c.prefixes()] for p in (0xF0, 0x66, 0xF2, 0xF3)))
 
 @known('evex-disp8xN', 'EVEX compressed displacement: the decoder reports the raw disp8, objdump '
        'prints it scaled by the memory operand size N (length is the same).')
@@ -68,7 +69,8 @@ def _(c):
 @known('fwait-merge', '9B (fwait) is an instruction of its own (the CPU and the decoder: length 1); '
        'objdump merges it with a following x87 instruction.')
 def _(c):
-    return c.raw[0] == 0x9B and c.dlen == 1 and c.olen > 1 and not c.obad
+    i = c.prefixes()
+    return c.raw[i] == 0x9B and c.dlen == i + 1 and (c.obad or c.olen > c.dlen)
 
 @known('test-registers', '0F 24 / 0F 26 (mov to/from TR3-TR7) existed on the 386/486 only; objdump '
        'decodes them, later CPUs raise #UD, so does the decoder.')
