@@ -17,7 +17,7 @@ struct __attribute__((packed)) tss64 {
 	uint32_t reserved0;
 	uint64_t rsp[3];
 	uint64_t reserved1;
-	uint64_t ist[8];        /* ist[0] unused: IST indices are 1..7 */
+	uint64_t ist[7];        /* IST1..IST7: ist[n - 1] */
 	uint64_t reserved2;
 	uint16_t reserved3;
 	uint16_t iomap_base;

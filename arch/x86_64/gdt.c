@@ -21,9 +21,9 @@ void gdt_init(void)
 
 	memset(&tss, 0, sizeof tss);
 	tss.rsp[0] = (uint64_t)(rsp0_stack + sizeof rsp0_stack);
-	tss.ist[IST_DOUBLE_FAULT] = (uint64_t)(ist_stacks[0] + sizeof ist_stacks[0]);
-	tss.ist[IST_NMI] = (uint64_t)(ist_stacks[1] + sizeof ist_stacks[1]);
-	tss.ist[IST_MCE] = (uint64_t)(ist_stacks[2] + sizeof ist_stacks[2]);
+	tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)(ist_stacks[0] + sizeof ist_stacks[0]);
+	tss.ist[IST_NMI - 1] = (uint64_t)(ist_stacks[1] + sizeof ist_stacks[1]);
+	tss.ist[IST_MCE - 1] = (uint64_t)(ist_stacks[2] + sizeof ist_stacks[2]);
 	tss.iomap_base = sizeof tss;       /* beyond the limit: no I/O permission bitmap */
 
 	uint64_t base = (uint64_t)&tss, limit = sizeof tss - 1;

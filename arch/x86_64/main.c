@@ -26,11 +26,19 @@ struct option boot_options[] = {
 	{ "loglevel", OPT_NUM, "0 errors .. 3 debug", 0, 0, "" },
 	{ "timer_hz", OPT_NUM, "VMM timer frequency, 18..10000", 0, 0, "" },
 	{ "console", OPT_STR, "serial, screen or both", 0, 0, "" },
+	{ "vms", OPT_NUM, "number of VMs, 1..8 (modules are reused round-robin)", 0, 0, "" },
+	{ "mem", OPT_SIZE, "RAM of each VM, e.g. 64M", 0, 0, "" },
+	{ "trace", OPT_STR, "flows to trace: syscall, trap, switch (comma-separated)", 0, 0, "" },
 	{ "crash", OPT_FLAG, "fault in the VMM on purpose, to show the register dump", 0, 0, "" },
 };
 const unsigned n_boot_options = sizeof boot_options / sizeof boot_options[0];
 
 struct boot_info boot;
+
+struct option *boot_option(const char *key)
+{
+	return option_find(boot_options, n_boot_options, key);
+}
 static int console_screen = 1;
 uint64_t boot_tsc;
 
@@ -165,7 +173,7 @@ void kmain(uint32_t magic, uint32_t info)
 	idt_init();
 	pic_init();
 	o = option_find(boot_options, n_boot_options, "timer_hz");
-	unsigned hz = 100;
+	unsigned hz = 1000;
 	if (o->set && (o->num < 18 || o->num > 10000))
 		log_warn("boot", "timer_hz=%llu out of range 18..10000; using 100", o->num);
 	else if (o->set)

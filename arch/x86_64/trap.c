@@ -11,6 +11,7 @@
 static void (*irq_handlers[16])(struct trapframe *);
 int (*trap_selftest_hook)(struct trapframe *tf);
 int (*trap_guest_hook)(struct trapframe *tf);   /* set by the vCPU code: traps from ring 1/3 */
+void (*trap_resume_hook)(struct trapframe *tf); /* on the way back to a guest after an IRQ */
 
 static const char *const exc_names[32] = {
 	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow", "#BR bound",
@@ -51,6 +52,8 @@ void trap(struct trapframe *tf)
 		pic_eoi(irq);
 		if (irq_handlers[irq])
 			irq_handlers[irq](tf);
+		if ((tf->cs & 3) != 0 && trap_resume_hook)
+			trap_resume_hook(tf);
 		return;
 	}
 	/* 2. Anything that came from a guest (ring 1 or 3) belongs to the vCPU code. */

@@ -9,7 +9,7 @@
 bits 64
 section .text
 extern trap
-global trap_vectors, trap_return
+global trap_vectors, trap_return, vcpu_enter
 
 %macro STUB 1
 align 16
@@ -56,6 +56,10 @@ trap_common:
 	cld                            ; (64-bit code ignores DS/ES bases: the guest's stay loaded)
 	mov rdi, rsp
 	call trap
+	jmp trap_return
+
+vcpu_enter:                             ; vcpu_enter(frame): enter a guest for the first time
+	mov rsp, rdi
 trap_return:                            ; rsp = the frame to resume
 	pop rax
 	mov gs, ax

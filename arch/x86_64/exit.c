@@ -1,13 +1,7 @@
-/* guests.c - starting guests and leaving the machine. Running guests arrives with the vCPU
- * (issue 4); until then the VMM lists the modules it would run and idles. */
+/* guests.c - leaving the machine (the guests themselves are started in run.c). */
 #include "cpu.h"
 #include "boot.h"
 #include "../../lib/log.h"
-
-void vmm_start_guests(void)
-{
-	log_warn("vmm", "running guests is not implemented yet; idling");
-}
 
 _Noreturn void vmm_exit(int code)
 {

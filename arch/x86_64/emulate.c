@@ -1,0 +1,277 @@
+/* emulate.c - trap-and-emulate: the privileged instructions a 32-bit kernel executes.
+ *
+ * At ring 1 with IOPL 0 each of these raises #GP and lands here, with the guest's registers in the
+ * trap frame. We decode the instruction at the guest's EIP with our own decoder, carry out its
+ * effect on the *virtual* CPU (struct vm) -- never on the real one -- and resume the guest after
+ * it. cli/sti change the virtual IF; mov cr3 installs a new (empty) shadow; lgdt rebuilds the
+ * ring-compressed GDT; in/out reach the VM's virtual devices; hlt gives the CPU away. */
+#include "vm.h"
+#include "cpu.h"
+#include "../../lib/kstring.h"
+#include "../../lib/log.h"
+
+static uint64_t *reg(struct trapframe *tf, unsigned r)
+{
+	uint64_t *regs[8] = { &tf->rax, &tf->rcx, &tf->rdx, &tf->rbx, &tf->rsp, &tf->rbp, &tf->rsi, &tf->rdi };
+	return regs[r & 7];
+}
+
+int fetch_insn(struct vm *vm, struct trapframe *tf, uint32_t eip, struct x86_insn *in, uint8_t *bytes)
+{
+	uint32_t e, fa, n = 15;
+	/* Do not read past the page if the next one is not mapped: shorten instead. */
+	while (n > 0 && guest_read(vm, eip, bytes, n, guest_cpl(tf) == 3, &e, &fa) < 0) {
+		if (fa == eip) {
+			vm->cr2 = fa;
+			reflect(vm, tf, 14, REFLECT_EXC_ERR, e);
+			return -1;
+		}
+		n = fa - eip;
+	}
+	if (bytes[0] == 0xCC) {
+		const struct patch *p = patch_find(&vm->pt, eip);
+		if (p)
+			bytes[0] = p->orig;              /* decode what the guest wrote, not our int3 */
+	}
+	if (x86_decode(bytes, n, 32, in) <= 0) {
+		reflect(vm, tf, 6, REFLECT_EXC, 0);   /* #UD, as the CPU would */
+		return -1;
+	}
+	return 0;
+}
+
+static int mem_operand(struct vm *vm, struct trapframe *tf, const struct x86_insn *in, uint32_t *la)
+{
+	struct x86_regs32 r = { (uint32_t)tf->rax, (uint32_t)tf->rcx, (uint32_t)tf->rdx, (uint32_t)tf->rbx,
+				(uint32_t)tf->rsp, (uint32_t)tf->rbp, (uint32_t)tf->rsi, (uint32_t)tf->rdi };
+	enum x86_seg seg;
+	(void)vm;
+	return x86_effective_address32(in, &r, la, &seg);
+}
+
+static int read_operand16(struct vm *vm, struct trapframe *tf, const struct x86_insn *in, uint16_t *v)
+{
+	uint32_t la, e, fa;
+	if (!(in->flags & X86_F_MEM)) {
+		*v = (uint16_t)*reg(tf, in->rm);
+		return 0;
+	}
+	if (mem_operand(vm, tf, in, &la) < 0 || guest_read(vm, la, v, 2, 0, &e, &fa) < 0) {
+		vm->cr2 = fa;
+		reflect(vm, tf, 14, REFLECT_EXC_ERR, e);
+		return -1;
+	}
+	return 0;
+}
+
+static void set_cr0(struct vm *vm, uint32_t v)
+{
+	uint32_t changed = vm->cr0 ^ v;
+	vm->cr0 = v | 0x10;                      /* ET is hardwired to 1 */
+	if (changed & (CR0_PG | CR0_WP | CR0_PE))
+		shadow_flush(&vm->sh);
+}
+
+/* in/out: one access of 1, 2 or 4 bytes to a virtual device. */
+static void port_io(struct vm *vm, struct trapframe *tf, uint16_t port, unsigned size, int write)
+{
+	uint32_t v = write ? (uint32_t)tf->rax : 0;
+	vm->exits[EXIT_IO]++;
+	if (!vio_port(&vm->io, port, size, write, &v, now_ns()) && !write)
+		v = 0xFFFFFFFFu;
+	if (vm->io.exit_requested) {
+		vm->exit_code = (int)vm->io.exit_code;
+		vm->s.state = VM_OFF;
+	}
+	if (!write) {
+		uint64_t mask = size == 1 ? 0xFF : size == 2 ? 0xFFFF : 0xFFFFFFFFULL;
+		tf->rax = size == 4 ? v : (tf->rax & ~mask) | (v & mask);
+	}
+}
+
+int emulate_privileged(struct vm *vm, struct trapframe *tf)
+{
+	uint8_t bytes[16];
+	struct x86_insn in;
+	uint32_t eip = (uint32_t)tf->rip;
+	if (fetch_insn(vm, tf, eip, &in, bytes) < 0)
+		return 1;                            /* a fault was reflected instead */
+	uint32_t la, e, fa;
+	unsigned size = (in.flags & X86_F_BYTEOP) ? 1 : in.opsize / 8;
+	uint16_t sel;
+
+	switch (in.kind) {
+	case X86_K_CLI:
+		vm->vif = 0;
+		break;
+	case X86_K_STI:
+		vm->vif = FL_IF;
+		break;
+	case X86_K_HLT:
+		if (!vm->vif) {
+			vm_fail(vm, "hlt with interrupts disabled at %08x: the machine would hang forever", eip);
+			return 1;
+		}
+		vm->halted = 1;                      /* the scheduler gives the CPU away (B.5) */
+		break;
+	case X86_K_IN_IMM:
+		port_io(vm, tf, (uint8_t)in.imm, size, 0);
+		break;
+	case X86_K_IN_DX:
+		port_io(vm, tf, (uint16_t)tf->rdx, size, 0);
+		break;
+	case X86_K_OUT_IMM:
+		port_io(vm, tf, (uint8_t)in.imm, size, 1);
+		break;
+	case X86_K_OUT_DX:
+		port_io(vm, tf, (uint16_t)tf->rdx, size, 1);
+		break;
+	case X86_K_LGDT:
+	case X86_K_LIDT: {
+		uint8_t d[6];
+		if (mem_operand(vm, tf, &in, &la) < 0) {
+			reflect(vm, tf, 6, REFLECT_EXC, 0);
+			return 1;
+		}
+		if (guest_read(vm, la, d, 6, 0, &e, &fa) < 0) {
+			vm->cr2 = fa;
+			reflect(vm, tf, 14, REFLECT_EXC_ERR, e);
+			return 1;
+		}
+		uint16_t lim;
+		uint32_t base;
+		memcpy(&lim, d, 2);
+		memcpy(&base, d + 2, 4);
+		if (in.opsize == 16)
+			base &= 0x00FFFFFF;
+		if (in.kind == X86_K_LGDT) {
+			vm->gdtr.limit = lim;
+			vm->gdtr.base = base;
+			seg_load_gdt(vm);
+		} else {
+			vm->idtr.limit = lim;
+			vm->idtr.base = base;
+			seg_load_idt(vm);
+		}
+		seg_install(vm);
+		break;
+	}
+	case X86_K_LLDT:
+		if (read_operand16(vm, tf, &in, &sel) < 0)
+			return 1;
+		if (sel & ~3u) {
+			vm_fail(vm, "lldt %#x at %08x: LDTs are not supported", sel, eip);
+			return 1;
+		}
+		vm->ldtr = 0;
+		break;
+	case X86_K_LTR: {
+		uint64_t d;
+		if (read_operand16(vm, tf, &in, &sel) < 0)
+			return 1;
+		if (seg_guest_desc(vm, sel, &d) < 0 || ((d >> 40) & 0x1D) != 0x09 || !(d & (1ULL << 47))) {
+			reflect(vm, tf, 13, REFLECT_EXC_ERR, sel & ~3u);   /* not an available TSS */
+			return 1;
+		}
+		/* Like the CPU: mark the guest's TSS descriptor busy, in the guest's own GDT. */
+		d |= 1ULL << 41;
+		guest_write(vm, vm->gdtr.base + (sel & ~7u), &d, 8, 0, &e, &fa);
+		vm->tr = sel;
+		break;
+	}
+	case X86_K_MOV_TO_CR: {
+		uint32_t v = (uint32_t)*reg(tf, in.rm);
+		switch (in.reg) {
+		case 0: set_cr0(vm, v); break;
+		case 2: vm->cr2 = v; break;
+		case 3: vm->cr3 = v; shadow_flush(&vm->sh); break;   /* a new address space: empty shadow */
+		case 4:
+			if ((vm->cr4 ^ v) & (CR4_PSE | 0x20 /* PAE */ | 0x80 /* PGE */))
+				shadow_flush(&vm->sh);
+			if (v & 0x20) {
+				vm_fail(vm, "guest enabled PAE paging at %08x: only 2-level paging is virtualized", eip);
+				return 1;
+			}
+			vm->cr4 = v;
+			break;
+		default:
+			reflect(vm, tf, 6, REFLECT_EXC, 0);
+			return 1;
+		}
+		break;
+	}
+	case X86_K_MOV_FROM_CR: {
+		uint32_t v;
+		switch (in.reg) {
+		case 0: v = vm->cr0; break;
+		case 2: v = vm->cr2; break;
+		case 3: v = vm->cr3; break;
+		case 4: v = vm->cr4; break;
+		default:
+			reflect(vm, tf, 6, REFLECT_EXC, 0);
+			return 1;
+		}
+		*reg(tf, in.rm) = v;
+		break;
+	}
+	case X86_K_MOV_TO_DR:
+	case X86_K_MOV_FROM_DR:
+		if (in.kind == X86_K_MOV_FROM_DR)
+			*reg(tf, in.rm) = in.reg == 6 ? 0xFFFF0FF0u : in.reg == 7 ? 0x400u : 0;
+		break;                                   /* debug registers: accepted, not virtualized */
+	case X86_K_CLTS:
+		vm->cr0 &= ~CR0_TS;
+		break;
+	case X86_K_LMSW: {
+		uint16_t v;
+		if (read_operand16(vm, tf, &in, &v) < 0)
+			return 1;
+		set_cr0(vm, (vm->cr0 & ~0xEu) | (v & 0xF) | (vm->cr0 & 1));   /* lmsw cannot clear PE */
+		break;
+	}
+	case X86_K_INVLPG: {
+		uint32_t gpa, flags;
+		if (mem_operand(vm, tf, &in, &la) < 0) {
+			reflect(vm, tf, 6, REFLECT_EXC, 0);
+			return 1;
+		}
+		/* If the guest maps (or mapped) this address with a 4 MiB page, drop all of it. */
+		int large = 0;
+		if (vm->cr0 & CR0_PG) {
+			uint32_t *pd = gpa_ptr(vm, vm->cr3 & ~0xFFFu);
+			large = !pd || !(pd[la >> 22] & 1) || ((pd[la >> 22] & 0x80) && (vm->cr4 & CR4_PSE));
+		}
+		(void)gpa;
+		(void)flags;
+		shadow_invlpg(&vm->sh, la, large);
+		break;
+	}
+	case X86_K_WBINVD:
+	case X86_K_INVD:
+		break;
+	case X86_K_RDMSR:
+	case X86_K_WRMSR:
+	case X86_K_RDPMC:
+		reflect(vm, tf, 13, REFLECT_EXC_ERR, 0);     /* no MSRs are virtualized: #GP as for an unknown one */
+		return 1;
+	case X86_K_MOV_TO_SREG:
+		/* mov ss, r/m with an RPL-0 selector faults at ring 1: load it with RPL 1 instead. */
+		if (read_operand16(vm, tf, &in, &sel) < 0)
+			return 1;
+		if (in.sreg != X86_SEG_SS || !seg_check(vm, sel, 0, 0)) {
+			reflect(vm, tf, 13, REFLECT_EXC_ERR, sel & ~3u);
+			return 1;
+		}
+		tf->ss = (sel & ~3u) | 1;
+		break;
+	case X86_K_INS:
+	case X86_K_OUTS:
+		vm_fail(vm, "string I/O (%s) at %08x is not supported", x86_kind_name(in.kind), eip);
+		return 1;
+	default:
+		return 0;                                    /* a real #GP: the guest's to handle */
+	}
+	vm->exits[EXIT_PRIV]++;
+	tf->rip = eip + in.length;
+	return 1;
+}

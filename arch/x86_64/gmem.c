@@ -1,0 +1,113 @@
+/* gmem.c - the VMM's view of a guest's memory.
+ *
+ * Two translations stand between a guest address and the byte the VMM touches:
+ *   guest-linear --(the guest's own 2-level page tables, when its CR0.PG is set)--> guest-physical
+ *   guest-physical --(the VM's pmap, mm/pmap.c)--> machine frame --(PHYSMAP)--> VMM pointer.
+ * guest_walk() is the hardware page walk done in software, with the same permission checks and
+ * the same side effects (Accessed and Dirty bits written into the guest's entries), because the
+ * guest reads those bits back and must find what a real MMU would have left there. */
+#include "vm.h"
+#include "../../lib/kstring.h"
+
+#define PG_P 1u
+#define PG_W 2u
+#define PG_U 4u
+#define PG_A 0x20u
+#define PG_D 0x40u
+#define PG_PS 0x80u
+
+void *gpa_ptr(struct vm *vm, uint32_t gpa)
+{
+	mfn_t m;
+	if (pmap_lookup(&vm->pmap, gpa >> 12, &m) < 0)
+		return 0;
+	return (uint8_t *)frame_to_virt(m) + (gpa & 0xFFF);
+}
+
+int guest_walk(struct vm *vm, uint32_t la, int write, int user, uint32_t *gpa, uint32_t *flags,
+	       uint32_t *pf_err)
+{
+	uint32_t err = (write ? 2u : 0) | (user ? 4u : 0);
+	if (!(vm->cr0 & CR0_PG)) {
+		*gpa = la;
+		*flags = PG_P | PG_W | PG_U | SHADOW_DIRTY;
+		return 0;
+	}
+	uint32_t *pd = gpa_ptr(vm, vm->cr3 & ~0xFFFu);
+	if (!pd)
+		goto not_present;
+	uint32_t *pdep = &pd[la >> 22], pde = *pdep;
+	if (!(pde & PG_P))
+		goto not_present;
+	int wp = (vm->cr0 & CR0_WP) != 0;
+	if ((pde & PG_PS) && (vm->cr4 & CR4_PSE)) {
+		/* A 4 MiB page: the directory entry is the leaf. */
+		if ((user && !(pde & PG_U)) || (write && !(pde & PG_W) && (user || wp)))
+			goto protection;
+		*pdep = pde | PG_A | (write ? PG_D : 0);
+		*gpa = (pde & 0xFFC00000u) | (la & 0x3FFFFFu);
+		*flags = (pde & (PG_P | PG_W | PG_U)) | (((pde | *pdep) & PG_D) ? SHADOW_DIRTY : 0) | SHADOW_LARGE;
+		return 0;
+	}
+	uint32_t *pt = gpa_ptr(vm, pde & ~0xFFFu);
+	if (!pt)
+		goto not_present;
+	uint32_t *ptep = &pt[(la >> 12) & 1023], pte = *ptep;
+	if (!(pte & PG_P))
+		goto not_present;
+	uint32_t both = pde & pte;
+	if ((user && !(both & PG_U)) || (write && !(both & PG_W) && (user || wp)))
+		goto protection;
+	*pdep = pde | PG_A;
+	*ptep = pte | PG_A | (write ? PG_D : 0);
+	*gpa = (pte & ~0xFFFu) | (la & 0xFFFu);
+	*flags = (both & (PG_W | PG_U)) | PG_P | ((*ptep & PG_D) ? SHADOW_DIRTY : 0);
+	return 0;
+not_present:
+	*pf_err = err;
+	return -1;
+protection:
+	*pf_err = err | 1;
+	return -1;
+}
+
+/* Copy across pages; the access is checked like the guest's own (supervisor unless `user`). */
+static int copy(struct vm *vm, uint32_t la, void *buf, uint32_t n, int user, int write,
+		uint32_t *pf_err, uint32_t *pf_addr)
+{
+	uint8_t *b = buf;
+	while (n) {
+		uint32_t chunk = 4096 - (la & 0xFFF), gpa, flags;
+		if (chunk > n)
+			chunk = n;
+		if (guest_walk(vm, la, write, user, &gpa, &flags, pf_err) < 0) {
+			*pf_addr = la;
+			return -1;
+		}
+		uint8_t *p = gpa_ptr(vm, gpa);
+		if (!p) {
+			*pf_err = 0xFFFFFFFFu;   /* outside the VM's RAM: no guest-visible fault fits */
+			*pf_addr = la;
+			return -1;
+		}
+		if (write)
+			memcpy(p, b, chunk);
+		else
+			memcpy(b, p, chunk);
+		la += chunk;
+		b += chunk;
+		n -= chunk;
+	}
+	return 0;
+}
+
+int guest_read(struct vm *vm, uint32_t la, void *buf, uint32_t n, int user, uint32_t *pf_err, uint32_t *pf_addr)
+{
+	return copy(vm, la, buf, n, user, 0, pf_err, pf_addr);
+}
+
+int guest_write(struct vm *vm, uint32_t la, const void *buf, uint32_t n, int user, uint32_t *pf_err,
+		uint32_t *pf_addr)
+{
+	return copy(vm, la, (void *)buf, n, user, 1, pf_err, pf_addr);
+}

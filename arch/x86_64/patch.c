@@ -1,0 +1,239 @@
+/* patch.c - the patcher: find the sensitive instructions in guest code and replace them by int3,
+ * then emulate each one when its int3 fires.
+ *
+ * Scanning decodes linearly from the start of each executable ELF segment, so it relies on the
+ * decoder getting every length right (tests/decoder checks it against objdump). A byte that does
+ * not decode ends the scan of that run (data in a text segment) and is logged. */
+#include "vm.h"
+#include "../../lib/kstring.h"
+#include "../../lib/log.h"
+
+static int cmp_addr(const struct patch *a, const struct patch *b)
+{
+	return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+static void sort(struct patch_table *pt)
+{
+	/* insertion sort: the scan appends in address order, so this is nearly free */
+	for (unsigned i = 1; i < pt->n; i++) {
+		struct patch x = pt->p[i];
+		unsigned j = i;
+		while (j > 0 && cmp_addr(&pt->p[j - 1], &x) > 0) {
+			pt->p[j] = pt->p[j - 1];
+			j--;
+		}
+		pt->p[j] = x;
+	}
+	pt->sorted = 1;
+}
+
+const struct patch *patch_find(struct patch_table *pt, uint32_t addr)
+{
+	if (!pt->sorted)
+		sort(pt);
+	unsigned lo = 0, hi = pt->n;
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		if (pt->p[mid].addr == addr)
+			return &pt->p[mid];
+		if (pt->p[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+unsigned patch_scan(struct vm *vm, uint32_t start, uint32_t len)
+{
+	unsigned n = 0;
+	uint32_t a = start, end = start + len;
+	while (a < end) {
+		uint8_t buf[16];
+		uint32_t avail = end - a < 16 ? end - a : 16;
+		for (uint32_t i = 0; i < avail; i++) {
+			uint8_t *p = gpa_ptr(vm, a + i);
+			buf[i] = p ? *p : 0;
+		}
+		struct x86_insn in;
+		int l = x86_decode(buf, avail, 32, &in);
+		if (l <= 0) {
+			/* Not code (or padding the decoder rejects): skip one byte and resynchronise. */
+			a++;
+			continue;
+		}
+		if (x86_needs_patch(&in)) {
+			if (vm->pt.n == PATCH_MAX) {
+				log_warn("patch", "%s: patch table full at %08x", vm->name, a);
+				return n;
+			}
+			uint8_t *p = gpa_ptr(vm, a);
+			struct patch *pp = &vm->pt.p[vm->pt.n++];
+			pp->addr = a;
+			pp->orig = *p;
+			pp->len = (uint8_t)l;
+			pp->kind = (uint8_t)in.kind;
+			*p = 0xCC;
+			vm->patched_kinds[in.kind]++;
+			n++;
+		}
+		a += (uint32_t)l;
+	}
+	vm->pt.sorted = 0;
+	return n;
+}
+
+/* Where a ModRM operand lives: a register (returns 0 and *reg) or memory (returns 1 and *la). */
+static uint64_t *gpr(struct trapframe *tf, unsigned r)
+{
+	uint64_t *regs[8] = { &tf->rax, &tf->rcx, &tf->rdx, &tf->rbx, &tf->rsp, &tf->rbp, &tf->rsi, &tf->rdi };
+	return regs[r & 7];
+}
+
+static int operand(struct trapframe *tf, const struct x86_insn *in, uint32_t *la)
+{
+	if (!(in->flags & X86_F_MEM))
+		return 0;
+	struct x86_regs32 r = { (uint32_t)tf->rax, (uint32_t)tf->rcx, (uint32_t)tf->rdx, (uint32_t)tf->rbx,
+				(uint32_t)tf->rsp, (uint32_t)tf->rbp, (uint32_t)tf->rsi, (uint32_t)tf->rdi };
+	enum x86_seg seg;
+	x86_effective_address32(in, &r, la, &seg);
+	return 1;   /* flat segments: the offset is the linear address */
+}
+
+/* Store a 16- or 32-bit result into the ModRM destination. */
+static int store(struct vm *vm, struct trapframe *tf, const struct x86_insn *in, uint32_t v, unsigned bytes)
+{
+	uint32_t la, e, fa;
+	if (operand(tf, in, &la)) {
+		if (guest_write(vm, la, &v, bytes, 0, &e, &fa) < 0) {
+			vm->cr2 = fa;
+			reflect(vm, tf, 14, REFLECT_EXC_ERR, e);
+			return -1;
+		}
+		return 0;
+	}
+	uint64_t *r = gpr(tf, in->rm);
+	if (bytes == 2)
+		*r = (*r & ~0xFFFFULL) | (v & 0xFFFF);
+	else
+		*r = v;   /* a 32-bit register write zero-extends */
+	return 0;
+}
+
+static int push32(struct vm *vm, struct trapframe *tf, uint32_t v, unsigned bytes)
+{
+	uint32_t e, fa, sp = (uint32_t)tf->rsp - bytes;
+	if (guest_write(vm, sp, &v, bytes, 0, &e, &fa) < 0) {
+		vm->cr2 = fa;
+		reflect(vm, tf, 14, REFLECT_EXC_ERR, e);
+		return -1;
+	}
+	tf->rsp = sp;
+	return 0;
+}
+
+int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
+{
+	uint8_t bytes[16];
+	struct x86_insn in;
+	if (fetch_insn(vm, tf, p->addr, &in, bytes) < 0)
+		return 1;
+	uint32_t next = p->addr + in.length;
+	unsigned osz = in.opsize == 16 ? 2 : 4;
+	uint32_t la, e, fa, v;
+
+	switch (in.kind) {
+	case X86_K_PUSHF:
+		if (push32(vm, tf, guest_eflags(vm, tf), osz) < 0)
+			return 1;
+		break;
+	case X86_K_POPF: {
+		uint32_t fl = 0;
+		if (guest_read(vm, (uint32_t)tf->rsp, &fl, osz, 0, &e, &fa) < 0) {
+			vm->cr2 = fa;
+			reflect(vm, tf, 14, REFLECT_EXC_ERR, e);
+			return 1;
+		}
+		tf->rsp = (uint32_t)tf->rsp + osz;
+		if (osz == 2)
+			fl = (guest_eflags(vm, tf) & 0xFFFF0000u) | (fl & 0xFFFF);
+		set_guest_eflags(vm, tf, fl);
+		break;
+	}
+	case X86_K_IRET:
+		return emulate_iret(vm, tf, in.length);
+	case X86_K_SGDT:
+	case X86_K_SIDT: {
+		/* What the guest loaded with lgdt/lidt, never the VMM's tables. */
+		uint8_t d[6];
+		uint16_t lim = in.kind == X86_K_SGDT ? vm->gdtr.limit : vm->idtr.limit;
+		uint32_t base = in.kind == X86_K_SGDT ? vm->gdtr.base : vm->idtr.base;
+		memcpy(d, &lim, 2);
+		memcpy(d + 2, &base, 4);
+		if (!operand(tf, &in, &la) || guest_write(vm, la, d, 6, 0, &e, &fa) < 0) {
+			if (!(in.flags & X86_F_MEM))
+				return reflect(vm, tf, 6, REFLECT_EXC, 0), 1;
+			vm->cr2 = fa;
+			reflect(vm, tf, 14, REFLECT_EXC_ERR, e);
+			return 1;
+		}
+		break;
+	}
+	case X86_K_SLDT:
+	case X86_K_STR:
+	case X86_K_SMSW:
+		v = in.kind == X86_K_SLDT ? vm->ldtr : in.kind == X86_K_STR ? vm->tr : (vm->cr0 & 0xFFFF);
+		if (store(vm, tf, &in, v, (in.flags & X86_F_MEM) ? 2 : osz) < 0)
+			return 1;
+		break;
+	case X86_K_MOV_FROM_SREG:
+		v = sel_to_guest((uint16_t)(in.sreg == X86_SEG_CS ? tf->cs : tf->ss));
+		if (store(vm, tf, &in, v, (in.flags & X86_F_MEM) ? 2 : osz) < 0)
+			return 1;
+		break;
+	case X86_K_PUSH_SREG:
+		v = sel_to_guest((uint16_t)(in.sreg == X86_SEG_CS ? tf->cs : tf->ss));
+		if (push32(vm, tf, v, osz) < 0)
+			return 1;
+		break;
+	case X86_K_LAR:
+	case X86_K_LSL:
+	case X86_K_VERR:
+	case X86_K_VERW: {
+		/* Answer from the guest's own descriptor (DPL as the guest wrote it). */
+		uint16_t sel;
+		if (operand(tf, &in, &la)) {
+			if (guest_read(vm, la, &sel, 2, 0, &e, &fa) < 0) {
+				vm->cr2 = fa;
+				reflect(vm, tf, 14, REFLECT_EXC_ERR, e);
+				return 1;
+			}
+		} else
+			sel = (uint16_t)*gpr(tf, in.rm);
+		uint64_t d;
+		int ok = seg_guest_desc(vm, sel, &d) == 0 && (d & (1ULL << 47));
+		int is_code = (d >> 43) & 1, readable = (d >> 41) & 1;
+		if (in.kind == X86_K_VERR)
+			ok = ok && (d & (1ULL << 44)) && (!is_code || readable);
+		if (in.kind == X86_K_VERW)
+			ok = ok && (d & (1ULL << 44)) && !is_code && readable;
+		if (ok && in.kind == X86_K_LAR)
+			*gpr(tf, in.reg) = (uint32_t)((d >> 32) & 0x00F0FF00u);
+		if (ok && in.kind == X86_K_LSL) {
+			uint32_t lim = (uint32_t)((d & 0xFFFF) | ((d >> 32) & 0xF0000));
+			if (d & (1ULL << 55))
+				lim = (lim << 12) | 0xFFF;
+			*gpr(tf, in.reg) = lim;
+		}
+		tf->rflags = ok ? (tf->rflags | 0x40) : (tf->rflags & ~0x40ULL);
+		break;
+	}
+	default:
+		vm_fail(vm, "int3 at patched %s (%08x) that the VMM cannot emulate", x86_kind_name(in.kind), p->addr);
+		return 1;
+	}
+	tf->rip = next;
+	return 1;
+}

@@ -1,0 +1,182 @@
+/* reflect.c - Figure B.3: the VMM hands a trap to the guest kernel, and takes the guest's iret back.
+ *
+ *   1. A process traps (int 0x80, a fault, or a virtual interrupt arrives) -> the VMM, at ring 0.
+ *   2. The VMM calls the guest's handler at reduced privilege: it reads the gate from the IDT the
+ *      guest installed with lidt, switches to the guest's ring-0 stack named in the guest's TSS
+ *      (read from guest memory every time, as the CPU would), builds exactly the 32-bit frame the
+ *      hardware would have built, and resumes the guest kernel at ring 1 in its handler.
+ *   3. The guest handler runs and ends with iret, which is patched (iret at ring 1 would not give
+ *      the VMM control, and would get IF and the privilege change wrong) -> int3 -> the VMM.
+ *   4. The VMM does the real return: it pops the guest's frame, checks the selectors it names and
+ *      resumes the process at ring 3 (or the kernel at ring 1).
+ * Selectors the guest sees in these frames carry RPL 0 for its kernel, as on real hardware. */
+#include "vm.h"
+#include "../../vcpu/trace.h"
+#include "../../lib/log.h"
+
+uint32_t guest_eflags(struct vm *vm, const struct trapframe *tf)
+{
+	return ((uint32_t)tf->rflags & ~(FL_IF | FL_IOPL)) | vm->vif | vm->viopl;
+}
+
+void set_guest_eflags(struct vm *vm, struct trapframe *tf, uint32_t fl)
+{
+	/* At the guest's CPL 0 it may change IF and IOPL, which stay virtual; the real ones do not move. */
+	vm->vif = fl & FL_IF;
+	vm->viopl = fl & FL_IOPL;
+	tf->rflags = (tf->rflags & ~(uint64_t)FL_USER) | (fl & FL_USER) | FL_IF;
+}
+
+/* The guest's ring-0 stack from its TSS (esp0 at offset 4, ss0 at offset 8). */
+static int tss_stack(struct vm *vm, uint32_t *esp0, uint16_t *ss0)
+{
+	uint64_t d;
+	uint32_t e, fa, v[2];
+	if (vm->tr == 0 || seg_guest_desc(vm, vm->tr, &d) < 0)
+		return -1;
+	uint32_t base = (uint32_t)(((d >> 16) & 0xFFFFFF) | ((d >> 32) & 0xFF000000));
+	if (guest_read(vm, base + 4, v, 8, 0, &e, &fa) < 0)
+		return -1;
+	*esp0 = v[0];
+	*ss0 = (uint16_t)v[1];
+	return 0;
+}
+
+static const char *how_name(int how)
+{
+	return how == REFLECT_SOFT ? "software interrupt" : how == REFLECT_IRQ ? "virtual interrupt" : "exception";
+}
+
+int reflect(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint32_t err)
+{
+	uint32_t gate[2], e, fa;
+	unsigned from = guest_cpl(tf);
+
+	/* 2a. The gate, from the guest's own IDT. */
+	if (vector * 8 + 7 > vm->idtr.limit || guest_read(vm, vm->idtr.base + vector * 8, gate, 8, 0, &e, &fa) < 0) {
+		vm_fail(vm, "vector %u beyond the guest's IDT (eip %08lx): a triple fault on real hardware", vector,
+			tf->rip);
+		return -1;
+	}
+	unsigned type = (gate[1] >> 8) & 0x1F, present = (gate[1] >> 15) & 1;
+	uint16_t sel = (uint16_t)(gate[0] >> 16);
+	uint32_t off = (gate[0] & 0xFFFF) | (gate[1] & 0xFFFF0000u);
+	if (!present || (type != 0x0E && type != 0x0F)) {
+		vm_fail(vm, "vector %u: guest gate %s (type %#x) at eip %08lx", vector, present ? "is not a 32-bit interrupt/trap gate" : "not present", type, tf->rip);
+		return -1;
+	}
+	uint64_t cd;
+	if (seg_guest_desc(vm, sel, &cd) < 0 || !((cd >> 43) & 1)) {
+		vm_fail(vm, "vector %u: gate selector %#x is not a code segment", vector, sel);
+		return -1;
+	}
+	unsigned to = (cd >> 45) & 3;   /* the handler's privilege, as the guest wrote it */
+
+	/* 2b. The stack: the guest's TSS names the ring-0 stack when the privilege changes. */
+	uint32_t esp = (uint32_t)tf->rsp;
+	uint16_t ss = (uint16_t)tf->ss;
+	uint32_t frame[6];
+	int nf = 0;
+	if (to < from) {
+		uint16_t ss0;
+		if (tss_stack(vm, &esp, &ss0) < 0) {
+			vm_fail(vm, "vector %u from ring 3 but the guest has no usable TSS", vector);
+			return -1;
+		}
+		frame[nf++] = sel_to_guest((uint16_t)tf->ss);
+		frame[nf++] = (uint32_t)tf->rsp;
+		ss = ss0;
+	}
+	/* 2c. The frame the CPU would push: [ss esp] eflags cs eip [error code]. */
+	frame[nf++] = guest_eflags(vm, tf);
+	frame[nf++] = sel_to_guest((uint16_t)tf->cs);
+	frame[nf++] = (uint32_t)tf->rip;
+	if (how == REFLECT_EXC_ERR)
+		frame[nf++] = err;
+	uint32_t words[6];
+	for (int i = 0; i < nf; i++)
+		words[i] = frame[nf - 1 - i];              /* lowest address first */
+	esp -= 4 * (uint32_t)nf;
+	if (guest_write(vm, esp, words, 4 * (uint32_t)nf, 0, &e, &fa) < 0) {
+		vm_fail(vm, "page fault at %08x while delivering vector %u (guest stack): a double fault", fa, vector);
+		return -1;
+	}
+
+	if (trace_on(TRACE_SYSCALL))
+		kprintf("trace: %s: 2. VMM calls the guest handler for vector %#x (%s) at reduced privilege: "
+			"IDT -> %04x:%08x at ring %u (guest ring %u), stack %04x:%08x%s\n",
+			vm->name, vector, how_name(how), sel, off, to == 0 ? 1 : to, to, ss, esp,
+			to < from ? " from the guest TSS" : "");
+
+	/* 2d. Resume in the handler, at ring 1 if the guest meant ring 0. */
+	tf->rip = off;
+	tf->cs = to == 0 ? (sel & ~3u) | 1 : sel;
+	tf->rsp = esp;
+	tf->ss = to == 0 ? (ss & ~3u) | 1 : ss;
+	tf->rflags &= ~(uint64_t)(FL_TF | FL_NT | FL_RF | FL_VM);
+	if (type == 0x0E)
+		vm->vif = 0;                               /* interrupt gate: IF cleared */
+	if (!seg_check(vm, (uint16_t)tf->cs, 1, to) || !seg_check(vm, (uint16_t)tf->ss, 0, to)) {
+		vm_fail(vm, "vector %u: handler %04x or stack %04x unusable at guest ring %u", vector, sel, ss, to);
+		return -1;
+	}
+	return 0;
+}
+
+int emulate_iret(struct vm *vm, struct trapframe *tf, uint32_t len)
+{
+	(void)len;
+	uint32_t w[5], e, fa;
+	uint32_t sp = (uint32_t)tf->rsp;
+	if (guest_read(vm, sp, w, 12, 0, &e, &fa) < 0) {
+		vm->cr2 = fa;
+		reflect(vm, tf, 14, REFLECT_EXC_ERR, e);
+		return 1;
+	}
+	uint32_t eip = w[0], fl = w[2];
+	uint16_t cs = (uint16_t)w[1];
+	unsigned to = cs & 3;
+	if (fl & (FL_NT | FL_VM)) {
+		vm_fail(vm, "iret with NT or VM set at %08lx (task switches and v8086 are not supported)", tf->rip);
+		return 1;
+	}
+	if (trace_on(TRACE_SYSCALL))
+		kprintf("trace: %s: 3. guest returns from trap: iret at %08lx (patched: int3 -> VMM)\n", vm->name,
+			tf->rip);
+	if (to == 3) {
+		/* 4. Back to the process: pop its stack too; the selectors must be ring-3 ones. */
+		if (guest_read(vm, sp + 12, w + 3, 8, 0, &e, &fa) < 0) {
+			vm->cr2 = fa;
+			reflect(vm, tf, 14, REFLECT_EXC_ERR, e);
+			return 1;
+		}
+		if (!seg_check(vm, cs, 1, 3) || !seg_check(vm, (uint16_t)w[4], 0, 3)) {
+			/* A real CPU raises #GP(selector) here, in the guest kernel. */
+			reflect(vm, tf, 13, REFLECT_EXC_ERR, cs & ~3u);
+			return 1;
+		}
+		tf->rsp = w[3];
+		tf->ss = (uint16_t)w[4];
+	} else if (to == 0) {
+		if (!seg_check(vm, cs, 1, 0)) {
+			reflect(vm, tf, 13, REFLECT_EXC_ERR, cs & ~3u);
+			return 1;
+		}
+		cs |= 1;
+		tf->rsp = sp + 12;
+	} else {
+		vm_fail(vm, "iret to ring %u at %08lx (only rings 0 and 3 are supported)", to, tf->rip);
+		return 1;
+	}
+	tf->rip = eip;
+	tf->cs = cs;
+	set_guest_eflags(vm, tf, fl);
+	if (to == 3 && !vm->vif)
+		tf->rflags |= FL_IF;   /* (the real IF is always on) */
+	if (trace_on(TRACE_SYSCALL)) {
+		kprintf("trace: %s: 4. VMM does the real return: iretq to %04lx:%08lx (ring %u)\n", vm->name, tf->cs,
+			tf->rip, to == 3 ? 3 : 1);
+		trace_end(TRACE_SYSCALL);
+	}
+	return 1;
+}

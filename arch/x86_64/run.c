@@ -1,0 +1,351 @@
+/* run.c - the vCPU: start VMs, take their traps, give them virtual interrupts, switch machines.
+ *
+ * Every trap from a guest (ring 1 or 3) arrives in vm_trap() with the guest's registers in the
+ * trap frame on the VMM's stack. The VMM handles it -- emulates, reflects, or fixes a shadow
+ * entry -- and then vm_resume() decides what runs next: the same guest (with a virtual interrupt
+ * delivered first if one is pending and the guest's IF is set), or another VM (a machine switch:
+ * the whole frame, FPU/SSE state, GDT, IDT gate DPLs and shadow root are exchanged), or nobody
+ * (every guest is in hlt: the VMM halts the real CPU until the next interrupt). */
+#include <stdarg.h>
+#include "vm.h"
+#include "cpu.h"
+#include "boot.h"
+#include "pic.h"
+#include "multiboot.h"
+#include "../../vcpu/trace.h"
+#include "../../lib/format.h"
+#include "../../lib/kstring.h"
+#include "../../lib/log.h"
+
+static struct vm vms[MAX_VMS];
+static int nvms;
+struct vm *cur;
+static uint64_t slice_end, slice_tsc;
+extern int (*trap_guest_hook)(struct trapframe *tf);
+extern void (*trap_resume_hook)(struct trapframe *tf);
+int load_guest(struct vm *vm, const uint8_t *img, uint64_t size, const char *cmdline, uint32_t *entry,
+	       uint32_t *mbi, const char **why);
+_Noreturn void vcpu_enter(struct trapframe *tf);
+
+uint64_t now_ns(void)
+{
+	uint64_t t = rdtsc();
+	return t / tsc_khz * 1000000 + (t % tsc_khz) * 1000000 / tsc_khz;
+}
+
+static void print_line(const char *line)
+{
+	kprintf("%s\n", line);
+}
+
+void vm_fail(struct vm *vm, const char *fmt, ...)
+{
+	char reason[120];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf_(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	vm_stop(&vm->s, print_line, "%s", reason);
+}
+
+static void uart_out(void *ctx, char c)
+{
+	struct vm *vm = ctx;
+	vconsole_putc(&vm->con, c, print_line);
+}
+
+/* ---- the machine switch ---- */
+
+static void fpu_save(struct vm *vm) { __asm__ volatile("fxsave64 %0" : "=m"(vm->fpu)); }
+static void fpu_load(struct vm *vm) { __asm__ volatile("fxrstor64 %0" : : "m"(vm->fpu)); }
+
+static void switch_to(struct vm *next, struct trapframe *tf)
+{
+	if (next == cur)
+		return;
+	if (trace_begin(TRACE_SWITCH))
+		kprintf("trace: machine switch %s -> %s (eip %08lx -> %08lx)\n", cur ? cur->name : "-", next->name,
+			cur ? tf->rip : 0, next->tf.rip);
+	trace_end(TRACE_SWITCH);
+	if (cur) {
+		cur->tf = *tf;                   /* every register, real and (in struct vm) virtual */
+		fpu_save(cur);
+	}
+	cur = next;
+	cur->s.switches_in++;
+	*tf = cur->tf;
+	fpu_load(cur);
+	seg_install(cur);
+	shadow_activate(&cur->sh);
+	slice_end = rdtsc() + slice_tsc;
+}
+
+/* ---- virtual time and interrupts ---- */
+
+static void poll_devices(struct vm *vm)
+{
+	/* The guest's PIT runs on real time: edges since the last look raise IRQ0 (several coalesce,
+	 * as the 8259's IRR holds one); a rising COM1 interrupt line raises IRQ4. */
+	vio_sync(&vm->io, now_ns());
+}
+
+static int wants_cpu(struct vm *vm)
+{
+	if (vm->s.state != VM_RUNNABLE && vm->s.state != VM_WAITING)
+		return 0;
+	if (!vm->halted)
+		return 1;
+	return vm->vif && vpic_pending(&vm->io.pic) >= 0;
+}
+
+static void vm_finished(struct vm *vm)
+{
+	vconsole_flush(&vm->con, print_line);
+	vm->end_tsc = rdtsc();
+	uint64_t ms = (vm->end_tsc - vm->start_tsc) / tsc_khz;
+	if (vm->s.state == VM_OFF)
+		log_info("vmm", "%s off: exit code %d after %lu ms", vm->name, vm->exit_code, ms);
+	log_info("vmm", "%s exits: priv %lu patched %lu syscall/softint %lu exceptions %lu hidden-pf %lu "
+		 "true-pf %lu irqs %lu io %lu; shadow fills %lu flushes %lu", vm->name, vm->exits[EXIT_PRIV],
+		 vm->exits[EXIT_PATCH], vm->exits[EXIT_SYSCALL], vm->exits[EXIT_EXCEPTION], vm->exits[EXIT_HIDDEN_PF],
+		 vm->exits[EXIT_TRUE_PF], vm->exits[EXIT_IRQ], vm->exits[EXIT_IO], vm->sh.fills, vm->sh.flushes);
+	shadow_destroy(&vm->sh);
+	pmap_destroy(&vm->pmap);
+}
+
+static _Noreturn void all_done(void)
+{
+	int code = 0;
+	for (int i = 0; i < nvms; i++)
+		if (vms[i].s.state != VM_OFF || vms[i].exit_code != 0)
+			code = 1;
+	log_info("vmm", "all VMs have ended; %s", code ? "at least one failed or was stopped" : "all passed");
+	vmm_exit(code);
+}
+
+/* Pick what runs next and make it so: called on the way back to a guest, after every trap. */
+static void vm_resume(struct trapframe *tf)
+{
+	for (;;) {
+		for (int i = 0; i < nvms; i++) {
+			struct vm *vm = &vms[i];
+			if (vm->s.state == VM_RUNNABLE || vm->s.state == VM_WAITING) {
+				poll_devices(vm);
+				vm->s.state = wants_cpu(vm) ? VM_RUNNABLE : VM_WAITING;
+			} else if (vm->end_tsc == 0) {
+				vm_finished(vm);
+			}
+		}
+		/* Stay with the current VM until its slice is over, unless it cannot run. */
+		struct vm *next = 0;
+		if (cur && cur->s.state == VM_RUNNABLE && rdtsc() < slice_end)
+			next = cur;
+		if (!next) {
+			struct vm_sched *list[MAX_VMS];
+			for (int i = 0; i < nvms; i++)
+				list[i] = &vms[i].s;
+			int k = sched_pick(list, nvms, cur ? (int)(cur - vms) : nvms - 1);
+			if (k >= 0)
+				next = &vms[k];
+		}
+		if (next) {
+			switch_to(next, tf);
+			break;
+		}
+		int live = 0;
+		for (int i = 0; i < nvms; i++)
+			live += vms[i].s.state == VM_RUNNABLE || vms[i].s.state == VM_WAITING;
+		if (!live)
+			all_done();
+		/* B.5: every guest is idle. Halt the real CPU until the next real interrupt. */
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	}
+	/* Deliver a pending virtual interrupt if the guest has interrupts enabled. */
+	if (cur->vif && vpic_pending(&cur->io.pic) >= 0) {
+		int vec = vpic_ack(&cur->io.pic);
+		cur->halted = 0;
+		cur->exits[EXIT_IRQ]++;
+		reflect(cur, tf, (unsigned)vec, REFLECT_IRQ, 0);
+	}
+	if (cur->s.state != VM_RUNNABLE) /* delivery failed and stopped it: look again */
+		vm_resume(tf);
+}
+
+/* ---- traps from guests ---- */
+
+static int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
+{
+	uint32_t gpa, flags, perr;
+	int write = (err & 2) != 0, user = guest_cpl(tf) == 3;
+	if (guest_walk(vm, la, write, user, &gpa, &flags, &perr) < 0) {
+		/* A true fault: the guest's own tables forbid it. The guest sees it, with its CR2. */
+		vm->exits[EXIT_TRUE_PF]++;
+		vm->cr2 = la;
+		return reflect(vm, tf, 14, REFLECT_EXC_ERR, perr);
+	}
+	mfn_t m;
+	if (pmap_lookup(&vm->pmap, gpa >> 12, &m) < 0) {
+		vm_fail(vm, "access to guest-physical %08x beyond its %lu MiB (eip %08lx)", gpa,
+			vm->pmap.nframes >> 8, tf->rip);
+		return -1;
+	}
+	/* A hidden fault: fill the shadow. Writable only once the guest entry is dirty, so the
+	 * first write faults again and sets D, as the MMU would. */
+	vm->exits[EXIT_HIDDEN_PF]++;
+	int w = (flags & 2) && (write || (flags & SHADOW_DIRTY));
+	if (shadow_map(&vm->sh, la, m, w, (flags & 4) != 0) < 0)
+		vm_fail(vm, "out of machine memory for shadow page tables");
+	return 0;
+}
+
+static int vm_trap(struct trapframe *tf)
+{
+	struct vm *vm = cur;
+	unsigned v = (unsigned)tf->vector;
+	if (!vm)
+		return 0;
+	switch (v) {
+	case 13:
+		if (guest_cpl(tf) == 0 && emulate_privileged(vm, tf))
+			break;
+		vm->exits[EXIT_EXCEPTION]++;
+		reflect(vm, tf, 13, REFLECT_EXC_ERR, (uint32_t)tf->error);
+		break;
+	case 14:
+		shadow_fault(vm, tf, (uint32_t)READ_CR(2), (uint32_t)tf->error);
+		break;
+	case 3: {
+		const struct patch *p = guest_cpl(tf) == 0 ? patch_find(&vm->pt, (uint32_t)tf->rip - 1) : 0;
+		if (p) {
+			vm->exits[EXIT_PATCH]++;
+			tf->rip = p->addr;
+			emulate_patched(vm, tf, p);
+		} else {
+			vm->exits[EXIT_EXCEPTION]++;           /* the guest's own int3 */
+			reflect(vm, tf, 3, REFLECT_EXC, 0);
+		}
+		break;
+	}
+	case 2:
+		break;                                         /* NMI: nothing to do */
+	case 8:
+	case 18:
+		panic("%s in the VMM while %s ran", v == 8 ? "double fault" : "machine check", vm->name);
+	default:
+		if (v >= 32) {                                 /* int n the guest's gate allowed */
+			vm->exits[EXIT_SYSCALL]++;
+			if (v == 0x80 && trace_begin(TRACE_SYSCALL))
+				kprintf("trace: %s: 1. process trapped: int 0x80 at %04lx:%08lx (eax=%lu) -> VMM\n",
+					vm->name, tf->cs, tf->rip - 2, tf->rax & 0xFFFFFFFF);
+			reflect(vm, tf, v, REFLECT_SOFT, 0);
+		} else {
+			vm->exits[EXIT_EXCEPTION]++;
+			int err = v == 10 || v == 11 || v == 12 || v == 17;
+			reflect(vm, tf, v, err ? REFLECT_EXC_ERR : REFLECT_EXC, (uint32_t)tf->error);
+		}
+	}
+	vm_resume(tf);
+	return 1;
+}
+
+/* An interrupt (the real timer, the real UART) arrived while a guest ran. */
+static void irq_from_guest(struct trapframe *tf)
+{
+	if (cur)
+		vm_resume(tf);
+}
+
+/* ---- creating VMs ---- */
+
+static int vm_create(struct vm *vm, unsigned id, const struct mb_module *mod, uint64_t ram)
+{
+	const char *why;
+	memset(vm, 0, sizeof *vm);
+	vm->s.id = id;
+	vm->s.state = VM_RUNNABLE;
+	snprintf_(vm->name, sizeof vm->name, "vm%u", id);
+	vm->cmdline = mod->cmdline;
+	vm->con.id = id;
+	if (pmap_create(&vm->pmap, id, ram, &why) < 0 || shadow_init(&vm->sh) < 0) {
+		log_err("vmm", "%s: cannot create: %s", vm->name, why);
+		return -1;
+	}
+	uint32_t entry, mbi;
+	if (load_guest(vm, phys_to_virt(mod->start), mod->end - mod->start, mod->cmdline, &entry, &mbi, &why) < 0) {
+		log_err("vmm", "%s: cannot load module '%s': %s", vm->name, mod->cmdline, why);
+		pmap_destroy(&vm->pmap);
+		return -1;
+	}
+	vio_init(&vm->io, now_ns(), uart_out, vm);
+
+	/* The CPU as a multiboot1 loader leaves it: protected mode, paging off, flat segments.
+	 * Until the guest loads its own GDT it runs on two flat descriptors of ours (ring 1). */
+	vm->cr0 = CR0_PE | 0x10;
+	vm->gdt[1] = 0x00CFBA000000FFFFULL;     /* 32-bit code, DPL 1 */
+	vm->gdt[2] = 0x00CFB2000000FFFFULL;     /* data, DPL 1 */
+	vm->gdt_n = 3;
+	vm->idt_dpl[3] = 1;
+	vm->tf.rip = entry;
+	vm->tf.cs = 0x08 | 1;
+	vm->tf.ss = vm->tf.ds = vm->tf.es = vm->tf.fs = vm->tf.gs = 0x10 | 1;
+	vm->tf.rflags = 0x202;                  /* real IF on; the guest's IF is virtual (off) */
+	vm->tf.rax = 0x2BADB002;
+	vm->tf.rbx = mbi;
+	vm->tf.rsp = 0x7FF0;
+	__asm__ volatile("fninit; fxsave64 %0" : "=m"(vm->fpu));
+	vm->start_tsc = rdtsc();
+
+	char kinds[256];
+	int k = 0;
+	for (int i = 0; i < X86_K_COUNT; i++)
+		if (vm->patched_kinds[i])
+			k += snprintf_(kinds + k, sizeof kinds - (size_t)k, " %s=%lu", x86_kind_name(i), vm->patched_kinds[i]);
+	log_info("vmm", "%s: '%s', %lu MiB, entry %08x, %u instructions patched:%s", vm->name, mod->cmdline,
+		 ram >> 20, entry, vm->pt.n, k ? kinds : " none");
+	return 0;
+}
+
+void vmm_start_guests(void)
+{
+	extern struct boot_info boot;
+	struct option *o_vms = boot_option("vms"), *o_mem = boot_option("mem"), *o_trace = boot_option("trace");
+	int guests[MB_MAX_MODULES], ng = 0;
+	for (int i = 0; i < boot.nmod; i++) {
+		const uint8_t *p = phys_to_virt(boot.mod[i].start);
+		if (boot.mod[i].end - boot.mod[i].start >= 4 && p[0] == 0x7F && p[1] == 'E')
+			guests[ng++] = i;
+	}
+	if (ng == 0) {
+		log_warn("vmm", "no guest modules: nothing to run");
+		return;
+	}
+	if (o_trace->set) {
+		const char *bad;
+		if (trace_parse(o_trace->str, 4, &bad) < 0)
+			log_warn("boot", "trace=%s: unknown flow at '%s' (syscall, trap, switch)", o_trace->str, bad);
+	}
+	uint64_t ram = o_mem->set ? o_mem->num : 64ULL << 20;
+	int want = o_vms->set ? (int)o_vms->num : ng;
+	if (want < 1 || want > MAX_VMS) {
+		log_warn("boot", "vms=%d out of range 1..%d; using %d", want, MAX_VMS, ng);
+		want = ng;
+	}
+	/* CR4.OSFXSR so fxsave/fxrstor keep the guests' SSE state; the VMM itself never uses it. */
+	WRITE_CR(4, READ_CR(4) | (1 << 9) | (1 << 10));
+	WRITE_CR(0, (READ_CR(0) & ~4ULL) | 2);   /* EM off, MP on */
+	for (int i = 0; i < want; i++)
+		if (vm_create(&vms[nvms], (unsigned)nvms + 1, &boot.mod[guests[i % ng]], ram) == 0)
+			nvms++;
+	if (nvms == 0) {
+		log_err("vmm", "no VM could be started");
+		vmm_exit(1);
+	}
+	slice_tsc = tsc_khz * 10;                /* 10 ms time slices */
+	trap_guest_hook = vm_trap;
+	trap_resume_hook = irq_from_guest;
+	/* Enter the first guest: build its frame on the VMM stack and return into it. */
+	static struct trapframe first;
+	cur = 0;
+	switch_to(&vms[0], &first);
+	vcpu_enter(&first);
+}

@@ -1,0 +1,112 @@
+/* segments.c - ring compression: the real GDT a guest runs on, built from the GDT it loaded.
+ *
+ * The guest kernel thinks it runs at ring 0; it really runs at ring 1. So every code or data
+ * descriptor the guest wrote with DPL 0 gets DPL 1 in the real GDT, and its selectors (RPL 0)
+ * still work at CPL 1. What never reaches the real GDT: 64-bit code segments (a way out of
+ * compatibility mode), system descriptors (TSS, LDT, gates: the guest's TSS is virtual and read
+ * from its memory at each reflection), and anything in the VMM's own slots at the top.
+ * The guest never sees the difference: sgdt, str, reads of CS/SS are patched (patch.c) to show
+ * the guest's own values, with RPL 0 where the guest expects it. */
+#include "vm.h"
+#include "../../lib/kstring.h"
+#include "../../lib/log.h"
+
+#define D_PRESENT (1ULL << 47)
+#define D_S       (1ULL << 44)   /* code/data (not system) */
+#define D_CODE    (1ULL << 43)
+#define D_LONG    (1ULL << 53)
+#define D_DPL(d)  (((d) >> 45) & 3)
+#define D_ACCESSED (1ULL << 40)
+
+uint16_t sel_to_guest(uint16_t real)
+{
+	return (real & 3) == 1 ? (uint16_t)(real & ~3u) : real;
+}
+
+/* One guest descriptor -> the real one. */
+static uint64_t compress(uint64_t d)
+{
+	if (!(d & D_PRESENT) || !(d & D_S))
+		return 0;                                  /* system descriptors stay virtual */
+	if ((d & D_CODE) && (d & D_LONG))
+		return 0;                                  /* no 64-bit code below ring 0 */
+	if (D_DPL(d) == 0)
+		d |= 1ULL << 45;                           /* DPL 0 -> DPL 1 */
+	return d | D_ACCESSED;                             /* the CPU need not write it back */
+}
+
+int seg_guest_desc(struct vm *vm, uint16_t sel, uint64_t *desc)
+{
+	uint32_t idx = sel >> 3, e, fa;
+	if ((sel & 4) || idx == 0 || idx * 8 + 7 > vm->gdtr.limit)
+		return -1;
+	return guest_read(vm, vm->gdtr.base + idx * 8, desc, 8, 0, &e, &fa);
+}
+
+void seg_load_gdt(struct vm *vm)
+{
+	unsigned n = (vm->gdtr.limit + 1u) / 8;
+	if (n > GUEST_GDT_MAX) {
+		log_warn("seg", "%s: guest GDT has %u entries; only the first %u are usable", vm->name, n,
+			 GUEST_GDT_MAX);
+		n = GUEST_GDT_MAX;
+	}
+	vm->gdt_n = n;
+	vm->gdt[0] = 0;
+	for (unsigned i = 1; i < n; i++) {
+		uint64_t d = 0;
+		uint32_t e, fa;
+		if (guest_read(vm, vm->gdtr.base + i * 8, &d, 8, 0, &e, &fa) < 0)
+			d = 0;
+		vm->gdt[i] = compress(d);
+	}
+}
+
+int seg_check(struct vm *vm, uint16_t sel, int code, unsigned cpl)
+{
+	unsigned idx = sel >> 3;
+	if ((sel & 4) || idx == 0 || idx >= vm->gdt_n)
+		return 0;
+	uint64_t d = vm->gdt[idx];
+	if (!(d & D_PRESENT) || !!(d & D_CODE) != !!code)
+		return 0;
+	unsigned real_cpl = cpl == 0 ? 1 : cpl;
+	if (code)
+		return D_DPL(d) == real_cpl;
+	/* data / stack: writable, DPL equal to the CPL that will use it as SS */
+	return (d & (1ULL << 41)) && D_DPL(d) == real_cpl;
+}
+
+/* The IDT part of ring compression: a real gate's DPL says who may reach vector v with INT n.
+ * The guest's gate DPL 0 becomes 1 (the guest kernel runs there). Vectors where the CPU pushes
+ * an error code stay DPL 0: an INT n to them would leave our frame without one; a guest INT n
+ * there gets #GP, which is reflected. The VMM's own IRQ vectors also stay DPL 0. */
+void seg_load_idt(struct vm *vm)
+{
+	for (unsigned v = 0; v < 256; v++) {
+		uint8_t dpl = 0;
+		uint64_t g = 0;
+		uint32_t e, fa;
+		int errcode = v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
+		int vmm_irq = v >= IRQ_BASE && v < IRQ_BASE + 16;
+		if (!errcode && !vmm_irq && v * 8 + 7 <= vm->idtr.limit &&
+		    guest_read(vm, vm->idtr.base + v * 8, &g, 8, 0, &e, &fa) == 0 && (g & D_PRESENT)) {
+			dpl = (uint8_t)D_DPL(g);
+			if (dpl == 0)
+				dpl = 1;
+		}
+		vm->idt_dpl[v] = dpl;
+	}
+	/* int3 is how patched instructions reach the VMM, so the guest kernel (ring 1) must always be
+	 * able to execute it, whatever the guest's own gate says (a user int3 still obeys the guest). */
+	if (vm->idt_dpl[3] == 0)
+		vm->idt_dpl[3] = 1;
+}
+
+void seg_install(struct vm *vm)
+{
+	memcpy(gdt, vm->gdt, vm->gdt_n * 8);
+	memset(&gdt[vm->gdt_n], 0, (GUEST_GDT_MAX - vm->gdt_n) * 8);
+	for (unsigned v = 0; v < 256; v++)
+		idt_set_dpl(v, vm->idt_dpl[v]);
+}

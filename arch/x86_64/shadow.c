@@ -1,0 +1,126 @@
+/* shadow.c - the shadow page tables themselves (see shadow.h for the policy).
+ *
+ * Layout of a shadow: a 4-level long-mode tree. PML4 entries 256..511 are copied from the VMM's
+ * own PML4, so the VMM (PHYSMAP and the image, all above 4 GiB) is mapped in every shadow;
+ * PML4[0] covers the guest's whole 4 GiB: one PDPT, four page directories, and page tables made
+ * on demand. The invariant asserted at every fill: a shadow maps only frames the VM owns, so a
+ * guest can never reach a VMM frame (or another VM's) through its low 4 GiB. */
+#include "shadow.h"
+#include "cpu.h"
+#include "boot.h"
+#include "../../mm/assert.h"
+#include "../../lib/kstring.h"
+
+#define P 1ULL
+#define W 2ULL
+#define U 4ULL
+#define ADDR 0x000FFFFFFFFFF000ULL
+
+static int table(struct shadow *sh, uint64_t *entry)
+{
+	if (*entry & P)
+		return 0;
+	if (sh->used == sh->allocated) {
+		if (sh->allocated == SHADOW_POOL || frame_alloc(FRAME_VMM, &sh->pool[sh->allocated]) < 0)
+			return -1;
+		sh->allocated++;
+	}
+	mfn_t m = sh->pool[sh->used++];
+	memset(frame_to_virt(m), 0, FRAME_SIZE);
+	/* Intermediate entries allow everything; the leaf decides (the MMU ANDs the levels). */
+	*entry = (m << FRAME_SHIFT) | P | W | U;
+	return 0;
+}
+
+int shadow_init(struct shadow *sh)
+{
+	memset(sh, 0, sizeof *sh);
+	if (frame_alloc(FRAME_VMM, &sh->root) < 0)
+		return -1;
+	sh->pml4 = frame_to_virt(sh->root);
+	memset(sh->pml4, 0, FRAME_SIZE);
+	uint64_t *vmm = paging_pml4();
+	for (int i = 256; i < 512; i++)
+		sh->pml4[i] = vmm[i];
+	return 0;
+}
+
+void shadow_destroy(struct shadow *sh)
+{
+	for (unsigned i = 0; i < sh->allocated; i++)
+		frame_free(FRAME_VMM, sh->pool[i]);
+	if (sh->pml4)
+		frame_free(FRAME_VMM, sh->root);
+	sh->pml4 = 0;
+}
+
+static int active(struct shadow *sh)
+{
+	return (READ_CR(3) & ADDR) == (sh->root << FRAME_SHIFT);
+}
+
+void shadow_flush(struct shadow *sh)
+{
+	sh->pml4[0] = 0;
+	sh->used = 0;
+	sh->flushes++;
+	if (active(sh))
+		WRITE_CR(3, READ_CR(3));
+}
+
+static uint64_t *leaf(struct shadow *sh, uint32_t la, int create)
+{
+	uint64_t *e = &sh->pml4[0];
+	for (int shift = 39; shift > 12; shift -= 9) {
+		if (!(*e & P) && (!create || table(sh, e) < 0))
+			return 0;
+		uint64_t *t = frame_to_virt((*e & ADDR) >> FRAME_SHIFT);
+		e = &t[((uint64_t)la >> (shift - 9)) & 511];
+	}
+	return e;
+}
+
+void shadow_invlpg(struct shadow *sh, uint32_t la, int large)
+{
+	sh->invlpgs++;
+	if (large) {
+		/* The guest mapped (or maps) a 4 MiB page here: drop all 1024 shadow entries of it. */
+		sh->large_drops++;
+		for (uint32_t a = la & 0xFFC00000u; a < (la & 0xFFC00000u) + 0x400000u; a += 4096) {
+			uint64_t *e = leaf(sh, a, 0);
+			if (e)
+				*e = 0;
+		}
+		if (active(sh))
+			WRITE_CR(3, READ_CR(3));
+		return;
+	}
+	uint64_t *e = leaf(sh, la, 0);
+	if (e)
+		*e = 0;
+	if (active(sh))
+		invlpg(la);
+}
+
+int shadow_map(struct shadow *sh, uint32_t la, mfn_t mfn, int writable, int user)
+{
+	uint64_t *e = leaf(sh, la, 1);
+	if (!e) {
+		/* Out of table frames: start over with an empty shadow (bounded, never a crash). */
+		shadow_flush(sh);
+		e = leaf(sh, la, 1);
+		if (!e)
+			return -1;
+	}
+	assert(frame_owner(mfn) >= 1 && frame_owner(mfn) <= FRAME_MAX_OWNER);  /* never a VMM frame */
+	*e = (mfn << FRAME_SHIFT) | P | (writable ? W : 0) | (user ? U : 0);
+	sh->fills++;
+	if (active(sh))
+		invlpg(la);
+	return 0;
+}
+
+void shadow_activate(struct shadow *sh)
+{
+	WRITE_CR(3, sh->root << FRAME_SHIFT);
+}

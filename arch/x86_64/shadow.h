@@ -1,0 +1,35 @@
+/* shadow.h - shadow page tables: guest-virtual -> machine, the tables the real MMU walks while a
+ * guest runs (the aside on hardware-managed TLBs in the seed chapter).
+ *
+ * This is the virtual-TLB flavour: the shadow starts empty and is filled one 4 KiB entry at a time
+ * on "hidden" page faults (the guest's tables allow the access; the shadow just did not have it
+ * yet). Like a TLB it is dropped when the guest says its translations changed: mov cr3, invlpg,
+ * and CR0/CR4 paging-bit changes. A full shadow with traced (write-protected) guest page tables
+ * can replace it behind the same interface. */
+#ifndef ARCH_SHADOW_H
+#define ARCH_SHADOW_H
+#include <stdint.h>
+#include "../../mm/frame.h"
+
+#define SHADOW_DIRTY 0x100u    /* flag from guest_walk(): the guest entry is already dirty */
+#define SHADOW_LARGE 0x200u    /* flag from guest_walk(): the guest mapped a 4 MiB page */
+#define SHADOW_POOL 1024       /* table frames per VM; past this the shadow is flushed */
+
+struct shadow {
+	mfn_t root;                /* the shadow PML4 (its high half is the VMM's) */
+	uint64_t *pml4;
+	mfn_t pool[SHADOW_POOL];   /* frames for low-half tables, reused after a flush */
+	unsigned used, allocated;
+	uint64_t fills, flushes, invlpgs, large_drops;
+};
+
+int shadow_init(struct shadow *sh);
+void shadow_destroy(struct shadow *sh);
+void shadow_flush(struct shadow *sh);                 /* drop every guest translation */
+void shadow_invlpg(struct shadow *sh, uint32_t la, int large);
+/* Map one 4 KiB page. Returns 0, or -1 if out of machine memory (the VM is then stopped). */
+int shadow_map(struct shadow *sh, uint32_t la, mfn_t mfn, int writable, int user);
+/* Make this shadow the one the MMU uses. */
+void shadow_activate(struct shadow *sh);
+
+#endif

@@ -1,0 +1,120 @@
+/* vm.h - one x86 virtual machine: what the guest believes about its CPU, and what the VMM keeps
+ * to make that belief true (the real registers while it is not running, its shadow page tables,
+ * patch table, virtual devices). One vCPU per VM. */
+#ifndef ARCH_VM_H
+#define ARCH_VM_H
+#include <stdint.h>
+#include "trap.h"
+#include "desc.h"
+#include "shadow.h"
+#include "patch.h"
+#include "vio.h"
+#include "../../mm/pmap.h"
+#include "../../vcpu/sched.h"
+#include "../../vcpu/vconsole.h"
+
+#define MAX_VMS 8
+
+/* Guest-visible EFLAGS bits the VMM keeps virtual: the real ones stay IF=1, IOPL=0. */
+#define FL_IF   (1u << 9)
+#define FL_IOPL (3u << 12)
+#define FL_TF   (1u << 8)
+#define FL_NT   (1u << 14)
+#define FL_RF   (1u << 16)
+#define FL_VM   (1u << 17)
+/* The flags a guest may change with popf/iret, apart from the virtual ones. */
+#define FL_USER (0x0CD5u | (1u << 18) | (1u << 21))   /* CF PF AF ZF SF TF DF OF, AC, ID */
+
+#define CR0_PE 1u
+#define CR0_TS (1u << 3)
+#define CR0_WP (1u << 16)
+#define CR0_PG (1u << 31)
+#define CR4_PSE (1u << 4)
+
+enum exit_kind {       /* why the VMM got control, counted per VM (printed when a VM ends) */
+	EXIT_PRIV,       /* privileged instruction emulated (#GP at ring 1) */
+	EXIT_PATCH,      /* patched sensitive instruction emulated (int3) */
+	EXIT_SYSCALL,    /* int 0x80 (or another software interrupt) reflected */
+	EXIT_EXCEPTION,  /* guest exception reflected */
+	EXIT_HIDDEN_PF,  /* shadow fill: fixed without the guest knowing */
+	EXIT_TRUE_PF,    /* page fault reflected to the guest */
+	EXIT_IRQ,        /* virtual interrupt injected */
+	EXIT_IO,         /* in/out */
+	EXIT_COUNT
+};
+
+struct vm {
+	struct vm_sched s;               /* id, state, stop reason (vcpu/sched.h) */
+	char name[16];                   /* "vm1" */
+	const char *cmdline;
+	struct pmap pmap;                /* guest-physical -> machine */
+
+	/* The real registers while another VM runs (trapentry.asm's frame), and the FPU/SSE state. */
+	struct trapframe tf;
+	uint8_t fpu[512] __attribute__((aligned(16)));
+
+	/* The virtual CPU: what the guest believes. */
+	uint32_t cr0, cr2, cr3, cr4;
+	uint32_t vif;                    /* EFLAGS.IF as the guest sees it (0 or FL_IF) */
+	uint32_t viopl;                  /* EFLAGS.IOPL as the guest sees it */
+	struct { uint32_t base; uint16_t limit; } gdtr, idtr;
+	uint16_t ldtr, tr;
+	int halted;                      /* in hlt, waiting for a virtual interrupt */
+
+	/* Ring-compressed copy of the guest GDT, installed in the real GDT when the VM runs, and the
+	 * real IDT gate DPLs that mirror the guest's IDT. */
+	uint64_t gdt[GUEST_GDT_MAX];
+	unsigned gdt_n;
+	uint8_t idt_dpl[256];
+
+	struct shadow sh;
+	struct patch_table pt;
+	struct vio io;
+	struct vconsole con;
+	int exit_code;                   /* written to isa-debug-exit */
+
+	uint64_t exits[EXIT_COUNT];
+	uint64_t patched_kinds[X86_K_COUNT];   /* patched at load, per instruction kind */
+	uint64_t start_tsc, end_tsc;
+};
+
+extern struct vm *cur;                   /* the VM whose state is on the CPU */
+
+/* The guest's privilege level as it believes it: ring 1 is its ring 0. */
+static inline unsigned guest_cpl(const struct trapframe *tf) { return (tf->cs & 3) == 3 ? 3 : 0; }
+
+/* Guest memory (gmem.c). Linear addresses go through the guest's own page tables when its
+ * paging is on. Return 0, or -1 with *pf_err set to the page-fault error code the guest would
+ * see (and the faulting address in *pf_addr). `user` means a CPL-3 access. */
+void *gpa_ptr(struct vm *vm, uint32_t gpa);
+int guest_walk(struct vm *vm, uint32_t la, int write, int user, uint32_t *gpa, uint32_t *flags,
+	       uint32_t *pf_err);
+int guest_read(struct vm *vm, uint32_t la, void *buf, uint32_t n, int user, uint32_t *pf_err, uint32_t *pf_addr);
+int guest_write(struct vm *vm, uint32_t la, const void *buf, uint32_t n, int user, uint32_t *pf_err,
+		uint32_t *pf_addr);
+
+/* Segments (segments.c). */
+void seg_load_gdt(struct vm *vm);                 /* rebuild the compressed copy from guest memory */
+void seg_install(struct vm *vm);                  /* put it (and the IDT DPLs) on the real CPU */
+void seg_load_idt(struct vm *vm);                 /* recompute the real gate DPLs */
+int seg_check(struct vm *vm, uint16_t sel, int code, unsigned cpl); /* usable by the guest at cpl? */
+int seg_guest_desc(struct vm *vm, uint16_t sel, uint64_t *desc);    /* the guest's own descriptor */
+uint16_t sel_to_guest(uint16_t real);             /* RPL 1 -> 0: what the guest expects to see */
+
+/* Reflection (reflect.c): deliver `vector` through the guest's IDT (Figure B.3). */
+enum { REFLECT_EXC, REFLECT_EXC_ERR, REFLECT_SOFT, REFLECT_IRQ };
+int reflect(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint32_t err);
+int emulate_iret(struct vm *vm, struct trapframe *tf, uint32_t len);
+uint32_t guest_eflags(struct vm *vm, const struct trapframe *tf);
+void set_guest_eflags(struct vm *vm, struct trapframe *tf, uint32_t fl);
+
+/* Privileged instructions (emulate.c) and patched ones (patch.c): 1 handled, 0 reflect #GP. */
+int emulate_privileged(struct vm *vm, struct trapframe *tf);
+int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p);
+int fetch_insn(struct vm *vm, struct trapframe *tf, uint32_t eip, struct x86_insn *in, uint8_t *bytes);
+
+/* The vCPU loop (run.c). */
+void vm_fail(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+uint64_t now_ns(void);
+
+#endif
