@@ -77,7 +77,7 @@ gdb: $(BUILD)/vmm.iso
 	gdb -q $(B)/vmm.elf -ex 'target remote :1234'; kill %1 2>/dev/null || true
 
 # ---- tests: every layer writes build/results/<layer>.txt; `make test` counts them all. ----
-LAYERS := host decoder boot bochs uefi native mips
+LAYERS := host decoder boot bochs uefi native vmm mips
 R      := $(BUILD)/results
 
 test:
@@ -96,6 +96,11 @@ test-native: $(GUEST_X86)
 	@tests/test-native.sh tcg
 	@if [ "$$(tools/accel.sh)" = kvm ]; then tests/test-native.sh kvm; \
 	 else echo "skip native-kvm - $$(tools/accel.sh -v 2>&1 >/dev/null)" | tee -a $(R)/native.txt; fi
+
+test-vmm: $(B)/vmm.elf $(GUEST_X86)
+	@tests/test-vmm.sh tcg $(R)/vmm.txt
+	@if [ "$$(tools/accel.sh)" = kvm ]; then tests/test-vmm.sh kvm $(R)/vmm.txt; \
+	 else echo "skip vmm-kvm - $$(tools/accel.sh -v 2>&1 >/dev/null)" | tee -a $(R)/vmm.txt; fi
 
 test-mips:
 	@tests/mips/run.sh

@@ -148,6 +148,13 @@ int emulate_privileged(struct vm *vm, struct trapframe *tf)
 			vm->gdtr.limit = lim;
 			vm->gdtr.base = base;
 			seg_load_gdt(vm);
+			/* A real CPU keeps the loaded CS/SS descriptors cached until the guest reloads them;
+			 * ours are reloaded on every return, so they must still be valid in the new GDT. */
+			if (!seg_check(vm, (uint16_t)tf->cs, 1, 0) || !seg_check(vm, (uint16_t)tf->ss, 0, 0)) {
+				vm_fail(vm, "lgdt at %08x leaves CS %#lx or SS %#lx unusable (64-bit or missing "
+					"descriptor; stale segment caches are not virtualized)", eip, tf->cs, tf->ss);
+				return 1;
+			}
 		} else {
 			vm->idtr.limit = lim;
 			vm->idtr.base = base;

@@ -102,10 +102,10 @@ int reflect(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint3
 		return -1;
 	}
 
-	if (trace_on(TRACE_SYSCALL))
+	if (vm->trace_pending)
 		kprintf("trace: %s: 2. VMM calls the guest handler for vector %#x (%s) at reduced privilege: "
 			"IDT -> %04x:%08x at ring %u (guest ring %u), stack %04x:%08x%s\n",
-			vm->name, vector, how_name(how), sel, off, to == 0 ? 1 : to, to, ss, esp,
+			vm->name, vector, how_name(how), sel, off, to == 0 ? 1 : to, to, sel_to_guest(ss), esp,
 			to < from ? " from the guest TSS" : "");
 
 	/* 2d. Resume in the handler, at ring 1 if the guest meant ring 0. */
@@ -116,6 +116,10 @@ int reflect(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint3
 	tf->rflags &= ~(uint64_t)(FL_TF | FL_NT | FL_RF | FL_VM);
 	if (type == 0x0E)
 		vm->vif = 0;                               /* interrupt gate: IF cleared */
+	if (vm->trace_pending) {
+		vm->trace_pending = 0;
+		vm->trace_esp = esp;                       /* its iret will find the frame here */
+	}
 	if (!seg_check(vm, (uint16_t)tf->cs, 1, to) || !seg_check(vm, (uint16_t)tf->ss, 0, to)) {
 		vm_fail(vm, "vector %u: handler %04x or stack %04x unusable at guest ring %u", vector, sel, ss, to);
 		return -1;
@@ -140,7 +144,8 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, uint32_t len)
 		vm_fail(vm, "iret with NT or VM set at %08lx (task switches and v8086 are not supported)", tf->rip);
 		return 1;
 	}
-	if (trace_on(TRACE_SYSCALL))
+	int traced = vm->trace_esp && vm->trace_esp == sp;
+	if (traced)
 		kprintf("trace: %s: 3. guest returns from trap: iret at %08lx (patched: int3 -> VMM)\n", vm->name,
 			tf->rip);
 	if (to == 3) {
@@ -171,12 +176,10 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, uint32_t len)
 	tf->rip = eip;
 	tf->cs = cs;
 	set_guest_eflags(vm, tf, fl);
-	if (to == 3 && !vm->vif)
-		tf->rflags |= FL_IF;   /* (the real IF is always on) */
-	if (trace_on(TRACE_SYSCALL)) {
+	if (traced) {
 		kprintf("trace: %s: 4. VMM does the real return: iretq to %04lx:%08lx (ring %u)\n", vm->name, tf->cs,
 			tf->rip, to == 3 ? 3 : 1);
-		trace_end(TRACE_SYSCALL);
+		vm->trace_esp = 0;
 	}
 	return 1;
 }

@@ -167,11 +167,27 @@ static void vm_resume(struct trapframe *tf)
 		cur->exits[EXIT_IRQ]++;
 		reflect(cur, tf, (unsigned)vec, REFLECT_IRQ, 0);
 	}
+	if (cur->s.state == VM_RUNNABLE && !seg_frame_ok(cur, tf))
+		vm_fail(cur, "cannot resume at %04lx:%08lx: CS or SS is not usable", tf->cs, tf->rip);
 	if (cur->s.state != VM_RUNNABLE) /* delivery failed and stopped it: look again */
 		vm_resume(tf);
 }
 
 /* ---- traps from guests ---- */
+
+/* Figure B.3, step 1, for the first few events of a traced flow (trace=syscall, trace=trap). */
+static void trace_step1(struct vm *vm, struct trapframe *tf, unsigned flow, const char *what)
+{
+	if (vm->trace_esp || vm->trace_pending || !trace_begin(flow)) {
+		trace_end(flow);
+		return;
+	}
+	trace_end(flow);
+	kprintf("trace: %s: 1. %s trapped: %s (vector %lu) at %04x:%08lx -> VMM\n", vm->name,
+		guest_cpl(tf) == 3 ? "the process" : "the guest kernel", what, tf->vector, sel_to_guest((uint16_t)tf->cs),
+		tf->rip);
+	vm->trace_pending = 1;
+}
 
 static int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 {
@@ -181,6 +197,7 @@ static int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32
 		/* A true fault: the guest's own tables forbid it. The guest sees it, with its CR2. */
 		vm->exits[EXIT_TRUE_PF]++;
 		vm->cr2 = la;
+		trace_step1(vm, tf, TRACE_TRAP, "#PF (a true fault)");
 		return reflect(vm, tf, 14, REFLECT_EXC_ERR, perr);
 	}
 	mfn_t m;
@@ -209,6 +226,7 @@ static int vm_trap(struct trapframe *tf)
 		if (guest_cpl(tf) == 0 && emulate_privileged(vm, tf))
 			break;
 		vm->exits[EXIT_EXCEPTION]++;
+		trace_step1(vm, tf, TRACE_TRAP, "#GP");
 		reflect(vm, tf, 13, REFLECT_EXC_ERR, (uint32_t)tf->error);
 		break;
 	case 14:
@@ -222,6 +240,7 @@ static int vm_trap(struct trapframe *tf)
 			emulate_patched(vm, tf, p);
 		} else {
 			vm->exits[EXIT_EXCEPTION]++;           /* the guest's own int3 */
+			trace_step1(vm, tf, TRACE_TRAP, "int3 (the guest's own)");
 			reflect(vm, tf, 3, REFLECT_EXC, 0);
 		}
 		break;
@@ -234,12 +253,12 @@ static int vm_trap(struct trapframe *tf)
 	default:
 		if (v >= 32) {                                 /* int n the guest's gate allowed */
 			vm->exits[EXIT_SYSCALL]++;
-			if (v == 0x80 && trace_begin(TRACE_SYSCALL))
-				kprintf("trace: %s: 1. process trapped: int 0x80 at %04lx:%08lx (eax=%lu) -> VMM\n",
-					vm->name, tf->cs, tf->rip - 2, tf->rax & 0xFFFFFFFF);
+			if (v == 0x80)
+				trace_step1(vm, tf, TRACE_SYSCALL, "int 0x80");
 			reflect(vm, tf, v, REFLECT_SOFT, 0);
 		} else {
 			vm->exits[EXIT_EXCEPTION]++;
+			trace_step1(vm, tf, TRACE_TRAP, "an exception");
 			int err = v == 10 || v == 11 || v == 12 || v == 17;
 			reflect(vm, tf, v, err ? REFLECT_EXC_ERR : REFLECT_EXC, (uint32_t)tf->error);
 		}
@@ -340,7 +359,8 @@ void vmm_start_guests(void)
 		log_err("vmm", "no VM could be started");
 		vmm_exit(1);
 	}
-	slice_tsc = tsc_khz * 10;                /* 10 ms time slices */
+	slice_tsc = tsc_khz * 3;                 /* 3 ms time slices: short against a guest's 10 ms tick,
+	                                          * so its own scheduler sees time pass smoothly */
 	trap_guest_hook = vm_trap;
 	trap_resume_hook = irq_from_guest;
 	/* Enter the first guest: build its frame on the VMM stack and return into it. */

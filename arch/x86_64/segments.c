@@ -110,3 +110,24 @@ void seg_install(struct vm *vm)
 	for (unsigned v = 0; v < 256; v++)
 		idt_set_dpl(v, vm->idt_dpl[v]);
 }
+
+/* The boundary check before every return to a guest: trap_return reloads DS/ES/FS/GS and iretq
+ * reloads CS/SS from the real GDT, at ring 0, so each must name a usable descriptor there or the
+ * VMM itself would fault. Data selectors the guest's GDT no longer backs (a real CPU would keep
+ * their cached descriptors; we cannot) become null; a CS or SS that is unusable stops the VM. */
+int seg_frame_ok(struct vm *vm, struct trapframe *tf)
+{
+	unsigned cpl = guest_cpl(tf);
+	if (!seg_check(vm, (uint16_t)tf->cs, 1, cpl) || !seg_check(vm, (uint16_t)tf->ss, 0, cpl))
+		return 0;
+	uint64_t *data[4] = { &tf->ds, &tf->es, &tf->fs, &tf->gs };
+	for (int i = 0; i < 4; i++) {
+		uint16_t sel = (uint16_t)*data[i];
+		unsigned idx = sel >> 3;
+		uint64_t d = idx && !(sel & 4) && idx < vm->gdt_n ? vm->gdt[idx] : 0;
+		int usable = (d & D_PRESENT) && (!(d & D_CODE) || (d & (1ULL << 41)));
+		if (!usable)
+			*data[i] = 0;
+	}
+	return 1;
+}

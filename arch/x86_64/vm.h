@@ -60,6 +60,8 @@ struct vm {
 	struct { uint32_t base; uint16_t limit; } gdtr, idtr;
 	uint16_t ldtr, tr;
 	int halted;                      /* in hlt, waiting for a virtual interrupt */
+	int trace_pending;               /* trace=syscall/trap: step 1 printed, reflect() prints step 2 */
+	uint32_t trace_esp;              /* ... and the traced frame, whose iret prints steps 3 and 4 */
 
 	/* Ring-compressed copy of the guest GDT, installed in the real GDT when the VM runs, and the
 	 * real IDT gate DPLs that mirror the guest's IDT. */
@@ -100,6 +102,7 @@ void seg_load_idt(struct vm *vm);                 /* recompute the real gate DPL
 int seg_check(struct vm *vm, uint16_t sel, int code, unsigned cpl); /* usable by the guest at cpl? */
 int seg_guest_desc(struct vm *vm, uint16_t sel, uint64_t *desc);    /* the guest's own descriptor */
 uint16_t sel_to_guest(uint16_t real);             /* RPL 1 -> 0: what the guest expects to see */
+int seg_frame_ok(struct vm *vm, struct trapframe *tf); /* can we return into this frame? */
 
 /* Reflection (reflect.c): deliver `vector` through the guest's IDT (Figure B.3). */
 enum { REFLECT_EXC, REFLECT_EXC_ERR, REFLECT_SOFT, REFLECT_IRQ };

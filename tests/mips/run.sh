@@ -21,14 +21,14 @@ run() {  # run NAME [runner options...] -- qemu args
 	echo "ok   mips/$name"
 }
 same() {  # same NAME PREFIX: that VM's KTAP verdicts equal the native ones
-	python3 "$ROOT/tests/mips/ktap_of.py" "$L/$1.log" "$2" "$L/$1.${2%: }.ktap" &&
+	python3 "$ROOT/tests/ktap_of.py" "$L/$1.log" "$2" "$L/$1.${2%: }.ktap" &&
 	diff -u "$L/native.ktap" "$L/$1.${2%: }.ktap" >/dev/null ||
 		{ echo "not ok mips/$1/${2%: }-ktap-identical-to-native" | tee -a "$R"; fail=1; return; }
 	echo "ok mips/$1/${2%: }-ktap-identical-to-native" | tee -a "$R"
 }
 
 run native --ktap-out "$L/native.raw" -- $Q -kernel "$B/guest.elf"
-python3 "$ROOT/tests/mips/ktap_of.py" "$L/native.log" "" "$L/native.ktap" || fail=1
+python3 "$ROOT/tests/ktap_of.py" "$L/native.log" "" "$L/native.ktap" || fail=1
 run vmm-l2 --strip-prefix "vm1: " --expect "vmm: vm1 off:" -- $Q -kernel "$B/vmm.elf" -append "l2tlb=on"
 same vmm-l2 "vm1: "
 run vmm-nol2 --strip-prefix "vm1: " --expect "vmm: vm1 off:" -- $Q -kernel "$B/vmm.elf" -append "l2tlb=off"

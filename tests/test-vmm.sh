@@ -1,0 +1,81 @@
+#!/bin/sh
+# test-vmm.sh ACCEL RESULTS - the guest/x86 suite under the VMM, compared with its native results:
+#   one VM; three VMs at once; trace=syscall,trap shows the four steps of Figure B.3;
+#   hostile guests (triple fault, hlt with interrupts off, a jump to a 64-bit segment) next to a good
+#   VM: each hostile VM is stopped with a one-line reason, the good one still passes.
+# Every VM's KTAP verdicts must equal the native run's, test by test (tests/ktap_of.py).
+set -u
+ACCEL=$1 R=$2
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+OUT=build/test-vmm
+mkdir -p "$OUT" build/hostile
+fail=0
+G=build/guest-x86/kernel.elf
+H=build/hostile/kernel.elf
+nasm -f elf32 tests/hostile/hostile.asm -o build/hostile/hostile.o &&
+	ld -m elf_i386 --no-warn-rwx-segments -T tests/hostile/hostile.ld -o "$H" build/hostile/hostile.o || exit 1
+
+# The native verdicts to compare with (test-native.sh writes the log).
+NATIVE_LOG=build/test-native/serial-$ACCEL.log
+[ -f "$NATIVE_LOG" ] || tests/test-native.sh "$ACCEL" >/dev/null 2>&1
+python3 tests/ktap_of.py "$NATIVE_LOG" "" "$OUT/native.ktap" || {
+	echo "not ok vmm-$ACCEL/native-reference - the native run did not pass" | tee -a "$R"; exit 1; }
+
+# iso NAME VMM_CMDLINE MODULE_CMDLINE... (modules: guest-x86 unless the cmdline starts with hostile)
+iso() {
+	name=$1 cmd=$2
+	shift 2
+	{
+		echo "set timeout=0"
+		echo "menuentry \"$name\" {"
+		echo "  multiboot2 /boot/vmm.elf $cmd"
+		for m in "$@"; do
+			case $m in hostile*) echo "  module2 /boot/hostile.elf $m" ;; *) echo "  module2 /boot/guest-x86.elf $m" ;; esac
+		done
+		echo "  boot"
+		echo "}"
+	} > "$OUT/$name.cfg"
+	tools/mkiso.sh "$OUT/$name.iso" "$OUT/$name.cfg" build/x86_64/vmm.elf "$G" "$H"
+}
+
+run() {   # run NAME TIMEOUT MEM [runner options...]
+	name=$1 t=$2 mem=$3
+	shift 3
+	python3 tests/runner.py --name "vmm-$ACCEL/$name" --timeout "$t" --log "$OUT/$name-$ACCEL.log" \
+		--results "$R" "$@" -- qemu-system-x86_64 -accel "$ACCEL" -m "$mem" -display none -serial stdio \
+		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 -cdrom "$OUT/$name.iso" || fail=1
+}
+
+same() {  # same NAME VM: that VM's verdicts equal the native ones
+	if python3 tests/ktap_of.py "$OUT/$1-$ACCEL.log" "$2: " "$OUT/$1-$2.ktap" >/dev/null &&
+		diff -u "$OUT/native.ktap" "$OUT/$1-$2.ktap" > "$OUT/$1-$2.diff"; then
+		echo "ok vmm-$ACCEL/$1/$2-same-as-native" | tee -a "$R"
+	else
+		echo "not ok vmm-$ACCEL/$1/$2-same-as-native - see $OUT/$1-$2.diff" | tee -a "$R"
+		fail=1
+	fi
+}
+
+iso one "mem=128M" "guest-x86 test"
+run one 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 --expect "instructions patched"
+same one vm1
+
+iso three "vms=3 mem=128M" "guest-x86 test"
+run three 600 1024 --expect-exit 1 --expect "vm3 off: exit code 0"
+for v in vm1 vm2 vm3; do same three $v; done
+
+iso trace "mem=128M trace=syscall,trap" "guest-x86 test"
+run trace 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 \
+	--expect "1. the process trapped: int 0x80" --expect "2. VMM calls the guest handler for vector 0x80" \
+	--expect "3. guest returns from trap: iret" --expect "4. VMM does the real return: iretq to 001b:" \
+	--expect "1. the process trapped: #PF (a true fault)"
+same trace vm1
+
+iso hostile "mem=128M" "guest-x86 test" "hostile triple" "hostile hlt" "hostile long"
+run hostile 300 1024 --expect-exit 3 --expect "vm1 off: exit code 0" \
+	--expect "vm2: stopped: vector 3 beyond the guest's IDT" \
+	--expect "vm3: stopped: hlt with interrupts disabled" \
+	--expect "vm4: stopped: lgdt at"
+same hostile vm1
+exit $fail
