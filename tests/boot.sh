@@ -19,6 +19,7 @@ iso() {
 	cfg=$out/$1.cfg
 	{
 		echo "set timeout=0"
+		echo 'if [ "$grub_platform" = "pc" ]; then set gfxpayload=text; fi'
 		echo "menuentry \"$1\" {"
 		echo "  multiboot2 /boot/vmm.elf $2"
 		[ $# -ge 4 ] && echo "  module2 /boot/$(basename "$(dirname "$3")").elf $4"
@@ -81,14 +82,15 @@ cpu: model=corei7_sandy_bridge_2600k, ips=200000000
 ata0-master: type=cdrom, path=$out/selftest.iso, status=inserted
 boot: cdrom
 com1: enabled=1, mode=file, dev=$out/bochs-serial.txt
-display_library: nogui
+display_library: rfb, options="timeout=0"
 log: $out/bochs-internal.log
 panic: action=fatal
 error: action=report
 clock: sync=none
 EOB
+	echo c > "$out/bochs-debugger.rc"   # Debian's bochs has the debugger built in: just continue
 	run "selftest-bochs" 600 --require-ktap --serial-file "$out/bochs-serial.txt" --stop-on "vmm: halted" -- \
-		bochs -q -f "$out/bochsrc"
+		bochs -q -f "$out/bochsrc" -rc "$out/bochs-debugger.rc"
 	;;
 *)
 	echo "boot.sh: unknown mode '$mode' (qemu, uefi or bochs)" >&2

@@ -88,7 +88,8 @@ def main():
                     status = 'timeout'
     elapsed = time.monotonic() - start
 
-    text = open(a.serial_file if a.serial_file else a.log, 'rb').read().decode('utf-8', 'replace')
+    console = a.serial_file if a.serial_file else a.log
+    text = open(console, 'rb').read().decode('utf-8', 'replace') if os.path.exists(console) else ''
     if a.serial_file:
         with open(a.log, 'a') as log:
             log.write('\n--- serial (%s) ---\n' % a.serial_file + text)
