@@ -29,7 +29,7 @@ int fetch_insn(struct vm *vm, struct trapframe *tf, uint32_t eip, struct x86_ins
 		n = fa - eip;
 	}
 	if (bytes[0] == 0xCC) {
-		const struct patch *p = patch_find(&vm->pt, eip);
+		const struct patch *p = patch_at(vm, eip);
 		if (p)
 			bytes[0] = p->orig;              /* decode what the guest wrote, not our int3 */
 	}
@@ -87,6 +87,66 @@ static void port_io(struct vm *vm, struct trapframe *tf, uint16_t port, unsigned
 		uint64_t mask = size == 1 ? 0xFF : size == 2 ? 0xFFFF : 0xFFFFFFFFULL;
 		tf->rax = size == 4 ? v : (tf->rax & ~mask) | (v & mask);
 	}
+}
+
+/* ins/outs, with or without rep: one port access per element, memory at ES:EDI / DS:ESI (flat
+ * segments), EDI/ESI stepping by the element size in the direction EFLAGS.DF says. */
+static int string_io(struct vm *vm, struct trapframe *tf, const struct x86_insn *in, unsigned size)
+{
+	int out = in->kind == X86_K_OUTS, rep = (in->prefixes & (X86_PFX_REP | X86_PFX_REPNE)) != 0;
+	uint16_t port = (uint16_t)tf->rdx;
+	int32_t step = (tf->rflags & 0x400) ? -(int32_t)size : (int32_t)size;
+	uint64_t *ptr = out ? &tf->rsi : &tf->rdi;
+	uint32_t count = rep ? (uint32_t)tf->rcx : 1, e, fa;
+	while (count) {
+		uint32_t v = 0, la = (uint32_t)*ptr;
+		if (out && guest_read(vm, la, &v, size, 0, &e, &fa) < 0)
+			goto fault;
+		vm->exits[EXIT_IO]++;
+		if (!vio_port(&vm->io, port, size, out, &v, now_ns()) && !out)
+			v = 0xFFFFFFFFu;
+		if (!out && guest_write(vm, la, &v, size, 0, &e, &fa) < 0)
+			goto fault;
+		*ptr = (uint32_t)(la + (uint32_t)step);
+		count--;
+		if (rep)
+			tf->rcx = count;
+	}
+	return 0;
+fault:
+	vm->cr2 = fa;
+	reflect(vm, tf, 14, REFLECT_EXC_ERR, e);   /* EIP still at the instruction: it restarts */
+	return -1;
+}
+
+/* The MSRs a 32-bit kernel of the era touches: the TSC, and the SYSENTER trio, which are kept
+ * virtual (the real ones stay pointed where a guest cannot use them). Others raise #GP. */
+static int emulate_msr(struct vm *vm, struct trapframe *tf, int write)
+{
+	uint32_t msr = (uint32_t)tf->rcx;
+	uint64_t v = ((tf->rdx & 0xFFFFFFFF) << 32) | (tf->rax & 0xFFFFFFFF);
+	uint64_t *slot;
+	switch (msr) {
+	case 0x10: /* IA32_TIME_STAMP_COUNTER: reads only (writes are ignored) */
+		if (!write)
+			v = rdtsc();
+		slot = 0;
+		break;
+	case 0x174: slot = &vm->sysenter[0]; break;
+	case 0x175: slot = &vm->sysenter[1]; break;
+	case 0x176: slot = &vm->sysenter[2]; break;
+	default:
+		return -1;
+	}
+	if (slot && write)
+		*slot = v;
+	else if (slot)
+		v = *slot;
+	if (!write) {
+		tf->rax = (uint32_t)v;
+		tf->rdx = (uint32_t)(v >> 32);
+	}
+	return 0;
 }
 
 int emulate_privileged(struct vm *vm, struct trapframe *tf)
@@ -258,8 +318,13 @@ int emulate_privileged(struct vm *vm, struct trapframe *tf)
 		break;
 	case X86_K_RDMSR:
 	case X86_K_WRMSR:
+		if (emulate_msr(vm, tf, in.kind == X86_K_WRMSR) < 0) {
+			reflect(vm, tf, 13, REFLECT_EXC_ERR, 0);   /* an MSR this virtual CPU lacks: #GP */
+			return 1;
+		}
+		break;
 	case X86_K_RDPMC:
-		reflect(vm, tf, 13, REFLECT_EXC_ERR, 0);     /* no MSRs are virtualized: #GP as for an unknown one */
+		reflect(vm, tf, 13, REFLECT_EXC_ERR, 0);
 		return 1;
 	case X86_K_MOV_TO_SREG:
 		/* mov ss, r/m with an RPL-0 selector faults at ring 1: load it with RPL 1 instead. */
@@ -273,8 +338,9 @@ int emulate_privileged(struct vm *vm, struct trapframe *tf)
 		break;
 	case X86_K_INS:
 	case X86_K_OUTS:
-		vm_fail(vm, "string I/O (%s) at %08x is not supported", x86_kind_name(in.kind), eip);
-		return 1;
+		if (string_io(vm, tf, &in, size) < 0)
+			return 1;
+		break;
 	default:
 		return 0;                                    /* a real #GP: the guest's to handle */
 	}

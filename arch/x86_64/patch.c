@@ -45,10 +45,45 @@ const struct patch *patch_find(struct patch_table *pt, uint32_t addr)
 	return 0;
 }
 
+int patch_scanned(const struct vm *vm, uint32_t gfn)
+{
+	return gfn < GUEST_MAX_FRAMES && (vm->scanned[gfn / 8] >> (gfn % 8) & 1);
+}
+
+static void set_scanned(struct vm *vm, uint32_t gfn, int on)
+{
+	if (gfn >= GUEST_MAX_FRAMES)
+		return;
+	if (on)
+		vm->scanned[gfn / 8] |= (uint8_t)(1u << (gfn % 8));
+	else
+		vm->scanned[gfn / 8] &= (uint8_t)~(1u << (gfn % 8));
+}
+
+unsigned patch_unscan(struct vm *vm, uint32_t gfn)
+{
+	unsigned n = 0, k = 0;
+	for (unsigned i = 0; i < vm->pt.n; i++) {
+		struct patch *p = &vm->pt.p[i];
+		if (p->addr >> 12 == gfn) {
+			uint8_t *b = gpa_ptr(vm, p->addr);
+			if (b && *b == 0xCC)
+				*b = p->orig;      /* the guest's own byte, before it writes its own */
+			n++;
+		} else
+			vm->pt.p[k++] = *p;
+	}
+	vm->pt.n = k;
+	set_scanned(vm, gfn, 0);
+	return n;
+}
+
 unsigned patch_scan(struct vm *vm, uint32_t start, uint32_t len)
 {
 	unsigned n = 0;
 	uint32_t a = start, end = start + len;
+	for (uint32_t g = start >> 12; g <= (end - 1) >> 12 && len; g++)
+		set_scanned(vm, g, 1);
 	while (a < end) {
 		uint8_t buf[16];
 		uint32_t avail = end - a < 16 ? end - a : 16;
@@ -138,9 +173,15 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 {
 	uint8_t bytes[16];
 	struct x86_insn in;
-	if (fetch_insn(vm, tf, p->addr, &in, bytes) < 0)
+	uint32_t eip = (uint32_t)tf->rip;             /* the patched instruction, guest-linear */
+	if (fetch_insn(vm, tf, eip, &in, bytes) < 0)
 		return 1;
-	uint32_t next = p->addr + in.length;
+	uint32_t next = eip + in.length;
+	if (in.kind != p->kind) {
+		vm_fail(vm, "patch table out of step at %08x: %s recorded, %s found", eip, x86_kind_name(p->kind),
+			x86_kind_name(in.kind));
+		return 1;
+	}
 	unsigned osz = in.opsize == 16 ? 2 : 4;
 	uint32_t la, e, fa, v;
 
@@ -231,9 +272,17 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 		break;
 	}
 	default:
-		vm_fail(vm, "int3 at patched %s (%08x) that the VMM cannot emulate", x86_kind_name(in.kind), p->addr);
+		vm_fail(vm, "int3 at patched %s (%08x) that the VMM cannot emulate", x86_kind_name(in.kind), eip);
 		return 1;
 	}
 	tf->rip = next;
 	return 1;
+}
+
+const struct patch *patch_at(struct vm *vm, uint32_t la)
+{
+	uint32_t gpa, flags, err;
+	if (guest_walk(vm, la, 0, 0, &gpa, &flags, &err) < 0)
+		return 0;
+	return patch_find(&vm->pt, gpa);
 }

@@ -10,7 +10,7 @@
 #define PATCH_MAX 4096
 
 struct patch {
-	uint32_t addr;          /* guest-linear address of the instruction */
+	uint32_t addr;          /* guest-physical address of the instruction */
 	uint8_t orig;           /* its first byte, now 0xCC in guest memory */
 	uint8_t len;
 	uint8_t kind;           /* enum x86_kind */
@@ -23,8 +23,12 @@ struct patch_table {
 };
 
 struct vm;
-/* Scan [start, start+len) of guest memory (guest-physical = linear at load time) and patch. */
+/* Scan guest-physical [start, start+len) and patch; the frames it covers count as scanned. */
 unsigned patch_scan(struct vm *vm, uint32_t start, uint32_t len);
 const struct patch *patch_find(struct patch_table *pt, uint32_t addr);
+/* The guest writes to a scanned frame: put its original bytes back and forget its patches; the
+ * frame is scanned again when code on it next runs. Returns the number of patches removed. */
+unsigned patch_unscan(struct vm *vm, uint32_t gfn);
+int patch_scanned(const struct vm *vm, uint32_t gfn);
 
 #endif

@@ -12,6 +12,7 @@
 #include "boot.h"
 #include "pic.h"
 #include "multiboot.h"
+#include "console.h"
 #include "../../vcpu/trace.h"
 #include "../../lib/format.h"
 #include "../../lib/kstring.h"
@@ -80,6 +81,30 @@ static void switch_to(struct vm *next, struct trapframe *tf)
 	slice_end = rdtsc() + slice_tsc;
 }
 
+/* ---- the real console's input: to the VM with the focus; Ctrl-] moves the focus ---- */
+
+static int focus;
+
+static void console_poll(void)
+{
+	int c;
+	while ((c = serial_getc()) >= 0) {
+		if (c == 0x1D) {                        /* Ctrl-] */
+			for (int k = 1; k <= nvms; k++) {
+				int i = (focus + k) % nvms;
+				if (vms[i].s.state == VM_RUNNABLE || vms[i].s.state == VM_WAITING) {
+					focus = i;
+					break;
+				}
+			}
+			kprintf("[vmm] console focus: %s\n", vms[focus].name);
+			continue;
+		}
+		if (nvms && !vio_input(&vms[focus].io, (char)c, now_ns()))
+			log_warn("vmm", "%s: console input overrun", vms[focus].name);
+	}
+}
+
 /* ---- virtual time and interrupts ---- */
 
 static void poll_devices(struct vm *vm)
@@ -106,9 +131,10 @@ static void vm_finished(struct vm *vm)
 	if (vm->s.state == VM_OFF)
 		log_info("vmm", "%s off: exit code %d after %lu ms", vm->name, vm->exit_code, ms);
 	log_info("vmm", "%s exits: priv %lu patched %lu syscall/softint %lu exceptions %lu hidden-pf %lu "
-		 "true-pf %lu irqs %lu io %lu; shadow fills %lu flushes %lu", vm->name, vm->exits[EXIT_PRIV],
+		 "true-pf %lu irqs %lu io %lu; shadow fills %lu flushes %lu; code scans %lu rescans %lu", vm->name, vm->exits[EXIT_PRIV],
 		 vm->exits[EXIT_PATCH], vm->exits[EXIT_SYSCALL], vm->exits[EXIT_EXCEPTION], vm->exits[EXIT_HIDDEN_PF],
-		 vm->exits[EXIT_TRUE_PF], vm->exits[EXIT_IRQ], vm->exits[EXIT_IO], vm->sh.fills, vm->sh.flushes);
+		 vm->exits[EXIT_TRUE_PF], vm->exits[EXIT_IRQ], vm->exits[EXIT_IO], vm->sh.fills, vm->sh.flushes,
+		 vm->scans, vm->rescans);
 	shadow_destroy(&vm->sh);
 	pmap_destroy(&vm->pmap);
 }
@@ -176,7 +202,7 @@ static void vm_resume(struct trapframe *tf)
 /* ---- traps from guests ---- */
 
 /* Figure B.3, step 1, for the first few events of a traced flow (trace=syscall, trace=trap). */
-static void trace_step1(struct vm *vm, struct trapframe *tf, unsigned flow, const char *what)
+void trace_step1(struct vm *vm, struct trapframe *tf, unsigned flow, const char *what)
 {
 	if (vm->trace_esp || vm->trace_pending || !trace_begin(flow)) {
 		trace_end(flow);
@@ -187,32 +213,6 @@ static void trace_step1(struct vm *vm, struct trapframe *tf, unsigned flow, cons
 		guest_cpl(tf) == 3 ? "the process" : "the guest kernel", what, tf->vector, sel_to_guest((uint16_t)tf->cs),
 		tf->rip);
 	vm->trace_pending = 1;
-}
-
-static int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
-{
-	uint32_t gpa, flags, perr;
-	int write = (err & 2) != 0, user = guest_cpl(tf) == 3;
-	if (guest_walk(vm, la, write, user, &gpa, &flags, &perr) < 0) {
-		/* A true fault: the guest's own tables forbid it. The guest sees it, with its CR2. */
-		vm->exits[EXIT_TRUE_PF]++;
-		vm->cr2 = la;
-		trace_step1(vm, tf, TRACE_TRAP, "#PF (a true fault)");
-		return reflect(vm, tf, 14, REFLECT_EXC_ERR, perr);
-	}
-	mfn_t m;
-	if (pmap_lookup(&vm->pmap, gpa >> 12, &m) < 0) {
-		vm_fail(vm, "access to guest-physical %08x beyond its %lu MiB (eip %08lx)", gpa,
-			vm->pmap.nframes >> 8, tf->rip);
-		return -1;
-	}
-	/* A hidden fault: fill the shadow. Writable only once the guest entry is dirty, so the
-	 * first write faults again and sets D, as the MMU would. */
-	vm->exits[EXIT_HIDDEN_PF]++;
-	int w = (flags & 2) && (write || (flags & SHADOW_DIRTY));
-	if (shadow_map(&vm->sh, la, m, w, (flags & 4) != 0) < 0)
-		vm_fail(vm, "out of machine memory for shadow page tables");
-	return 0;
 }
 
 static int vm_trap(struct trapframe *tf)
@@ -233,10 +233,10 @@ static int vm_trap(struct trapframe *tf)
 		shadow_fault(vm, tf, (uint32_t)READ_CR(2), (uint32_t)tf->error);
 		break;
 	case 3: {
-		const struct patch *p = guest_cpl(tf) == 0 ? patch_find(&vm->pt, (uint32_t)tf->rip - 1) : 0;
+		const struct patch *p = guest_cpl(tf) == 0 ? patch_at(vm, (uint32_t)tf->rip - 1) : 0;
 		if (p) {
 			vm->exits[EXIT_PATCH]++;
-			tf->rip = p->addr;
+			tf->rip = (uint32_t)tf->rip - 1;
 			emulate_patched(vm, tf, p);
 		} else {
 			vm->exits[EXIT_EXCEPTION]++;           /* the guest's own int3 */
@@ -361,6 +361,9 @@ void vmm_start_guests(void)
 	}
 	slice_tsc = tsc_khz * 3;                 /* 3 ms time slices: short against a guest's 10 ms tick,
 	                                          * so its own scheduler sees time pass smoothly */
+	timer_add_hook(console_poll);
+	if (nvms > 1)
+		log_info("vmm", "console input goes to vm1; Ctrl-] moves it to the next VM");
 	trap_guest_hook = vm_trap;
 	trap_resume_hook = irq_from_guest;
 	/* Enter the first guest: build its frame on the VMM stack and return into it. */

@@ -34,6 +34,7 @@ static int table(struct shadow *sh, uint64_t *entry)
 
 int shadow_init(struct shadow *sh)
 {
+	shadow_have_nx = (rdmsr(MSR_EFER) >> 11) & 1;
 	memset(sh, 0, sizeof *sh);
 	if (frame_alloc(FRAME_VMM, &sh->root) < 0)
 		return -1;
@@ -102,7 +103,9 @@ void shadow_invlpg(struct shadow *sh, uint32_t la, int large)
 		invlpg(la);
 }
 
-int shadow_map(struct shadow *sh, uint32_t la, mfn_t mfn, int writable, int user)
+int shadow_have_nx;
+
+int shadow_map(struct shadow *sh, uint32_t la, mfn_t mfn, int writable, int user, int noexec)
 {
 	uint64_t *e = leaf(sh, la, 1);
 	if (!e) {
@@ -113,7 +116,8 @@ int shadow_map(struct shadow *sh, uint32_t la, mfn_t mfn, int writable, int user
 			return -1;
 	}
 	assert(frame_owner(mfn) >= 1 && frame_owner(mfn) <= FRAME_MAX_OWNER);  /* never a VMM frame */
-	*e = (mfn << FRAME_SHIFT) | P | (writable ? W : 0) | (user ? U : 0);
+	*e = (mfn << FRAME_SHIFT) | P | (writable ? W : 0) | (user ? U : 0) |
+	     (noexec && shadow_have_nx ? 1ULL << 63 : 0);
 	sh->fills++;
 	if (active(sh))
 		invlpg(la);

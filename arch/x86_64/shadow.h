@@ -28,7 +28,8 @@ void shadow_destroy(struct shadow *sh);
 void shadow_flush(struct shadow *sh);                 /* drop every guest translation */
 void shadow_invlpg(struct shadow *sh, uint32_t la, int large);
 /* Map one 4 KiB page. Returns 0, or -1 if out of machine memory (the VM is then stopped). */
-int shadow_map(struct shadow *sh, uint32_t la, mfn_t mfn, int writable, int user);
+int shadow_map(struct shadow *sh, uint32_t la, mfn_t mfn, int writable, int user, int noexec);
+extern int shadow_have_nx;   /* EFER.NXE is on: the shadow can map pages no-execute */
 /* Make this shadow the one the MMU uses. */
 void shadow_activate(struct shadow *sh);
 

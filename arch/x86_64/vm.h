@@ -14,6 +14,7 @@
 #include "../../vcpu/vconsole.h"
 
 #define MAX_VMS 8
+#define GUEST_MAX_FRAMES (1u << 18)      /* 1 GiB of guest RAM at most */
 
 /* Guest-visible EFLAGS bits the VMM keeps virtual: the real ones stay IF=1, IOPL=0. */
 #define FL_IF   (1u << 9)
@@ -59,6 +60,7 @@ struct vm {
 	uint32_t viopl;                  /* EFLAGS.IOPL as the guest sees it */
 	struct { uint32_t base; uint16_t limit; } gdtr, idtr;
 	uint16_t ldtr, tr;
+	uint64_t sysenter[3];            /* SYSENTER_CS/ESP/EIP MSRs: stored, never used by the CPU */
 	int halted;                      /* in hlt, waiting for a virtual interrupt */
 	int trace_pending;               /* trace=syscall/trap: step 1 printed, reflect() prints step 2 */
 	uint32_t trace_esp;              /* ... and the traced frame, whose iret prints steps 3 and 4 */
@@ -71,6 +73,8 @@ struct vm {
 
 	struct shadow sh;
 	struct patch_table pt;
+	uint8_t scanned[GUEST_MAX_FRAMES / 8];   /* guest frames whose code has been scanned and patched */
+	uint64_t scans, rescans;
 	struct vio io;
 	struct vconsole con;
 	int exit_code;                   /* written to isa-debug-exit */
@@ -115,6 +119,13 @@ void set_guest_eflags(struct vm *vm, struct trapframe *tf, uint32_t fl);
 int emulate_privileged(struct vm *vm, struct trapframe *tf);
 int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p);
 int fetch_insn(struct vm *vm, struct trapframe *tf, uint32_t eip, struct x86_insn *in, uint8_t *bytes);
+
+/* Shadow faults (vtlb.c): hidden ones filled, true ones reflected, code pages scanned. */
+int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err);
+void trace_step1(struct vm *vm, struct trapframe *tf, unsigned flow, const char *what);
+
+/* The patch at guest-linear `la` (found by its guest-physical address), or 0. */
+const struct patch *patch_at(struct vm *vm, uint32_t la);
 
 /* The vCPU loop (run.c). */
 void vm_fail(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,0 +1,68 @@
+/* vtlb.c - a page fault from a guest: hidden or true? (the aside on hardware-managed TLBs)
+ *
+ * The shadow (shadow.c) starts empty, so most faults are "hidden": the guest's own page tables
+ * allow the access and the shadow merely lacks the entry. We walk the guest's tables like the MMU
+ * would (gmem.c, which also sets the guest's Accessed/Dirty bits), translate the guest-physical
+ * frame to a machine frame through the VM's pmap, and fill one shadow entry. Faults the guest's
+ * tables do not allow are "true": the guest sees them, with its own CR2 and error code.
+ *
+ * Two more jobs ride on the shadow's permission bits, for binary patching (patch.c):
+ *  - guest-kernel pages whose code has not been scanned are mapped no-execute: the first
+ *    instruction fetch there faults, the VMM scans that page from the fetch address, patches it,
+ *    and maps it executable;
+ *  - scanned code pages are mapped read-only: a guest write to one (self-modifying code, a page
+ *    reused for data) faults, the VMM takes its patches out, and the page is scanned again the
+ *    next time code on it runs. */
+#include "vm.h"
+#include "../../vcpu/trace.h"
+#include "../../lib/log.h"
+
+#define PF_P 1u
+#define PF_W 2u
+#define PF_U 4u
+#define PF_FETCH 0x10u
+
+int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
+{
+	uint32_t gpa, flags, perr;
+	int write = (err & PF_W) != 0, user = guest_cpl(tf) == 3;
+	if (guest_walk(vm, la, write, user, &gpa, &flags, &perr) < 0) {
+		vm->exits[EXIT_TRUE_PF]++;
+		vm->cr2 = la;
+		trace_step1(vm, tf, TRACE_TRAP, "#PF (a true fault)");
+		return reflect(vm, tf, 14, REFLECT_EXC_ERR, perr);
+	}
+	mfn_t m;
+	uint32_t gfn = gpa >> 12;
+	if (gfn >= GUEST_MAX_FRAMES || pmap_lookup(&vm->pmap, gfn, &m) < 0) {
+		vm_fail(vm, "access to guest-physical %08x beyond its %lu MiB (eip %08lx)", gpa, vm->pmap.nframes >> 8,
+			tf->rip);
+		return -1;
+	}
+	/* Guest-kernel code lives on supervisor pages, or anywhere while the guest's paging is off. */
+	int kernel_page = !(flags & PF_U) || !(vm->cr0 & CR0_PG);
+
+	if ((err & PF_P) && (err & PF_FETCH) && !patch_scanned(vm, gfn)) {
+		/* The guest kernel runs code the VMM has not seen: scan the rest of the page first. */
+		unsigned n = patch_scan(vm, gpa, 4096 - (gpa & 0xFFF));
+		vm->scans++;
+		log_debug("patch", "%s: code at %08x (gpa %08x) scanned on first run: %u patched", vm->name, la, gpa, n);
+		shadow_flush(&vm->sh);      /* no reverse map: drop the page's no-execute mappings */
+	} else if ((err & PF_P) && write && patch_scanned(vm, gfn)) {
+		/* A write to scanned code: give the page back its own bytes; rescan when it runs again. */
+		unsigned n = patch_unscan(vm, gfn);
+		vm->rescans++;
+		log_debug("patch", "%s: write to scanned code at %08x (gpa %08x): %u patches removed", vm->name, la, gpa, n);
+		shadow_flush(&vm->sh);
+	}
+
+	/* A hidden fault: fill the shadow. Writable only once the guest entry is dirty (so the first
+	 * write faults again and sets D, as the MMU would) and never for scanned code; no-execute for
+	 * guest-kernel pages not yet scanned. */
+	vm->exits[EXIT_HIDDEN_PF]++;
+	int scanned = patch_scanned(vm, gfn);
+	int w = (flags & PF_W) && (write || (flags & SHADOW_DIRTY)) && !scanned;
+	if (shadow_map(&vm->sh, la, m, w, (flags & PF_U) != 0, kernel_page && !scanned) < 0)
+		vm_fail(vm, "out of machine memory for shadow page tables");
+	return 0;
+}
