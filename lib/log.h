@@ -17,4 +17,9 @@ _Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 
 extern enum log_level log_threshold;
 
+/* What each arch provides to lib/log.c. */
+void console_putc(char c);
+void arch_panic_begin(void);               /* e.g. interrupts off */
+_Noreturn void arch_panic_halt(void);      /* leave the emulator or stop the CPU */
+
 #endif

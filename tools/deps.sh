@@ -2,7 +2,7 @@
 # deps.sh - install the build and test tools on Debian (as root); elsewhere, name what is missing.
 PKGS="nasm gcc make binutils python3 qemu-system-x86 qemu-system-mips grub-pc-bin grub-efi-amd64-bin \
 grub-common xorriso mtools bochs bochsbios bochs-term vgabios seabios ovmf console-setup-linux \
-clang lld"
+clang lld llvm"
 missing=""
 for p in $PKGS; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

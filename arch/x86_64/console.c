@@ -1,11 +1,8 @@
-/* console.c - kprintf/klog/panic for the VMM: every character goes to COM1 and to the screen. */
-#include <stdarg.h>
+/* console.c - where the VMM's output goes on x86: COM1 and the screen (lib/log.c formats it). */
 #include "cpu.h"
 #include "console.h"
-#include "../../lib/format.h"
+#include "boot.h"
 #include "../../lib/log.h"
-
-enum log_level log_threshold = LOG_INFO;
 
 void console_putc(char c)
 {
@@ -14,51 +11,12 @@ void console_putc(char c)
 	fb_putc(c);
 }
 
-static void sink(void *ctx, char c)
-{
-	(void)ctx;
-	console_putc(c);
-}
-
-void kprintf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vformat(sink, 0, fmt, ap);
-	va_end(ap);
-}
-
-void klog(enum log_level lvl, const char *subsys, const char *fmt, ...)
-{
-	static const char *const names[] = { "error", "warn", "info", "debug" };
-	if (lvl > log_threshold)
-		return;
-	kprintf("[%s] %s: ", names[lvl], subsys);
-	va_list ap;
-	va_start(ap, fmt);
-	vformat(sink, 0, fmt, ap);
-	va_end(ap);
-	console_putc('\n');
-}
-
-void vmm_exit(int code);
-
-_Noreturn void panic(const char *fmt, ...)
+void arch_panic_begin(void)
 {
 	cli();
-	kprintf("\nPANIC: ");
-	va_list ap;
-	va_start(ap, fmt);
-	vformat(sink, 0, fmt, ap);
-	va_end(ap);
-	kprintf("\n");
-	vmm_exit(1);
-	for (;;)
-		hlt();
 }
 
-/* Called by arch-neutral code when an invariant breaks (mm/assert.h). */
-_Noreturn void mm_assert_fail(const char *cond, const char *file, int line)
+_Noreturn void arch_panic_halt(void)
 {
-	panic("assertion failed: %s at %s:%d", cond, file, line);
+	vmm_exit(1);
 }
