@@ -101,7 +101,7 @@ test-host: $(DEPS)
 # (The VMM's .boot section mixes the multiboot2 header, 32-bit code and strings: not decodable as one
 # stream, so only .text is compared.)
 test-decoder: $(B)/vmm.elf $(GUEST_X86)
-	@mkdir -p $(BUILD)/decoder && objcopy --only-section=.text $(B)/vmm.elf $(BUILD)/decoder/vmm-text.elf
+	@mkdir -p $(BUILD)/decoder && objcopy --only-section=.text $(B)/vmm.elf $(BUILD)/decoder/vmm-text.elf 2>/dev/null
 	@python3 tests/runner.py --name decoder --timeout 600 --log $(BUILD)/decoder/run.log --results $(R)/decoder.txt \
 	  --require-ktap --expect-exit 0 -- tests/decoder/run.sh $(BUILD)/decoder/vmm-text.elf $(wildcard $(GUEST_X86))
 

@@ -19,10 +19,15 @@ iso() {
 	cfg=$out/$1.cfg
 	{
 		echo "set timeout=0"
-		echo 'if [ "$grub_platform" = "pc" ]; then set gfxpayload=text; fi'
 		echo "menuentry \"$1\" {"
 		echo "  multiboot2 /boot/vmm.elf $2"
 		[ $# -ge 4 ] && echo "  module2 /boot/$(basename "$(dirname "$3")").elf $4"
+		# Under BIOS boot in VGA text mode. This must come after multiboot2: because the VMM's
+		# header has a framebuffer tag, the multiboot2 command resets gfxpayload to "auto".
+		# GRUB 2.06 then picks a VBE mode, and on Bochs that is 640x480x8 (indexed). GRUB sizes
+		# the boot information without the palette, writes past the end of it and breaks its
+		# own heap, so it crashes in 'boot' (the Bochs triple fault).
+		echo '  if [ "$grub_platform" = "pc" ]; then set gfxpayload=text; fi'
 		echo "  boot"
 		echo "}"
 	} > "$cfg"

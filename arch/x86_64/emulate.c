@@ -173,6 +173,7 @@ int emulate_privileged(struct vm *vm, struct trapframe *tf)
 			return 1;
 		}
 		vm->halted = 1;                      /* the scheduler gives the CPU away (B.5) */
+		vm->exits[EXIT_HLT]++;
 		break;
 	case X86_K_IN_IMM:
 		port_io(vm, tf, (uint8_t)in.imm, size, 0);

@@ -22,6 +22,7 @@ static struct vm vms[MAX_VMS];
 static int nvms;
 struct vm *cur;
 static uint64_t slice_end, slice_tsc;
+static uint64_t idle_tsc;                 /* time the real CPU spent halted: every guest was idle */
 extern int (*trap_guest_hook)(struct trapframe *tf);
 extern void (*trap_resume_hook)(struct trapframe *tf);
 int load_guest(struct vm *vm, const uint8_t *img, uint64_t size, const char *cmdline, uint32_t *entry,
@@ -131,9 +132,9 @@ static void vm_finished(struct vm *vm)
 	if (vm->s.state == VM_OFF)
 		log_info("vmm", "%s off: exit code %d after %lu ms", vm->name, vm->exit_code, ms);
 	log_info("vmm", "%s exits: priv %lu patched %lu syscall/softint %lu exceptions %lu hidden-pf %lu "
-		 "true-pf %lu irqs %lu io %lu; shadow fills %lu flushes %lu; code scans %lu rescans %lu", vm->name, vm->exits[EXIT_PRIV],
+		 "true-pf %lu irqs %lu io %lu hlt %lu; shadow fills %lu flushes %lu; code scans %lu rescans %lu", vm->name, vm->exits[EXIT_PRIV],
 		 vm->exits[EXIT_PATCH], vm->exits[EXIT_SYSCALL], vm->exits[EXIT_EXCEPTION], vm->exits[EXIT_HIDDEN_PF],
-		 vm->exits[EXIT_TRUE_PF], vm->exits[EXIT_IRQ], vm->exits[EXIT_IO], vm->sh.fills, vm->sh.flushes,
+		 vm->exits[EXIT_TRUE_PF], vm->exits[EXIT_IRQ], vm->exits[EXIT_IO], vm->exits[EXIT_HLT], vm->sh.fills, vm->sh.flushes,
 		 vm->scans, vm->rescans);
 	shadow_destroy(&vm->sh);
 	pmap_destroy(&vm->pmap);
@@ -145,7 +146,8 @@ static _Noreturn void all_done(void)
 	for (int i = 0; i < nvms; i++)
 		if (vms[i].s.state != VM_OFF || vms[i].exit_code != 0)
 			code = 1;
-	log_info("vmm", "all VMs have ended; %s", code ? "at least one failed or was stopped" : "all passed");
+	log_info("vmm", "all VMs have ended; %s; the CPU was idle (every guest in hlt) for %lu ms",
+		 code ? "at least one failed or was stopped" : "all passed", idle_tsc / tsc_khz);
 	vmm_exit(code);
 }
 
@@ -184,7 +186,9 @@ static void vm_resume(struct trapframe *tf)
 		if (!live)
 			all_done();
 		/* B.5: every guest is idle. Halt the real CPU until the next real interrupt. */
+		uint64_t t0 = rdtsc();
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
+		idle_tsc += rdtsc() - t0;
 	}
 	/* Deliver a pending virtual interrupt if the guest has interrupts enabled. */
 	if (cur->vif && vpic_pending(&cur->io.pic) >= 0) {

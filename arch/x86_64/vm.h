@@ -41,6 +41,7 @@ enum exit_kind {       /* why the VMM got control, counted per VM (printed when 
 	EXIT_TRUE_PF,    /* page fault reflected to the guest */
 	EXIT_IRQ,        /* virtual interrupt injected */
 	EXIT_IO,         /* in/out */
+	EXIT_HLT,        /* hlt: the guest gave its time away */
 	EXIT_COUNT
 };
 

@@ -13,7 +13,7 @@ mb2_header:
 	dd mb2_header_end - mb2_header
 	dd -(MB2_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))
 
-	; information request: cmdline(1), modules(3), meminfo(4), mmap(6), framebuffer(8), acpi(14,15)
+	; information request: cmdline(1), modules(3), mmap(6), framebuffer(8)
 	align 8
 .info:	dw 1, 1                  ; type 1, flags 1 = optional (some loaders lack a tag)
 	dd .info_end - .info
