@@ -126,10 +126,10 @@ test-mips: $(DEPS)
 test-boot: $(B)/vmm.elf
 	@tests/boot.sh qemu $(R)/boot.txt
 
-test-uefi: $(B)/vmm.elf
+test-uefi: $(B)/vmm.elf $(GUEST_X86)
 	@tests/boot.sh uefi $(R)/uefi.txt
 
-test-bochs: $(B)/vmm.elf
+test-bochs: $(B)/vmm.elf $(GUEST_X86)
 	@tests/boot.sh bochs $(R)/bochs.txt
 
 clean:

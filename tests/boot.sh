@@ -76,9 +76,14 @@ uefi)
 	accel=$(tools/accel.sh)
 	run "selftest-uefi-$accel" 240 --require-ktap --expect-exit 1 --expect "UEFI boot" -- \
 		qemu-system-x86_64 -accel "$accel" -m 512 -bios "$fw" $QEMU_DEV -cdrom "$out/selftest.iso"
+	iso vmmguest "" build/guest-x86/kernel.elf "guest-x86 test"
+	run "vmm-guest-uefi-$accel" 240 --require-ktap --strip-prefix "vm1: " --expect-exit 1 \
+		--expect "vm1 off: exit code 0" -- \
+		qemu-system-x86_64 -accel "$accel" -m 512 -bios "$fw" $QEMU_DEV -cdrom "$out/vmmguest.iso"
 	;;
 bochs)
 	iso selftest "test"
+	iso vmmguest "" build/guest-x86/kernel.elf "guest-x86 test"
 	cat > "$out/bochsrc" <<EOB
 megs: 256
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
@@ -96,6 +101,11 @@ EOB
 	echo c > "$out/bochs-debugger.rc"   # Debian's bochs has the debugger built in: just continue
 	run "selftest-bochs" 600 --require-ktap --serial-file "$out/bochs-serial.txt" --stop-on "vmm: halted" -- \
 		bochs -q -f "$out/bochsrc" -rc "$out/bochs-debugger.rc"
+	# The guest suite under the VMM on Bochs' CPU model: another implementation of x86 to run on.
+	sed "s|selftest.iso|vmmguest.iso|; s|bochs-serial.txt|bochs-guest-serial.txt|" "$out/bochsrc" > "$out/bochsrc-guest"
+	run "vmm-guest-bochs" 600 --require-ktap --strip-prefix "vm1: " --serial-file "$out/bochs-guest-serial.txt" \
+		--stop-on "vmm: halted" --expect "vm1 off: exit code 0" -- \
+		bochs -q -f "$out/bochsrc-guest" -rc "$out/bochs-debugger.rc"
 	;;
 *)
 	echo "boot.sh: unknown mode '$mode' (qemu, uefi or bochs)" >&2

@@ -131,6 +131,8 @@ static void vm_finished(struct vm *vm)
 	uint64_t ms = (vm->end_tsc - vm->start_tsc) / tsc_khz;
 	if (vm->s.state == VM_OFF)
 		log_info("vmm", "%s off: exit code %d after %lu ms", vm->name, vm->exit_code, ms);
+	if (vm == cur)
+		WRITE_CR(3, virt_to_phys(paging_pml4()));   /* off its shadow before freeing it */
 	log_info("vmm", "%s exits: priv %lu patched %lu syscall/softint %lu exceptions %lu hidden-pf %lu "
 		 "true-pf %lu irqs %lu io %lu hlt %lu; shadow fills %lu flushes %lu; code scans %lu rescans %lu", vm->name, vm->exits[EXIT_PRIV],
 		 vm->exits[EXIT_PATCH], vm->exits[EXIT_SYSCALL], vm->exits[EXIT_EXCEPTION], vm->exits[EXIT_HIDDEN_PF],
