@@ -156,9 +156,16 @@ static _Noreturn void all_done(void)
 /* Pick what runs next and make it so: called on the way back to a guest, after every trap. */
 static void vm_resume(struct trapframe *tf)
 {
+	static uint64_t polled;                  /* the timer tick at which all VMs were last polled */
 	for (;;) {
+		/* Virtual time moves for every VM once per real timer tick (1 ms); between ticks only
+		 * the current VM can have changed (it trapped), so only it is looked at again. */
+		int all = ticks != polled || !cur || cur->s.state != VM_RUNNABLE || cur->halted;
+		polled = ticks;
 		for (int i = 0; i < nvms; i++) {
 			struct vm *vm = &vms[i];
+			if (!all && vm != cur)
+				continue;
 			if (vm->s.state == VM_RUNNABLE || vm->s.state == VM_WAITING) {
 				poll_devices(vm);
 				vm->s.state = wants_cpu(vm) ? VM_RUNNABLE : VM_WAITING;
