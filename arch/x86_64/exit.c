@@ -1,4 +1,4 @@
-/* guests.c - leaving the machine (the guests themselves are started in run.c). */
+/* exit.c - leaving the machine: through QEMU's isa-debug-exit when there is one, else halting. */
 #include "cpu.h"
 #include "boot.h"
 #include "../../lib/log.h"
