@@ -262,7 +262,10 @@ static int vm_trap(struct trapframe *tf)
 		break;                                         /* NMI: nothing to do */
 	case 8:
 	case 18:
-		panic("%s in the VMM while %s ran", v == 8 ? "double fault" : "machine check", vm->name);
+		/* From guest mode these are the guest's doing (or a real machine check that hit while it
+		 * ran): the VM cannot go on, the VMM can. */
+		vm_fail(vm, "%s at %08lx", v == 8 ? "double fault" : "machine check (or int 18)", tf->rip);
+		break;
 	default:
 		if (v >= 32) {                                 /* int n the guest's gate allowed */
 			vm->exits[EXIT_SYSCALL]++;
