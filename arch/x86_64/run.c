@@ -215,7 +215,7 @@ static void vm_resume(struct trapframe *tf)
 /* ---- traps from guests ---- */
 
 /* Figure B.3, step 1, for the first few events of a traced flow (trace=syscall, trace=trap). */
-void trace_step1(struct vm *vm, struct trapframe *tf, unsigned flow, const char *what)
+void trace_step1(struct vm *vm, struct trapframe *tf, unsigned flow, const char *what, unsigned back)
 {
 	if (vm->trace_esp || vm->trace_pending || !trace_begin(flow)) {
 		trace_end(flow);
@@ -224,7 +224,7 @@ void trace_step1(struct vm *vm, struct trapframe *tf, unsigned flow, const char 
 	trace_end(flow);
 	kprintf("trace: %s: 1. %s trapped: %s (vector %lu) at %04x:%08lx -> VMM\n", vm->name,
 		guest_cpl(tf) == 3 ? "the process" : "the guest kernel", what, tf->vector, sel_to_guest((uint16_t)tf->cs),
-		tf->rip);
+		tf->rip - back);
 	vm->trace_pending = 1;
 }
 
@@ -239,7 +239,7 @@ static int vm_trap(struct trapframe *tf)
 		if (guest_cpl(tf) == 0 && emulate_privileged(vm, tf))
 			break;
 		vm->exits[EXIT_EXCEPTION]++;
-		trace_step1(vm, tf, TRACE_TRAP, "#GP");
+		trace_step1(vm, tf, TRACE_TRAP, "#GP", 0);
 		reflect(vm, tf, 13, REFLECT_EXC_ERR, (uint32_t)tf->error);
 		break;
 	case 14:
@@ -253,7 +253,7 @@ static int vm_trap(struct trapframe *tf)
 			emulate_patched(vm, tf, p);
 		} else {
 			vm->exits[EXIT_EXCEPTION]++;           /* the guest's own int3 */
-			trace_step1(vm, tf, TRACE_TRAP, "int3 (the guest's own)");
+			trace_step1(vm, tf, TRACE_TRAP, "int3 (the guest's own)", 1);
 			reflect(vm, tf, 3, REFLECT_EXC, 0);
 		}
 		break;
@@ -270,11 +270,11 @@ static int vm_trap(struct trapframe *tf)
 		if (v >= 32) {                                 /* int n the guest's gate allowed */
 			vm->exits[EXIT_SYSCALL]++;
 			if (v == 0x80)
-				trace_step1(vm, tf, TRACE_SYSCALL, "int 0x80");
+				trace_step1(vm, tf, TRACE_SYSCALL, "int 0x80", 2);
 			reflect(vm, tf, v, REFLECT_SOFT, 0);
 		} else {
 			vm->exits[EXIT_EXCEPTION]++;
-			trace_step1(vm, tf, TRACE_TRAP, "an exception");
+			trace_step1(vm, tf, TRACE_TRAP, "an exception", 0);
 			int err = v == 10 || v == 11 || v == 12 || v == 17;
 			reflect(vm, tf, v, err ? REFLECT_EXC_ERR : REFLECT_EXC, (uint32_t)tf->error);
 		}

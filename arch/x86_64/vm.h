@@ -123,7 +123,7 @@ int fetch_insn(struct vm *vm, struct trapframe *tf, uint32_t eip, struct x86_ins
 
 /* Shadow faults (vtlb.c): hidden ones filled, true ones reflected, code pages scanned. */
 int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err);
-void trace_step1(struct vm *vm, struct trapframe *tf, unsigned flow, const char *what);
+void trace_step1(struct vm *vm, struct trapframe *tf, unsigned flow, const char *what, unsigned back);
 
 /* The patch at guest-linear `la` (found by its guest-physical address), or 0. */
 const struct patch *patch_at(struct vm *vm, uint32_t la);

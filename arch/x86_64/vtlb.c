@@ -29,7 +29,7 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 	if (guest_walk(vm, la, write, user, &gpa, &flags, &perr) < 0) {
 		vm->exits[EXIT_TRUE_PF]++;
 		vm->cr2 = la;
-		trace_step1(vm, tf, TRACE_TRAP, "#PF (a true fault)");
+		trace_step1(vm, tf, TRACE_TRAP, "#PF (a true fault)", 0);
 		return reflect(vm, tf, 14, REFLECT_EXC_ERR, perr);
 	}
 	mfn_t m;
