@@ -56,6 +56,14 @@ void trap(struct trapframe *tf)
 			trap_resume_hook(tf);
 		return;
 	}
+	/* Real CPUs never enter virtual-8086 mode in long mode, but QEMU's TCG lets a guest's 32-bit
+	 * iret with VM=1 do so: its frame has a real-mode CS (RPL 0) yet it came from a guest. Show it
+	 * as ring 3 with a null CS: the vCPU code reflects it or cannot resume it, and stops that VM. */
+	if (tf->rflags & (1ULL << 17)) {
+		tf->rflags &= ~(1ULL << 17);
+		tf->cs = 3;
+		tf->ss = 3;
+	}
 	/* 2. Anything that came from a guest (ring 1 or 3) belongs to the vCPU code. */
 	if ((tf->cs & 3) != 0 && trap_guest_hook && trap_guest_hook(tf))
 		return;
