@@ -26,7 +26,7 @@ VMM_OBJ    := $(VMM_C:%.c=$(B)/%.o) $(VMM_ASM:%.asm=$(B)/%.o) $(B)/font.o
 GUEST_X86  := $(BUILD)/guest-x86/kernel.elf
 
 .PHONY: all iso run run-tcg gdb test test-host test-boot test-bochs test-uefi test-native test-vmm \
-        test-decoder test-mips bench clean deps
+        test-decoder test-mips bench clean deps fuzz
 all: $(B)/vmm.elf
 
 # The tools: installed on first use by tools/deps.sh (apt-get as root on Debian; elsewhere it
@@ -119,6 +119,11 @@ test-vmm: $(B)/vmm.elf $(GUEST_X86)
 bench: $(B)/vmm.elf $(GUEST_X86)
 	@$(PYTHON) tools/bench.py
 	@echo; tests/mips/bench.sh
+
+# Fuzzing (not part of `make test`): random code at guest ring 0 and 3 next to a good guest;
+# the VMM must never panic and the good guest must pass. See docs/NOTES.md for its state.
+fuzz: $(B)/vmm.elf $(GUEST_X86)
+	@tests/fuzz/run.sh $(SEEDS)
 
 test-mips: $(DEPS)
 	@tests/mips/run.sh
