@@ -80,7 +80,7 @@ int seg_check(struct vm *vm, uint16_t sel, int code, unsigned cpl)
 /* The IDT part of ring compression: a real gate's DPL says who may reach vector v with INT n.
  * The guest's gate DPL 0 becomes 1 (the guest kernel runs there). Vectors where the CPU pushes
  * an error code stay DPL 0: an INT n to them would leave our frame without one; a guest INT n
- * there gets #GP, which is reflected. The VMM's own IRQ vectors also stay DPL 0. */
+ * there gets #GP, which is reflected. The VMM's own IRQ vectors, NMI and #MC also stay DPL 0. */
 void seg_load_idt(struct vm *vm)
 {
 	for (unsigned v = 0; v < 256; v++) {
@@ -88,7 +88,7 @@ void seg_load_idt(struct vm *vm)
 		uint64_t g = 0;
 		uint32_t e, fa;
 		int errcode = v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
-		int vmm_irq = v >= IRQ_BASE && v < IRQ_BASE + 16;
+		int vmm_irq = (v >= IRQ_BASE && v < IRQ_BASE + 16) || v == 2 || v == 18;   /* + NMI, #MC */
 		if (!errcode && !vmm_irq && v * 8 + 7 <= vm->idtr.limit &&
 		    guest_read(vm, vm->idtr.base + v * 8, &g, 8, 0, &e, &fa) == 0 && (g & D_PRESENT)) {
 			dpl = (uint8_t)D_DPL(g);
