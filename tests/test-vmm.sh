@@ -72,11 +72,13 @@ run trace 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 \
 	--expect "1. the process trapped: #PF (a true fault)"
 same trace vm1
 
-iso hostile "mem=128M" "guest-x86 test" "hostile triple" "hostile hlt" "hostile long" "hostile selfmod"
+iso hostile "mem=128M" "guest-x86 test" "hostile triple" "hostile hlt" "hostile long" "hostile selfmod" \
+	"hostile v86"
 run hostile 300 1024 --expect-exit 3 --expect "vm1 off: exit code 0" \
 	--expect "vm2: stopped: vector 3 beyond the guest's IDT" \
 	--expect "vm3: stopped: hlt with interrupts disabled" \
-	--expect "vm4: stopped: lgdt at" --expect "vm5: selfmod: ok" --expect "vm5 off: exit code 0"
+	--expect "vm4: stopped: lgdt at" --expect "vm5: selfmod: ok" --expect "vm5 off: exit code 0" \
+	--expect "vm6: hostile guest: hostile v86"
 same hostile vm1
 
 # The self-modifying guest natively, for comparison (QEMU's own multiboot loader, no VMM).

@@ -42,7 +42,12 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 	/* Guest-kernel code lives on supervisor pages, or anywhere while the guest's paging is off. */
 	int kernel_page = !(flags & PF_U) || !(vm->cr0 & CR0_PG);
 
-	if ((err & PF_P) && (err & PF_FETCH) && !patch_scanned(vm, gfn)) {
+	int exec_unscanned = 0;
+	if ((err & PF_P) && (err & PF_FETCH) && !patch_scanned(vm, gfn) && user) {
+		/* Guest user code (possible here only with the guest's paging off): it needs no patches,
+		 * and its int3s are the guest's own, so run it as it is. */
+		exec_unscanned = 1;
+	} else if ((err & PF_P) && (err & PF_FETCH) && !patch_scanned(vm, gfn)) {
 		/* The guest kernel runs code the VMM has not seen: scan the rest of the page first. */
 		unsigned n = patch_scan(vm, gpa, 4096 - (gpa & 0xFFF));
 		vm->scans++;
@@ -62,7 +67,7 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 	vm->exits[EXIT_HIDDEN_PF]++;
 	int scanned = patch_scanned(vm, gfn);
 	int w = (flags & PF_W) && (write || (flags & SHADOW_DIRTY)) && !scanned;
-	if (shadow_map(&vm->sh, la, m, w, (flags & PF_U) != 0, kernel_page && !scanned) < 0)
+	if (shadow_map(&vm->sh, la, m, w, (flags & PF_U) != 0, kernel_page && !scanned && !exec_unscanned) < 0)
 		vm_fail(vm, "out of machine memory for shadow page tables");
 	return 0;
 }

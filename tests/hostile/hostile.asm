@@ -5,6 +5,10 @@
 ;   hlt     : cli; hlt -> on real hardware the machine hangs for ever
 ;   long    : a GDT with a 64-bit code segment and a far jump into it (an escape from compatibility
 ;             mode) -> the VMM never installs such a descriptor; the VM is stopped
+;   v86     : from ring 3, an iret whose EFLAGS image has VM=1. Real CPUs in long mode never enter
+;             virtual-8086 mode (at CPL 3 the bit is ignored; the null CS then faults); QEMU's TCG
+;             does enter it. Either way the VMM must not mistake the next trap for its own: the
+;             guest's handler runs (prints "v86: trapped") or the VM is stopped with a reason.
 ;   selfmod : not hostile but tricky: code written at run time, then rewritten. With interrupts
 ;             off, pushf must show IF=0 in both versions; natively it does, and under the VMM only
 ;             if the new code was scanned and patched on its first run and scanned again after
@@ -42,6 +46,8 @@ _start:
 	je .long
 	cmp al, 's'
 	je .selfmod
+	cmp al, 'v'
+	je .v86
 .triple:
 	lidt [idt0]
 	int3
@@ -54,6 +60,53 @@ _start:
 	lgdt [gdtr]
 	jmp 0x08:.never
 .never:
+	jmp $
+
+.v86:
+	mov eax, v86_tss                    ; the TSS descriptor's base
+	mov [v86_tssd + 2], ax
+	shr eax, 16
+	mov [v86_tssd + 4], al
+	mov [v86_tssd + 7], ah
+	lgdt [v86_gdtr]
+	jmp 0x08:.v86_cs
+.v86_cs:
+	mov ax, 0x10
+	mov ds, ax
+	mov es, ax
+	mov ss, ax
+	mov dword [v86_tss + 4], stack_top  ; esp0
+	mov dword [v86_tss + 8], 0x10       ; ss0
+	mov ax, 0x28
+	ltr ax
+	mov edi, v86_idt                    ; every vector -> .v86_trapped (interrupt gate, DPL 0)
+	mov ecx, 256
+	mov eax, .v86_trapped
+.gate:	mov word [edi], ax
+	mov word [edi + 2], 0x08
+	mov word [edi + 4], 0x8E00
+	mov edx, eax
+	shr edx, 16
+	mov word [edi + 6], dx
+	add edi, 8
+	loop .gate
+	lidt [v86_idtr]
+	mov esi, v86_user                   ; the ring-3 code runs from a page the scan never saw
+	mov ecx, v86_user_end - v86_user
+	call install
+	push 0x23                           ; iret to ring 3: ss, esp, eflags, cs, eip
+	push codebuf + 4096 - 16
+	push 0x202
+	push 0x1B
+	push codebuf
+	iret
+.v86_trapped:
+	mov ax, 0x10
+	mov ds, ax
+	mov esi, v86_msg
+	call puts
+	xor eax, eax
+	out 0xF4, al
 	jmp $
 
 .selfmod:
@@ -112,6 +165,31 @@ routine_b:
 	pop eax
 	ret
 routine_b_end:
+v86_user:                               ; ring 3: iret with VM=1 into "real mode" 0000:1000
+	push 0                              ; gs, fs, ds, es (a v8086 frame)
+	push 0
+	push 0
+	push 0
+	push 0                              ; ss
+	push 0x800                          ; sp
+	push 0x20202                        ; eflags: VM, IF
+	push 0                              ; cs
+	push 0x1000                         ; ip
+	iret
+v86_user_end:
+v86_msg: db "v86: trapped", 10, 0
+align 8
+v86_gdt: dq 0
+	dq 0x00CF9A000000FFFF               ; 0x08 code, ring 0
+	dq 0x00CF92000000FFFF               ; 0x10 data, ring 0
+	dq 0x00CFFA000000FFFF               ; 0x18 code, ring 3
+	dq 0x00CFF2000000FFFF               ; 0x20 data, ring 3
+v86_tssd: dw 103, 0                     ; 0x28 TSS, base filled in at run time
+	db 0, 0x89, 0, 0
+v86_gdtr: dw 47
+	dd v86_gdt
+v86_idtr: dw 2047
+	dd v86_idt
 msg:	db "hostile guest: ", 0
 ok_msg:	db "selfmod: ok", 10, 0
 fail_msg: db "selfmod: FAIL (pushf showed IF=1 with interrupts off)", 10, 0
@@ -128,3 +206,6 @@ section .bss
 stack_top:
 alignb 4096
 codebuf: resb 4096
+alignb 16
+v86_idt: resb 2048
+v86_tss: resb 104
