@@ -10,6 +10,7 @@
 #include "vm.h"
 #include "../../lib/kstring.h"
 #include "../../lib/log.h"
+#include "../../mm/assert.h"
 
 #define D_PRESENT (1ULL << 47)
 #define D_S       (1ULL << 44)   /* code/data (not system) */
@@ -105,6 +106,11 @@ void seg_load_idt(struct vm *vm)
 
 void seg_install(struct vm *vm)
 {
+	/* The boundary: nothing a guest can load leads to ring 0 or to 64-bit code. */
+	for (unsigned i = 0; i < vm->gdt_n; i++) {
+		uint64_t d = vm->gdt[i];
+		assert(!(d & D_PRESENT) || ((d & D_S) && D_DPL(d) >= 1 && !((d & D_CODE) && (d & D_LONG))));
+	}
 	memcpy(gdt, vm->gdt, vm->gdt_n * 8);
 	memset(&gdt[vm->gdt_n], 0, (GUEST_GDT_MAX - vm->gdt_n) * 8);
 	for (unsigned v = 0; v < 256; v++)
