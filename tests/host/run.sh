@@ -24,6 +24,8 @@ build_run() {
 build_run lib tests/host/test_lib.c lib/format.c lib/options.c lib/kstring.c
 build_run frame tests/host/test_frame.c mm/frame.c mm/pmap.c lib/kstring.c
 build_run gmem tests/host/test_gmem.c arch/x86_64/gmem.c mm/frame.c mm/pmap.c lib/kstring.c
+build_run reflect tests/host/test_reflect.c arch/x86_64/reflect.c arch/x86_64/segments.c arch/x86_64/gmem.c \
+	mm/frame.c mm/pmap.c lib/kstring.c vcpu/trace.c
 for extra in tests/host/run-*.sh; do
 	[ -x "$extra" ] && { "$extra" "$results" || fail=1; }
 done
