@@ -360,6 +360,10 @@ void vmm_start_guests(void)
 			log_warn("boot", "trace=%s: unknown flow at '%s' (syscall, trap, switch)", o_trace->str, bad);
 	}
 	uint64_t ram = o_mem->set ? o_mem->num : 64ULL << 20;
+	if (ram > (uint64_t)GUEST_MAX_FRAMES << 12 || ram < (4ULL << 20) || (ram & 0xFFF)) {
+		log_warn("boot", "mem=%llu: a VM's RAM must be 4M..1G in whole pages; using 64M", o_mem->num);
+		ram = 64ULL << 20;
+	}
 	int want = o_vms->set ? (int)o_vms->num : ng;
 	if (want < 1 || want > MAX_VMS) {
 		log_warn("boot", "vms=%d out of range 1..%d; using %d", want, MAX_VMS, ng);
