@@ -1,8 +1,9 @@
 #!/bin/sh
 # test-vmm.sh ACCEL RESULTS - the guest/x86 suite under the VMM, compared with its native results:
 #   one VM; three VMs at once; trace=syscall,trap shows the four steps of Figure B.3;
-#   hostile guests (triple fault, hlt with interrupts off, a jump to a 64-bit segment) next to a good
-#   VM: each hostile VM is stopped with a one-line reason, the good one still passes.
+#   hostile guests (triple fault, hlt with interrupts off, a jump to a 64-bit segment, v8086) next to
+#   a good VM: each hostile VM is stopped with a one-line reason, the good one still passes; a
+#   self-modifying guest; three VMs that together want more memory than the machine has.
 # Every VM's KTAP verdicts must equal the native run's, test by test (tests/ktap_of.py).
 set -u
 ACCEL=$1 R=$2
@@ -80,6 +81,12 @@ run hostile 300 1024 --expect-exit 3 --expect "vm1 off: exit code 0" \
 	--expect "vm4: stopped: lgdt at" --expect "vm5: selfmod: ok" --expect "vm5 off: exit code 0" \
 	--expect "vm6: hostile guest: hostile v86"
 same hostile vm1
+
+# More guest RAM than the machine has (3 x 256 MiB in 400 MiB): the VMs that run out of machine
+# frames are stopped with that reason; the VMM does not fall over, and it says so at the end.
+iso oom "vms=3 mem=256M" "guest-x86 test"
+run oom 300 400 --expect-exit 3 --expect "stopped: out of machine memory backing guest-physical" \
+	--expect "all VMs have ended"
 
 # The self-modifying guest natively, for comparison (QEMU's own multiboot loader, no VMM).
 python3 tests/runner.py --name "native-$ACCEL/selfmod" --timeout 60 --log "$OUT/selfmod-native-$ACCEL.log" \

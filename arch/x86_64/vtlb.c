@@ -34,9 +34,13 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 	}
 	mfn_t m;
 	uint32_t gfn = gpa >> 12;
-	if (gfn >= GUEST_MAX_FRAMES || pmap_lookup(&vm->pmap, gfn, &m) < 0) {
+	if (gfn >= GUEST_MAX_FRAMES || gfn >= vm->pmap.nframes) {
 		vm_fail(vm, "access to guest-physical %08x beyond its %lu MiB (eip %08lx)", gpa, vm->pmap.nframes >> 8,
 			tf->rip);
+		return -1;
+	}
+	if (pmap_lookup(&vm->pmap, gfn, &m) < 0) {
+		vm_fail(vm, "out of machine memory backing guest-physical %08x (eip %08lx)", gpa, tf->rip);
 		return -1;
 	}
 	/* Guest-kernel code lives on supervisor pages, or anywhere while the guest's paging is off. */
