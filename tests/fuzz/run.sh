@@ -1,9 +1,11 @@
 #!/bin/sh
 # run.sh [SEEDS...] - the fuzz guest (tests/fuzz) under the VMM, next to a good guest-x86 VM.
-# For each seed: vm1 = fuzz (seed=N iters=$ITERS), vm2 = guest-x86 test, vms=2 mem=64M. A run fails
-# on a VMM PANIC, a timeout, vm2 not ending with "vm2 off: exit code 0" and all-ok KTAP, or vm1
-# neither finishing ("vm1 off:") nor stopped with a one-line "vm1: stopped: " reason. A VM stop of
-# the fuzz guest is not a failure: the rule is that the VMM and the other VM go on.
+# For each seed: vm1 = fuzz (seed=N iters=$ITERS), vm2 = guest-x86 test, vms=2 mem=64M. The run
+# lasts until vm2 (the good guest) has finished its suite, and fails on a VMM PANIC, a timeout, or
+# vm2 not ending with "vm2 off: exit code 0" and all-ok KTAP: whatever random code does in vm1, the
+# VMM and the other VM must go on. What became of vm1 (finished, stopped with a reason, or still
+# running, with its last progress line) is reported, not judged: the fuzz guest can wreck its own
+# state with random ring-0 code (see docs/NOTES.md).
 # Results: build/results/fuzz.txt. ITERS, ACCEL, TIMEOUT and JOBS may be set in the environment.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -36,18 +38,21 @@ CFG
 	tools/mkiso.sh "$d/fuzz.iso" "$d/grub.cfg" build/x86_64/vmm.elf "$d/fuzz/kernel.elf" build/guest-x86/kernel.elf \
 		>/dev/null 2>&1 || { echo "not ok fuzz/seed$s - ISO build failed" > "$d/result"; return; }
 	python3 tests/runner.py --name "fuzz/seed$s" --timeout "$TIMEOUT" --log "$d/serial.log" \
-		--results "$d/runner.txt" --expect "vm2 off: exit code 0" -- qemu-system-x86_64 -accel "$ACCEL" \
+		--results "$d/runner.txt" --expect "vm2 off: exit code 0" --stop-on "vm2 off:" -- qemu-system-x86_64 -accel "$ACCEL" \
 		-m 512 -display none -serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-cdrom "$d/fuzz.iso" >/dev/null 2>&1
 	why=""
 	grep -q "PANIC" "$d/serial.log" && why="VMM panic: $(grep -m1 PANIC "$d/serial.log")"
 	[ -z "$why" ] && ! grep -q "^ok " "$d/runner.txt" && why="$(grep -m1 '^not ok' "$d/runner.txt" | sed 's/^not ok [^ ]* - //')"
-	[ -z "$why" ] && ! grep -q "vm1 off:\|vm1: stopped: " "$d/serial.log" && why="vm1 neither finished nor was stopped"
+	python3 tests/ktap_of.py "$d/serial.log" "vm2: " "$d/vm2.ktap" >/dev/null || why="${why:+$why; }vm2's suite did not pass"
 	grep -q "vm2: stopped" "$d/serial.log" && why="${why:+$why; }the good VM was stopped"
 	stop=$(grep -m1 -o "vm1: stopped: .*" "$d/serial.log" | tr -d '\r')
 	last=$(grep -a "vm1: fuzz: " "$d/serial.log" | tail -1 | sed 's/.*fuzz: //' | cut -c1-60 | tr -d '\r')
+	fate=""
 	if [ -z "$why" ]; then
-		echo "ok fuzz/seed$s # ${stop:-vm1 finished}; last: $last" > "$d/result"
+		grep -q "vm1 off:" "$d/serial.log" && fate="vm1 finished"
+		[ -n "$stop" ] && fate=$stop
+		echo "ok fuzz/seed$s # ${fate:-vm1 still running}; last: $last" > "$d/result"
 	else
 		echo "not ok fuzz/seed$s - $why; last: $last" > "$d/result"
 	fi
