@@ -245,6 +245,7 @@ int emulate_privileged(struct vm *vm, struct trapframe *tf)
 		d |= 1ULL << 41;
 		guest_write(vm, vm->gdtr.base + (sel & ~7u), &d, 8, 0, &e, &fa);
 		vm->tr = sel;
+		vm->tr_base = (uint32_t)(((d >> 16) & 0xFFFFFF) | ((d >> 32) & 0xFF000000));
 		break;
 	}
 	case X86_K_MOV_TO_CR: {

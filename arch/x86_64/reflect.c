@@ -27,15 +27,14 @@ void set_guest_eflags(struct vm *vm, struct trapframe *tf, uint32_t fl)
 	tf->rflags = (tf->rflags & ~(uint64_t)FL_USER) | (fl & FL_USER) | FL_IF;
 }
 
-/* The guest's ring-0 stack from its TSS (esp0 at offset 4, ss0 at offset 8). */
+/* The guest's ring-0 stack from its TSS (esp0 at offset 4, ss0 at offset 8): the TSS is read from
+ * guest memory every time, at the base the CPU cached when the guest loaded TR. */
 static int tss_stack(struct vm *vm, uint32_t *esp0, uint16_t *ss0)
 {
-	uint64_t d;
 	uint32_t e, fa, v[2];
-	if (vm->tr == 0 || seg_guest_desc(vm, vm->tr, &d) < 0)
+	if (vm->tr == 0)
 		return -1;
-	uint32_t base = (uint32_t)(((d >> 16) & 0xFFFFFF) | ((d >> 32) & 0xFF000000));
-	if (guest_read(vm, base + 4, v, 8, 0, &e, &fa) < 0)
+	if (guest_read(vm, vm->tr_base + 4, v, 8, 0, &e, &fa) < 0)
 		return -1;
 	*esp0 = v[0];
 	*ss0 = (uint16_t)v[1];

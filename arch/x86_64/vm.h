@@ -61,6 +61,7 @@ struct vm {
 	uint32_t viopl;                  /* EFLAGS.IOPL as the guest sees it */
 	struct { uint32_t base; uint16_t limit; } gdtr, idtr;
 	uint16_t ldtr, tr;
+	uint32_t tr_base;                /* the TSS base cached at ltr, as the CPU's TR register does */
 	uint64_t sysenter[3];            /* SYSENTER_CS/ESP/EIP MSRs: stored, never used by the CPU */
 	int halted;                      /* in hlt, waiting for a virtual interrupt */
 	int trace_pending;               /* trace=syscall/trap: step 1 printed, reflect() prints step 2 */

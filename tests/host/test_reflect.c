@@ -77,6 +77,7 @@ static void setup(void)
 	gp(0x3000)[1] = 0x9000;                            /* esp0 */
 	gp(0x3000)[2] = 0x10;                              /* ss0 */
 	vm.tr = 0x28;
+	vm.tr_base = 0x3000;                               /* as ltr caches it */
 	vm.vif = FL_IF;
 }
 
