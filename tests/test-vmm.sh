@@ -74,12 +74,12 @@ run trace 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 \
 same trace vm1
 
 iso hostile "mem=128M" "guest-x86 test" "hostile triple" "hostile hlt" "hostile long" "hostile selfmod" \
-	"hostile v86"
+	"hostile v86" "hostile repins"
 run hostile 300 1024 --expect-exit 3 --expect "vm1 off: exit code 0" \
 	--expect "vm2: stopped: vector 3 beyond the guest's IDT" \
 	--expect "vm3: stopped: hlt with interrupts disabled" \
 	--expect "vm4: stopped: lgdt at" --expect "vm5: selfmod: ok" --expect "vm5 off: exit code 0" \
-	--expect "vm6: hostile guest: hostile v86"
+	--expect "vm6: hostile guest: hostile v86" --expect "vm7: stopped: access to"
 same hostile vm1
 
 # More guest RAM than the machine has (3 x 256 MiB in 400 MiB): the VMs that run out of machine

@@ -22,8 +22,7 @@ int fetch_insn(struct vm *vm, struct trapframe *tf, uint32_t eip, struct x86_ins
 	/* Do not read past the page if the next one is not mapped: shorten instead. */
 	while (n > 0 && guest_read(vm, eip, bytes, n, guest_cpl(tf) == 3, &e, &fa) < 0) {
 		if (fa == eip) {
-			vm->cr2 = fa;
-			reflect(vm, tf, 14, REFLECT_EXC_ERR, e);
+			guest_pf(vm, tf, e, fa);
 			return -1;
 		}
 		n = fa - eip;
@@ -57,8 +56,7 @@ static int read_operand16(struct vm *vm, struct trapframe *tf, const struct x86_
 		return 0;
 	}
 	if (mem_operand(vm, tf, in, &la) < 0 || guest_read(vm, la, v, 2, 0, &e, &fa) < 0) {
-		vm->cr2 = fa;
-		reflect(vm, tf, 14, REFLECT_EXC_ERR, e);
+		guest_pf(vm, tf, e, fa);
 		return -1;
 	}
 	return 0;
@@ -90,15 +88,21 @@ static void port_io(struct vm *vm, struct trapframe *tf, uint16_t port, unsigned
 }
 
 /* ins/outs, with or without rep: one port access per element, memory at ES:EDI / DS:ESI (flat
- * segments), EDI/ESI stepping by the element size in the direction EFLAGS.DF says. */
+ * segments), EDI/ESI stepping by the element size in the direction EFLAGS.DF says. Like a real
+ * CPU taking an interrupt in the middle of a rep, at most a batch of elements is done per trap:
+ * ECX/ESI/EDI are left describing the rest and EIP stays on the instruction (returns 1), so a
+ * guest with ECX = 4 billion cannot hold the VMM (and the other VMs) for minutes. */
+#define STRING_IO_BATCH 4096
 static int string_io(struct vm *vm, struct trapframe *tf, const struct x86_insn *in, unsigned size)
 {
 	int out = in->kind == X86_K_OUTS, rep = (in->prefixes & (X86_PFX_REP | X86_PFX_REPNE)) != 0;
 	uint16_t port = (uint16_t)tf->rdx;
 	int32_t step = (tf->rflags & 0x400) ? -(int32_t)size : (int32_t)size;
 	uint64_t *ptr = out ? &tf->rsi : &tf->rdi;
-	uint32_t count = rep ? (uint32_t)tf->rcx : 1, e, fa;
+	uint32_t count = rep ? (uint32_t)tf->rcx : 1, e, fa, done = 0;
 	while (count) {
+		if (done++ == STRING_IO_BATCH)
+			return 1;
 		uint32_t v = 0, la = (uint32_t)*ptr;
 		if (out && guest_read(vm, la, &v, size, 0, &e, &fa) < 0)
 			goto fault;
@@ -114,8 +118,7 @@ static int string_io(struct vm *vm, struct trapframe *tf, const struct x86_insn 
 	}
 	return 0;
 fault:
-	vm->cr2 = fa;
-	reflect(vm, tf, 14, REFLECT_EXC_ERR, e);   /* EIP still at the instruction: it restarts */
+	guest_pf(vm, tf, e, fa);   /* EIP still at the instruction: it restarts */
 	return -1;
 }
 
@@ -195,8 +198,7 @@ int emulate_privileged(struct vm *vm, struct trapframe *tf)
 			return 1;
 		}
 		if (guest_read(vm, la, d, 6, 0, &e, &fa) < 0) {
-			vm->cr2 = fa;
-			reflect(vm, tf, 14, REFLECT_EXC_ERR, e);
+			guest_pf(vm, tf, e, fa);
 			return 1;
 		}
 		uint16_t lim;
@@ -339,10 +341,16 @@ int emulate_privileged(struct vm *vm, struct trapframe *tf)
 		tf->ss = (sel & ~3u) | 1;
 		break;
 	case X86_K_INS:
-	case X86_K_OUTS:
-		if (string_io(vm, tf, &in, size) < 0)
-			return 1;
+	case X86_K_OUTS: {
+		int r = string_io(vm, tf, &in, size);
+		if (r < 0)
+			return 1;                            /* a fault was reflected */
+		if (r > 0) {
+			vm->exits[EXIT_PRIV]++;
+			return 1;                            /* more to do: resume at the same instruction */
+		}
 		break;
+	}
 	default:
 		return 0;                                    /* a real #GP: the guest's to handle */
 	}

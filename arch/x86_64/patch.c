@@ -143,8 +143,7 @@ static int store(struct vm *vm, struct trapframe *tf, const struct x86_insn *in,
 	uint32_t la, e, fa;
 	if (operand(tf, in, &la)) {
 		if (guest_write(vm, la, &v, bytes, 0, &e, &fa) < 0) {
-			vm->cr2 = fa;
-			reflect(vm, tf, 14, REFLECT_EXC_ERR, e);
+			guest_pf(vm, tf, e, fa);
 			return -1;
 		}
 		return 0;
@@ -161,8 +160,7 @@ static int push32(struct vm *vm, struct trapframe *tf, uint32_t v, unsigned byte
 {
 	uint32_t e, fa, sp = (uint32_t)tf->rsp - bytes;
 	if (guest_write(vm, sp, &v, bytes, 0, &e, &fa) < 0) {
-		vm->cr2 = fa;
-		reflect(vm, tf, 14, REFLECT_EXC_ERR, e);
+		guest_pf(vm, tf, e, fa);
 		return -1;
 	}
 	tf->rsp = sp;
@@ -193,8 +191,7 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 	case X86_K_POPF: {
 		uint32_t fl = 0;
 		if (guest_read(vm, (uint32_t)tf->rsp, &fl, osz, 0, &e, &fa) < 0) {
-			vm->cr2 = fa;
-			reflect(vm, tf, 14, REFLECT_EXC_ERR, e);
+			guest_pf(vm, tf, e, fa);
 			return 1;
 		}
 		tf->rsp = (uint32_t)tf->rsp + osz;
@@ -216,8 +213,7 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 		if (!operand(tf, &in, &la) || guest_write(vm, la, d, 6, 0, &e, &fa) < 0) {
 			if (!(in.flags & X86_F_MEM))
 				return reflect(vm, tf, 6, REFLECT_EXC, 0), 1;
-			vm->cr2 = fa;
-			reflect(vm, tf, 14, REFLECT_EXC_ERR, e);
+			guest_pf(vm, tf, e, fa);
 			return 1;
 		}
 		break;
@@ -247,8 +243,7 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 		uint16_t sel;
 		if (operand(tf, &in, &la)) {
 			if (guest_read(vm, la, &sel, 2, 0, &e, &fa) < 0) {
-				vm->cr2 = fa;
-				reflect(vm, tf, 14, REFLECT_EXC_ERR, e);
+				guest_pf(vm, tf, e, fa);
 				return 1;
 			}
 		} else

@@ -126,14 +126,23 @@ int reflect(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint3
 	return 0;
 }
 
+void guest_pf(struct vm *vm, struct trapframe *tf, uint32_t err, uint32_t addr)
+{
+	if (err == 0xFFFFFFFFu) {
+		vm_fail(vm, "access to %08x, outside its RAM, at eip %08lx", addr, tf->rip);
+		return;
+	}
+	vm->cr2 = addr;
+	reflect(vm, tf, 14, REFLECT_EXC_ERR, err);
+}
+
 int emulate_iret(struct vm *vm, struct trapframe *tf, uint32_t len)
 {
 	(void)len;
 	uint32_t w[5], e, fa;
 	uint32_t sp = (uint32_t)tf->rsp;
 	if (guest_read(vm, sp, w, 12, 0, &e, &fa) < 0) {
-		vm->cr2 = fa;
-		reflect(vm, tf, 14, REFLECT_EXC_ERR, e);
+		guest_pf(vm, tf, e, fa);
 		return 1;
 	}
 	uint32_t eip = w[0], fl = w[2];
@@ -150,8 +159,7 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, uint32_t len)
 	if (to == 3) {
 		/* 4. Back to the process: pop its stack too; the selectors must be ring-3 ones. */
 		if (guest_read(vm, sp + 12, w + 3, 8, 0, &e, &fa) < 0) {
-			vm->cr2 = fa;
-			reflect(vm, tf, 14, REFLECT_EXC_ERR, e);
+			guest_pf(vm, tf, e, fa);
 			return 1;
 		}
 		if (!seg_check(vm, cs, 1, 3) || !seg_check(vm, (uint16_t)w[4], 0, 3)) {

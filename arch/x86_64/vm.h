@@ -114,6 +114,9 @@ int seg_frame_ok(struct vm *vm, struct trapframe *tf); /* can we return into thi
 enum { REFLECT_EXC, REFLECT_EXC_ERR, REFLECT_SOFT, REFLECT_IRQ };
 int reflect(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint32_t err);
 int emulate_iret(struct vm *vm, struct trapframe *tf, uint32_t len);
+/* A guest_read/guest_write on the guest's behalf failed: give the guest the #PF a CPU would (with
+ * its CR2), or stop the VM if the address lies outside its RAM (no fault would explain that). */
+void guest_pf(struct vm *vm, struct trapframe *tf, uint32_t err, uint32_t addr);
 uint32_t guest_eflags(struct vm *vm, const struct trapframe *tf);
 void set_guest_eflags(struct vm *vm, struct trapframe *tf, uint32_t fl);
 

@@ -9,6 +9,9 @@
 ;             virtual-8086 mode (at CPL 3 the bit is ignored; the null CS then faults); QEMU's TCG
 ;             does enter it. Either way the VMM must not mistake the next trap for its own: the
 ;             guest's handler runs (prints "v86: trapped") or the VM is stopped with a reason.
+;   repins  : rep insd with ECX = 2^31 from the top of RAM upwards: the VMM must neither hold the
+;             CPU for the whole string (it works in batches, as a CPU takes interrupts in a rep)
+;             nor fall over when it runs past the VM's memory (the VM is stopped)
 ;   selfmod : not hostile but tricky: code written at run time, then rewritten. With interrupts
 ;             off, pushf must show IF=0 in both versions; natively it does, and under the VMM only
 ;             if the new code was scanned and patched on its first run and scanned again after
@@ -48,6 +51,8 @@ _start:
 	je .selfmod
 	cmp al, 'v'
 	je .v86
+	cmp al, 'r'
+	je .repins
 .triple:
 	lidt [idt0]
 	int3
@@ -60,6 +65,18 @@ _start:
 	lgdt [gdtr]
 	jmp 0x08:.never
 .never:
+	jmp $
+
+.repins:
+	mov edi, [ebx + 8]                  ; mem_upper (KiB above 1 MiB)
+	add edi, 1024 - 64                  ; 64 KiB below the top of RAM
+	shl edi, 10
+	mov ecx, 0x80000000
+	mov dx, 0x3FD                       ; the UART's line status: a port that answers
+	cld
+	rep insd
+	mov esi, repins_msg                 ; (not reached under the VMM: it stops the VM first)
+	call puts
 	jmp $
 
 .v86:
@@ -178,6 +195,7 @@ v86_user:                               ; ring 3: iret with VM=1 into "real mode
 	iret
 v86_user_end:
 v86_msg: db "v86: trapped", 10, 0
+repins_msg: db "repins: finished", 10, 0
 align 8
 v86_gdt: dq 0
 	dq 0x00CF9A000000FFFF               ; 0x08 code, ring 0
