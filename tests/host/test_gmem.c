@@ -4,16 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ktap.h"
+#include "fakemem.h"
 #include "../../arch/x86_64/vm.h"
 
-#define MEM (32ULL << 20)
-static unsigned char *mem;
-static void *p2v(uint64_t pa) { return mem + pa; }
-_Noreturn void mm_assert_fail(const char *cond, const char *file, int line)
-{
-	printf("# assertion %s at %s:%d\n", cond, file, line);
-	abort();
-}
 
 static struct vm vm;
 
@@ -24,11 +17,7 @@ static uint32_t *gp(uint32_t gpa) { return gpa_ptr(&vm, gpa); }
 static void setup(uint32_t pte_flags, uint32_t pde_flags, int wp)
 {
 	const char *why;
-	frame_reset();
-	frame_add_usable(0, MEM);
-	frame_add_reserved(0, 1 << 20);
-	if (frame_init(p2v, &why) < 0)
-		abort();
+	fake_machine();
 	memset(&vm, 0, sizeof vm);
 	if (pmap_create(&vm.pmap, 1, 16 << 20, &why) < 0)
 		abort();
@@ -108,7 +97,6 @@ static void copies_across_pages(void)
 
 int main(void)
 {
-	mem = calloc(1, MEM);
 	KTAP_BEGIN(5);
 	RUN(translates_and_sets_accessed);
 	RUN(not_present_error_codes);

@@ -10,17 +10,10 @@
 #include <string.h>
 #include <stdarg.h>
 #include "ktap.h"
+#include "fakemem.h"
 #include "../../arch/x86_64/vm.h"
 #include "../../lib/log.h"
 
-#define MEM (32ULL << 20)
-static unsigned char *mem;
-static void *p2v(uint64_t pa) { return mem + pa; }
-_Noreturn void mm_assert_fail(const char *cond, const char *file, int line)
-{
-	printf("# assertion %s at %s:%d\n", cond, file, line);
-	abort();
-}
 /* What reflect.c and segments.c need from the rest of the VMM. */
 uint64_t gdt[GDT_ENTRIES];
 void idt_set_dpl(unsigned v, unsigned dpl) { (void)v; (void)dpl; }
@@ -45,11 +38,7 @@ static uint32_t *gp(uint32_t gpa) { return gpa_ptr(&vm, gpa); }
 static void setup(void)
 {
 	const char *why;
-	frame_reset();
-	frame_add_usable(0, MEM);
-	frame_add_reserved(0, 1 << 20);
-	if (frame_init(p2v, &why) < 0)
-		abort();
+	fake_machine();
 	memset(&vm, 0, sizeof vm);
 	vm.s.state = VM_RUNNABLE;
 	failed[0] = 0;
@@ -171,7 +160,6 @@ static void ring_compression(void)
 
 int main(void)
 {
-	mem = calloc(1, MEM);
 	KTAP_BEGIN(6);
 	RUN(syscall_frame_is_the_cpus);
 	RUN(kernel_fault_has_rpl0_selectors_and_error_code);
