@@ -16,7 +16,8 @@ static uint64_t *reg(struct trapframe *tf, unsigned r)
 	return regs[r & 7];
 }
 
-int fetch_insn(struct vm *vm, struct trapframe *tf, uint32_t eip, struct x86_insn *in, uint8_t *bytes)
+int fetch_insn(struct vm *vm, struct trapframe *tf, uint32_t eip, struct x86_insn *in, uint8_t *bytes,
+	       const struct patch *known)
 {
 	uint32_t e, fa, n = 15;
 	/* Do not read past the page if the next one is not mapped: shorten instead. */
@@ -28,7 +29,7 @@ int fetch_insn(struct vm *vm, struct trapframe *tf, uint32_t eip, struct x86_ins
 		n = fa - eip;
 	}
 	if (bytes[0] == 0xCC) {
-		const struct patch *p = patch_at(vm, eip);
+		const struct patch *p = known ? known : patch_at(vm, eip);
 		if (p)
 			bytes[0] = p->orig;              /* decode what the guest wrote, not our int3 */
 	}
@@ -157,7 +158,7 @@ int emulate_privileged(struct vm *vm, struct trapframe *tf)
 	uint8_t bytes[16];
 	struct x86_insn in;
 	uint32_t eip = (uint32_t)tf->rip;
-	if (fetch_insn(vm, tf, eip, &in, bytes) < 0)
+	if (fetch_insn(vm, tf, eip, &in, bytes, 0) < 0)
 		return 1;                            /* a fault was reflected instead */
 	uint32_t la, e, fa;
 	unsigned size = (in.flags & X86_F_BYTEOP) ? 1 : in.opsize / 8;

@@ -172,7 +172,7 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 	uint8_t bytes[16];
 	struct x86_insn in;
 	uint32_t eip = (uint32_t)tf->rip;             /* the patched instruction, guest-linear */
-	if (fetch_insn(vm, tf, eip, &in, bytes) < 0)
+	if (fetch_insn(vm, tf, eip, &in, bytes, p) < 0)
 		return 1;
 	uint32_t next = eip + in.length;
 	if (in.kind != p->kind) {

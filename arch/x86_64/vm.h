@@ -123,7 +123,10 @@ void set_guest_eflags(struct vm *vm, struct trapframe *tf, uint32_t fl);
 /* Privileged instructions (emulate.c) and patched ones (patch.c): 1 handled, 0 reflect #GP. */
 int emulate_privileged(struct vm *vm, struct trapframe *tf);
 int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p);
-int fetch_insn(struct vm *vm, struct trapframe *tf, uint32_t eip, struct x86_insn *in, uint8_t *bytes);
+/* Decode the guest instruction at eip (with its original first byte if it is patched: `known` is its
+ * patch when the caller has it already, else it is looked up). */
+int fetch_insn(struct vm *vm, struct trapframe *tf, uint32_t eip, struct x86_insn *in, uint8_t *bytes,
+	       const struct patch *known);
 
 /* Shadow faults (vtlb.c): hidden ones filled, true ones reflected, code pages scanned. */
 int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err);
