@@ -22,16 +22,21 @@ int sched_live(struct vm_sched *const *vms, int n)
 	return k;
 }
 
-void vm_stop(struct vm_sched *vm, void (*print)(const char *line), const char *fmt, ...)
+void vm_vstop(struct vm_sched *vm, void (*print)(const char *line), const char *fmt, va_list ap)
 {
 	char line[160];
-	va_list ap;
 	if (vm->state == VM_STOPPED)
 		return;
-	va_start(ap, fmt);
 	vsnprintf_(vm->reason, sizeof vm->reason, fmt, ap);
-	va_end(ap);
 	vm->state = VM_STOPPED;
 	snprintf_(line, sizeof line, "vm%u: stopped: %s", vm->id, vm->reason);
 	print(line);
+}
+
+void vm_stop(struct vm_sched *vm, void (*print)(const char *line), const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vm_vstop(vm, print, fmt, ap);
+	va_end(ap);
 }

@@ -8,6 +8,7 @@
 #ifndef VCPU_SCHED_H
 #define VCPU_SCHED_H
 #include <stdint.h>
+#include <stdarg.h>
 
 enum vm_state {
 	VM_RUNNABLE,   /* may run now */
@@ -30,5 +31,6 @@ int sched_live(struct vm_sched *const *vms, int n);
 /* Stop a VM: state VM_STOPPED, reason formatted, one line printed through `print`. */
 void vm_stop(struct vm_sched *vm, void (*print)(const char *line), const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+void vm_vstop(struct vm_sched *vm, void (*print)(const char *line), const char *fmt, va_list ap);
 
 #endif

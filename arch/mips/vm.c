@@ -18,13 +18,11 @@ void vm_print_line(const char *line) { kprintf("%s\n", line); }
 
 void vm_fail(struct vm *vm, const char *fmt, ...)
 {
-	char msg[120];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf_(msg, sizeof msg, fmt, ap);
-	va_end(ap);
 	vconsole_flush(&vm->con, vm_print_line);
-	vm_stop(&vm->s, vm_print_line, "%s", msg);
+	vm_vstop(&vm->s, vm_print_line, fmt, ap);
+	va_end(ap);
 }
 
 static int copy_in(struct vm *vm, uint32_t gpa, const unsigned char *src, uint32_t n)

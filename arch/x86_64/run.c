@@ -42,12 +42,11 @@ static void print_line(const char *line)
 
 void vm_fail(struct vm *vm, const char *fmt, ...)
 {
-	char reason[120];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf_(reason, sizeof reason, fmt, ap);
+	vconsole_flush(&vm->con, print_line);     /* the guest's last words first */
+	vm_vstop(&vm->s, print_line, fmt, ap);
 	va_end(ap);
-	vm_stop(&vm->s, print_line, "%s", reason);
 }
 
 static void uart_out(void *ctx, char c)
