@@ -18,7 +18,7 @@ CFLAGS     := -std=c11 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-
               -fno-omit-frame-pointer -O2 -g -Wall -Wextra -Werror -MMD -MP
 LDFLAGS    := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments -T boot/x86_64/linker.ld
 
-VMM_C      := $(wildcard arch/x86_64/*.c) $(wildcard mm/*.c) $(wildcard vcpu/*.c) \
+VMM_C      := $(wildcard arch/x86_64/*.c arch/x86_64/*/*.c) $(wildcard mm/*.c) $(wildcard vcpu/*.c) \
               lib/format.c lib/kstring.c lib/options.c lib/log.c
 VMM_ASM    := boot/x86_64/multiboot2.asm boot/x86_64/entry.asm arch/x86_64/trapentry.asm
 VMM_OBJ    := $(VMM_C:%.c=$(B)/%.o) $(VMM_ASM:%.asm=$(B)/%.o) $(B)/font.o

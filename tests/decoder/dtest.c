@@ -1,4 +1,4 @@
-/* dtest.c - host harness for the x86 decoder (arch/x86_64/decode.c), driven by run.py.
+/* dtest.c - host harness for the x86 decoder (arch/x86_64/cpu/decode.c), driven by run.py.
  *
  *   dtest at MODE FILE OFFSETS   decode FILE at each offset listed in OFFSETS (one decimal per
  *                                line) and print "offset length kind imm_size imm disp_size disp"
@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../../arch/x86_64/decode.h"
+#include "../../arch/x86_64/cpu/decode.h"
 
 static uint8_t *slurp(const char *path, size_t *len)
 {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""run.py - compare the VMM's x86 decoder (arch/x86_64/decode.c) with GNU objdump.
+"""run.py - compare the VMM's x86 decoder (arch/x86_64/cpu/decode.c) with GNU objdump.
 
 Usage: run.py [--seed N] [--count32 N] [--count64 N] [ELF...]
 
@@ -126,7 +126,7 @@ def _(c):
 # ---- Building ----------------------------------------------------------------------------------
 def build():
     os.makedirs(BUILD, exist_ok=True)
-    src = [os.path.join(ROOT, 'arch/x86_64/decode.c'), os.path.join(ROOT, 'tests/decoder/dtest.c')]
+    src = [os.path.join(ROOT, 'arch/x86_64/cpu/decode.c'), os.path.join(ROOT, 'tests/decoder/dtest.c')]
     host = ['gcc', '-std=c11', '-O2', '-Wall', '-Wextra', '-Werror', '-o', DTEST] + src
     kern = ['gcc', '-std=c11', '-O2', '-m64', '-fno-pic', '-ffreestanding', '-mno-red-zone',
             '-mgeneral-regs-only', '-mcmodel=kernel', '-Wall', '-Wextra', '-Werror', '-c',

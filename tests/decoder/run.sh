@@ -9,7 +9,7 @@ out="$root/build/decoder/samples"
 mkdir -p "$out"
 # Sample objects: the decoder itself and the string/format library, as 32- and 64-bit code.
 for bits in 32 64; do
-	for src in arch/x86_64/decode.c lib/kstring.c lib/format.c; do
+	for src in arch/x86_64/cpu/decode.c lib/kstring.c lib/format.c; do
 		gcc -m$bits -O2 -ffreestanding -fno-pic -fno-stack-protector -c "$root/$src" \
 			-o "$out/$(basename "$src" .c).$bits.o"
 	done

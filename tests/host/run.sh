@@ -24,9 +24,9 @@ build_run() {
 }
 build_run lib tests/host/test_lib.c lib/format.c lib/options.c lib/kstring.c
 build_run frame tests/host/test_frame.c mm/frame.c mm/pmap.c lib/kstring.c
-build_run vdev tests/host/test_vdev.c arch/x86_64/vpic.c arch/x86_64/vpit.c arch/x86_64/vuart.c \
-	arch/x86_64/vio.c lib/kstring.c
-build_run gmem tests/host/test_gmem.c arch/x86_64/gmem.c mm/frame.c mm/pmap.c lib/kstring.c
-build_run reflect tests/host/test_reflect.c arch/x86_64/reflect.c arch/x86_64/segments.c arch/x86_64/gmem.c \
+PC="arch/x86_64/pc/*.c mm/blkcow.c mm/frame.c lib/kstring.c lib/format.c"
+build_run vdev tests/host/test_vdev.c $PC
+build_run gmem tests/host/test_gmem.c arch/x86_64/mmu/gmem.c mm/frame.c mm/pmap.c lib/kstring.c
+build_run reflect tests/host/test_reflect.c arch/x86_64/cpu/reflect.c arch/x86_64/cpu/segments.c arch/x86_64/mmu/gmem.c \
 	mm/frame.c mm/pmap.c lib/kstring.c vcpu/trace.c
 exit $fail

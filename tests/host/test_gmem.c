@@ -1,11 +1,11 @@
-/* test_gmem.c - host unit tests of arch/x86_64/gmem.c: the guest page walk done in software must
+/* test_gmem.c - host unit tests of arch/x86_64/mmu/gmem.c: the guest page walk done in software must
  * translate, check permissions and set Accessed/Dirty bits exactly as a 32-bit x86 MMU does,
  * because guests read those bits back. Guest memory is a pmap over a fake machine memory. */
 #include <stdlib.h>
 #include <string.h>
 #include "ktap.h"
 #include "fakemem.h"
-#include "../../arch/x86_64/vm.h"
+#include "../../arch/x86_64/cpu/vm.h"
 
 
 static struct vm vm;

@@ -1,4 +1,4 @@
-/* test_reflect.c - host unit tests of Figure B.3's two halves (arch/x86_64/reflect.c) and of ring
+/* test_reflect.c - host unit tests of Figure B.3's two halves (arch/x86_64/cpu/reflect.c) and of ring
  * compression (segments.c), on a guest laid out in fake machine memory:
  *   reflect(): int 0x80 from guest ring 3 must land in the handler named by the guest's IDT, on the
  *   ring-0 stack named by the guest's TSS, with the exact 32-bit frame the CPU builds (selectors
@@ -11,7 +11,7 @@
 #include <stdarg.h>
 #include "ktap.h"
 #include "fakemem.h"
-#include "../../arch/x86_64/vm.h"
+#include "../../arch/x86_64/cpu/vm.h"
 #include "../../lib/log.h"
 
 /* What reflect.c and segments.c need from the rest of the VMM. */

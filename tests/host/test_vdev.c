@@ -3,10 +3,11 @@
 #include <stdint.h>
 #include <string.h>
 #include "ktap.h"
-#include "../../arch/x86_64/vpic.h"
-#include "../../arch/x86_64/vpit.h"
-#include "../../arch/x86_64/vuart.h"
-#include "../../arch/x86_64/vio.h"
+#include "fakemem.h"
+#include "../../arch/x86_64/pc/vpic.h"
+#include "../../arch/x86_64/pc/vpit.h"
+#include "../../arch/x86_64/pc/vuart.h"
+#include "../../arch/x86_64/pc/vio.h"
 
 #define MS 1000000ull
 #define SEC 1000000000ull
@@ -662,7 +663,7 @@ static void vio_dispatch(void)
 	struct sink s = {0};
 	struct vio v;
 	int c;
-	vio_init(&v, T0, sink_out, &s);
+	vio_init(&v, T0, 0, 64 << 20, sink_out, &s);
 	CHECK(vio_out(&v, 0x3F8, 1, 'h', T0) == 1);
 	CHECK(vio_out(&v, 0x3F8, 1, 'i', T0) == 1);
 	CHECK(s.n == 2 && s.buf[0] == 'h' && s.buf[1] == 'i');
@@ -694,20 +695,25 @@ static void vio_exit_and_unclaimed(void)
 {
 	struct vio v;
 	int c;
-	vio_init(&v, T0, NULL, NULL);
+	vio_init(&v, T0, 0, 64 << 20, NULL, NULL);
 	CHECK(!v.exit_requested);
-	CHECK(vio_in(&v, 0x70, 1, T0, &c) == 0xFF && c == 0);	/* nothing there */
+	CHECK(vio_in(&v, 0x2E8, 1, T0, &c) == 0xFF && c == 0);	/* nothing there (no COM4) */
 	CHECK(vio_in(&v, 0x1234, 2, T0, &c) == 0xFFFF && c == 0);
-	CHECK(vio_in(&v, 0xCF8, 4, T0, &c) == 0xFFFFFFFFu && c == 0);
-	CHECK(vio_out(&v, 0x64, 1, 0xFE, T0) == 0);
+	CHECK(vio_out(&v, 0x2E8, 1, 0xFE, T0) == 0);
+	/* PCI mechanism 1: the address latch reads back; every function is absent (all ones). */
+	CHECK(vio_out(&v, 0xCF8, 4, 0x8000F8FCu | 3, T0) == 1);
+	CHECK(vio_in(&v, 0xCF8, 4, T0, &c) == 0x8000F8FCu && c == 1);
+	CHECK(vio_in(&v, 0xCFC, 4, T0, &c) == 0xFFFFFFFFu && c == 1);
+	CHECK(vio_in(&v, 0xCFE, 2, T0, &c) == 0xFFFF && c == 1);
+	CHECK(v.unknown[0].port == 0x2E8 && v.unknown[0].n == 2);
 	CHECK(vio_in(&v, 0xFFFF, 2, T0, &c) == 0xFFFF && c == 0);	/* wraps to port 0 */
 	CHECK(!v.exit_requested);
 	CHECK(vio_out(&v, 0xF4, 1, 0, T0) == 1);
 	CHECK(v.exit_requested && v.exit_code == 0);
-	vio_init(&v, T0, NULL, NULL);
+	vio_init(&v, T0, 0, 64 << 20, NULL, NULL);
 	CHECK(vio_out(&v, 0xF4, 1, 0x301, T0) == 1);	/* a byte write keeps only the byte */
 	CHECK(v.exit_requested && v.exit_code == 1);
-	vio_init(&v, T0, NULL, NULL);
+	vio_init(&v, T0, 0, 64 << 20, NULL, NULL);
 	CHECK(vio_out(&v, 0xF4, 4, 0x12345678, T0) == 1);
 	CHECK(v.exit_requested && v.exit_code == 0x12345678);
 }
@@ -715,7 +721,7 @@ static void vio_exit_and_unclaimed(void)
 static void vio_interrupt_wiring(void)
 {
 	struct vio v;
-	vio_init(&v, T0, NULL, NULL);
+	vio_init(&v, T0, 0, 64 << 20, NULL, NULL);
 	/* the guest's own init order: PIC remap, PIT at 100 Hz, COM1 RDA interrupts */
 	static const uint16_t port[] = {0x20, 0xA0, 0x21, 0xA1, 0x21, 0xA1, 0x21, 0xA1, 0x21, 0xA1};
 	static const uint8_t val[] = {0x11, 0x11, 0x20, 0x28, 0x04, 0x02, 0x01, 0x01, 0xEA, 0xFF};
@@ -758,6 +764,7 @@ static void vio_interrupt_wiring(void)
 
 int main(void)
 {
+	fake_machine();
 	KTAP_BEGIN(22);
 	RUN(pic_bios_state);
 	RUN(pic_remap_sequence);

@@ -5,8 +5,8 @@
  * decoder getting every length right (tests/decoder checks it against objdump). A byte that does
  * not decode ends the scan of that run (data in a text segment) and is logged. */
 #include "vm.h"
-#include "../../lib/kstring.h"
-#include "../../lib/log.h"
+#include "../../../lib/kstring.h"
+#include "../../../lib/log.h"
 
 static int cmp_addr(const struct patch *a, const struct patch *b)
 {

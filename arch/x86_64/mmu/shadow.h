@@ -9,7 +9,7 @@
 #ifndef ARCH_SHADOW_H
 #define ARCH_SHADOW_H
 #include <stdint.h>
-#include "../../mm/frame.h"
+#include "../../../mm/frame.h"
 
 #define SHADOW_DIRTY 0x100u    /* flag from guest_walk(): the guest entry is already dirty */
 #define SHADOW_LARGE 0x200u    /* flag from guest_walk(): the guest mapped a 4 MiB page */

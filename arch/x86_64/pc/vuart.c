@@ -8,7 +8,7 @@
  * MCR OUT2 does not gate the interrupt line (QEMU does not gate it either, and guests such as xv6
  * rely on that). Register facts from the National/TI PC16550D datasheet and the OSDev wiki. */
 #include "vuart.h"
-#include "../../lib/kstring.h"
+#include "../../../lib/kstring.h"
 
 enum {
 	REG_DATA = 0,	/* RBR (read) / THR (write); DLL with DLAB */

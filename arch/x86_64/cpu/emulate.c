@@ -6,9 +6,9 @@
  * it. cli/sti change the virtual IF; mov cr3 installs a new (empty) shadow; lgdt rebuilds the
  * ring-compressed GDT; in/out reach the VM's virtual devices; hlt gives the CPU away. */
 #include "vm.h"
-#include "cpu.h"
-#include "../../lib/kstring.h"
-#include "../../lib/log.h"
+#include "../cpu.h"
+#include "../../../lib/kstring.h"
+#include "../../../lib/log.h"
 
 static uint64_t *reg(struct trapframe *tf, unsigned r)
 {

@@ -4,7 +4,7 @@
  * triggering (ICW1.LTIM is accepted but inputs stay edge-latched), special fully nested mode,
  * buffered mode, MCS-80 call addresses. Facts from the Intel 8259A datasheet. */
 #include "vpic.h"
-#include "../../lib/kstring.h"
+#include "../../../lib/kstring.h"
 
 #define CASCADE_IRQ 2	/* on a PC the slave's INT pin drives master IR2 */
 

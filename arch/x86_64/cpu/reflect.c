@@ -11,8 +11,8 @@
  *      resumes the process at ring 3 (or the kernel at ring 1).
  * Selectors the guest sees in these frames carry RPL 0 for its kernel, as on real hardware. */
 #include "vm.h"
-#include "../../vcpu/trace.h"
-#include "../../lib/log.h"
+#include "../../../vcpu/trace.h"
+#include "../../../lib/log.h"
 
 uint32_t guest_eflags(struct vm *vm, const struct trapframe *tf)
 {

@@ -7,7 +7,7 @@
  * the one clock a real counter spends loading a new count is not modelled. Facts from the Intel
  * 8254 datasheet and the OSDev wiki. */
 #include "vpit.h"
-#include "../../lib/kstring.h"
+#include "../../../lib/kstring.h"
 
 #define NS_PER_S 1000000000ull
 

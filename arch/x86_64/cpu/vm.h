@@ -4,14 +4,14 @@
 #ifndef ARCH_VM_H
 #define ARCH_VM_H
 #include <stdint.h>
-#include "trap.h"
-#include "desc.h"
-#include "shadow.h"
+#include "../trap.h"
+#include "../desc.h"
+#include "../mmu/shadow.h"
 #include "patch.h"
-#include "vio.h"
-#include "../../mm/pmap.h"
-#include "../../vcpu/sched.h"
-#include "../../vcpu/vconsole.h"
+#include "../pc/vio.h"
+#include "../../../mm/pmap.h"
+#include "../../../vcpu/sched.h"
+#include "../../../vcpu/vconsole.h"
 
 #define MAX_VMS 8
 #define GUEST_MAX_FRAMES (1u << 18)      /* 1 GiB of guest RAM at most */
@@ -127,6 +127,17 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p);
  * patch when the caller has it already, else it is looked up). */
 int fetch_insn(struct vm *vm, struct trapframe *tf, uint32_t eip, struct x86_insn *in, uint8_t *bytes,
 	       const struct patch *known);
+
+/* The guest-physical map of a PC: RAM from 0 (the 640 KiB-1 MiB hole included: VGA memory is
+ * RAM the guest may write), the BIOS area 0xE0000-0xFFFFF read-only (firmware tables), and above
+ * the VM's RAM nothing but device pages (the APICs); the shadow never maps what is not RAM. */
+#define GPA_ROM_START 0xE0000u
+#define GPA_ROM_END   0x100000u
+static inline int gpa_is_rom(uint32_t gpa) { return gpa >= GPA_ROM_START && gpa < GPA_ROM_END; }
+
+/* A guest access to device memory (or a write to the BIOS area) faulted at linear la / physical
+ * gpa: decode the instruction, perform it on the device (mmio.c), resume after it. */
+int mmio_emulate(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa, uint32_t err);
 
 /* Shadow faults (vtlb.c): hidden ones filled, true ones reflected, code pages scanned. */
 int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err);

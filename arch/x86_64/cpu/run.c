@@ -8,15 +8,15 @@
  * (every guest is in hlt: the VMM halts the real CPU until the next interrupt). */
 #include <stdarg.h>
 #include "vm.h"
-#include "cpu.h"
-#include "boot.h"
-#include "pic.h"
-#include "multiboot.h"
-#include "console.h"
-#include "../../vcpu/trace.h"
-#include "../../lib/format.h"
-#include "../../lib/kstring.h"
-#include "../../lib/log.h"
+#include "../cpu.h"
+#include "../boot.h"
+#include "../pic.h"
+#include "../multiboot.h"
+#include "../console.h"
+#include "../../../vcpu/trace.h"
+#include "../../../lib/format.h"
+#include "../../../lib/kstring.h"
+#include "../../../lib/log.h"
 
 static struct vm vms[MAX_VMS];
 static int nvms;
@@ -120,7 +120,7 @@ static int wants_cpu(struct vm *vm)
 		return 0;
 	if (!vm->halted)
 		return 1;
-	return vm->vif && vpic_pending(&vm->io.pic) >= 0;
+	return vm->vif && vio_intr_pending(&vm->io) >= 0;
 }
 
 static void vm_finished(struct vm *vm)
@@ -199,8 +199,8 @@ static void vm_resume(struct trapframe *tf)
 		idle_tsc += rdtsc() - t0;
 	}
 	/* Deliver a pending virtual interrupt if the guest has interrupts enabled. */
-	if (cur->vif && vpic_pending(&cur->io.pic) >= 0) {
-		int vec = vpic_ack(&cur->io.pic);
+	if (cur->vif && vio_intr_pending(&cur->io) >= 0) {
+		int vec = vio_intr_ack(&cur->io);
 		cur->halted = 0;
 		cur->exits[EXIT_IRQ]++;
 		reflect(cur, tf, (unsigned)vec, REFLECT_IRQ, 0);
@@ -310,7 +310,7 @@ static int vm_create(struct vm *vm, unsigned id, const struct mb_module *mod, ui
 		pmap_destroy(&vm->pmap);
 		return -1;
 	}
-	vio_init(&vm->io, now_ns(), uart_out, vm);
+	vio_init(&vm->io, now_ns(), 0, ram, uart_out, vm);
 
 	/* The CPU as a multiboot1 loader leaves it: protected mode, paging off, flat segments.
 	 * Until the guest loads its own GDT it runs on two flat descriptors of ours (ring 1). */

@@ -13,9 +13,9 @@
  *  - scanned code pages are mapped read-only: a guest write to one (self-modifying code, a page
  *    reused for data) faults, the VMM takes its patches out, and the page is scanned again the
  *    next time code on it runs. */
-#include "vm.h"
-#include "../../vcpu/trace.h"
-#include "../../lib/log.h"
+#include "../cpu/vm.h"
+#include "../../../vcpu/trace.h"
+#include "../../../lib/log.h"
 
 #define PF_P 1u
 #define PF_W 2u
@@ -34,10 +34,10 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 	}
 	mfn_t m;
 	uint32_t gfn = gpa >> 12;
-	if (gfn >= GUEST_MAX_FRAMES || gfn >= vm->pmap.nframes) {
-		vm_fail(vm, "access to guest-physical %08x beyond its %lu MiB (eip %08lx)", gpa, vm->pmap.nframes >> 8,
-			tf->rip);
-		return -1;
+	if (gfn >= GUEST_MAX_FRAMES || gfn >= vm->pmap.nframes || (write && gpa_is_rom(gpa))) {
+		/* Not RAM (device registers, or nothing), or a write to the BIOS area: never mapped, so
+		 * the VMM carries out the faulting instruction itself (mmio.c). */
+		return mmio_emulate(vm, tf, la, gpa, err);
 	}
 	if (pmap_lookup(&vm->pmap, gfn, &m) < 0) {
 		vm_fail(vm, "out of machine memory backing guest-physical %08x (eip %08lx)", gpa, tf->rip);

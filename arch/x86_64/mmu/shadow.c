@@ -6,10 +6,10 @@
  * on demand. The invariant asserted at every fill: a shadow maps only frames the VM owns, so a
  * guest can never reach a VMM frame (or another VM's) through its low 4 GiB. */
 #include "shadow.h"
-#include "cpu.h"
-#include "boot.h"
-#include "../../mm/assert.h"
-#include "../../lib/kstring.h"
+#include "../cpu.h"
+#include "../boot.h"
+#include "../../../mm/assert.h"
+#include "../../../lib/kstring.h"
 
 #define P 1ULL
 #define W 2ULL

@@ -8,9 +8,9 @@
  * 4. Scan the executable segments and patch the sensitive instructions (patch.c).
  * The caller then starts the vCPU at the entry point in 32-bit protected mode, paging off,
  * EAX = 0x2BADB002, EBX = the information's address. */
-#include "vm.h"
-#include "../../lib/kstring.h"
-#include "../../lib/log.h"
+#include "../cpu/vm.h"
+#include "../../../lib/kstring.h"
+#include "../../../lib/log.h"
 
 struct elf32_ehdr {
 	uint8_t ident[16];

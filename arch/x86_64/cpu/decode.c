@@ -14,7 +14,7 @@
  * VMM cares about is found last, by classify().
  */
 #include "decode.h"
-#include "../../lib/kstring.h"
+#include "../../../lib/kstring.h"
 
 /* ---- Opcode table entry flags ---------------------------------------------------------------- */
 #define M     0x00000001u	/* ModRM follows */

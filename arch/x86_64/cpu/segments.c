@@ -8,9 +8,9 @@
  * The guest never sees the difference: sgdt, str, reads of CS/SS are patched (patch.c) to show
  * the guest's own values, with RPL 0 where the guest expects it. */
 #include "vm.h"
-#include "../../lib/kstring.h"
-#include "../../lib/log.h"
-#include "../../mm/assert.h"
+#include "../../../lib/kstring.h"
+#include "../../../lib/log.h"
+#include "../../../mm/assert.h"
 
 #define D_PRESENT (1ULL << 47)
 #define D_S       (1ULL << 44)   /* code/data (not system) */

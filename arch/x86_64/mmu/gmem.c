@@ -6,8 +6,8 @@
  * guest_walk() is the hardware page walk done in software, with the same permission checks and
  * the same side effects (Accessed and Dirty bits written into the guest's entries), because the
  * guest reads those bits back and must find what a real MMU would have left there. */
-#include "vm.h"
-#include "../../lib/kstring.h"
+#include "../cpu/vm.h"
+#include "../../../lib/kstring.h"
 
 #define PG_P 1u
 #define PG_W 2u
