@@ -209,14 +209,16 @@ int emulate_privileged(struct vm *vm, struct trapframe *tf)
 		if (in.opsize == 16)
 			base &= 0x00FFFFFF;
 		if (in.kind == X86_K_LGDT) {
+			static uint64_t old[GUEST_GDT_MAX];   /* one vCPU at a time runs this */
+			unsigned old_n = vm->gdt_n;
+			memcpy(old, vm->gdt, old_n * 8);
 			vm->gdtr.limit = lim;
 			vm->gdtr.base = base;
 			seg_load_gdt(vm);
-			/* A real CPU keeps the loaded CS/SS descriptors cached until the guest reloads them;
-			 * ours are reloaded on every return, so they must still be valid in the new GDT. */
+			seg_keep_cached(vm, tf, old, old_n);
 			if (!seg_check(vm, (uint16_t)tf->cs, 1, 0) || !seg_check(vm, (uint16_t)tf->ss, 0, 0)) {
-				vm_fail(vm, "lgdt at %08x leaves CS %#lx or SS %#lx unusable (64-bit or missing "
-					"descriptor; stale segment caches are not virtualized)", eip, tf->cs, tf->ss);
+				vm_fail(vm, "lgdt at %08x leaves CS %#lx or SS %#lx unusable (a 64-bit descriptor)", eip,
+					tf->cs, tf->ss);
 				return 1;
 			}
 		} else {

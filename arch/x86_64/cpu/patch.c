@@ -85,6 +85,10 @@ unsigned patch_scan(struct vm *vm, uint32_t start, uint32_t len)
 	for (uint32_t g = start >> 12; g <= (end - 1) >> 12 && len; g++)
 		set_scanned(vm, g, 1);
 	while (a < end) {
+		if (a >= vm->data_start && a < vm->data_end) {
+			a = vm->data_end;            /* known data (the loader says so): never decoded */
+			continue;
+		}
 		uint8_t buf[16];
 		uint32_t avail = end - a < 16 ? end - a : 16;
 		for (uint32_t i = 0; i < avail; i++) {

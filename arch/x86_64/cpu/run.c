@@ -12,6 +12,7 @@
 #include "../boot.h"
 #include "../pic.h"
 #include "../multiboot.h"
+#include "../load/load.h"
 #include "../console.h"
 #include "../../../vcpu/trace.h"
 #include "../../../lib/format.h"
@@ -25,8 +26,6 @@ static uint64_t slice_end, slice_tsc;
 static uint64_t idle_tsc;                 /* time the real CPU spent halted: every guest was idle */
 extern int (*trap_guest_hook)(struct trapframe *tf);
 extern void (*trap_resume_hook)(struct trapframe *tf);
-int load_guest(struct vm *vm, const uint8_t *img, uint64_t size, const char *cmdline, uint32_t *entry,
-	       uint32_t *mbi, const char **why);
 _Noreturn void vcpu_enter(struct trapframe *tf);
 
 uint64_t now_ns(void)
@@ -291,7 +290,8 @@ static void irq_from_guest(struct trapframe *tf)
 
 /* ---- creating VMs ---- */
 
-static int vm_create(struct vm *vm, unsigned id, const struct mb_module *mod, uint64_t ram)
+static int vm_create(struct vm *vm, unsigned id, const struct mb_module *mod, const struct mb_module *initrd,
+		     uint64_t ram)
 {
 	const char *why;
 	memset(vm, 0, sizeof *vm);
@@ -304,28 +304,45 @@ static int vm_create(struct vm *vm, unsigned id, const struct mb_module *mod, ui
 		log_err("vmm", "%s: cannot create: %s", vm->name, why);
 		return -1;
 	}
-	uint32_t entry, mbi;
-	if (load_guest(vm, phys_to_virt(mod->start), mod->end - mod->start, mod->cmdline, &entry, &mbi, &why) < 0) {
+	struct boot_cpu cpu = { 0 };
+	const uint8_t *img = phys_to_virt(mod->start);
+	uint64_t size = mod->end - mod->start;
+	int r;
+	if (is_bzimage(img, size)) {
+		struct boot_module k = { img, size, mod->cmdline }, rd;
+		if (initrd)
+			rd = (struct boot_module){ phys_to_virt(initrd->start), initrd->end - initrd->start, initrd->cmdline };
+		r = load_linux(vm, &k, initrd ? &rd : 0, &cpu, &why);
+	} else {
+		r = load_guest(vm, img, size, mod->cmdline, &cpu.eip, &cpu.ebx, &why);
+		/* The CPU as a multiboot1 loader leaves it. */
+		cpu.eax = 0x2BADB002;
+		cpu.esp = 0x7FF0;
+		cpu.cs = 0x08;
+		cpu.ds = 0x10;
+	}
+	if (r < 0) {
 		log_err("vmm", "%s: cannot load module '%s': %s", vm->name, mod->cmdline, why);
 		pmap_destroy(&vm->pmap);
 		return -1;
 	}
 	vio_init(&vm->io, now_ns(), 0, ram, uart_out, vm);
 
-	/* The CPU as a multiboot1 loader leaves it: protected mode, paging off, flat segments.
-	 * Until the guest loads its own GDT it runs on two flat descriptors of ours (ring 1). */
+	/* Protected mode, paging off, flat segments at the selectors the loader names. Until the guest
+	 * loads its own GDT it runs on two flat descriptors of ours (ring 1). */
 	vm->cr0 = CR0_PE | 0x10;
-	vm->gdt[1] = 0x00CFBA000000FFFFULL;     /* 32-bit code, DPL 1 */
-	vm->gdt[2] = 0x00CFB2000000FFFFULL;     /* data, DPL 1 */
-	vm->gdt_n = 3;
+	vm->gdt[cpu.cs >> 3] = 0x00CFBA000000FFFFULL;     /* 32-bit code, DPL 1 */
+	vm->gdt[cpu.ds >> 3] = 0x00CFB2000000FFFFULL;     /* data, DPL 1 */
+	vm->gdt_n = (unsigned)((cpu.cs > cpu.ds ? cpu.cs : cpu.ds) >> 3) + 1;
 	vm->idt_dpl[3] = 1;
-	vm->tf.rip = entry;
-	vm->tf.cs = 0x08 | 1;
-	vm->tf.ss = vm->tf.ds = vm->tf.es = vm->tf.fs = vm->tf.gs = 0x10 | 1;
+	vm->tf.rip = cpu.eip;
+	vm->tf.cs = cpu.cs | 1;
+	vm->tf.ss = vm->tf.ds = vm->tf.es = vm->tf.fs = vm->tf.gs = cpu.ds | 1;
 	vm->tf.rflags = 0x202;                  /* real IF on; the guest's IF is virtual (off) */
-	vm->tf.rax = 0x2BADB002;
-	vm->tf.rbx = mbi;
-	vm->tf.rsp = 0x7FF0;
+	vm->tf.rax = cpu.eax;
+	vm->tf.rbx = cpu.ebx;
+	vm->tf.rsi = cpu.esi;
+	vm->tf.rsp = cpu.esp;
 	__asm__ volatile("fninit; fxsave64 %0" : "=m"(vm->fpu));
 	vm->start_tsc = rdtsc();
 
@@ -335,7 +352,7 @@ static int vm_create(struct vm *vm, unsigned id, const struct mb_module *mod, ui
 		if (vm->patched_kinds[i])
 			k += snprintf_(kinds + k, sizeof kinds - (size_t)k, " %s=%lu", x86_kind_name(i), vm->patched_kinds[i]);
 	log_info("vmm", "%s: '%s', %lu MiB, entry %08x, %u instructions patched:%s", vm->name, mod->cmdline,
-		 ram >> 20, entry, vm->pt.n, k ? kinds : " none");
+		 ram >> 20, cpu.eip, vm->pt.n, k ? kinds : " none");
 	return 0;
 }
 
@@ -346,7 +363,8 @@ void vmm_start_guests(void)
 	int guests[MB_MAX_MODULES], ng = 0;
 	for (int i = 0; i < boot.nmod; i++) {
 		const uint8_t *p = phys_to_virt(boot.mod[i].start);
-		if (boot.mod[i].end - boot.mod[i].start >= 4 && p[0] == 0x7F && p[1] == 'E')
+		if ((boot.mod[i].end - boot.mod[i].start >= 4 && p[0] == 0x7F && p[1] == 'E') ||
+		    is_bzimage(p, boot.mod[i].end - boot.mod[i].start))
 			guests[ng++] = i;
 	}
 	if (ng == 0) {
@@ -371,9 +389,13 @@ void vmm_start_guests(void)
 	/* CR4.OSFXSR so fxsave/fxrstor keep the guests' SSE state; the VMM itself never uses it. */
 	WRITE_CR(4, READ_CR(4) | (1 << 9) | (1 << 10));
 	WRITE_CR(0, (READ_CR(0) & ~4ULL) | 2);   /* EM off, MP on */
-	for (int i = 0; i < want; i++)
-		if (vm_create(&vms[nvms], (unsigned)nvms + 1, &boot.mod[guests[i % ng]], ram) == 0)
+	for (int i = 0; i < want; i++) {
+		int g = guests[i % ng];
+		const struct mb_module *rd = g + 1 < boot.nmod && !strncmp(boot.mod[g + 1].cmdline, "initrd", 6) ?
+					     &boot.mod[g + 1] : 0;
+		if (vm_create(&vms[nvms], (unsigned)nvms + 1, &boot.mod[g], rd, ram) == 0)
 			nvms++;
+	}
 	if (nvms == 0) {
 		log_err("vmm", "no VM could be started");
 		vmm_exit(1);

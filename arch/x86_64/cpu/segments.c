@@ -63,6 +63,62 @@ void seg_load_gdt(struct vm *vm)
 	}
 }
 
+/* A CPU caches a segment's descriptor when the selector is loaded; a new GDT (or a changed entry)
+ * takes effect for a segment register only when it is loaded again. Linux's startup code relies on
+ * it: it loads a GDT in which the CS and DS selectors it runs on are empty, then far-jumps. The
+ * real GDT is reloaded by the CPU at every return to the guest, so after `lgdt` the VMM keeps the
+ * old descriptors of the selectors in use in their real slots ("stale"), and puts the guest's own
+ * entries back once no segment register holds those selectors any more (seg_frame_ok). */
+void seg_keep_cached(struct vm *vm, struct trapframe *tf, const uint64_t *old, unsigned old_n)
+{
+	uint64_t *regs[6] = { &tf->cs, &tf->ss, &tf->ds, &tf->es, &tf->fs, &tf->gs };
+	for (int r = 0; r < 6; r++) {
+		uint16_t sel = (uint16_t)*regs[r];
+		unsigned idx = sel >> 3;
+		if ((sel & 4) || idx == 0 || idx >= old_n || !(old[idx] & D_PRESENT))
+			continue;
+		/* A usable new descriptor takes over at once: the guest's next load of this selector,
+		 * which the VMM does not see, would load it. Only an empty or unusable one leaves the
+		 * old descriptor in place, since no load of it could succeed anyway. */
+		if (idx < vm->gdt_n && (vm->gdt[idx] & D_PRESENT) && !((vm->gdt[idx] ^ old[idx]) & D_CODE))
+			continue;
+		unsigned k = 0;
+		while (k < vm->nstale && vm->stale[k].idx != idx)
+			k++;
+		if (k == SEG_STALE_MAX)
+			continue;
+		if (k == vm->nstale) {
+			vm->stale[k].idx = (uint16_t)idx;
+			vm->nstale++;
+		}
+		vm->stale[k].guest = idx < vm->gdt_n ? vm->gdt[idx] : 0;
+		vm->gdt[idx] = old[idx];
+		if (idx >= vm->gdt_n) {
+			for (unsigned i = vm->gdt_n; i < idx; i++)
+				vm->gdt[i] = 0;
+			vm->gdt_n = idx + 1;
+		}
+	}
+}
+
+static void seg_drop_stale(struct vm *vm, struct trapframe *tf)
+{
+	uint64_t *regs[6] = { &tf->cs, &tf->ss, &tf->ds, &tf->es, &tf->fs, &tf->gs };
+	for (unsigned k = 0; k < vm->nstale;) {
+		int used = 0;
+		for (int r = 0; r < 6; r++)
+			used |= !((uint16_t)*regs[r] & 4) && ((uint16_t)*regs[r] >> 3) == vm->stale[k].idx;
+		if (used) {
+			k++;
+			continue;
+		}
+		unsigned idx = vm->stale[k].idx;
+		vm->gdt[idx] = vm->stale[k].guest;
+		gdt[idx] = vm->gdt[idx];
+		vm->stale[k] = vm->stale[--vm->nstale];
+	}
+}
+
 int seg_check(struct vm *vm, uint16_t sel, int code, unsigned cpl)
 {
 	unsigned idx = sel >> 3;
@@ -124,6 +180,8 @@ void seg_install(struct vm *vm)
 int seg_frame_ok(struct vm *vm, struct trapframe *tf)
 {
 	unsigned cpl = guest_cpl(tf);
+	if (vm->nstale)
+		seg_drop_stale(vm, tf);
 	if (!seg_check(vm, (uint16_t)tf->cs, 1, cpl) || !seg_check(vm, (uint16_t)tf->ss, 0, cpl))
 		return 0;
 	uint64_t *data[4] = { &tf->ds, &tf->es, &tf->fs, &tf->gs };

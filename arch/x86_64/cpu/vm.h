@@ -14,6 +14,7 @@
 #include "../../../vcpu/vconsole.h"
 
 #define MAX_VMS 8
+#define SEG_STALE_MAX 6                  /* one per segment register (segments.c) */
 #define GUEST_MAX_FRAMES (1u << 18)      /* 1 GiB of guest RAM at most */
 
 /* Guest-visible EFLAGS bits the VMM keeps virtual: the real ones stay IF=1, IOPL=0. */
@@ -71,12 +72,16 @@ struct vm {
 	 * real IDT gate DPLs that mirror the guest's IDT. */
 	uint64_t gdt[GUEST_GDT_MAX];
 	unsigned gdt_n;
+	struct { uint16_t idx; uint64_t guest; } stale[SEG_STALE_MAX];   /* see seg_keep_cached */
+	unsigned nstale;
 	uint8_t idt_dpl[256];
 
 	struct shadow sh;
 	struct patch_table pt;
 	uint8_t scanned[GUEST_MAX_FRAMES / 8];   /* guest frames whose code has been scanned and patched */
 	uint64_t scans, rescans;
+	uint32_t data_start, data_end;   /* guest-physical bytes the loader knows are data, not code
+	                                  * (a bzImage's compressed payload): never scanned or patched */
 	struct vio io;
 	struct vconsole con;
 	int exit_code;                   /* written to isa-debug-exit */
@@ -103,6 +108,8 @@ int guest_write(struct vm *vm, uint32_t la, const void *buf, uint32_t n, int use
 
 /* Segments (segments.c). */
 void seg_load_gdt(struct vm *vm);                 /* rebuild the compressed copy from guest memory */
+/* After seg_load_gdt: keep the descriptors the segment registers in tf had cached (from old[]). */
+void seg_keep_cached(struct vm *vm, struct trapframe *tf, const uint64_t *old, unsigned old_n);
 void seg_install(struct vm *vm);                  /* put it (and the IDT DPLs) on the real CPU */
 void seg_load_idt(struct vm *vm);                 /* recompute the real gate DPLs */
 int seg_check(struct vm *vm, uint16_t sel, int code, unsigned cpl); /* usable by the guest at cpl? */

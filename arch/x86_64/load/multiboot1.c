@@ -8,7 +8,7 @@
  * 4. Scan the executable segments and patch the sensitive instructions (patch.c).
  * The caller then starts the vCPU at the entry point in 32-bit protected mode, paging off,
  * EAX = 0x2BADB002, EBX = the information's address. */
-#include "../cpu/vm.h"
+#include "load.h"
 #include "../../../lib/kstring.h"
 #include "../../../lib/log.h"
 
@@ -25,7 +25,7 @@ struct elf32_phdr {
 #define MBI_AT 0x8000u        /* the multiboot information: below 1 MiB, where GRUB puts it too */
 #define MBI_END 0x9000u
 
-static int copy_in(struct vm *vm, uint32_t gpa, const uint8_t *src, uint32_t n, int zero)
+int load_copy(struct vm *vm, uint32_t gpa, const uint8_t *src, uint32_t n, int zero)
 {
 	while (n) {
 		uint32_t chunk = 4096 - (gpa & 0xFFF);
@@ -82,8 +82,8 @@ int load_guest(struct vm *vm, const uint8_t *img, uint64_t size, const char *cmd
 			return *why = "a segment lies beyond the VM's memory (give it more with mem=)", -1;
 		if (ph[i].paddr < MBI_END && end > MBI_AT)
 			return *why = "a segment overlaps the multiboot information at 0x8000", -1;
-		if (copy_in(vm, ph[i].paddr, img + ph[i].offset, ph[i].filesz, 0) < 0 ||
-		    copy_in(vm, ph[i].paddr + ph[i].filesz, 0, ph[i].memsz - ph[i].filesz, 1) < 0)
+		if (load_copy(vm, ph[i].paddr, img + ph[i].offset, ph[i].filesz, 0) < 0 ||
+		    load_copy(vm, ph[i].paddr + ph[i].filesz, 0, ph[i].memsz - ph[i].filesz, 1) < 0)
 			return *why = "out of machine memory while loading", -1;
 	}
 
@@ -105,10 +105,10 @@ int load_guest(struct vm *vm, const uint8_t *img, uint64_t size, const char *cmd
 	size_t clen = strlen(cmdline);
 	if (clen > 0x2FF)
 		clen = 0x2FF;
-	if (copy_in(vm, MBI_AT, (const uint8_t *)info, sizeof info, 0) < 0 ||
-	    copy_in(vm, cmd_at, (const uint8_t *)cmdline, (uint32_t)clen, 0) < 0 ||
-	    copy_in(vm, cmd_at + (uint32_t)clen, 0, 1, 1) < 0 ||
-	    copy_in(vm, mmap_at, (const uint8_t *)mm, sizeof mm, 0) < 0)
+	if (load_copy(vm, MBI_AT, (const uint8_t *)info, sizeof info, 0) < 0 ||
+	    load_copy(vm, cmd_at, (const uint8_t *)cmdline, (uint32_t)clen, 0) < 0 ||
+	    load_copy(vm, cmd_at + (uint32_t)clen, 0, 1, 1) < 0 ||
+	    load_copy(vm, mmap_at, (const uint8_t *)mm, sizeof mm, 0) < 0)
 		return *why = "out of machine memory while loading", -1;
 
 	/* Patch the sensitive instructions of every executable segment. */

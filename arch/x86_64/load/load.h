@@ -1,0 +1,41 @@
+/* load.h - the VMM as the guest's boot loader: a kernel module (a multiboot1 ELF or a Linux
+ * bzImage) and its initrd go into the VM's memory, and the vCPU starts as that loader would leave
+ * it. The loaders only use the VM's memory (mmu/) and the PC's memory map. */
+#ifndef ARCH_LOAD_H
+#define ARCH_LOAD_H
+#include <stdint.h>
+#include "../cpu/vm.h"
+
+struct boot_module {
+	const uint8_t *data;
+	uint64_t size;
+	const char *cmdline;
+};
+
+/* The vCPU as the loader leaves it: 32-bit protected mode, paging and interrupts off, flat code
+ * and data segments at selectors cs and ds (DPL 0 to the guest). */
+struct boot_cpu {
+	uint32_t eip, esp, eax, ebx, esi;
+	uint16_t cs, ds;
+};
+
+/* One range of the PC's physical memory map, as the BIOS e820 call reports it. */
+struct e820 {
+	uint64_t addr, len;
+	uint32_t type;          /* 1 usable, 2 reserved */
+};
+#define E820_RAM 1
+#define E820_RESERVED 2
+/* The map of a VM with `ram` bytes: fills at most max entries, returns how many. */
+int pc_memory_map(uint64_t ram, struct e820 *map, int max);
+
+/* Copy n bytes (or zeros) into guest-physical memory. 0, or -1 out of machine memory. */
+int load_copy(struct vm *vm, uint32_t gpa, const uint8_t *src, uint32_t n, int zero);
+
+int load_guest(struct vm *vm, const uint8_t *img, uint64_t size, const char *cmdline, uint32_t *entry,
+	       uint32_t *mbi, const char **why);
+int is_bzimage(const uint8_t *img, uint64_t size);
+int load_linux(struct vm *vm, const struct boot_module *kernel, const struct boot_module *initrd,
+	       struct boot_cpu *cpu, const char **why);
+
+#endif
