@@ -1,6 +1,6 @@
-/* test_vdev.c - host tests of the virtual PC devices (vpic, vpit, vuart, vio, vata with blkcow):
- * each test plays the port sequence a guest kernel would issue and checks what the guest would
- * observe. KTAP output. */
+/* test_vdev.c - host tests of the virtual PC devices (vpic, vpit, vuart, vio, vata with blkcow,
+ * the local APIC and IO APIC): each test plays the port or MMIO sequence a guest kernel would issue
+ * and checks what the guest would observe. KTAP output. */
 #define _DEFAULT_SOURCE                 /* mmap, for the sparse 2 GiB disk */
 #include <stdint.h>
 #include <string.h>
@@ -1694,10 +1694,789 @@ static void blkcow_2gib(void)
 	munmap(mod, size);
 }
 
+/* ---- local APIC and IO APIC, programmed through their MMIO pages as a driver does ---- */
+
+#define US 1000ull
+
+static uint32_t apic_rd(struct vio *v, uint32_t off, uint64_t now)
+{
+	uint32_t x = 0x5A5A5A5A;
+	CHECK(vio_mmio(v, VLAPIC_BASE + off, 4, false, &x, now) == 1);
+	return x;
+}
+
+static void apic_wr(struct vio *v, uint32_t off, uint32_t val, uint64_t now)
+{
+	CHECK(vio_mmio(v, VLAPIC_BASE + off, 4, true, &val, now) == 1);
+}
+
+static uint32_t ioapic_rd(struct vio *v, uint8_t reg, uint64_t now)
+{
+	uint32_t sel = reg, x = 0x5A5A5A5A;
+	CHECK(vio_mmio(v, VIOAPIC_BASE, 4, true, &sel, now) == 1);
+	CHECK(vio_mmio(v, VIOAPIC_BASE + 0x10, 4, false, &x, now) == 1);
+	return x;
+}
+
+static void ioapic_wr(struct vio *v, uint8_t reg, uint32_t val, uint64_t now)
+{
+	uint32_t sel = reg;
+	CHECK(vio_mmio(v, VIOAPIC_BASE, 1, true, &sel, now) == 1);
+	CHECK(vio_mmio(v, VIOAPIC_BASE + 0x10, 4, true, &val, now) == 1);
+}
+
+/* Program pin's entry: destination first, then the low dword (which may unmask it). */
+static void ioapic_route(struct vio *v, unsigned pin, uint32_t lo, uint8_t dest, uint64_t now)
+{
+	ioapic_wr(v, (uint8_t)(0x11 + 2 * pin), (uint32_t)dest << 24, now);
+	ioapic_wr(v, (uint8_t)(0x10 + 2 * pin), lo, now);
+}
+
+static bool irr_has(struct vio *v, unsigned vec, uint64_t now)
+{
+	return (apic_rd(v, 0x200 + 0x10 * (vec >> 5), now) >> (vec & 31)) & 1;
+}
+
+static bool isr_has(struct vio *v, unsigned vec, uint64_t now)
+{
+	return (apic_rd(v, 0x100 + 0x10 * (vec >> 5), now) >> (vec & 31)) & 1;
+}
+
+static uint32_t esr_latch(struct vio *v, uint64_t now)
+{
+	apic_wr(v, 0x280, 0, now);
+	return apic_rd(v, 0x280, now);
+}
+
+static void self_ipi(struct vio *v, uint8_t vec, uint64_t now)
+{
+	apic_wr(v, 0x300, 0x40000u | vec, now);	/* shorthand self, fixed, edge */
+}
+
+/* The report lines of both APICs, joined. */
+struct apic_lines {
+	char buf[2048];
+	unsigned n;
+};
+
+static void collect(void *ctx, const char *s)
+{
+	struct apic_lines *l = ctx;
+	l->n++;
+	strncat(l->buf, s, sizeof l->buf - strlen(l->buf) - 2);
+	strcat(l->buf, "\n");
+}
+
+static void apic_reports(struct vio *v, struct apic_lines *out)
+{
+	memset(out, 0, sizeof *out);
+	vlapic_report_unimplemented(&v->lapic, collect, out);
+	vioapic_report_unimplemented(&v->ioapic, collect, out);
+}
+
+static void apic_vm(struct vio *v)
+{
+	vio_init(v, T0, 0, 64 << 20, NULL, NULL);
+}
+
+static void lapic_reset_state(void)
+{
+	struct vio v;
+	apic_vm(&v);
+	uint64_t msr = 0;
+	CHECK(vlapic_msr(&v.lapic, false, &msr) == 0 && msr == 0xFEE00900u);
+	CHECK(apic_rd(&v, 0x20, T0) == 0);			/* APIC ID 0: the BSP */
+	CHECK(apic_rd(&v, 0x30, T0) == 0x00050014u);		/* version 0x14, 6 LVT entries */
+	CHECK(apic_rd(&v, 0x80, T0) == 0);
+	CHECK(apic_rd(&v, 0x90, T0) == 0);
+	CHECK(apic_rd(&v, 0xA0, T0) == 0);
+	CHECK(apic_rd(&v, 0xD0, T0) == 0);
+	CHECK(apic_rd(&v, 0xE0, T0) == 0xFFFFFFFFu);
+	CHECK(apic_rd(&v, 0xF0, T0) == 0x1FF);			/* the BIOS software-enabled it */
+	for (uint32_t off = 0x100; off < 0x280; off += 0x10)
+		CHECK(apic_rd(&v, off, T0) == 0);		/* ISR, TMR, IRR */
+	CHECK(esr_latch(&v, T0) == 0);
+	CHECK(apic_rd(&v, 0x300, T0) == 0 && apic_rd(&v, 0x310, T0) == 0);
+	CHECK(apic_rd(&v, 0x320, T0) == 0x10000);
+	CHECK(apic_rd(&v, 0x330, T0) == 0x10000);
+	CHECK(apic_rd(&v, 0x340, T0) == 0x10000);
+	CHECK(apic_rd(&v, 0x350, T0) == 0x8700);		/* LINT0 ExtINT: virtual wire */
+	CHECK(apic_rd(&v, 0x360, T0) == 0x8400);		/* LINT1 NMI */
+	CHECK(apic_rd(&v, 0x370, T0) == 0x10000);
+	CHECK(apic_rd(&v, 0x380, T0) == 0 && apic_rd(&v, 0x390, T0) == 0 && apic_rd(&v, 0x3E0, T0) == 0);
+	CHECK(vlapic_accepts_pic(&v.lapic));
+	CHECK(vlapic_pending(&v.lapic) == -1);
+	CHECK(vlapic_next_event_ns(&v.lapic) == UINT64_MAX);
+	/* the IO APIC: every pin masked */
+	CHECK(ioapic_rd(&v, 0, T0) == 0);
+	CHECK(ioapic_rd(&v, 1, T0) == 0x00170011u);		/* version 0x11, 24 entries */
+	CHECK(ioapic_rd(&v, 2, T0) == 0);
+	for (unsigned pin = 0; pin < 24; pin++) {
+		CHECK(ioapic_rd(&v, (uint8_t)(0x10 + 2 * pin), T0) == 0x10000);
+		CHECK(ioapic_rd(&v, (uint8_t)(0x11 + 2 * pin), T0) == 0);
+	}
+	struct apic_lines r;
+	apic_reports(&v, &r);
+	CHECK(r.n == 0);					/* nothing refused so far */
+}
+
+static void lapic_odd_accesses(void)
+{
+	struct vio v;
+	struct apic_lines r;
+	apic_vm(&v);
+	apic_wr(&v, 0x80, 0x20, T0);
+	/* 1- and 2-byte accesses read 0 and write nothing (QEMU's apic_mem_read/write) */
+	uint32_t x = 0x5A;
+	CHECK(vio_mmio(&v, VLAPIC_BASE + 0x80, 1, false, &x, T0) == 1 && x == 0);
+	x = 0x50;
+	CHECK(vio_mmio(&v, VLAPIC_BASE + 0x80, 2, true, &x, T0) == 1);
+	CHECK(apic_rd(&v, 0x80, T0) == 0x20);
+	/* a dword inside a register's 16 bytes is that register (offset >> 4, as QEMU) */
+	CHECK(apic_rd(&v, 0x84, T0) == 0x20);
+	apic_wr(&v, 0x8C, 0x31, T0);
+	CHECK(apic_rd(&v, 0x80, T0) == 0x31);
+	/* reserved registers: read 0, writes ignored, ESR "illegal register address" */
+	CHECK(esr_latch(&v, T0) == 0);
+	CHECK(apic_rd(&v, 0x2F0, T0) == 0);			/* no CMCI LVT (max LVT 5) */
+	CHECK(apic_rd(&v, 0x2F0, T0) == 0);
+	apic_wr(&v, 0x400, 0x12345678, T0);
+	CHECK(apic_rd(&v, 0x400, T0) == 0);
+	CHECK(esr_latch(&v, T0) == 0x80);
+	CHECK(esr_latch(&v, T0) == 0);				/* the write cleared what it latched */
+	/* read-only registers ignore writes, without an error */
+	apic_wr(&v, 0x30, 0, T0);
+	apic_wr(&v, 0x390, 5, T0);
+	CHECK(apic_rd(&v, 0x30, T0) == 0x00050014u && apic_rd(&v, 0x390, T0) == 0);
+	CHECK(esr_latch(&v, T0) == 0);
+	/* the exit report names each once */
+	apic_reports(&v, &r);
+	CHECK(r.n == 3);
+	CHECK(strstr(r.buf, "read (read 0): 0x2f0 0x400\n") != NULL);
+	CHECK(strstr(r.buf, "written (ignored): 0x400\n") != NULL);
+	CHECK(strstr(r.buf, "1- or 2-byte") != NULL);
+	/* past the page: nothing there */
+	x = 0;
+	CHECK(vio_mmio(&v, VLAPIC_BASE + 0x1000, 4, false, &x, T0) == 0 && x == 0xFFFFFFFFu);
+}
+
+static void lapic_msr_base(void)
+{
+	struct vio v;
+	apic_vm(&v);
+	uint64_t m, keep;
+	vlapic_msr(&v.lapic, false, &keep);
+	/* reserved bits: #GP, nothing changes (bit 10 is x2APIC: not offered) */
+	static const uint64_t bad[] = {0xFEE00901u, 0xFEE00B00u, 0xFEE00D00u, 0x1FEE00900ull, 1ull << 63};
+	for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		m = bad[i];
+		CHECK(vlapic_msr(&v.lapic, true, &m) == -1);
+	}
+	vlapic_msr(&v.lapic, false, &m);
+	CHECK(m == keep);
+	/* relocation: the page follows the base */
+	m = 0xFED00900u;
+	CHECK(vlapic_msr(&v.lapic, true, &m) == 0);
+	CHECK(vlapic_claims(&v.lapic, 0xFED00030u) && !vlapic_claims(&v.lapic, 0xFEE00030u));
+	uint32_t x = 0;
+	CHECK(vio_mmio(&v, 0xFED00030u, 4, false, &x, T0) == 1 && x == 0x00050014u);
+	CHECK(vio_mmio(&v, 0xFEE00030u, 4, false, &x, T0) == 0 && x == 0xFFFFFFFFu);
+	m = 0xFEE00800u;					/* BSP is read-only: stays set */
+	CHECK(vlapic_msr(&v.lapic, true, &m) == 0);
+	vlapic_msr(&v.lapic, false, &m);
+	CHECK(m == 0xFEE00900u);
+	/* global disable: the page goes, the 8259 passes straight through, nothing is accepted */
+	apic_wr(&v, 0x80, 0x30, T0);
+	self_ipi(&v, 0x40, T0);
+	apic_wr(&v, 0x350, 0x10700, T0);			/* LINT0 masked */
+	CHECK(!vlapic_accepts_pic(&v.lapic));
+	m = 0xFEE00000u;
+	CHECK(vlapic_msr(&v.lapic, true, &m) == 0);
+	vlapic_msr(&v.lapic, false, &m);
+	CHECK(m == 0xFEE00100u);
+	CHECK(!vlapic_claims(&v.lapic, 0xFEE00030u));
+	CHECK(vio_mmio(&v, 0xFEE00030u, 4, false, &x, T0) == 0 && x == 0xFFFFFFFFu);
+	CHECK(vlapic_accepts_pic(&v.lapic));
+	CHECK(vlapic_pending(&v.lapic) == -1);
+	CHECK(!vlapic_deliver(&v.lapic, 0x50, false));
+	/* enabling again is allowed here: it comes back in its power-up state */
+	m = 0xFEE00800u;
+	CHECK(vlapic_msr(&v.lapic, true, &m) == 0);
+	CHECK(apic_rd(&v, 0xF0, T0) == 0xFF);
+	CHECK(apic_rd(&v, 0x80, T0) == 0);
+	CHECK(apic_rd(&v, 0x350, T0) == 0x10000 && apic_rd(&v, 0x320, T0) == 0x10000);
+	CHECK(!irr_has(&v, 0x40, T0));
+	CHECK(!vlapic_accepts_pic(&v.lapic));			/* LINT0 masked now */
+}
+
+static void lapic_svr_masks_lvts(void)
+{
+	struct vio v;
+	apic_vm(&v);
+	/* reserved LVT bits read 0 (timer bit 18, TSC-deadline, is not offered) */
+	apic_wr(&v, 0x320, 0xFFFFFFFFu, T0);
+	CHECK(apic_rd(&v, 0x320, T0) == 0x300FF);
+	apic_wr(&v, 0x330, 0xFFFFFFFFu, T0);
+	CHECK(apic_rd(&v, 0x330, T0) == 0x107FF);
+	apic_wr(&v, 0x360, 0xFFFFFFFFu, T0);
+	CHECK(apic_rd(&v, 0x360, T0) == 0x1A7FF);
+	apic_wr(&v, 0x370, 0xFFFFFFFFu, T0);
+	CHECK(apic_rd(&v, 0x370, T0) == 0x100FF);
+	apic_wr(&v, 0x360, 0x8400, T0);
+	/* software disable: every LVT masked, and stays masked */
+	apic_wr(&v, 0xF0, 0xFF, T0);
+	CHECK(apic_rd(&v, 0xF0, T0) == 0xFF);
+	CHECK(apic_rd(&v, 0x350, T0) == 0x18700);
+	CHECK(apic_rd(&v, 0x360, T0) == 0x18400);
+	CHECK(!vlapic_accepts_pic(&v.lapic));
+	apic_wr(&v, 0x350, 0x700, T0);
+	CHECK(apic_rd(&v, 0x350, T0) == 0x10700);
+	apic_wr(&v, 0x320, 0x20040, T0);
+	CHECK(apic_rd(&v, 0x320, T0) == 0x30040);
+	/* interrupts arriving meanwhile are held in IRR, not dispatched */
+	self_ipi(&v, 0x50, T0);
+	CHECK(irr_has(&v, 0x50, T0));
+	CHECK(vlapic_pending(&v.lapic) == -1);
+	/* enable again: the LVTs stay masked until written */
+	apic_wr(&v, 0xF0, 0x1FF, T0);
+	CHECK(apic_rd(&v, 0x350, T0) == 0x10700);
+	CHECK(vlapic_pending(&v.lapic) == 0x50);
+	apic_wr(&v, 0x350, 0x700, T0);
+	CHECK(apic_rd(&v, 0x350, T0) == 0x700);
+	CHECK(vlapic_accepts_pic(&v.lapic));
+}
+
+static void lapic_priority(void)
+{
+	struct vio v;
+	apic_vm(&v);
+	self_ipi(&v, 0x31, T0);
+	self_ipi(&v, 0x52, T0);
+	self_ipi(&v, 0x45, T0);
+	CHECK(apic_rd(&v, 0x210, T0) == 1u << (0x31 - 32));
+	CHECK(apic_rd(&v, 0x220, T0) == (1u << (0x45 - 64) | 1u << (0x52 - 64)));
+	CHECK(vio_intr_pending(&v) == 0x52);
+	CHECK(apic_rd(&v, 0x90, T0) == 0x50);			/* APR: the highest IRR class */
+	apic_wr(&v, 0x80, 0x60, T0);				/* TPR class 6 blocks classes <= 6 */
+	CHECK(apic_rd(&v, 0xA0, T0) == 0x60);
+	CHECK(vio_intr_pending(&v) == -1);
+	apic_wr(&v, 0x80, 0x5F, T0);				/* class 5: still blocks 0x52 */
+	CHECK(vio_intr_pending(&v) == -1);
+	apic_wr(&v, 0x80, 0x4F, T0);
+	CHECK(apic_rd(&v, 0xA0, T0) == 0x4F);			/* PPR = TPR when TPR's class >= ISR's */
+	CHECK(vio_intr_pending(&v) == 0x52);
+	CHECK(vio_intr_ack(&v) == 0x52);
+	CHECK(isr_has(&v, 0x52, T0) && !irr_has(&v, 0x52, T0));
+	CHECK(apic_rd(&v, 0xA0, T0) == 0x50);			/* PPR = the in-service class */
+	CHECK(vio_intr_pending(&v) == -1);			/* 0x45: class 4 */
+	self_ipi(&v, 0x5F, T0);					/* same class as in service */
+	CHECK(vio_intr_pending(&v) == -1);
+	self_ipi(&v, 0x61, T0);
+	CHECK(vio_intr_pending(&v) == 0x61);
+	apic_wr(&v, 0x80, 0x70, T0);
+	CHECK(vio_intr_pending(&v) == -1);
+	apic_wr(&v, 0x80, 0, T0);
+	CHECK(vio_intr_ack(&v) == 0x61);
+	apic_wr(&v, 0xB0, 0, T0);				/* ends 0x61 */
+	apic_wr(&v, 0xB0, 0, T0);				/* ends 0x52 */
+	CHECK(vio_intr_ack(&v) == 0x5F);
+	apic_wr(&v, 0xB0, 0, T0);
+	CHECK(vio_intr_ack(&v) == 0x45);
+	apic_wr(&v, 0xB0, 0, T0);
+	CHECK(vio_intr_ack(&v) == 0x31);
+	apic_wr(&v, 0xB0, 0, T0);
+	CHECK(vio_intr_pending(&v) == -1);
+	CHECK(apic_rd(&v, 0xA0, T0) == 0);
+}
+
+static void lapic_eoi_nesting(void)
+{
+	struct vio v;
+	apic_vm(&v);
+	self_ipi(&v, 0x40, T0);
+	CHECK(vio_intr_ack(&v) == 0x40);
+	self_ipi(&v, 0x80, T0);					/* a higher class nests */
+	self_ipi(&v, 0x41, T0);					/* the same class waits */
+	CHECK(vio_intr_pending(&v) == 0x80);
+	CHECK(vio_intr_ack(&v) == 0x80);
+	CHECK(isr_has(&v, 0x40, T0) && isr_has(&v, 0x80, T0));
+	CHECK(vio_intr_pending(&v) == -1);
+	apic_wr(&v, 0xB0, 0, T0);				/* EOI ends the highest: 0x80 */
+	CHECK(isr_has(&v, 0x40, T0) && !isr_has(&v, 0x80, T0));
+	CHECK(vio_intr_pending(&v) == -1);			/* 0x41 still below 0x40's class */
+	apic_wr(&v, 0xB0, 0, T0);
+	CHECK(!isr_has(&v, 0x40, T0));
+	CHECK(vio_intr_ack(&v) == 0x41);
+	apic_wr(&v, 0xB0, 0, T0);
+	apic_wr(&v, 0xB0, 0, T0);				/* nothing in service: harmless */
+	for (uint32_t off = 0x100; off < 0x280; off += 0x10)
+		CHECK(apic_rd(&v, off, T0) == 0);
+	CHECK(vlapic_take_level_eoi(&v.lapic) == -1);		/* all were edge */
+}
+
+static void lapic_ipis(void)
+{
+	struct vio v;
+	struct apic_lines r;
+	apic_vm(&v);
+	self_ipi(&v, 0x40, T0);
+	CHECK(apic_rd(&v, 0x300, T0) == 0x40040);		/* delivery status (bit 12) reads 0 */
+	apic_wr(&v, 0x310, 0x00FFFFFFu, T0);
+	CHECK(apic_rd(&v, 0x310, T0) == 0);			/* only the destination byte */
+	apic_wr(&v, 0x300, 0x41, T0);				/* physical, destination 0: us */
+	apic_wr(&v, 0x310, 0x01000000u, T0);
+	apic_wr(&v, 0x300, 0x42, T0);				/* APIC 1: nobody */
+	apic_wr(&v, 0x310, 0xFF000000u, T0);
+	apic_wr(&v, 0x300, 0x43, T0);				/* broadcast */
+	/* logical, flat model */
+	apic_wr(&v, 0xD0, 0x01000000u, T0);
+	apic_wr(&v, 0x310, 0x01000000u, T0);
+	apic_wr(&v, 0x300, 0x800 | 0x44, T0);
+	apic_wr(&v, 0x310, 0x02000000u, T0);
+	apic_wr(&v, 0x300, 0x800 | 0x45, T0);
+	/* logical, cluster model: cluster 2, member bit 0 */
+	apic_wr(&v, 0xE0, 0x0FFFFFFFu, T0);
+	CHECK(apic_rd(&v, 0xE0, T0) == 0x0FFFFFFFu);
+	apic_wr(&v, 0xD0, 0x21000000u, T0);
+	apic_wr(&v, 0x310, 0x21000000u, T0);
+	apic_wr(&v, 0x300, 0x800 | 0x46, T0);
+	apic_wr(&v, 0x310, 0x31000000u, T0);
+	apic_wr(&v, 0x300, 0x800 | 0x47, T0);
+	apic_wr(&v, 0x310, 0xF1000000u, T0);			/* all clusters, member 0 */
+	apic_wr(&v, 0x300, 0x800 | 0x48, T0);
+	/* shorthands */
+	apic_wr(&v, 0x300, 0xC0000 | 0x49, T0);			/* all excluding self */
+	apic_wr(&v, 0x300, 0x80000 | 0x4A, T0);			/* all including self */
+	CHECK(apic_rd(&v, 0x220, T0) == (1u << 0 | 1u << 1 | 1u << 3 | 1u << 4 | 1u << 6 | 1u << 8 | 1u << 10));
+	/* INIT/SIPI to the other CPUs (there are none), INIT level de-assert: nothing, unreported */
+	apic_wr(&v, 0x300, 0xC4500, T0);
+	apic_wr(&v, 0x300, 0xC4610, T0);
+	apic_wr(&v, 0x300, 0x88500, T0);
+	apic_reports(&v, &r);
+	CHECK(r.n == 0);
+	CHECK(apic_rd(&v, 0x220, T0) == 0x55B);
+	CHECK(esr_latch(&v, T0) == 0);
+	/* an NMI to itself is not modelled: ignored, reported */
+	apic_wr(&v, 0x300, 0x40400, T0);
+	apic_reports(&v, &r);
+	CHECK(r.n == 1 && strstr(r.buf, "IPI to itself") != NULL);
+}
+
+static void lapic_illegal_vectors(void)
+{
+	struct vio v;
+	apic_vm(&v);
+	apic_wr(&v, 0x370, 0xFE, T0);				/* LVT error: vector 0xFE */
+	self_ipi(&v, 0x05, T0);
+	CHECK(!irr_has(&v, 0x05, T0));
+	CHECK(apic_rd(&v, 0x280, T0) == 0);			/* not latched yet */
+	CHECK(esr_latch(&v, T0) == 0x60);			/* send + receive illegal vector */
+	CHECK(vio_intr_ack(&v) == 0xFE);			/* the error interrupt */
+	apic_wr(&v, 0xB0, 0, T0);
+	CHECK(esr_latch(&v, T0) == 0);
+	/* to nobody: only "send illegal" */
+	apic_wr(&v, 0x300, 0xC0000 | 0x07, T0);
+	CHECK(esr_latch(&v, T0) == 0x20);
+	CHECK(vio_intr_ack(&v) == 0xFE);
+	apic_wr(&v, 0xB0, 0, T0);
+	/* a local source: the timer with vector 8 */
+	apic_wr(&v, 0x3E0, 0xB, T0);
+	apic_wr(&v, 0x320, 0x08, T0);
+	apic_wr(&v, 0x380, 100, T0);
+	vio_sync(&v, T0 + 100);
+	CHECK(!irr_has(&v, 0x08, T0 + 100));
+	CHECK(esr_latch(&v, T0 + 100) == 0x40);
+	CHECK(vio_intr_ack(&v) == 0xFE);
+	apic_wr(&v, 0xB0, 0, T0 + 100);
+	/* from the IO APIC */
+	ioapic_route(&v, 20, 0x03, 0, T0 + 100);
+	vioapic_set_pin(&v.ioapic, &v.lapic, 20, true);
+	CHECK(!irr_has(&v, 0x03, T0 + 100));
+	CHECK(esr_latch(&v, T0 + 100) == 0x40);
+	CHECK(vio_intr_ack(&v) == 0xFE);
+	apic_wr(&v, 0xB0, 0, T0 + 100);
+	/* an illegal error vector does not loop */
+	apic_wr(&v, 0x370, 0x02, T0 + 100);
+	self_ipi(&v, 0x01, T0 + 100);
+	CHECK(esr_latch(&v, T0 + 100) == 0x60);
+	CHECK(vio_intr_pending(&v) == -1);
+}
+
+static void lapic_timer_oneshot(void)
+{
+	struct vio v;
+	apic_vm(&v);
+	uint64_t t = T0 + 1 * MS;
+	apic_wr(&v, 0x3E0, 0xB, t);				/* divide by 1: 1 ns a tick */
+	apic_wr(&v, 0x320, 0x40, t);				/* one-shot, vector 0x40 */
+	CHECK(vlapic_next_event_ns(&v.lapic) == UINT64_MAX);
+	apic_wr(&v, 0x380, 1000000, t);
+	CHECK(apic_rd(&v, 0x380, t) == 1000000);
+	CHECK(vlapic_next_event_ns(&v.lapic) == t + 1 * MS);
+	CHECK(apic_rd(&v, 0x390, t) == 1000000);
+	CHECK(apic_rd(&v, 0x390, t + 250 * US) == 750000);
+	CHECK(apic_rd(&v, 0x390, t + 1 * MS - 1) == 1);
+	vio_sync(&v, t + 1 * MS - 1);
+	CHECK(vio_intr_pending(&v) == -1);
+	vio_sync(&v, t + 1 * MS);
+	CHECK(vio_intr_pending(&v) == 0x40);
+	CHECK(apic_rd(&v, 0x390, t + 1 * MS) == 0);
+	CHECK(vlapic_next_event_ns(&v.lapic) == UINT64_MAX);
+	CHECK(vio_intr_ack(&v) == 0x40);
+	apic_wr(&v, 0xB0, 0, t + 1 * MS);
+	vio_sync(&v, t + 10 * MS);				/* once only */
+	CHECK(vio_intr_pending(&v) == -1);
+	CHECK(apic_rd(&v, 0x390, t + 10 * MS) == 0);
+	/* a new initial count restarts it; at divide 16, 1000 counts are 16 us */
+	t += 10 * MS;
+	apic_wr(&v, 0x3E0, 0x3, t);
+	apic_wr(&v, 0x380, 1000, t);
+	CHECK(vlapic_next_event_ns(&v.lapic) == t + 16 * US);
+	apic_wr(&v, 0x380, 1000, t + 10 * US);			/* rewritten before it expired */
+	CHECK(apic_rd(&v, 0x390, t + 10 * US) == 1000);
+	vio_sync(&v, t + 16 * US);
+	CHECK(vio_intr_pending(&v) == -1);
+	CHECK(apic_rd(&v, 0x390, t + 18 * US) == 500);
+	vio_sync(&v, t + 26 * US);
+	CHECK(vio_intr_pending(&v) == 0x40);
+	/* masked: the counter runs out, nothing reaches IRR */
+	vio_intr_ack(&v);
+	apic_wr(&v, 0xB0, 0, t + 26 * US);
+	apic_wr(&v, 0x320, 0x10040, t + 26 * US);
+	apic_wr(&v, 0x380, 1000, t + 26 * US);
+	CHECK(vlapic_next_event_ns(&v.lapic) == UINT64_MAX);	/* no reason to wake a halted guest */
+	vio_sync(&v, t + 100 * US);
+	CHECK(vio_intr_pending(&v) == -1 && !irr_has(&v, 0x40, t + 100 * US));
+	CHECK(apic_rd(&v, 0x390, t + 100 * US) == 0);
+}
+
+static void lapic_timer_periodic(void)
+{
+	struct vio v;
+	apic_vm(&v);
+	uint64_t t = T0 + 3 * MS;
+	apic_wr(&v, 0x3E0, 0x3, t);				/* divide by 16 */
+	apic_wr(&v, 0x320, 0x20041, t);				/* periodic, vector 0x41 */
+	apic_wr(&v, 0x380, 62500, t);				/* 62500 * 16 ns = 1 ms */
+	CHECK(vlapic_next_event_ns(&v.lapic) == t + 1 * MS);
+	vio_sync(&v, t + 1 * MS);
+	CHECK(vio_intr_ack(&v) == 0x41);
+	apic_wr(&v, 0xB0, 0, t + 1 * MS);
+	CHECK(vlapic_next_event_ns(&v.lapic) == t + 2 * MS);
+	CHECK(apic_rd(&v, 0x390, t + 1 * MS) == 62500);		/* reloaded */
+	CHECK(apic_rd(&v, 0x390, t + 1500 * US) == 31250);
+	/* 4.5 periods missed: one interrupt, the phase kept */
+	vio_sync(&v, t + 5500 * US);
+	CHECK(vio_intr_ack(&v) == 0x41);
+	CHECK(vio_intr_pending(&v) == -1);
+	apic_wr(&v, 0xB0, 0, t + 5500 * US);
+	CHECK(vlapic_next_event_ns(&v.lapic) == t + 6 * MS);
+	CHECK(apic_rd(&v, 0x390, t + 5500 * US) == 31250);
+	vio_sync(&v, t + 6 * MS - 1);
+	CHECK(vio_intr_pending(&v) == -1);
+	/* masked, it keeps counting; unmasked, it fires on the same phase */
+	apic_wr(&v, 0x320, 0x30041, t + 5600 * US);
+	CHECK(vlapic_next_event_ns(&v.lapic) == UINT64_MAX);
+	vio_sync(&v, t + 7100 * US);
+	CHECK(vio_intr_pending(&v) == -1);
+	apic_wr(&v, 0x320, 0x20041, t + 7100 * US);
+	CHECK(vlapic_next_event_ns(&v.lapic) == t + 8 * MS);
+	/* to one-shot: the current period ends, then nothing */
+	apic_wr(&v, 0x320, 0x41, t + 7500 * US);
+	CHECK(vlapic_next_event_ns(&v.lapic) == t + 8 * MS);
+	vio_sync(&v, t + 8 * MS);
+	CHECK(vio_intr_ack(&v) == 0x41);
+	apic_wr(&v, 0xB0, 0, t + 8 * MS);
+	vio_sync(&v, t + 20 * MS);
+	CHECK(vio_intr_pending(&v) == -1);
+	/* periodic again from a fresh count; then 0 stops it */
+	apic_wr(&v, 0x320, 0x20041, t + 20 * MS);
+	apic_wr(&v, 0x380, 62500, t + 20 * MS);
+	vio_sync(&v, t + 21 * MS);
+	CHECK(vio_intr_ack(&v) == 0x41);
+	apic_wr(&v, 0xB0, 0, t + 21 * MS);
+	apic_wr(&v, 0x380, 0, t + 21500 * US);
+	CHECK(vlapic_next_event_ns(&v.lapic) == UINT64_MAX);
+	CHECK(apic_rd(&v, 0x390, t + 21500 * US) == 0);
+	vio_sync(&v, t + 30 * MS);
+	CHECK(vio_intr_pending(&v) == -1);
+}
+
+static void lapic_timer_divide(void)
+{
+	static const struct { uint32_t dcr, div; } enc[] = {
+		{0x0, 2}, {0x1, 4}, {0x2, 8}, {0x3, 16}, {0x8, 32}, {0x9, 64}, {0xA, 128}, {0xB, 1},
+	};
+	struct vio v;
+	apic_vm(&v);
+	apic_wr(&v, 0x3E0, 0xFFFFFFFFu, T0);
+	CHECK(apic_rd(&v, 0x3E0, T0) == 0xB);			/* bits 0, 1, 3 */
+	uint64_t t = T0;
+	for (unsigned i = 0; i < sizeof enc / sizeof enc[0]; i++) {
+		apic_wr(&v, 0x3E0, enc[i].dcr, t);
+		apic_wr(&v, 0x320, 0x42, t);
+		apic_wr(&v, 0x380, 1000, t);
+		CHECK(apic_rd(&v, 0x390, t + 10 * enc[i].div) == 990);
+		CHECK(apic_rd(&v, 0x390, t + 10 * enc[i].div + enc[i].div - 1) == 990);
+		CHECK(vlapic_next_event_ns(&v.lapic) == t + 1000 * enc[i].div);
+		vio_sync(&v, t + 1000 * enc[i].div - 1);
+		CHECK(vio_intr_pending(&v) == -1);
+		vio_sync(&v, t + 1000 * enc[i].div);
+		CHECK(vio_intr_ack(&v) == 0x42);
+		apic_wr(&v, 0xB0, 0, t + 1000 * enc[i].div);
+		t += 1000 * enc[i].div + 1;
+	}
+	/* current count decreases with time, never increases, reaches 0 (divide 128) */
+	apic_wr(&v, 0x3E0, 0xA, t);
+	apic_wr(&v, 0x380, 5000, t);
+	uint32_t last = 5000;
+	for (uint64_t d = 0; d <= 5000 * 128; d += 1 + rnd(3000)) {
+		uint32_t c = apic_rd(&v, 0x390, t + d);
+		CHECK(c <= last);
+		last = c;
+	}
+	CHECK(apic_rd(&v, 0x390, t + 5000 * 128) == 0);
+}
+
+static void ioapic_registers(void)
+{
+	struct vio v;
+	struct apic_lines r;
+	apic_vm(&v);
+	uint32_t x = 0x17;
+	CHECK(vio_mmio(&v, VIOAPIC_BASE, 4, true, &x, T0) == 1);
+	x = 0;
+	CHECK(vio_mmio(&v, VIOAPIC_BASE, 1, false, &x, T0) == 1 && x == 0x17);	/* IOREGSEL reads back */
+	ioapic_wr(&v, 0, 0xFFFFFFFFu, T0);
+	CHECK(ioapic_rd(&v, 0, T0) == 0x0F000000u);		/* ID: bits 24-27 */
+	CHECK(ioapic_rd(&v, 2, T0) == 0x0F000000u);		/* arbitration = ID */
+	ioapic_wr(&v, 1, 0, T0);
+	ioapic_wr(&v, 2, 0, T0);
+	CHECK(ioapic_rd(&v, 1, T0) == 0x00170011u && ioapic_rd(&v, 2, T0) == 0x0F000000u);
+	ioapic_wr(&v, 0, 0, T0);
+	/* an entry: read-only delivery status and remote IRR stay 0 */
+	ioapic_wr(&v, 0x10 + 2 * 5, 0xFFFFFFFFu, T0);
+	CHECK(ioapic_rd(&v, 0x10 + 2 * 5, T0) == 0x1AFFF);
+	ioapic_wr(&v, 0x11 + 2 * 5, 0xFFFFFFFFu, T0);
+	CHECK(ioapic_rd(&v, 0x11 + 2 * 5, T0) == 0xFF000000u);
+	ioapic_route(&v, 23, 0x10000 | 0x8000 | 0x2000 | 0x800 | 0x100 | 0x77, 0x0F, T0);
+	CHECK(ioapic_rd(&v, 0x10 + 2 * 23, T0) == 0x1A977 && ioapic_rd(&v, 0x11 + 2 * 23, T0) == 0x0F000000u);
+	CHECK(ioapic_rd(&v, 0x10 + 2 * 4, T0) == 0x10000);	/* its neighbours untouched */
+	CHECK(ioapic_rd(&v, 0x10 + 2 * 6, T0) == 0x10000);
+	/* beyond pin 23, reserved registers, other offsets, sub-dword IOWIN: 0, ignored, reported */
+	ioapic_wr(&v, 0x40, 0x55, T0);
+	CHECK(ioapic_rd(&v, 0x40, T0) == 0);
+	CHECK(ioapic_rd(&v, 0x03, T0) == 0);
+	CHECK(ioapic_rd(&v, 0xFF, T0) == 0);
+	x = 0x5A;
+	CHECK(vio_mmio(&v, VIOAPIC_BASE + 0x20, 4, false, &x, T0) == 1 && x == 0);
+	x = 1;
+	ioapic_wr(&v, 0x10, 0x10000, T0);
+	CHECK(vio_mmio(&v, VIOAPIC_BASE + 0x10, 1, false, &x, T0) == 1 && x == 0);
+	CHECK(vio_mmio(&v, VIOAPIC_BASE + 0x10, 2, true, &x, T0) == 1);
+	CHECK(ioapic_rd(&v, 0x10, T0) == 0x10000);
+	apic_reports(&v, &r);
+	CHECK(r.n == 3);
+	CHECK(strstr(r.buf, "reserved registers accessed (read 0, writes ignored): 0x3 0x40 0xff\n") != NULL);
+	CHECK(strstr(r.buf, "outside IOREGSEL/IOWIN") != NULL);
+	CHECK(strstr(r.buf, "1- or 2-byte IOWIN") != NULL);
+}
+
+/* A kernel that uses the IO APIC (Linux, xv6): the 8259s remapped and all masked, LINT0 masked,
+ * the PIT on IO APIC pin 2 (the interrupt source override), COM1 on pin 4. */
+static void apic_mode_setup(struct vio *v, uint64_t now)
+{
+	static const uint8_t val[] = {0x11, 0x11, 0x20, 0x28, 0x04, 0x02, 0x01, 0x01, 0xFF, 0xFF};
+	static const uint16_t port[] = {0x20, 0xA0, 0x21, 0xA1, 0x21, 0xA1, 0x21, 0xA1, 0x21, 0xA1};
+	for (unsigned i = 0; i < sizeof port / sizeof port[0]; i++)
+		vio_out(v, port[i], 1, val[i], now);
+	apic_wr(v, 0x350, 0x10700, now);
+	apic_wr(v, 0xF0, 0x1FF, now);
+}
+
+static void ioapic_pit_edge(void)
+{
+	struct vio v;
+	apic_vm(&v);
+	apic_mode_setup(&v, T0);
+	vio_sync(&v, T0 + 100 * MS);				/* BIOS-rate ticks: all masked */
+	CHECK(vio_intr_pending(&v) == -1);
+	ioapic_route(&v, 2, 0x30, 0, T0 + 100 * MS);		/* edge, active high, fixed, APIC 0 */
+	ioapic_route(&v, 0, 0x50, 0, T0 + 100 * MS);		/* pin 0 is not the PIT's */
+	vio_out(&v, 0x43, 1, 0x34, T0 + 100 * MS);
+	vio_out(&v, 0x40, 1, 11932 & 0xFF, T0 + 100 * MS);
+	vio_out(&v, 0x40, 1, 11932 >> 8, T0 + 100 * MS);
+	uint64_t due = vio_next_event_ns(&v);
+	CHECK(vio_intr_pending(&v) == -1);
+	CHECK(vio_sync(&v, due) == 1);
+	CHECK(vio_intr_pending(&v) == 0x30);
+	CHECK(vpic_pending(&v.pic) == -1);			/* the 8259 path: masked */
+	CHECK(vio_intr_ack(&v) == 0x30);
+	CHECK(vio_intr_pending(&v) == -1);
+	CHECK(ioapic_rd(&v, 0x10 + 2 * 2, due) == 0x30);	/* edge: no remote IRR */
+	apic_wr(&v, 0xB0, 0, due);
+	CHECK(vlapic_take_level_eoi(&v.lapic) == -1);
+	/* ticks missed coalesce into one */
+	CHECK(vio_sync(&v, due + 51 * MS) == 5);
+	CHECK(vio_intr_ack(&v) == 0x30);
+	CHECK(vio_intr_pending(&v) == -1);
+	apic_wr(&v, 0xB0, 0, due + 51 * MS);
+	/* masked: the tick is lost (82093AA); unmasked: the next one comes */
+	ioapic_wr(&v, 0x10 + 2 * 2, 0x10030, due + 51 * MS);
+	vio_sync(&v, due + 61 * MS);
+	CHECK(vio_intr_pending(&v) == -1);
+	ioapic_wr(&v, 0x10 + 2 * 2, 0x30, due + 61 * MS);
+	CHECK(vio_intr_pending(&v) == -1);
+	vio_sync(&v, due + 71 * MS);
+	CHECK(vio_intr_ack(&v) == 0x30);
+	/* the 8259 unmasked too: with LINT0 masked its request does not reach the CPU */
+	apic_wr(&v, 0xB0, 0, due + 71 * MS);
+	vio_out(&v, 0x21, 1, 0xFE, due + 71 * MS);
+	vio_sync(&v, due + 81 * MS);
+	CHECK(vpic_pending(&v.pic) == 0x20);
+	CHECK(vio_intr_ack(&v) == 0x30);
+	CHECK(vio_intr_pending(&v) == -1);
+	CHECK(!irr_has(&v, 0x50, due + 81 * MS));
+}
+
+static void ioapic_level_remote_irr(void)
+{
+	struct vio v;
+	int c;
+	apic_vm(&v);
+	apic_mode_setup(&v, T0);
+	ioapic_route(&v, 4, 0x8000 | 0x34, 0, T0);		/* COM1: level, active high */
+	vio_out(&v, 0x3F9, 1, 0x01, T0);			/* RDA interrupts */
+	CHECK(vio_intr_pending(&v) == -1);
+	CHECK(vio_input(&v, 'a', T0));				/* the line goes high */
+	CHECK(vio_intr_pending(&v) == 0x34);
+	CHECK(ioapic_rd(&v, 0x18, T0) == (0x4000 | 0x8000 | 0x34));	/* remote IRR */
+	CHECK(apic_rd(&v, 0x190, T0) == 1u << (0x34 - 32));		/* TMR: level */
+	CHECK(vio_intr_ack(&v) == 0x34);
+	/* EOI while the line is still high: remote IRR clears, the pin delivers again */
+	apic_wr(&v, 0xB0, 0, T0);
+	CHECK(ioapic_rd(&v, 0x18, T0) == (0x4000 | 0x8000 | 0x34));
+	CHECK(vio_intr_ack(&v) == 0x34);
+	/* the driver reads the byte: the line drops; EOI clears remote IRR and nothing follows */
+	CHECK(vio_in(&v, 0x3F8, 1, T0, &c) == 'a');
+	apic_wr(&v, 0xB0, 0, T0);
+	CHECK(ioapic_rd(&v, 0x18, T0) == (0x8000 | 0x34));
+	CHECK(vio_intr_pending(&v) == -1);
+	/* masked while it rises: nothing; unmasked while high: delivered */
+	ioapic_wr(&v, 0x18, 0x18034, T0);
+	CHECK(vio_input(&v, 'b', T0));
+	CHECK(vio_intr_pending(&v) == -1);
+	ioapic_wr(&v, 0x18, 0x8034, T0);
+	CHECK(vio_intr_ack(&v) == 0x34);
+	CHECK(ioapic_rd(&v, 0x18, T0) == (0x4000 | 0x8000 | 0x34));
+	/* switched to edge, remote IRR goes */
+	ioapic_wr(&v, 0x18, 0x0034, T0);
+	CHECK(ioapic_rd(&v, 0x18, T0) == 0x34);
+	apic_wr(&v, 0xB0, 0, T0);
+	CHECK(vio_intr_pending(&v) == -1);
+}
+
+static void ioapic_polarity_dest_modes(void)
+{
+	struct vio v;
+	struct apic_lines r;
+	apic_vm(&v);
+	struct vioapic *io = &v.ioapic;
+	struct vlapic *l = &v.lapic;
+	/* active-low edge: the falling line is the rising input */
+	ioapic_route(&v, 20, 0x2000 | 0x60, 0, T0);
+	vioapic_set_pin(io, l, 20, true);
+	CHECK(vio_intr_pending(&v) == -1);
+	vioapic_set_pin(io, l, 20, false);
+	CHECK(vio_intr_ack(&v) == 0x60);
+	apic_wr(&v, 0xB0, 0, T0);
+	/* active-low level with the line low: asserted as soon as it is unmasked */
+	ioapic_route(&v, 21, 0x8000 | 0x2000 | 0x61, 0, T0);
+	CHECK(vio_intr_ack(&v) == 0x61);
+	vioapic_set_pin(io, l, 21, true);			/* deasserted */
+	apic_wr(&v, 0xB0, 0, T0);
+	CHECK(vio_intr_pending(&v) == -1);
+	CHECK(ioapic_rd(&v, 0x10 + 2 * 21, T0) == (0x8000 | 0x2000 | 0x61));
+	/* physical destination 1 is nobody; retargeted to us, a level pin delivers */
+	ioapic_route(&v, 22, 0x8000 | 0x62, 1, T0);
+	vioapic_set_pin(io, l, 22, true);
+	CHECK(vio_intr_pending(&v) == -1);
+	CHECK(ioapic_rd(&v, 0x10 + 2 * 22, T0) == (0x8000 | 0x62));	/* nobody accepted it */
+	ioapic_wr(&v, 0x11 + 2 * 22, 0, T0);
+	CHECK(vio_intr_ack(&v) == 0x62);
+	vioapic_set_pin(io, l, 22, false);
+	apic_wr(&v, 0xB0, 0, T0);
+	/* logical destination against LDR (flat) */
+	apic_wr(&v, 0xD0, 0x02000000u, T0);
+	ioapic_route(&v, 19, 0x800 | 0x63, 0x02, T0);
+	ioapic_route(&v, 18, 0x800 | 0x64, 0x04, T0);
+	vioapic_set_pin(io, l, 19, true);
+	vioapic_set_pin(io, l, 18, true);
+	CHECK(vio_intr_ack(&v) == 0x63);
+	CHECK(vio_intr_pending(&v) == -1);
+	apic_wr(&v, 0xB0, 0, T0);
+	/* lowest priority goes to us as fixed does */
+	ioapic_route(&v, 17, 0x100 | 0x65, 0, T0);
+	vioapic_set_pin(io, l, 17, true);
+	CHECK(vio_intr_ack(&v) == 0x65);
+	apic_wr(&v, 0xB0, 0, T0);
+	/* NMI and ExtINT through the IO APIC are refused and reported */
+	ioapic_route(&v, 16, 0x400 | 0x66, 0, T0);
+	ioapic_route(&v, 10, 0x700, 0, T0);
+	vioapic_set_pin(io, l, 16, true);
+	vioapic_set_pin(io, l, 10, true);
+	CHECK(vio_intr_pending(&v) == -1);
+	apic_reports(&v, &r);
+	CHECK(r.n == 1);
+	CHECK(strstr(r.buf, "IO APIC: delivery modes not modelled (nothing delivered): NMI ExtINT on pins 10 16") != NULL);
+	/* pins beyond 23 do not exist */
+	vioapic_set_pin(io, l, 24, true);
+	vioapic_set_pin(io, l, 31, true);
+	CHECK(vio_intr_pending(&v) == -1);
+}
+
+static void virtual_wire(void)
+{
+	struct vio v;
+	apic_vm(&v);
+	/* the guest-x86 way: the 8259s remapped, IRQ0 unmasked, the APIC left as the BIOS set it */
+	static const uint8_t val[] = {0x11, 0x11, 0x20, 0x28, 0x04, 0x02, 0x01, 0x01, 0xFE, 0xFF};
+	static const uint16_t port[] = {0x20, 0xA0, 0x21, 0xA1, 0x21, 0xA1, 0x21, 0xA1, 0x21, 0xA1};
+	for (unsigned i = 0; i < sizeof port / sizeof port[0]; i++)
+		vio_out(&v, port[i], 1, val[i], T0);
+	vio_sync(&v, T0 + 100 * MS);
+	CHECK(vio_intr_pending(&v) == 0x20);			/* LINT0 ExtINT: the 8259's vector */
+	CHECK(vio_intr_ack(&v) == 0x20);
+	CHECK(vio_intr_pending(&v) == -1);
+	vio_out(&v, 0x20, 1, 0x20, T0 + 100 * MS);
+	for (uint32_t off = 0x100; off < 0x280; off += 0x10)
+		CHECK(apic_rd(&v, off, T0 + 100 * MS) == 0);	/* the APIC's own IRR/ISR untouched */
+	vio_sync(&v, T0 + 200 * MS);
+	CHECK(vio_intr_pending(&v) == 0x20);
+	apic_wr(&v, 0x350, 0x10700, T0 + 200 * MS);		/* LINT0 masked: the 8259 is cut off */
+	CHECK(vpic_pending(&v.pic) == 0x20);
+	CHECK(vio_intr_pending(&v) == -1);
+	CHECK(vio_intr_ack(&v) == -1);
+	apic_wr(&v, 0x350, 0x0030, T0 + 200 * MS);		/* fixed mode: not modelled, cut off */
+	CHECK(vio_intr_pending(&v) == -1);
+	apic_wr(&v, 0x350, 0x0700, T0 + 200 * MS);
+	CHECK(vio_intr_pending(&v) == 0x20);
+	apic_wr(&v, 0xF0, 0xFF, T0 + 200 * MS);			/* software disable masks LINT0 */
+	CHECK(vio_intr_pending(&v) == -1);
+	/* the APIC globally disabled: the 8259 goes straight to the CPU */
+	uint64_t m = 0xFEE00100u;
+	CHECK(vlapic_msr(&v.lapic, true, &m) == 0);
+	CHECK(vio_intr_pending(&v) == 0x20);
+	CHECK(vio_intr_ack(&v) == 0x20);
+	struct apic_lines r;
+	apic_reports(&v, &r);
+	CHECK(r.n == 1 && strstr(r.buf, "LINT0 unmasked in a mode other than ExtINT") != NULL);
+}
+
 int main(void)
 {
 	fake_machine();
-	KTAP_BEGIN(35);
+	KTAP_BEGIN(51);
 	RUN(pic_bios_state);
 	RUN(pic_remap_sequence);
 	RUN(pic_masking);
@@ -1733,5 +2512,21 @@ int main(void)
 	RUN(blkcow_two_vms);
 	RUN(blkcow_out_of_memory);
 	RUN(blkcow_2gib);
+	RUN(lapic_reset_state);
+	RUN(lapic_odd_accesses);
+	RUN(lapic_msr_base);
+	RUN(lapic_svr_masks_lvts);
+	RUN(lapic_priority);
+	RUN(lapic_eoi_nesting);
+	RUN(lapic_ipis);
+	RUN(lapic_illegal_vectors);
+	RUN(lapic_timer_oneshot);
+	RUN(lapic_timer_periodic);
+	RUN(lapic_timer_divide);
+	RUN(ioapic_registers);
+	RUN(ioapic_pit_edge);
+	RUN(ioapic_level_remote_irr);
+	RUN(ioapic_polarity_dest_modes);
+	RUN(virtual_wire);
 	KTAP_END();
 }

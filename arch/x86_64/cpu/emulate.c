@@ -123,8 +123,9 @@ fault:
 	return -1;
 }
 
-/* The MSRs a 32-bit kernel of the era touches: the TSC, and the SYSENTER trio, which are kept
- * virtual (the real ones stay pointed where a guest cannot use them). Others raise #GP. */
+/* The MSRs a 32-bit kernel of the era touches: the TSC, IA32_APIC_BASE (the virtual local
+ * APIC's), and the SYSENTER trio, which are kept virtual (the real ones stay pointed where a guest
+ * cannot use them). Others raise #GP. */
 static int emulate_msr(struct vm *vm, struct trapframe *tf, int write)
 {
 	uint32_t msr = (uint32_t)tf->rcx;
@@ -134,6 +135,11 @@ static int emulate_msr(struct vm *vm, struct trapframe *tf, int write)
 	case 0x10: /* IA32_TIME_STAMP_COUNTER: reads only (writes are ignored) */
 		if (!write)
 			v = rdtsc();
+		slot = 0;
+		break;
+	case 0x1B: /* IA32_APIC_BASE: the virtual local APIC's (pc/vlapic.c); reserved bits: #GP */
+		if (vlapic_msr(&vm->io.lapic, write, &v) < 0)
+			return -1;
 		slot = 0;
 		break;
 	case 0x174: slot = &vm->sysenter[0]; break;

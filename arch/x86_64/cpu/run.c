@@ -122,6 +122,13 @@ static int wants_cpu(struct vm *vm)
 	return vm->vif && vio_intr_pending(&vm->io) >= 0;
 }
 
+/* One line of a device's exit report (what the guest asked for that the device refused). */
+static void report_line(void *ctx, const char *s)
+{
+	const struct vm *vm = ctx;
+	log_info("vmm", "%s: %s", vm->name, s);
+}
+
 static void vm_finished(struct vm *vm)
 {
 	vconsole_flush(&vm->con, print_line);
@@ -136,6 +143,8 @@ static void vm_finished(struct vm *vm)
 		 vm->exits[EXIT_PATCH], vm->exits[EXIT_SYSCALL], vm->exits[EXIT_EXCEPTION], vm->exits[EXIT_HIDDEN_PF],
 		 vm->exits[EXIT_TRUE_PF], vm->exits[EXIT_IRQ], vm->exits[EXIT_IO], vm->exits[EXIT_HLT], vm->sh.fills, vm->sh.flushes,
 		 vm->scans, vm->rescans);
+	vlapic_report_unimplemented(&vm->io.lapic, report_line, vm);
+	vioapic_report_unimplemented(&vm->io.ioapic, report_line, vm);
 	shadow_destroy(&vm->sh);
 	pmap_destroy(&vm->pmap);
 }
