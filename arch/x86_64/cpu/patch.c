@@ -78,27 +78,32 @@ unsigned patch_unscan(struct vm *vm, uint32_t gfn)
 	return n;
 }
 
-unsigned patch_scan(struct vm *vm, uint32_t start, uint32_t len)
+/* Decode linearly from start (an instruction boundary) to end and patch what needs it. When `r`
+ * is given, remember for each page the offset of the first instruction that starts in it. */
+static unsigned scan(struct vm *vm, uint32_t start, uint32_t end, struct code_range *r)
 {
 	unsigned n = 0;
-	uint32_t a = start, end = start + len;
-	for (uint32_t g = start >> 12; g <= (end - 1) >> 12 && len; g++)
-		set_scanned(vm, g, 1);
+	uint32_t a = start, page = 0xFFFFFFFFu;
 	while (a < end) {
 		if (a >= vm->data_start && a < vm->data_end) {
 			a = vm->data_end;            /* known data (the loader says so): never decoded */
 			continue;
 		}
+		if (r && a >> 12 != page) {
+			page = a >> 12;
+			r->first[page - (r->start >> 12)] = (uint16_t)(a & 0xFFF);
+		}
+		/* The bytes of an instruction that runs into the next page are its own: decode them. */
 		uint8_t buf[16];
-		uint32_t avail = end - a < 16 ? end - a : 16;
-		for (uint32_t i = 0; i < avail; i++) {
+		for (uint32_t i = 0; i < sizeof buf; i++) {
 			uint8_t *p = gpa_ptr(vm, a + i);
 			buf[i] = p ? *p : 0;
 		}
 		struct x86_insn in;
-		int l = x86_decode(buf, avail, 32, &in);
+		int l = x86_decode(buf, sizeof buf, 32, &in);
 		if (l <= 0) {
 			/* Not code (or padding the decoder rejects): skip one byte and resynchronise. */
+			vm->pt.undecodable++;
 			a++;
 			continue;
 		}
@@ -121,6 +126,74 @@ unsigned patch_scan(struct vm *vm, uint32_t start, uint32_t len)
 	}
 	vm->pt.sorted = 0;
 	return n;
+}
+
+unsigned patch_scan(struct vm *vm, uint32_t start, uint32_t len)
+{
+	uint32_t end = start + len;
+	for (uint32_t g = start >> 12; g <= (end - 1) >> 12 && len; g++)
+		set_scanned(vm, g, 1);
+	return scan(vm, start, end, 0);
+}
+
+int patch_code_range(struct vm *vm, uint32_t start, uint32_t len, unsigned *patched)
+{
+	struct patch_table *pt = &vm->pt;
+	uint32_t pages = ((start + len - 1) >> 12) - (start >> 12) + 1;
+	if (!len || pt->nranges == PATCH_CODE_RANGES || pages * 2 > sizeof pt->ranges[0].frames / sizeof(mfn_t) * FRAME_SIZE)
+		return -1;
+	struct code_range *r = &pt->ranges[pt->nranges];
+	memset(r, 0, sizeof *r);
+	uint32_t nf = (pages * 2 + FRAME_SIZE - 1) / FRAME_SIZE;
+	for (uint32_t i = 0; i < nf; i++) {
+		if (frame_alloc(FRAME_VMM, &r->frames[i]) < 0) {
+			for (uint32_t k = 0; k < i; k++)
+				frame_free(FRAME_VMM, r->frames[k]);
+			return -1;
+		}
+	}
+	/* The table of first-instruction offsets spans contiguous frames only if they are; copy
+	 * through a per-frame view instead of assuming it. */
+	r->nframes = nf;
+	r->start = start;
+	r->end = start + len;
+	r->first = frame_to_virt(r->frames[0]);
+	if (nf > 1)
+		for (uint32_t i = 1; i < nf; i++)
+			if (r->frames[i] != r->frames[0] + i)
+				r->first = 0;
+	if (!r->first) {
+		for (uint32_t i = 0; i < nf; i++)
+			frame_free(FRAME_VMM, r->frames[i]);
+		return -1;
+	}
+	for (uint32_t i = 0; i < pages; i++)
+		r->first[i] = 0xFFFF;                  /* no instruction starts in this page */
+	pt->nranges++;
+	for (uint32_t g = start >> 12; g <= (r->end - 1) >> 12; g++)
+		set_scanned(vm, g, 1);
+	*patched = scan(vm, start, r->end, r);
+	return 0;
+}
+
+uint32_t patch_scan_from(struct vm *vm, uint32_t gpa)
+{
+	for (unsigned i = 0; i < vm->pt.nranges; i++) {
+		const struct code_range *r = &vm->pt.ranges[i];
+		if (gpa < r->start || gpa >= r->end)
+			continue;
+		uint16_t off = r->first[(gpa >> 12) - (r->start >> 12)];
+		return off == 0xFFFF ? gpa : (gpa & ~0xFFFu) + off;
+	}
+	return gpa;
+}
+
+void patch_destroy(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->pt.nranges; i++)
+		for (unsigned k = 0; k < vm->pt.ranges[i].nframes; k++)
+			frame_free(FRAME_VMM, vm->pt.ranges[i].frames[k]);
+	vm->pt.nranges = 0;
 }
 
 /* Where a ModRM operand lives: a register (returns 0 and *reg) or memory (returns 1 and *la). */

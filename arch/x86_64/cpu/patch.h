@@ -6,6 +6,7 @@
 #define ARCH_PATCH_H
 #include <stdint.h>
 #include "decode.h"
+#include "../../../mm/frame.h"
 
 #define PATCH_MAX 4096
 
@@ -16,10 +17,25 @@ struct patch {
 	uint8_t kind;           /* enum x86_kind */
 };
 
+/* Guest code whose instruction boundaries are known because it was swept from a known start (an
+ * ELF's text sections): a later scan of one of its pages -- code run for the first time, or
+ * rescanned after the guest rewrote it -- starts at the page's first instruction, not at the
+ * address that happened to be fetched first. */
+#define PATCH_CODE_RANGES 8
+struct code_range {
+	uint32_t start, end;    /* guest-physical */
+	uint16_t *first;        /* per page: offset of its first instruction, 0xFFFF if none */
+	mfn_t frames[8];        /* where first[] lives (contiguous) */
+	unsigned nframes;
+};
+
 struct patch_table {
 	struct patch p[PATCH_MAX];
 	unsigned n;             /* sorted by addr */
 	int sorted;
+	struct code_range ranges[PATCH_CODE_RANGES];
+	unsigned nranges;
+	uint64_t undecodable;   /* bytes a scan skipped because they did not decode */
 };
 
 struct vm;
@@ -30,5 +46,11 @@ const struct patch *patch_find(struct patch_table *pt, uint32_t addr);
  * frame is scanned again when code on it next runs. Returns the number of patches removed. */
 unsigned patch_unscan(struct vm *vm, uint32_t gfn);
 int patch_scanned(const struct vm *vm, uint32_t gfn);
+/* Sweep [start, start+len) from its start (an instruction boundary), patch it, and remember its
+ * instruction boundaries page by page. 0 (and *patched), or -1 (out of ranges or memory). */
+int patch_code_range(struct vm *vm, uint32_t start, uint32_t len, unsigned *patched);
+/* Where a scan of the page holding gpa, first entered at gpa, must start. */
+uint32_t patch_scan_from(struct vm *vm, uint32_t gpa);
+void patch_destroy(struct vm *vm);      /* the VM ends: free the boundary tables */
 
 #endif

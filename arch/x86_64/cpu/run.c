@@ -146,6 +146,7 @@ static void vm_finished(struct vm *vm)
 	vlapic_report_unimplemented(&vm->io.lapic, report_line, vm);
 	vioapic_report_unimplemented(&vm->io.ioapic, report_line, vm);
 	shadow_destroy(&vm->sh);
+	patch_destroy(vm);
 	pmap_destroy(&vm->pmap);
 }
 
@@ -300,7 +301,7 @@ static void irq_from_guest(struct trapframe *tf)
 /* ---- creating VMs ---- */
 
 static int vm_create(struct vm *vm, unsigned id, const struct mb_module *mod, const struct mb_module *initrd,
-		     uint64_t ram)
+		     const struct mb_module *vmlinux, uint64_t ram)
 {
 	const char *why;
 	memset(vm, 0, sizeof *vm);
@@ -318,10 +319,12 @@ static int vm_create(struct vm *vm, unsigned id, const struct mb_module *mod, co
 	uint64_t size = mod->end - mod->start;
 	int r;
 	if (is_bzimage(img, size)) {
-		struct boot_module k = { img, size, mod->cmdline }, rd;
+		struct boot_module k = { img, size, mod->cmdline }, rd, vml;
 		if (initrd)
 			rd = (struct boot_module){ phys_to_virt(initrd->start), initrd->end - initrd->start, initrd->cmdline };
-		r = load_linux(vm, &k, initrd ? &rd : 0, &cpu, &why);
+		if (vmlinux)
+			vml = (struct boot_module){ phys_to_virt(vmlinux->start), vmlinux->end - vmlinux->start, vmlinux->cmdline };
+		r = load_linux(vm, &k, initrd ? &rd : 0, vmlinux ? &vml : 0, &cpu, &why);
 	} else {
 		r = load_guest(vm, img, size, mod->cmdline, &cpu.eip, &cpu.ebx, &why);
 		/* The CPU as a multiboot1 loader leaves it. */
@@ -400,9 +403,15 @@ void vmm_start_guests(void)
 	WRITE_CR(0, (READ_CR(0) & ~4ULL) | 2);   /* EM off, MP on */
 	for (int i = 0; i < want; i++) {
 		int g = guests[i % ng];
-		const struct mb_module *rd = g + 1 < boot.nmod && !strncmp(boot.mod[g + 1].cmdline, "initrd", 6) ?
-					     &boot.mod[g + 1] : 0;
-		if (vm_create(&vms[nvms], (unsigned)nvms + 1, &boot.mod[g], rd, ram) == 0)
+		const struct mb_module *rd = 0, *vml = 0;
+		for (int m = g + 1; m < boot.nmod && (m == g + 1 || !strncmp(boot.mod[m - 1].cmdline, "initrd", 6) ||
+						       !strncmp(boot.mod[m - 1].cmdline, "vmlinux", 7)); m++) {
+			if (!strncmp(boot.mod[m].cmdline, "initrd", 6))
+				rd = &boot.mod[m];
+			else if (!strncmp(boot.mod[m].cmdline, "vmlinux", 7))
+				vml = &boot.mod[m];
+		}
+		if (vm_create(&vms[nvms], (unsigned)nvms + 1, &boot.mod[g], rd, vml, ram) == 0)
 			nvms++;
 	}
 	if (nvms == 0) {

@@ -68,7 +68,9 @@ void seg_load_gdt(struct vm *vm)
  * it: it loads a GDT in which the CS and DS selectors it runs on are empty, then far-jumps. The
  * real GDT is reloaded by the CPU at every return to the guest, so after `lgdt` the VMM keeps the
  * old descriptors of the selectors in use in their real slots ("stale"), and puts the guest's own
- * entries back once no segment register holds those selectors any more (seg_frame_ok). */
+ * entries back once no segment register holds those selectors any more (seg_frame_ok).
+ * Only an empty (not present) new entry is covered this way; while it is stale, a guest load of
+ * that selector would find the old descriptor instead of faulting (#NP): a known, small gap. */
 void seg_keep_cached(struct vm *vm, struct trapframe *tf, const uint64_t *old, unsigned old_n)
 {
 	uint64_t *regs[6] = { &tf->cs, &tf->ss, &tf->ds, &tf->es, &tf->fs, &tf->gs };
@@ -81,6 +83,11 @@ void seg_keep_cached(struct vm *vm, struct trapframe *tf, const uint64_t *old, u
 		 * which the VMM does not see, would load it. Only an empty or unusable one leaves the
 		 * old descriptor in place, since no load of it could succeed anyway. */
 		if (idx < vm->gdt_n && (vm->gdt[idx] & D_PRESENT) && !((vm->gdt[idx] ^ old[idx]) & D_CODE))
+			continue;
+		/* A present descriptor the VMM refuses (64-bit code, a system descriptor) is not "empty":
+		 * the guest could load it next, so nothing stale may stand in for it. */
+		uint64_t g;
+		if (seg_guest_desc(vm, sel, &g) == 0 && (g & D_PRESENT))
 			continue;
 		unsigned k = 0;
 		while (k < vm->nstale && vm->stale[k].idx != idx)

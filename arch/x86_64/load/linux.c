@@ -15,6 +15,7 @@
  * real-mode setup code is never run: the PC has no BIOS calls to offer (see NOTES). */
 #include "load.h"
 #include "../../../lib/kstring.h"
+#include "../../../lib/log.h"
 
 #define ZERO_PAGE 0x8000u      /* struct boot_params (4 KiB) */
 #define CMDLINE_AT 0x9000u     /* the command line (up to 2 KiB + NUL) */
@@ -59,8 +60,112 @@ int is_bzimage(const uint8_t *img, uint64_t size)
 	return size >= 0x300 && memcmp(img + H_MAGIC, "HdrS", 4) == 0;
 }
 
-int load_linux(struct vm *vm, const struct boot_module *k, const struct boot_module *initrd, struct boot_cpu *cpu,
-	       const char **why)
+/* ---- the kernel's own ELF beside the bzImage (see the top of the file) ---- */
+
+struct elf32_ehdr {
+	uint8_t ident[16];
+	uint16_t type, machine;
+	uint32_t version, entry, phoff, shoff, flags;
+	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+};
+struct elf32_phdr { uint32_t type, offset, vaddr, paddr, filesz, memsz, flags, align; };
+struct elf32_shdr { uint32_t name, type, flags, addr, offset, size, link, info, addralign, entsize; };
+
+/* Is this vmlinux the kernel inside this bzImage? The bzImage's kernel_version string ("6.1.0-50-686
+ * (builder) #1 SMP ... (date)") and the banner in vmlinux ("Linux version 6.1.0-50-686 (builder)
+ * (compiler) #1 SMP ... (date)") must agree on the release and on the build ('#...'). */
+static int same_kernel(const uint8_t *bz, uint64_t bzsize, const struct boot_module *vml)
+{
+	uint16_t kv = rd16(bz + 0x20E);
+	if (!kv || 0x200u + kv >= bzsize)
+		return 0;
+	const char *v = (const char *)bz + 0x200 + kv;
+	size_t rel = 0, vlen = 0;
+	while (0x200u + kv + vlen < bzsize && v[vlen] && vlen < 200)
+		vlen++;
+	while (rel < vlen && v[rel] != ' ')
+		rel++;
+	const char *build = 0;
+	for (size_t i = 0; i < vlen; i++)
+		if (v[i] == '#') {
+			build = v + i;
+			break;
+		}
+	if (!rel || !build)
+		return 0;
+	size_t blen = vlen - (size_t)(build - v);
+	const uint8_t *d = vml->data;
+	for (uint64_t i = 0; i + 14 + rel < vml->size; i++) {
+		if (d[i] != 'L' || memcmp(d + i, "Linux version ", 14) || memcmp(d + i + 14, v, rel))
+			continue;
+		for (uint64_t j = i + 14 + rel; j + blen < vml->size && j < i + 400 && d[j]; j++)
+			if (!memcmp(d + j, build, blen))
+				return 1;
+	}
+	return 0;
+}
+
+/* Load vmlinux's segments at their physical addresses and sweep its text sections from their
+ * starts. Returns the end of the loaded image, or 0 with *why. */
+static uint64_t load_vmlinux(struct vm *vm, const struct boot_module *vml, uint64_t ram, uint32_t *entry,
+			     const char **why)
+{
+	const uint8_t *img = vml->data;
+	const struct elf32_ehdr *eh = (const void *)img;
+	if (vml->size < sizeof *eh || memcmp(eh->ident, "\177ELF", 4) || eh->ident[4] != 1 || eh->machine != 3 ||
+	    eh->type != 2)
+		return *why = "the vmlinux module is not a 32-bit i386 ELF executable", 0;
+	if (eh->phentsize != sizeof(struct elf32_phdr) || eh->phoff + (uint64_t)eh->phnum * sizeof(struct elf32_phdr) > vml->size ||
+	    eh->shentsize != sizeof(struct elf32_shdr) || eh->shoff + (uint64_t)eh->shnum * sizeof(struct elf32_shdr) > vml->size ||
+	    eh->shstrndx >= eh->shnum)
+		return *why = "the vmlinux module's ELF headers lie outside the file", 0;
+	const struct elf32_phdr *ph = (const void *)(img + eh->phoff);
+	uint64_t end = 0;
+	for (unsigned i = 0; i < eh->phnum; i++) {
+		if (ph[i].type != 1 || !ph[i].memsz)
+			continue;
+		if (ph[i].filesz > ph[i].memsz || (uint64_t)ph[i].offset + ph[i].filesz > vml->size)
+			return *why = "a vmlinux segment lies outside the file", 0;
+		if (ph[i].paddr < KERNEL_AT || (uint64_t)ph[i].paddr + ph[i].memsz > ram)
+			return *why = "vmlinux does not fit the VM's RAM (give it more with mem=)", 0;
+		if (load_copy(vm, ph[i].paddr, img + ph[i].offset, ph[i].filesz, 0) < 0 ||
+		    load_copy(vm, ph[i].paddr + ph[i].filesz, 0, ph[i].memsz - ph[i].filesz, 1) < 0)
+			return *why = "out of machine memory while loading", 0;
+		if ((uint64_t)ph[i].paddr + ph[i].memsz > end)
+			end = (uint64_t)ph[i].paddr + ph[i].memsz;
+	}
+	/* The text sections, each swept from its first byte: gcc fills them with instructions, so a
+	 * linear sweep finds every instruction boundary. .altinstr_replacement holds templates the
+	 * kernel copies into .text (it reads them as data): it is left alone, and the pages they are
+	 * copied into are rescanned from their known boundaries. */
+	const struct elf32_shdr *sh = (const void *)(img + eh->shoff);
+	const struct elf32_shdr *names = &sh[eh->shstrndx];
+	unsigned total = 0, ranges = 0;
+	for (unsigned i = 0; i < eh->shnum; i++) {
+		if (sh[i].type != 1 /* PROGBITS */ || (sh[i].flags & 6) != 6 /* ALLOC|EXECINSTR */ || !sh[i].size)
+			continue;
+		const char *name = sh[i].name < names->size ? (const char *)img + names->offset + sh[i].name : "";
+		if (!strcmp(name, ".altinstr_replacement"))
+			continue;
+		uint32_t pa = 0;
+		for (unsigned k = 0; k < eh->phnum; k++)
+			if (ph[k].type == 1 && sh[i].addr >= ph[k].vaddr && sh[i].addr + sh[i].size <= ph[k].vaddr + ph[k].memsz)
+				pa = sh[i].addr - ph[k].vaddr + ph[k].paddr;
+		unsigned n;
+		if (!pa || patch_code_range(vm, pa, sh[i].size, &n) < 0)
+			return *why = "cannot record vmlinux's text sections (too many, or out of memory)", 0;
+		total += n;
+		ranges++;
+	}
+	if (!ranges)
+		return *why = "vmlinux has no text sections", 0;
+	log_info("load", "%s: vmlinux: %u text sections swept, %u instructions patched", vm->name, ranges, total);
+	*entry = eh->entry;
+	return end;
+}
+
+int load_linux(struct vm *vm, const struct boot_module *k, const struct boot_module *initrd,
+	       const struct boot_module *vmlinux, struct boot_cpu *cpu, const char **why)
 {
 	const uint8_t *img = k->data;
 	uint64_t ram = (uint64_t)vm->pmap.nframes << 12;
@@ -82,21 +187,32 @@ int load_linux(struct vm *vm, const struct boot_module *k, const struct boot_mod
 	if (code32 != KERNEL_AT)
 		return *why = "code32_start is not 1 MiB", -1;
 
-	/* The kernel decompresses itself to pref_address (or 1 MiB) and needs init_size bytes there. */
-	uint64_t pref = rd32(img + H_PREF_ADDRESS), init_size = rd32(img + H_INIT_SIZE);
-	uint64_t kernel_end = (pref > KERNEL_AT ? pref : KERNEL_AT) + init_size;
-	if (KERNEL_AT + pm_size > kernel_end)
-		kernel_end = KERNEL_AT + pm_size;
-	if (kernel_end + (1u << 20) > ram)
-		return *why = "the kernel needs more RAM than the VM has (give it more with mem=)", -1;
-	if (load_copy(vm, KERNEL_AT, img + pm_off, (uint32_t)pm_size, 0) < 0)
-		return *why = "out of machine memory while loading", -1;
-	/* The compressed kernel shares its first page with the decompressor's entry code: the code
-	 * scan must not take it for instructions (a patch there would corrupt the data). */
-	uint32_t poff = rd32(img + H_PAYLOAD_OFFSET), plen = rd32(img + H_PAYLOAD_LENGTH);
-	if (poff && plen && (uint64_t)poff + plen <= pm_size) {
-		vm->data_start = KERNEL_AT + poff;
-		vm->data_end = KERNEL_AT + poff + plen;
+	uint64_t kernel_end;
+	uint32_t entry = code32;
+	if (vmlinux) {
+		/* The kernel itself, not its decompressor: its text is swept from the section starts. */
+		if (!same_kernel(img, k->size, vmlinux))
+			return *why = "the vmlinux module is not the kernel of this bzImage", -1;
+		kernel_end = load_vmlinux(vm, vmlinux, ram, &entry, why);
+		if (!kernel_end)
+			return -1;
+	} else {
+		/* The kernel decompresses itself to pref_address (or 1 MiB) and needs init_size bytes. */
+		uint64_t pref = rd32(img + H_PREF_ADDRESS), init_size = rd32(img + H_INIT_SIZE);
+		kernel_end = (pref > KERNEL_AT ? pref : KERNEL_AT) + init_size;
+		if (KERNEL_AT + pm_size > kernel_end)
+			kernel_end = KERNEL_AT + pm_size;
+		if (kernel_end + (1u << 20) > ram)
+			return *why = "the kernel needs more RAM than the VM has (give it more with mem=)", -1;
+		if (load_copy(vm, KERNEL_AT, img + pm_off, (uint32_t)pm_size, 0) < 0)
+			return *why = "out of machine memory while loading", -1;
+		/* The compressed kernel shares its first page with the decompressor's entry code: the
+		 * code scan must not take it for instructions (a patch there would corrupt the data). */
+		uint32_t poff = rd32(img + H_PAYLOAD_OFFSET), plen = rd32(img + H_PAYLOAD_LENGTH);
+		if (poff && plen && (uint64_t)poff + plen <= pm_size) {
+			vm->data_start = KERNEL_AT + poff;
+			vm->data_end = KERNEL_AT + poff + plen;
+		}
 	}
 
 	/* The zero page: all zeros, then the setup header as the image has it. */
@@ -150,7 +266,7 @@ int load_linux(struct vm *vm, const struct boot_module *k, const struct boot_mod
 		return *why = "out of machine memory while loading", -1;
 
 	memset(cpu, 0, sizeof *cpu);
-	cpu->eip = code32;
+	cpu->eip = entry;
 	cpu->esi = ZERO_PAGE;
 	cpu->cs = 0x10;
 	cpu->ds = 0x18;

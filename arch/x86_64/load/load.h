@@ -35,7 +35,9 @@ int load_copy(struct vm *vm, uint32_t gpa, const uint8_t *src, uint32_t n, int z
 int load_guest(struct vm *vm, const uint8_t *img, uint64_t size, const char *cmdline, uint32_t *entry,
 	       uint32_t *mbi, const char **why);
 int is_bzimage(const uint8_t *img, uint64_t size);
+/* vmlinux, if given, is the ELF of the kernel inside the bzImage (tools/bzimage.py extracts it):
+ * then the kernel is loaded from it directly, with its text swept from the section starts. */
 int load_linux(struct vm *vm, const struct boot_module *kernel, const struct boot_module *initrd,
-	       struct boot_cpu *cpu, const char **why);
+	       const struct boot_module *vmlinux, struct boot_cpu *cpu, const char **why);
 
 #endif

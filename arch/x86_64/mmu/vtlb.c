@@ -53,7 +53,10 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		exec_unscanned = 1;
 	} else if ((err & PF_P) && (err & PF_FETCH) && !patch_scanned(vm, gfn)) {
 		/* The guest kernel runs code the VMM has not seen: scan the rest of the page first. */
-		unsigned n = patch_scan(vm, gpa, 4096 - (gpa & 0xFFF));
+		uint32_t from = patch_scan_from(vm, gpa);
+		if (from > gpa)
+			from = gpa;       /* entered before the first known instruction of the page */
+		unsigned n = patch_scan(vm, from, 4096 - (from & 0xFFF));
 		vm->scans++;
 		log_debug("patch", "%s: code at %08x (gpa %08x) scanned on first run: %u patched", vm->name, la, gpa, n);
 		shadow_flush(&vm->sh);      /* no reverse map: drop the page's no-execute mappings */
