@@ -40,6 +40,15 @@ def parse_ktap(lines):
             results.append((len(m.group(1)), m.group(2) == 'ok', m.group(4).strip(), (m.group(5) or '').strip()))
     return found, plan, results
 
+def stop_line_seen(console, text):
+    """True once the console holds TEXT and the end of the line it is on (so the whole line is
+    in the log when the machine is ended)."""
+    if not os.path.exists(console):
+        return False
+    data = open(console, 'rb').read()
+    at = data.find(text.encode())
+    return at >= 0 and b'\n' in data[at:]
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--name', required=True)
@@ -52,8 +61,8 @@ def main():
     ap.add_argument('--strip-prefix', default='')
     ap.add_argument('--expect', action='append', default=[])
     ap.add_argument('--require-ktap', action='store_true', help='fail if no KTAP appears')
-    ap.add_argument('--stop-on', help='end the machine once the console shows this text '
-                    '(for emulators without an exit device, e.g. Bochs)')
+    ap.add_argument('--stop-on', help='end the machine once the console shows this text and '
+                    'the end of its line (for machines without an exit device, e.g. Bochs)')
     ap.add_argument('--expect-panic', action='store_true',
                     help='the run must end in a VMM panic (tests of the panic path itself)')
     ap.add_argument('cmd', nargs=argparse.REMAINDER)
@@ -76,8 +85,7 @@ def main():
             try:
                 status = p.wait(timeout=0.5)
             except subprocess.TimeoutExpired:
-                if a.stop_on and os.path.exists(console) and \
-                        a.stop_on.encode() in open(console, 'rb').read():
+                if a.stop_on and stop_line_seen(console, a.stop_on):
                     os.killpg(p.pid, 9)
                     p.wait()
                     status = 'stopped'
