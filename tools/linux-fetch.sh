@@ -52,20 +52,33 @@ if ! known; then
 	known || need "apt does not know linux-image-686:i386 / busybox-static:i386 after apt-get update (no network?)"
 fi
 
-# The exact image the metapackage depends on, e.g. linux-image-6.1.0-41-686.
-IMG=$(apt-cache depends linux-image-686:i386 2>/dev/null |
-	sed -n 's/^ *Depends: *<*\(linux-image-[0-9][^:>]*-686\)\(:i386\)*>*$/\1/p' | head -n 1)
-[ -n "$IMG" ] || need "cannot resolve the kernel package linux-image-686:i386 depends on"
+# The exact image the metapackage depends on, e.g. linux-image-6.1.0-50-686.
+resolve() {
+	IMG=$(apt-cache depends linux-image-686:i386 2>/dev/null |
+		sed -n 's/^ *Depends: *<*\(linux-image-[0-9][^:>]*-686\)\(:i386\)*>*$/\1/p' | head -n 1)
+	[ -n "$IMG" ] || need "cannot resolve the kernel package linux-image-686:i386 depends on"
+}
+resolve
 
 # apt-get download runs as the _apt user: give it a directory it can write.
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/linux-fetch.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 chmod 777 "$TMP"
-echo "linux-fetch: apt-get download $IMG:i386 busybox-static:i386"
-(cd "$TMP" && apt-get download -q "$IMG:i386" busybox-static:i386 >"$TMP/download.log" 2>&1) || {
+download() {
+	echo "linux-fetch: apt-get download $IMG:i386 busybox-static:i386"
+	rm -f "$TMP"/*.deb
+	(cd "$TMP" && apt-get download -q "$IMG:i386" busybox-static:i386 >"$TMP/download.log" 2>&1) && return 0
 	cat "$TMP/download.log" >&2
-	need "apt-get download $IMG:i386 busybox-static:i386 failed (no network?)"
+	return 1
 }
+if ! download; then
+	[ "$(id -u)" = 0 ] || need "apt-get download $IMG:i386 busybox-static:i386 failed (no network?)"
+	# Stale package lists can name a version the mirror no longer has: update once, try again.
+	echo "linux-fetch: apt-get update, then again"
+	apt-get update -qq || true
+	resolve
+	download || need "apt-get download $IMG:i386 busybox-static:i386 failed (no network?)"
+fi
 
 mkdir -p "$TMP/x"
 for deb in "$TMP"/*.deb; do
@@ -83,12 +96,9 @@ h = open(sys.argv[1], 'rb').read(20)
 sys.exit(0 if h[:4] == b'\x7fELF' and h[4] == 1 and h[5] == 1 and struct.unpack_from('<H', h, 18)[0] == 3 else 1)
 EOF
 
-{
-	for deb in "$TMP"/*.deb; do
-		dpkg-deb -f "$deb" Package Version Architecture | tr '\n' ' '
-		echo
-	done
-} > "$TMP/VERSIONS"
+for deb in "$TMP"/*.deb; do
+	dpkg-deb --showformat='${Package}:${Architecture} ${Version}\n' -W "$deb"
+done > "$TMP/VERSIONS"
 cp "$K" "$OUT/vmlinuz"
 cp "$TMP/x/bin/busybox" "$OUT/busybox"
 chmod 755 "$OUT/busybox"
