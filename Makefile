@@ -26,7 +26,7 @@ VMM_OBJ    := $(VMM_C:%.c=$(B)/%.o) $(VMM_ASM:%.asm=$(B)/%.o) $(B)/font.o
 GUEST_X86  := $(BUILD)/guest-x86/kernel.elf
 
 .PHONY: all iso run run-tcg gdb test test-host test-boot test-bochs test-uefi test-native test-vmm \
-        test-decoder test-mips bench clean deps fuzz
+        test-decoder test-mips test-linux linux-guest bench clean deps fuzz
 all: $(B)/vmm.elf
 
 # The tools: installed on first use by tools/deps.sh (apt-get as root on Debian; elsewhere it
@@ -86,7 +86,7 @@ gdb: $(BUILD)/vmm.iso
 	gdb -q $(B)/vmm.elf -ex 'target remote :1234'; kill %1 2>/dev/null || true
 
 # ---- tests: every layer writes build/results/<layer>.txt; `make test` counts them all. ----
-LAYERS := host decoder boot bochs uefi native vmm mips
+LAYERS := host decoder boot bochs uefi native vmm mips linux
 R      := $(BUILD)/results
 
 test: $(DEPS)
@@ -127,6 +127,22 @@ fuzz: $(B)/vmm.elf $(GUEST_X86)
 
 test-mips: $(DEPS)
 	@tests/mips/run.sh
+
+# The Linux guest: Debian's i386 kernel and busybox (tools/linux-fetch.sh: apt-get as root on
+# Debian, elsewhere it names what to get), an initramfs with our init (guest/linux/init), run
+# natively in QEMU as the oracle (tests/test-linux.sh; verdicts in build/test-linux/native.ktap).
+LINUX := $(BUILD)/linux
+linux-guest: $(LINUX)/initrd.gz
+$(LINUX)/vmlinuz $(LINUX)/vmlinux $(LINUX)/busybox &:
+	@tools/linux-fetch.sh $(LINUX)
+$(LINUX)/rdtsc: guest/linux/rdtsc.asm | $(DEPS)
+	@mkdir -p $(LINUX)
+	$(NASM) -f bin $< -o $@ && chmod 755 $@
+$(LINUX)/initrd.gz: guest/linux/init tools/mkinitramfs.py $(LINUX)/busybox $(LINUX)/rdtsc
+	$(PYTHON) tools/mkinitramfs.py $@ $(LINUX)/busybox guest/linux/init $(LINUX)/rdtsc:bin/rdtsc
+
+test-linux: $(DEPS)
+	@tests/test-linux.sh $(R)/linux.txt
 
 test-boot: $(B)/vmm.elf
 	@tests/boot.sh qemu $(R)/boot.txt

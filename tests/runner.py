@@ -4,6 +4,7 @@
 Usage:
   runner.py --name NAME --timeout SEC --log FILE [--results FILE] [--expect-exit N]
             [--ktap-out FILE] [--serial-file FILE] [--strip-prefix STR] [--expect TEXT]...
+            [--stop-on TEXT] [--times FILE]
             -- COMMAND...
 
 The command's stdout (the serial console with `-serial stdio` / `-nographic`) is copied to the log;
@@ -18,7 +19,7 @@ It appends `ok NAME` or `not ok NAME - reason` to --results, and one line per KT
 (`ok NAME/test`), and writes normalized KTAP verdicts (`ok test` / `not ok test`) to --ktap-out so
 that two runs (native and under the VMM) can be compared line for line.
 """
-import argparse, os, re, subprocess, sys, time
+import argparse, os, re, resource, subprocess, sys, time
 
 KTAP_RESULT = re.compile(r'^(\s*)(not ok|ok) (\d+)\s*(?:-\s*)?([^#]*?)\s*(#.*)?$')
 
@@ -40,6 +41,15 @@ def parse_ktap(lines):
             results.append((len(m.group(1)), m.group(2) == 'ok', m.group(4).strip(), (m.group(5) or '').strip()))
     return found, plan, results
 
+def stop_line_seen(console, text):
+    """True once the console holds TEXT and the end of the line it is on (so the whole line is
+    in the log when the machine is ended)."""
+    if not os.path.exists(console):
+        return False
+    data = open(console, 'rb').read()
+    at = data.find(text.encode())
+    return at >= 0 and b'\n' in data[at:]
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--name', required=True)
@@ -52,10 +62,12 @@ def main():
     ap.add_argument('--strip-prefix', default='')
     ap.add_argument('--expect', action='append', default=[])
     ap.add_argument('--require-ktap', action='store_true', help='fail if no KTAP appears')
-    ap.add_argument('--stop-on', help='end the machine once the console shows this text '
-                    '(for emulators without an exit device, e.g. Bochs)')
+    ap.add_argument('--stop-on', help='end the machine once the console shows this text and '
+                    'the end of its line (for machines without an exit device, e.g. Bochs)')
     ap.add_argument('--expect-panic', action='store_true',
                     help='the run must end in a VMM panic (tests of the panic path itself)')
+    ap.add_argument('--times', help='append "NAME: W s wall clock, C s cpu" (the command\'s user+sys '
+                    'time, which other load on the machine does not inflate) to this file')
     ap.add_argument('cmd', nargs=argparse.REMAINDER)
     a = ap.parse_args()
     cmd = a.cmd[1:] if a.cmd[:1] == ['--'] else a.cmd
@@ -76,8 +88,7 @@ def main():
             try:
                 status = p.wait(timeout=0.5)
             except subprocess.TimeoutExpired:
-                if a.stop_on and os.path.exists(console) and \
-                        a.stop_on.encode() in open(console, 'rb').read():
+                if a.stop_on and stop_line_seen(console, a.stop_on):
                     os.killpg(p.pid, 9)
                     p.wait()
                     status = 'stopped'
@@ -87,6 +98,8 @@ def main():
                     p.wait()
                     status = 'timeout'
     elapsed = time.monotonic() - start
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = ru.ru_utime + ru.ru_stime
 
     console = a.serial_file if a.serial_file else a.log
     text = open(console, 'rb').read().decode('utf-8', 'replace') if os.path.exists(console) else ''
@@ -136,6 +149,9 @@ def main():
         with open(a.ktap_out, 'w') as k:
             for ind, ok, name, d in results:
                 k.write('%s%s %s\n' % (' ' * ind, 'ok' if ok else 'not ok', name))
+    if a.times:
+        with open(a.times, 'a') as t:
+            t.write('%s: %.1f s wall clock, %.1f s cpu\n' % (a.name, elapsed, cpu))
     print('%s  (%.1f s, log %s)' % (summary, elapsed, a.log))
     return 0 if not reasons else 1
 
