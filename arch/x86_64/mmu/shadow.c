@@ -48,6 +48,9 @@ int shadow_init(struct shadow *sh)
 
 void shadow_destroy(struct shadow *sh)
 {
+	for (unsigned i = 0; i < sh->rmap_allocated; i++)
+		frame_free(FRAME_VMM, sh->rmap_frames[i]);
+	sh->rmap_allocated = 0;
 	for (unsigned i = 0; i < sh->allocated; i++)
 		frame_free(FRAME_VMM, sh->pool[i]);
 	if (sh->pml4)
@@ -64,6 +67,8 @@ void shadow_flush(struct shadow *sh)
 {
 	sh->pml4[0] = 0;
 	sh->used = 0;
+	sh->rmap_used = 0;
+	memset(sh->rmap_head, 0, sizeof sh->rmap_head);
 	sh->flushes++;
 	if (active(sh))
 		WRITE_CR(3, READ_CR(3));
@@ -105,6 +110,60 @@ void shadow_invlpg(struct shadow *sh, uint32_t la, int large)
 
 int shadow_have_nx;
 
+/* ---- the reverse map ---- */
+
+struct rmap_rec {
+	uint64_t mfn;
+	uint32_t la;
+	uint32_t next;           /* record index + 1 */
+};
+#define RMAP_PER_FRAME (FRAME_SIZE / sizeof(struct rmap_rec))
+
+static struct rmap_rec *rec(struct shadow *sh, uint32_t i)
+{
+	struct rmap_rec *f = frame_to_virt(sh->rmap_frames[i / RMAP_PER_FRAME]);
+	return &f[i % RMAP_PER_FRAME];
+}
+
+static unsigned bucket(mfn_t mfn)
+{
+	return (unsigned)(mfn * 2654435761u) % RMAP_BUCKETS;
+}
+
+/* Remember la -> mfn; 0, or -1 when the records are used up (the caller flushes). */
+static int rmap_add(struct shadow *sh, uint32_t la, mfn_t mfn)
+{
+	if (sh->rmap_used == sh->rmap_allocated * RMAP_PER_FRAME) {
+		if (sh->rmap_allocated == RMAP_FRAMES || frame_alloc(FRAME_VMM, &sh->rmap_frames[sh->rmap_allocated]) < 0)
+			return -1;
+		sh->rmap_allocated++;
+	}
+	uint32_t i = sh->rmap_used++;
+	struct rmap_rec *r = rec(sh, i);
+	unsigned b = bucket(mfn);
+	r->mfn = mfn;
+	r->la = la & ~0xFFFu;
+	r->next = sh->rmap_head[b];
+	sh->rmap_head[b] = i + 1;
+	return 0;
+}
+
+void shadow_unmap_frame(struct shadow *sh, mfn_t mfn)
+{
+	sh->frame_unmaps++;
+	for (uint32_t i = sh->rmap_head[bucket(mfn)]; i; i = rec(sh, i - 1)->next) {
+		struct rmap_rec *r = rec(sh, i - 1);
+		if (r->mfn != mfn)
+			continue;
+		uint64_t *e = leaf(sh, r->la, 0);
+		if (e && (*e & P) && ((*e & ADDR) >> FRAME_SHIFT) == mfn) {
+			*e = 0;
+			if (active(sh))
+				invlpg(r->la);
+		}
+	}
+}
+
 int shadow_map(struct shadow *sh, uint32_t la, mfn_t mfn, int writable, int user, int noexec)
 {
 	uint64_t *e = leaf(sh, la, 1);
@@ -116,6 +175,13 @@ int shadow_map(struct shadow *sh, uint32_t la, mfn_t mfn, int writable, int user
 			return -1;
 	}
 	assert(frame_owner(mfn) >= 1 && frame_owner(mfn) <= FRAME_MAX_OWNER);  /* never a VMM frame */
+	if (rmap_add(sh, la, mfn) < 0) {
+		/* Out of reverse-map records: start over (bounded, never a crash). */
+		shadow_flush(sh);
+		e = leaf(sh, la, 1);
+		if (!e || rmap_add(sh, la, mfn) < 0)
+			return -1;
+	}
 	*e = (mfn << FRAME_SHIFT) | P | (writable ? W : 0) | (user ? U : 0) |
 	     (noexec && shadow_have_nx ? 1ULL << 63 : 0);
 	sh->fills++;

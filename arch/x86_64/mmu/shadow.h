@@ -14,13 +14,21 @@
 #define SHADOW_DIRTY 0x100u    /* flag from guest_walk(): the guest entry is already dirty */
 #define SHADOW_LARGE 0x200u    /* flag from guest_walk(): the guest mapped a 4 MiB page */
 #define SHADOW_POOL 1024       /* table frames per VM; past this the shadow is flushed */
+#define RMAP_FRAMES 64         /* reverse-map records: 256 per frame */
+#define RMAP_BUCKETS 1024
 
 struct shadow {
 	mfn_t root;                /* the shadow PML4 (its high half is the VMM's) */
 	uint64_t *pml4;
 	mfn_t pool[SHADOW_POOL];   /* frames for low-half tables, reused after a flush */
 	unsigned used, allocated;
-	uint64_t fills, flushes, invlpgs, large_drops;
+	/* The reverse map: for each fill since the last flush, which machine frame went to which
+	 * guest-linear page, so every mapping of one frame can be found (a code page the guest
+	 * writes, or one that was just scanned) without dropping the whole shadow. */
+	mfn_t rmap_frames[RMAP_FRAMES];
+	unsigned rmap_allocated, rmap_used;
+	uint32_t rmap_head[RMAP_BUCKETS];      /* record index + 1; 0 = empty */
+	uint64_t fills, flushes, invlpgs, large_drops, frame_unmaps;
 };
 
 int shadow_init(struct shadow *sh);
@@ -30,6 +38,8 @@ void shadow_invlpg(struct shadow *sh, uint32_t la, int large);
 /* Map one 4 KiB page. Returns 0, or -1 if out of machine memory (the VM is then stopped). */
 int shadow_map(struct shadow *sh, uint32_t la, mfn_t mfn, int writable, int user, int noexec);
 extern int shadow_have_nx;   /* EFER.NXE is on: the shadow can map pages no-execute */
+/* Drop every mapping of machine frame mfn (made since the last flush). */
+void shadow_unmap_frame(struct shadow *sh, mfn_t mfn);
 /* Make this shadow the one the MMU uses. */
 void shadow_activate(struct shadow *sh);
 

@@ -59,13 +59,13 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		unsigned n = patch_scan(vm, from, 4096 - (from & 0xFFF));
 		vm->scans++;
 		log_debug("patch", "%s: code at %08x (gpa %08x) scanned on first run: %u patched", vm->name, la, gpa, n);
-		shadow_flush(&vm->sh);      /* no reverse map: drop the page's no-execute mappings */
+		shadow_unmap_frame(&vm->sh, m);   /* its other mappings: no-execute, perhaps writable */
 	} else if ((err & PF_P) && write && patch_scanned(vm, gfn)) {
 		/* A write to scanned code: give the page back its own bytes; rescan when it runs again. */
 		unsigned n = patch_unscan(vm, gfn);
 		vm->rescans++;
 		log_debug("patch", "%s: write to scanned code at %08x (gpa %08x): %u patches removed", vm->name, la, gpa, n);
-		shadow_flush(&vm->sh);
+		shadow_unmap_frame(&vm->sh, m);   /* every executable mapping of it must fault again */
 	}
 
 	/* A hidden fault: fill the shadow. Writable only once the guest entry is dirty (so the first
