@@ -22,9 +22,9 @@ build_run() {
 	python3 tests/runner.py --name "host-$name" --timeout 120 --log "$out/$name.log" --results "$results" \
 		--require-ktap --expect-exit 0 -- "$out/$name" || fail=1
 }
-build_run lib tests/host/test_lib.c lib/format.c lib/options.c lib/kstring.c
+build_run lib tests/host/test_lib.c lib/format.c lib/options.c lib/kstring.c lib/calendar.c
 build_run frame tests/host/test_frame.c mm/frame.c mm/pmap.c lib/kstring.c
-PC="arch/x86_64/pc/*.c mm/blkcow.c mm/frame.c lib/kstring.c lib/format.c"
+PC="arch/x86_64/pc/*.c mm/blkcow.c mm/frame.c lib/kstring.c lib/format.c lib/calendar.c"
 build_run vdev tests/host/test_vdev.c $PC
 build_run gmem tests/host/test_gmem.c arch/x86_64/mmu/gmem.c mm/frame.c mm/pmap.c lib/kstring.c
 build_run reflect tests/host/test_reflect.c arch/x86_64/cpu/reflect.c arch/x86_64/cpu/segments.c arch/x86_64/mmu/gmem.c \

@@ -1,12 +1,15 @@
 /* test_lib.c - host unit tests of lib/: the printf engine (against the host's printf), the
- * string routines and the boot-option parser. */
+ * string routines, the boot-option parser and the calendar (against the host's gmtime/timegm). */
+#define _DEFAULT_SOURCE 1	/* gmtime_r, timegm */
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <time.h>
 #include "ktap.h"
 #include "../../lib/format.h"
 #include "../../lib/options.h"
 #include "../../lib/kstring.h"
+#include "../../lib/calendar.h"
 
 #define SAME(fmt, ...) do { char a[128], b[128]; snprintf_(a, sizeof a, fmt, __VA_ARGS__); \
 	snprintf(b, sizeof b, fmt, __VA_ARGS__); if (strcmp(a, b)) printf("    # '%s' vs '%s'\n", a, b); \
@@ -74,12 +77,95 @@ static void options_known_and_unknown(void)
 	CHECK(option_find(o, 4, "vms") == &o[2] && option_find(o, 4, "nope") == NULL);
 }
 
+static int same_date(const struct cal_time *t, int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi,
+		     unsigned sec, unsigned wd)
+{
+	return t->year == y && t->month == mo && t->day == d && t->hour == h && t->min == mi && t->sec == sec &&
+	       t->wday == wd;
+}
+
+static void calendar_known_dates(void)
+{
+	struct cal_time t;
+	cal_from_epoch(0, &t);
+	CHECK(same_date(&t, 1970, 1, 1, 0, 0, 0, 4));		/* a Thursday */
+	cal_from_epoch(-1, &t);
+	CHECK(same_date(&t, 1969, 12, 31, 23, 59, 59, 3));
+	cal_from_epoch(951782400, &t);				/* the leap day of a 400th year */
+	CHECK(same_date(&t, 2000, 2, 29, 0, 0, 0, 2));
+	cal_from_epoch(951782400 + 86400, &t);
+	CHECK(same_date(&t, 2000, 3, 1, 0, 0, 0, 3));
+	cal_from_epoch(4107456000 + 86399, &t);			/* 2100 is not a leap year */
+	CHECK(same_date(&t, 2100, 2, 28, 23, 59, 59, 0));
+	cal_from_epoch(4107456000 + 86400, &t);
+	CHECK(same_date(&t, 2100, 3, 1, 0, 0, 0, 1));
+	cal_from_epoch(1709251199, &t);				/* 2024-02-29 23:59:59, a Thursday */
+	CHECK(same_date(&t, 2024, 2, 29, 23, 59, 59, 4));
+	cal_from_epoch(4294967296LL, &t);			/* past 32-bit time_t */
+	CHECK(same_date(&t, 2106, 2, 7, 6, 28, 16, 0));
+	CHECK(cal_days_from_civil(1970, 1, 1) == 0);
+	CHECK(cal_days_from_civil(1969, 12, 31) == -1);
+	CHECK(cal_days_from_civil(2000, 3, 1) == 11017);
+	CHECK(cal_days_from_civil(2023, 2, 29) == cal_days_from_civil(2023, 3, 1));  /* counts on */
+	CHECK(cal_days_in_month(1900, 2) == 28 && cal_days_in_month(2000, 2) == 29);
+	CHECK(cal_days_in_month(2024, 2) == 29 && cal_days_in_month(2023, 2) == 28);
+	CHECK(cal_days_in_month(2023, 4) == 30 && cal_days_in_month(2023, 12) == 31);
+	CHECK(cal_days_in_month(2023, 0) == 0 && cal_days_in_month(2023, 13) == 0);
+	t = (struct cal_time){ 2038, 1, 19, 3, 14, 8, 0 };
+	CHECK(cal_to_epoch(&t) == 2147483648LL);
+	int64_t y;
+	unsigned m, d;
+	cal_civil_from_days(-719468, &y, &m, &d);		/* the origin of the March-based count */
+	CHECK(y == 0 && m == 3 && d == 1);
+}
+
+/* Random instants over +-20000 years against the C library, and the round trip. */
+static void calendar_matches_libc(void)
+{
+	uint64_t r = 0x9E3779B97F4A7C15ull;
+	int bad = 0;
+	for (int i = 0; i < 200000; i++) {
+		r ^= r << 13;
+		r ^= r >> 7;
+		r ^= r << 17;
+		/* first 1901..2100, then -18000..22000 */
+		int64_t lo = i < 100000 ? -2147483648LL : -631152000000LL, hi = i < 100000 ? 4102444800LL : 631152000000LL;
+		int64_t s = lo + (int64_t)(r % (uint64_t)(hi - lo));
+		if (i < 16)
+			s = (int64_t)i * 86399 - 8 * 86400;
+		time_t tt = (time_t)s;
+		struct tm g;
+		struct cal_time t;
+		if (!gmtime_r(&tt, &g))
+			continue;
+		cal_from_epoch(s, &t);
+		if (!same_date(&t, (int64_t)g.tm_year + 1900, (unsigned)g.tm_mon + 1, (unsigned)g.tm_mday,
+			       (unsigned)g.tm_hour, (unsigned)g.tm_min, (unsigned)g.tm_sec, (unsigned)g.tm_wday) ||
+		    cal_to_epoch(&t) != s) {
+			if (bad++ < 3)
+				printf("    # %lld: %lld-%u-%u %u:%u:%u wday %u\n", (long long)s, (long long)t.year,
+				       t.month, t.day, t.hour, t.min, t.sec, t.wday);
+		}
+		/* the inverse on a valid date built from the same numbers */
+		struct tm q = { 0 };
+		q.tm_year = g.tm_year;
+		q.tm_mon = g.tm_mon;
+		q.tm_mday = 1 + (int)(r >> 40) % 28;
+		if (cal_days_from_civil((int64_t)q.tm_year + 1900, (unsigned)q.tm_mon + 1, (unsigned)q.tm_mday) * 86400 !=
+		    (int64_t)timegm(&q))
+			bad++;
+	}
+	CHECK(bad == 0);
+}
+
 int main(void)
 {
-	KTAP_BEGIN(4);
+	KTAP_BEGIN(6);
 	RUN(format_matches_libc);
 	RUN(format_truncates);
 	RUN(parse_sizes);
 	RUN(options_known_and_unknown);
+	RUN(calendar_known_dates);
+	RUN(calendar_matches_libc);
 	KTAP_END();
 }

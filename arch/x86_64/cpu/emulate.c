@@ -78,10 +78,7 @@ static void port_io(struct vm *vm, struct trapframe *tf, uint16_t port, unsigned
 	vm->exits[EXIT_IO]++;
 	if (!vio_port(&vm->io, port, size, write, &v, now_ns()) && !write)
 		v = 0xFFFFFFFFu;
-	if (vm->io.exit_requested) {
-		vm->exit_code = (int)vm->io.exit_code;
-		vm->s.state = VM_OFF;
-	}
+	vm_check_power(vm);
 	if (!write) {
 		uint64_t mask = size == 1 ? 0xFF : size == 2 ? 0xFFFF : 0xFFFFFFFFULL;
 		tf->rax = size == 4 ? v : (tf->rax & ~mask) | (v & mask);
@@ -110,6 +107,9 @@ static int string_io(struct vm *vm, struct trapframe *tf, const struct x86_insn 
 		vm->exits[EXIT_IO]++;
 		if (!vio_port(&vm->io, port, size, out, &v, now_ns()) && !out)
 			v = 0xFFFFFFFFu;
+		vm_check_power(vm);
+		if (vm->s.state != VM_RUNNABLE)
+			return 0;              /* off or stopped: the rest does not matter */
 		if (!out && guest_write(vm, la, &v, size, 0, &e, &fa) < 0)
 			goto fault;
 		*ptr = (uint32_t)(la + (uint32_t)step);

@@ -14,16 +14,19 @@
 #include "../multiboot.h"
 #include "../load/load.h"
 #include "../console.h"
+#include "../rtc.h"
 #include "../../../vcpu/trace.h"
 #include "../../../lib/format.h"
 #include "../../../lib/kstring.h"
 #include "../../../lib/log.h"
+#include "../../../lib/calendar.h"
 
 static struct vm vms[MAX_VMS];
 static int nvms;
 struct vm *cur;
 static uint64_t slice_end, slice_tsc;
 static uint64_t idle_tsc;                 /* time the real CPU spent halted: every guest was idle */
+static uint64_t rtc_epoch, rtc_ns;        /* the machine's RTC (seconds since 1970) read at now_ns() = rtc_ns */
 extern int (*trap_guest_hook)(struct trapframe *tf);
 extern void (*trap_resume_hook)(struct trapframe *tf);
 _Noreturn void vcpu_enter(struct trapframe *tf);
@@ -46,6 +49,18 @@ void vm_fail(struct vm *vm, const char *fmt, ...)
 	vconsole_flush(&vm->con, print_line);     /* the guest's last words first */
 	vm_vstop(&vm->s, print_line, fmt, ap);
 	va_end(ap);
+}
+
+void vm_check_power(struct vm *vm)
+{
+	if (vm->s.state != VM_RUNNABLE && vm->s.state != VM_WAITING)
+		return;
+	if (vm->io.exit_requested) {
+		vm->exit_code = (int)vm->io.exit_code;
+		vm->s.state = VM_OFF;
+	} else if (vm->io.reset_requested) {
+		vm_fail(vm, "the guest reset its machine (%s)", vm->io.reset_how ? vm->io.reset_how : "?");
+	}
 }
 
 static void uart_out(void *ctx, char c)
@@ -111,6 +126,7 @@ static void poll_devices(struct vm *vm)
 	/* The guest's PIT runs on real time: edges since the last look raise IRQ0 (several coalesce,
 	 * as the 8259's IRR holds one); a rising COM1 interrupt line raises IRQ4. */
 	vio_sync(&vm->io, now_ns());
+	vm_check_power(vm);
 }
 
 static int wants_cpu(struct vm *vm)
@@ -129,6 +145,11 @@ static void report_line(void *ctx, const char *s)
 	log_info("vmm", "%s: %s", vm->name, s);
 }
 
+static void unclaimed_line(void *ctx, const char *ports)
+{
+	log_info("vmm", "%s touched unclaimed ports (port:accesses):%s", ((struct vm *)ctx)->name, ports);
+}
+
 static void vm_finished(struct vm *vm)
 {
 	vconsole_flush(&vm->con, print_line);
@@ -136,6 +157,7 @@ static void vm_finished(struct vm *vm)
 	uint64_t ms = (vm->end_tsc - vm->start_tsc) / tsc_khz;
 	if (vm->s.state == VM_OFF)
 		log_info("vmm", "%s off: exit code %d after %lu ms", vm->name, vm->exit_code, ms);
+	vio_report_unknown(&vm->io, unclaimed_line, vm);
 	if (vm == cur)
 		WRITE_CR(3, virt_to_phys(paging_pml4()));   /* off its shadow before freeing it */
 	log_info("vmm", "%s exits: priv %lu patched %lu syscall/softint %lu exceptions %lu hidden-pf %lu "
@@ -175,11 +197,12 @@ static void vm_resume(struct trapframe *tf)
 			if (!all && vm != cur)
 				continue;
 			if (vm->s.state == VM_RUNNABLE || vm->s.state == VM_WAITING) {
-				poll_devices(vm);
-				vm->s.state = wants_cpu(vm) ? VM_RUNNABLE : VM_WAITING;
-			} else if (vm->end_tsc == 0) {
-				vm_finished(vm);
+				poll_devices(vm);            /* may turn it off or stop it */
+				if (vm->s.state == VM_RUNNABLE || vm->s.state == VM_WAITING)
+					vm->s.state = wants_cpu(vm) ? VM_RUNNABLE : VM_WAITING;
 			}
+			if (vm->s.state != VM_RUNNABLE && vm->s.state != VM_WAITING && vm->end_tsc == 0)
+				vm_finished(vm);
 		}
 		/* Stay with the current VM until its slice is over, unless it cannot run. */
 		struct vm *next = 0;
@@ -338,7 +361,8 @@ static int vm_create(struct vm *vm, unsigned id, const struct mb_module *mod, co
 		pmap_destroy(&vm->pmap);
 		return -1;
 	}
-	vio_init(&vm->io, now_ns(), 0, ram, uart_out, vm);
+	uint64_t t = now_ns();
+	vio_init(&vm->io, t, rtc_epoch + (t - rtc_ns) / 1000000000, ram, uart_out, vm);
 
 	/* Protected mode, paging off, flat segments at the selectors the loader names. Until the guest
 	 * loads its own GDT it runs on two flat descriptors of ours (ring 1). */
@@ -392,6 +416,17 @@ void vmm_start_guests(void)
 	if (ram > (uint64_t)GUEST_MAX_FRAMES << 12 || ram < (4ULL << 20) || (ram & 0xFFF)) {
 		log_warn("boot", "mem=%llu: a VM's RAM must be 4M..1G in whole pages; using 64M", o_mem->num);
 		ram = 64ULL << 20;
+	}
+	/* The real date, once: each VM's CMOS clock starts from it plus the time since. */
+	rtc_epoch = rtc_read_epoch();
+	rtc_ns = now_ns();
+	if (rtc_epoch) {
+		struct cal_time d;
+		cal_from_epoch((int64_t)rtc_epoch, &d);
+		log_info("vmm", "real-time clock: %04ld-%02u-%02u %02u:%02u:%02u UTC", (long)d.year, d.month, d.day,
+			 d.hour, d.min, d.sec);
+	} else {
+		log_warn("vmm", "the real-time clock gives no valid date: the guests' clocks start at 1970-01-01");
 	}
 	int want = o_vms->set ? (int)o_vms->num : ng;
 	if (want < 1 || want > MAX_VMS) {

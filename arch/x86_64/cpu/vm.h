@@ -156,5 +156,8 @@ const struct patch *patch_at(struct vm *vm, uint32_t la);
 /* The vCPU loop (run.c). */
 void vm_fail(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 uint64_t now_ns(void);
+/* After the guest touched its devices: a power-off (the debug exit port, ACPI S5) ends the VM with
+ * its exit code; a reset request (i8042, port 0x92, 0xCF9) stops it, since a VM cannot be reset. */
+void vm_check_power(struct vm *vm);
 
 #endif

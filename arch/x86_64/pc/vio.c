@@ -13,6 +13,7 @@
 #define IRQ_KBD  1
 #define IRQ_RTC  8
 #define IRQ_SCI  9
+#define IRQ_AUX  12
 #define IRQ_IDE0 14
 #define IRQ_IDE1 15
 
@@ -57,8 +58,15 @@ unsigned vio_sync(struct vio *v, uint64_t now_ns)
 		set_line(v, IRQ_PIT, false);
 	}
 	set_line(v, VIO_COM1_IRQ, vuart_irq(&v->com1));
+	if (v->kbd.refill) {             /* a byte was read and the next took its place: new edges */
+		set_line(v, IRQ_KBD, false);
+		set_line(v, IRQ_AUX, false);
+		v->kbd.refill = false;
+	}
 	set_line(v, IRQ_KBD, v->kbd.irq1);
+	set_line(v, IRQ_AUX, v->kbd.irq12);
 	set_line(v, IRQ_RTC, vcmos_sync(&v->cmos, now_ns));
+	set_line(v, IRQ_SCI, vpm_sync(&v->pm, now_ns));
 	set_line(v, IRQ_IDE0, v->ide[0].irq_level);
 	set_line(v, IRQ_IDE1, v->ide[1].irq_level);
 	vlapic_sync(&v->lapic, now_ns);
@@ -69,8 +77,10 @@ unsigned vio_sync(struct vio *v, uint64_t now_ns)
 		v->exit_requested = true;
 		v->exit_code = 0;
 	}
-	if (v->kbd.reset_requested || v->pm.reset_requested)
+	if ((v->kbd.reset_requested || v->pm.reset_requested) && !v->reset_requested) {
 		v->reset_requested = true;
+		v->reset_how = v->kbd.reset_requested ? v->kbd.reset_how : v->pm.reset_how;
+	}
 	return edges;
 }
 
@@ -101,7 +111,8 @@ static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
 uint64_t vio_next_event_ns(const struct vio *v)
 {
-	return min64(vpit_next_edge_ns(&v->pit), min64(vcmos_next_event_ns(&v->cmos), vlapic_next_event_ns(&v->lapic)));
+	return min64(min64(vpit_next_edge_ns(&v->pit), vpm_next_event_ns(&v->pm)),
+		     min64(vcmos_next_event_ns(&v->cmos), vlapic_next_event_ns(&v->lapic)));
 }
 
 static void count_unknown(struct vio *v, uint16_t port)

@@ -41,6 +41,7 @@ struct vio {
 	bool exit_requested;	/* the guest wrote to the debug-exit port, or powered off through ACPI */
 	uint32_t exit_code;	/* the value it wrote (0 for ACPI power-off) */
 	bool reset_requested;   /* i8042 0xFE, port 0x92 bit 0, or 0xCF9 */
+	const char *reset_how;  /* which of them, for the VM's stop line */
 	struct { uint16_t port; uint64_t n; } unknown[VIO_UNKNOWN_MAX];
 	uint64_t unknown_other; /* accesses to further unclaimed ports */
 };
@@ -55,7 +56,8 @@ void vio_init(struct vio *v, uint64_t now_ns, uint64_t epoch_s, uint64_t ram_byt
  * result is stored in *val (only the low size bytes are meaningful; the upper ones are 0).
  * Word and dword accesses are split into byte accesses on consecutive ports, low byte first
  * (outw 0x20 writes 0x20 then 0x21), except the ports that take the whole value (debug exit, the
- * ATA data registers, PCI 0xCF8/0xCFC, the PM timer). Returns 1 if a device claimed the port (any
+ * ATA data registers, PCI 0xCF8/0xCFC); the bytes of one access are taken at one instant, so a
+ * dword read of the PM timer is consistent. Returns 1 if a device claimed the port (any
  * byte of it), 0 if not: unclaimed bytes read as 0xFF and writes to them are dropped, as on a PC
  * with nothing decoding the address (and are counted). Interrupt lines are synced after every
  * access. */
