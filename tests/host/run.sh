@@ -24,6 +24,7 @@ build_run() {
 }
 build_run lib tests/host/test_lib.c lib/format.c lib/options.c lib/kstring.c
 build_run frame tests/host/test_frame.c mm/frame.c mm/pmap.c lib/kstring.c
+build_run vmconfig tests/host/test_vmconfig.c vcpu/vmconfig.c lib/format.c lib/kstring.c
 PC="arch/x86_64/pc/*.c mm/blkcow.c mm/frame.c lib/kstring.c lib/format.c"
 build_run vdev tests/host/test_vdev.c $PC
 build_run gmem tests/host/test_gmem.c arch/x86_64/mmu/gmem.c mm/frame.c mm/pmap.c lib/kstring.c
