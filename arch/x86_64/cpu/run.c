@@ -13,20 +13,22 @@
 #include "../pic.h"
 #include "../multiboot.h"
 #include "../console.h"
+#include "../load/multiboot1.h"
+#include "../pc/firmware.h"
 #include "../../../vcpu/trace.h"
+#include "../../../vcpu/vmconfig.h"
 #include "../../../lib/format.h"
 #include "../../../lib/kstring.h"
 #include "../../../lib/log.h"
 
 static struct vm vms[MAX_VMS];
 static int nvms;
+static int not_started;                   /* VMs the configuration asked for that could not start */
 struct vm *cur;
 static uint64_t slice_end, slice_tsc;
 static uint64_t idle_tsc;                 /* time the real CPU spent halted: every guest was idle */
 extern int (*trap_guest_hook)(struct trapframe *tf);
 extern void (*trap_resume_hook)(struct trapframe *tf);
-int load_guest(struct vm *vm, const uint8_t *img, uint64_t size, const char *cmdline, uint32_t *entry,
-	       uint32_t *mbi, const char **why);
 _Noreturn void vcpu_enter(struct trapframe *tf);
 
 uint64_t now_ns(void)
@@ -123,6 +125,17 @@ static int wants_cpu(struct vm *vm)
 	return vm->vif && vio_intr_pending(&vm->io) >= 0;
 }
 
+/* Give back what vm_create took: the disks' private copies, the shadow, the VM's frames. */
+static void vm_unmake(struct vm *vm)
+{
+	for (unsigned s = 0; s < VMC_DISKS; s++)
+		if (vm->disk_mask & (1u << s))
+			blkcow_destroy(&vm->disk[s]);
+	vm->disk_mask = 0;
+	shadow_destroy(&vm->sh);
+	pmap_destroy(&vm->pmap);
+}
+
 static void vm_finished(struct vm *vm)
 {
 	vconsole_flush(&vm->con, print_line);
@@ -137,18 +150,20 @@ static void vm_finished(struct vm *vm)
 		 vm->exits[EXIT_PATCH], vm->exits[EXIT_SYSCALL], vm->exits[EXIT_EXCEPTION], vm->exits[EXIT_HIDDEN_PF],
 		 vm->exits[EXIT_TRUE_PF], vm->exits[EXIT_IRQ], vm->exits[EXIT_IO], vm->exits[EXIT_HLT], vm->sh.fills, vm->sh.flushes,
 		 vm->scans, vm->rescans);
-	shadow_destroy(&vm->sh);
-	pmap_destroy(&vm->pmap);
+	vm_unmake(vm);
 }
 
 static _Noreturn void all_done(void)
 {
-	int code = 0;
+	int code = not_started > 0;
 	for (int i = 0; i < nvms; i++)
 		if (vms[i].s.state != VM_OFF || vms[i].exit_code != 0)
 			code = 1;
-	log_info("vmm", "all VMs have ended; %s; the CPU was idle (every guest in hlt) for %lu ms",
-		 code ? "at least one failed or was stopped" : "all passed", idle_tsc / tsc_khz);
+	char ns[48] = "";
+	if (not_started)
+		snprintf_(ns, sizeof ns, " (and %d not started)", not_started);
+	log_info("vmm", "all VMs have ended%s; %s; the CPU was idle (every guest in hlt) for %lu ms", ns,
+		 code ? "at least one failed, was stopped or did not start" : "all passed", idle_tsc / tsc_khz);
 	vmm_exit(code);
 }
 
@@ -291,26 +306,74 @@ static void irq_from_guest(struct trapframe *tf)
 
 /* ---- creating VMs ---- */
 
-static int vm_create(struct vm *vm, unsigned id, const struct mb_module *mod, uint64_t ram)
+extern struct boot_info boot;
+
+/* A VM that cannot start: one line with the reason, its resources back; it counts as a failure. */
+static int refuse(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int refuse(struct vm *vm, const char *fmt, ...)
 {
-	const char *why;
+	char reason[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf_(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	kprintf("%s: not started: %s\n", vm->name, reason);
+	vm_unmake(vm);
+	return -1;
+}
+
+/* The firmware builder's window on guest memory: one page at a time, backed on demand. */
+static void *fw_mem(void *ctx, uint32_t gpa, uint32_t len)
+{
+	if ((gpa & 0xFFF) + len > 4096)
+		return 0;
+	return gpa_ptr(ctx, gpa);
+}
+
+static int vm_create(struct vm *vm, unsigned id, const struct vmc_group *g, uint64_t ram)
+{
+	const struct mb_module *mod = &boot.mod[g->kernel];
+	const char *why = "out of machine memory for its shadow page tables";
+	char lwhy[200];
 	memset(vm, 0, sizeof *vm);
 	vm->s.id = id;
 	vm->s.state = VM_RUNNABLE;
 	snprintf_(vm->name, sizeof vm->name, "vm%u", id);
 	vm->cmdline = mod->cmdline;
 	vm->con.id = id;
-	if (pmap_create(&vm->pmap, id, ram, &why) < 0 || shadow_init(&vm->sh) < 0) {
-		log_err("vmm", "%s: cannot create: %s", vm->name, why);
-		return -1;
-	}
-	uint32_t entry, mbi;
-	if (load_guest(vm, phys_to_virt(mod->start), mod->end - mod->start, mod->cmdline, &entry, &mbi, &why) < 0) {
-		log_err("vmm", "%s: cannot load module '%s': %s", vm->name, mod->cmdline, why);
-		pmap_destroy(&vm->pmap);
-		return -1;
-	}
+	if (pmap_create(&vm->pmap, id, ram, &why) < 0 || shadow_init(&vm->sh) < 0)
+		return refuse(vm, "%s", why);
 	vio_init(&vm->io, now_ns(), 0, ram, uart_out, vm);
+
+	/* Its disks: a private copy-on-write view of each module, owned by this VM. */
+	char disks[64] = "";
+	int dl = 0;
+	for (int s = 0; s < VMC_DISKS; s++) {
+		if (g->disk[s] < 0)
+			continue;
+		const struct mb_module *d = &boot.mod[g->disk[s]];
+		if (blkcow_init(&vm->disk[s], phys_to_virt(d->start), d->end - d->start, vm->pmap.vm, &why) < 0)
+			return refuse(vm, "disk %s (module %d '%s'): %s", vmc_slot_name(s), g->disk[s], d->cmdline, why);
+		vm->disk_mask |= 1u << s;
+		vata_attach(&vm->io.ide[s / 2], (unsigned)s % 2, &vm->disk[s]);
+		dl += snprintf_(disks + dl, sizeof disks - (size_t)dl, " %s=module %d", vmc_slot_name(s), g->disk[s]);
+	}
+
+	/* What the BIOS leaves in memory (BDA, MP and ACPI tables), then the kernel and its initrd. */
+	uint32_t id1[4];
+	cpuid(1, 0, id1);
+	struct fw_config fc = { .ncpus = 1, .ndisks = (unsigned)g->ndisks, .cpu_signature = id1[0],
+				.cpu_features = id1[3] };
+	if (fw_build(&fc, fw_mem, vm, &why) < 0)
+		return refuse(vm, "%s", why);
+	uint32_t entry, mbi;
+	struct mb1_image kernel = { phys_to_virt(mod->start), mod->end - mod->start, mod->cmdline }, initrd = { 0, 0, 0 };
+	if (g->initrd >= 0) {
+		const struct mb_module *m = &boot.mod[g->initrd];
+		initrd = (struct mb1_image){ phys_to_virt(m->start), m->end - m->start, m->cmdline };
+	}
+	if (load_guest(vm, &kernel, g->initrd >= 0 ? &initrd : 0, &entry, &mbi, lwhy, sizeof lwhy) < 0)
+		return refuse(vm, "module %d '%s': %s", g->kernel, mod->cmdline, lwhy);
 
 	/* The CPU as a multiboot1 loader leaves it: protected mode, paging off, flat segments.
 	 * Until the guest loads its own GDT it runs on two flat descriptors of ours (ring 1). */
@@ -334,21 +397,30 @@ static int vm_create(struct vm *vm, unsigned id, const struct mb_module *mod, ui
 	for (int i = 0; i < X86_K_COUNT; i++)
 		if (vm->patched_kinds[i])
 			k += snprintf_(kinds + k, sizeof kinds - (size_t)k, " %s=%lu", x86_kind_name(i), vm->patched_kinds[i]);
-	log_info("vmm", "%s: '%s', %lu MiB, entry %08x, %u instructions patched:%s", vm->name, mod->cmdline,
-		 ram >> 20, entry, vm->pt.n, k ? kinds : " none");
+	char extra[128] = "";
+	int el = 0;
+	if (g->initrd >= 0)
+		el = snprintf_(extra, sizeof extra, ", initrd: module %d (%lu KiB)", g->initrd,
+			       (initrd.size + 1023) >> 10);
+	if (dl)
+		snprintf_(extra + el, sizeof extra - (size_t)el, ", disks:%s", disks);
+	log_info("vmm", "%s: '%s', %lu MiB, entry %08x, %u instructions patched:%s%s", vm->name, mod->cmdline,
+		 ram >> 20, entry, vm->pt.n, k ? kinds : " none", extra);
 	return 0;
 }
 
 void vmm_start_guests(void)
 {
-	extern struct boot_info boot;
 	struct option *o_vms = boot_option("vms"), *o_mem = boot_option("mem"), *o_trace = boot_option("trace");
-	int guests[MB_MAX_MODULES], ng = 0;
-	for (int i = 0; i < boot.nmod; i++) {
-		const uint8_t *p = phys_to_virt(boot.mod[i].start);
-		if (boot.mod[i].end - boot.mod[i].start >= 4 && p[0] == 0x7F && p[1] == 'E')
-			guests[ng++] = i;
-	}
+	/* Which modules make up which VM (vcpu/vmconfig.c). */
+	struct vmc_module mods[MB_MAX_MODULES];
+	for (int i = 0; i < boot.nmod; i++)
+		mods[i] = (struct vmc_module){ boot.mod[i].cmdline, boot.mod[i].end - boot.mod[i].start };
+	static struct vmc cfg;
+	vmconfig_build(mods, boot.nmod, &cfg);
+	for (int i = 0; i < cfg.nignored; i++)
+		log_warn("vmm", "%s", cfg.ignored[i]);
+	int ng = cfg.ngroups;
 	if (ng == 0) {
 		log_warn("vmm", "no guest modules: nothing to run");
 		return;
@@ -364,16 +436,30 @@ void vmm_start_guests(void)
 		ram = 64ULL << 20;
 	}
 	int want = o_vms->set ? (int)o_vms->num : ng;
-	if (want < 1 || want > MAX_VMS) {
-		log_warn("boot", "vms=%d out of range 1..%d; using %d", want, MAX_VMS, ng);
-		want = ng;
+	if (o_vms->set && (want < 1 || want > MAX_VMS)) {
+		want = ng < MAX_VMS ? ng : MAX_VMS;
+		log_warn("boot", "vms=%llu out of range 1..%d; using %d", o_vms->num, MAX_VMS, want);
+	} else if (want > MAX_VMS) {
+		log_err("vmm", "%d VMs configured; only the first %d are started", want, MAX_VMS);
+		not_started += want - MAX_VMS;
+		want = MAX_VMS;
 	}
 	/* CR4.OSFXSR so fxsave/fxrstor keep the guests' SSE state; the VMM itself never uses it. */
 	WRITE_CR(4, READ_CR(4) | (1 << 9) | (1 << 10));
 	WRITE_CR(0, (READ_CR(0) & ~4ULL) | 2);   /* EM off, MP on */
-	for (int i = 0; i < want; i++)
-		if (vm_create(&vms[nvms], (unsigned)nvms + 1, &boot.mod[guests[i % ng]], ram) == 0)
+	/* With vms=N the groups are used round-robin; each VM gets its own copy of everything. */
+	for (int i = 0; i < want; i++) {
+		const struct vmc_group *g = &cfg.group[i % ng];
+		struct vm *vm = &vms[nvms];
+		if (g->error[0]) {
+			kprintf("vm%d: not started: %s\n", i + 1, g->error);
+			not_started++;
+		} else if (vm_create(vm, (unsigned)i + 1, g, ram) == 0) {
 			nvms++;
+		} else {
+			not_started++;
+		}
+	}
 	if (nvms == 0) {
 		log_err("vmm", "no VM could be started");
 		vmm_exit(1);

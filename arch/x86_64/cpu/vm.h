@@ -78,6 +78,8 @@ struct vm {
 	uint8_t scanned[GUEST_MAX_FRAMES / 8];   /* guest frames whose code has been scanned and patched */
 	uint64_t scans, rescans;
 	struct vio io;
+	struct blkcow disk[4];           /* the ATA disks hda..hdd: this VM's copy-on-write views of modules */
+	unsigned disk_mask;              /* which of them are set up (and attached to io.ide) */
 	struct vconsole con;
 	int exit_code;                   /* written to isa-debug-exit */
 
