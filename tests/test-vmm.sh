@@ -33,6 +33,7 @@ head -c 512 /dev/zero | mod disk512
 head -c 1536 /dev/zero | mod disk1536
 head -c 1000 /dev/zero | mod disk1000
 printf 'vmm initrd payload\n' | mod initrd          # what `hostile bootinfo` expects its initrd to hold
+head -c 4194304 /dev/zero | mod initrd4m
 
 # iso NAME VMM_CMDLINE MODULE_CMDLINE... (modules: guest-x86 unless the cmdline starts with hostile;
 # "@NAME words" is the data module mod-NAME with command line "words")
@@ -53,7 +54,9 @@ iso() {
 		echo "  boot"
 		echo "}"
 	} > "$OUT/$name.cfg"
-	tools/mkiso.sh "$OUT/$name.iso" "$OUT/$name.cfg" build/x86_64/vmm.elf "$G" "$H" "$OUT"/mod-*/kernel.elf
+	# the data modules this ISO names, once each
+	data=$(sed -n 's|^  module2 /boot/\(mod-[^.]*\)\.elf.*|'"$OUT"'/\1/kernel.elf|p' "$OUT/$name.cfg" | sort -u)
+	tools/mkiso.sh "$OUT/$name.iso" "$OUT/$name.cfg" build/x86_64/vmm.elf "$G" "$H" $data
 }
 
 run() {   # run NAME TIMEOUT MEM [runner options...]
@@ -115,6 +118,9 @@ run cfg-slot 120 256 --expect-exit 3 --expect "vm1: not started: module 2 'disk=
 iso cfg-size "" "hostile selfmod" "@disk1000 disk=hdb"
 run cfg-size 120 256 --expect-exit 3 \
 	--expect "vm1: not started: module 1 'disk=hdb': a disk of 1000 bytes is not a whole number of 512-byte sectors"
+iso cfg-initrd "mem=4M" "hostile bootinfo" "@initrd4m initrd"
+run cfg-initrd 120 256 --expect-exit 3 \
+	--expect "vm1: not started: module 0 'hostile bootinfo': the initrd ('initrd', 4096 KiB) does not fit in the VM's RAM"
 # All of them at once, with two good VMs among them: the guest suite (same verdicts as native) and a
 # guest that checks its initrd, the BIOS data area, the RSDP, the MP pointer and the memory map.
 iso config "mem=128M" "@disk512 disk=hda" "guest-x86 test" "hostile bootinfo" "@initrd initrd" \
