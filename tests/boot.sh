@@ -52,7 +52,7 @@ qemu_cases() {
 	run "panic-dump-$accel" "$t" --expect-panic --expect "<selftest_crash+" --expect "CR2 ffff900000000000" \
 		--expect-exit 3 -- qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -cdrom "$out/crash.iso"
 	run "module-not-elf-$accel" "$t" --require-ktap --expect-exit 1 --expect "module 0:" \
-		--expect "is not an ELF file" -- \
+		--expect "is neither an ELF file nor a Linux bzImage" -- \
 		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -cdrom "$out/notelf.iso"
 	run "small-memory-$accel" "$t" --require-ktap --expect-exit 1 -- \
 		qemu-system-x86_64 -accel "$accel" -m 16 $QEMU_DEV -cdrom "$out/selftest.iso"

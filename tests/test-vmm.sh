@@ -3,7 +3,9 @@
 #   one VM; three VMs at once; trace=syscall,trap shows the four steps of Figure B.3;
 #   hostile guests (triple fault, hlt with interrupts off, a jump to a 64-bit segment, v8086) next to
 #   a good VM: each hostile VM is stopped with a one-line reason, the good one still passes; a
-#   self-modifying guest; three VMs that together want more memory than the machine has.
+#   self-modifying guest; three VMs that together want more memory than the machine has;
+#   VMs made of several modules (initrd, disk=): each bad configuration is refused with its one-line
+#   reason while good VMs (one of them checking its initrd and BIOS tables) run next to it.
 # Every VM's KTAP verdicts must equal the native run's, test by test (tests/ktap_of.py).
 set -u
 ACCEL=$1 R=$2
@@ -23,7 +25,18 @@ NATIVE_LOG=build/test-native/serial-$ACCEL.log
 python3 tests/ktap_of.py "$NATIVE_LOG" "" "$OUT/native.ktap" || {
 	echo "not ok vmm-$ACCEL/native-reference - the native run did not pass" | tee -a "$R"; exit 1; }
 
-# iso NAME VMM_CMDLINE MODULE_CMDLINE... (modules: guest-x86 unless the cmdline starts with hostile)
+# Data modules for the configuration cases: $OUT/mod-NAME/kernel.elf is /boot/mod-NAME.elf on the ISO.
+mod() {   # mod NAME: file content on stdin
+	mkdir -p "$OUT/mod-$1" && cat > "$OUT/mod-$1/kernel.elf"
+}
+head -c 512 /dev/zero | mod disk512
+head -c 1536 /dev/zero | mod disk1536
+head -c 1000 /dev/zero | mod disk1000
+printf 'vmm initrd payload\n' | mod initrd          # what `hostile bootinfo` expects its initrd to hold
+head -c 4194304 /dev/zero | mod initrd4m
+
+# iso NAME VMM_CMDLINE MODULE_CMDLINE... (modules: guest-x86 unless the cmdline starts with hostile;
+# "@NAME words" is the data module mod-NAME with command line "words")
 iso() {
 	name=$1 cmd=$2
 	shift 2
@@ -32,12 +45,18 @@ iso() {
 		echo "menuentry \"$name\" {"
 		echo "  multiboot2 /boot/vmm.elf $cmd"
 		for m in "$@"; do
-			case $m in hostile*) echo "  module2 /boot/hostile.elf $m" ;; *) echo "  module2 /boot/guest-x86.elf $m" ;; esac
+			case $m in
+			hostile*) echo "  module2 /boot/hostile.elf $m" ;;
+			@*) f=${m%% *}; echo "  module2 /boot/mod-${f#@}.elf ${m#* }" ;;
+			*) echo "  module2 /boot/guest-x86.elf $m" ;;
+			esac
 		done
 		echo "  boot"
 		echo "}"
 	} > "$OUT/$name.cfg"
-	tools/mkiso.sh "$OUT/$name.iso" "$OUT/$name.cfg" build/x86_64/vmm.elf "$G" "$H"
+	# the data modules this ISO names, once each
+	data=$(sed -n 's|^  module2 /boot/\(mod-[^.]*\)\.elf.*|'"$OUT"'/\1/kernel.elf|p' "$OUT/$name.cfg" | sort -u)
+	tools/mkiso.sh "$OUT/$name.iso" "$OUT/$name.cfg" build/x86_64/vmm.elf "$G" "$H" $data
 }
 
 run() {   # run NAME TIMEOUT MEM [runner options...]
@@ -87,6 +106,40 @@ same hostile vm1
 iso oom "vms=3 mem=256M" "guest-x86 test"
 run oom 300 400 --expect-exit 3 --expect "stopped: out of machine memory backing guest-physical" \
 	--expect "all VMs have ended"
+
+# VMs made of several modules. Each configuration error alone: the VM is refused with its reason (a
+# disk before any kernel belongs to no VM: reported, ignored, not a failure; the others fail the run).
+iso cfg-orphan "" "@disk512 disk=hda" "hostile selfmod"
+run cfg-orphan 120 256 --expect-exit 1 --expect "vmm: module 0 'disk=hda': a disk before any kernel module belongs to no VM; ignored" \
+	--expect "vm1 off: exit code 0"
+iso cfg-slot "" "hostile selfmod" "@disk512 disk=hdc" "@disk1536 disk=hdc"
+run cfg-slot 120 256 --expect-exit 3 --expect "vm1: not started: module 2 'disk=hdc': slot hdc already holds module 1" \
+	--expect "no VM could be started"
+iso cfg-size "" "hostile selfmod" "@disk1000 disk=hdb"
+run cfg-size 120 256 --expect-exit 3 \
+	--expect "vm1: not started: module 1 'disk=hdb': a disk of 1000 bytes is not a whole number of 512-byte sectors"
+iso cfg-initrd "mem=4M" "hostile bootinfo" "@initrd4m initrd"
+run cfg-initrd 120 256 --expect-exit 3 \
+	--expect "vm1: not started: module 0 'hostile bootinfo': the initrd ('initrd', 4096 KiB) does not fit in the VM's RAM"
+# All of them at once, with two good VMs among them: the guest suite (same verdicts as native) and a
+# guest that checks its initrd, the BIOS data area, the RSDP, the MP pointer and the memory map.
+iso config "mem=128M" "@disk512 disk=hda" "guest-x86 test" "hostile bootinfo" "@initrd initrd" \
+	"hostile hlt" "@disk512 disk=hda" "@disk512 disk=hda" "hostile hlt" "@disk1000 disk=hdb" \
+	"hostile hlt" "@initrd initrd" "@initrd initrd two" "hostile hlt" "@disk512 disk=hde"
+run config 300 1024 --expect-exit 3 --expect "module 0 'disk=hda': a disk before any kernel module belongs to no VM; ignored" \
+	--expect "vm1 off: exit code 0" --expect "vm2: bootinfo: ok" --expect "vm2 off: exit code 0" \
+	--expect "vm3: not started: module 6 'disk=hda': slot hda already holds module 5" \
+	--expect "vm4: not started: module 8 'disk=hdb': a disk of 1000 bytes is not a whole number of 512-byte sectors" \
+	--expect "vm5: not started: module 11 'initrd two': a second initrd (module 10 is this VM's initrd)" \
+	--expect "vm6: not started: module 13 'disk=hde': unknown disk 'hde' (hda, hdb, hdc or hdd)" \
+	--expect "all VMs have ended (and 4 not started)"
+same config vm1
+
+# The same check of initrd and BIOS natively (QEMU's multiboot loader and SeaBIOS).
+python3 tests/runner.py --name "native-$ACCEL/bootinfo" --timeout 60 --log "$OUT/bootinfo-native-$ACCEL.log" \
+	--results "$R" --expect "bootinfo: ok" --expect-exit 1 -- sh -c "cd '$OUT/mod-initrd' && cp kernel.elf initrd && \
+	exec qemu-system-x86_64 -accel '$ACCEL' -m 64 -display none -serial stdio -no-reboot \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel '$ROOT/$H' -append 'hostile bootinfo' -initrd initrd" || fail=1
 
 # The self-modifying guest natively, for comparison (QEMU's own multiboot loader, no VMM).
 python3 tests/runner.py --name "native-$ACCEL/selfmod" --timeout 60 --log "$OUT/selfmod-native-$ACCEL.log" \

@@ -14,7 +14,9 @@
 #include "pic.h"
 #include "trap.h"
 #include "boot.h"
+#include "load/load.h"
 #include "../../mm/frame.h"
+#include "../../vcpu/vmconfig.h"
 #include "../../lib/kstring.h"
 #include "../../lib/log.h"
 #include "../../lib/options.h"
@@ -127,8 +129,11 @@ static void list_modules(void)
 		struct mb_module *m = &boot.mod[i];
 		log_info("boot", "module %d: %08lx-%08lx %lu bytes '%s'", i, m->start, m->end - 1, m->end - m->start,
 			 m->cmdline);
-		if (!is_elf(m))
-			log_err("boot", "module %d ('%s') is not an ELF file; it cannot be a guest", i, m->cmdline);
+		int slot;
+		if (vmc_classify(m->cmdline, &slot) == VMC_KERNEL && !is_elf(m) &&
+		    !is_bzimage(phys_to_virt(m->start), m->end - m->start))
+			log_err("boot", "module %d ('%s') is neither an ELF file nor a Linux bzImage; it cannot be a guest",
+				i, m->cmdline);
 	}
 }
 

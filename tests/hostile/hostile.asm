@@ -16,6 +16,12 @@
 ;             off, pushf must show IF=0 in both versions; natively it does, and under the VMM only
 ;             if the new code was scanned and patched on its first run and scanned again after
 ;             the rewrite. Prints "selfmod: ok" and exits through isa-debug-exit (0 = pass).
+;   bootinfo: not hostile either: checks what its boot loader and BIOS left, as an OS would find
+;             it: one multiboot module whose command line starts with "initrd", page-aligned after
+;             the kernel, holding exactly BOOTINFO_PAYLOAD; the BIOS data area (COM1, 639 KiB); an
+;             ACPI RSDP in 0xE0000-0xFFFFF and an MP floating pointer in 0xF0000-0xFFFFF with good
+;             checksums; a memory map that keeps the EBDA, the hole and the BIOS out of usable RAM.
+;             Prints "bootinfo: ok" (exit 0) or "bootinfo: FAIL <what>" (exit 1).
 bits 32
 section .text
 MB_MAGIC equ 0x1BADB002
@@ -53,6 +59,8 @@ _start:
 	je .v86
 	cmp al, 'r'
 	je .repins
+	cmp al, 'b'
+	je .bootinfo
 .triple:
 	lidt [idt0]
 	int3
@@ -152,6 +160,119 @@ _start:
 	out 0xF4, al
 	jmp $
 
+.bootinfo:
+	mov ebp, bi_mods
+	test dword [ebx], 8                ; flags: the module list is valid
+	jz .bi_fail
+	cmp dword [ebx + 20], 1            ; one module
+	jne .bi_fail
+	mov edi, [ebx + 24]
+	mov eax, [edi]                     ; mod_start
+	mov ebp, bi_place
+	test eax, 0xFFF
+	jnz .bi_fail
+	cmp eax, image_end
+	jb .bi_fail
+	mov ebp, bi_payload
+	mov ecx, [edi + 4]
+	sub ecx, eax
+	cmp ecx, payload_end - payload
+	jne .bi_fail
+	mov esi, eax
+	push edi
+	mov edi, payload
+	repe cmpsb
+	pop edi
+	jne .bi_fail
+	mov ebp, bi_string
+	mov esi, [edi + 8]                 ; the module's string
+	mov edi, initrd_word
+	mov ecx, 6
+	repe cmpsb
+	jne .bi_fail
+	mov ebp, bi_bda
+	cmp word [0x400], 0x3F8
+	jne .bi_fail
+	cmp word [0x413], 639
+	jne .bi_fail
+	mov ebp, bi_rsdp                   ; "RSD PTR " on a 16-byte boundary, 20 bytes summing to 0
+	mov esi, 0xE0000
+.rsdp:	cmp dword [esi], 'RSD '
+	jne .rsdp_next
+	cmp dword [esi + 4], 'PTR '
+	jne .rsdp_next
+	mov ecx, 20
+	call sum
+	jz .rsdp_found
+.rsdp_next:
+	add esi, 16
+	cmp esi, 0x100000
+	jb .rsdp
+	jmp .bi_fail
+.rsdp_found:
+	mov ebp, bi_mp                     ; "_MP_", 16 bytes summing to 0
+	mov esi, 0xF0000
+.mp:	cmp dword [esi], '_MP_'
+	jne .mp_next
+	mov ecx, 16
+	call sum
+	jz .mp_found
+.mp_next:
+	add esi, 16
+	cmp esi, 0x100000
+	jb .mp
+	jmp .bi_fail
+.mp_found:
+	mov ebp, bi_mmap                   ; no usable range may touch [0x9FC00, 0x100000)
+	test dword [ebx], 0x40
+	jz .bi_fail
+	mov esi, [ebx + 48]
+	mov edi, esi
+	add edi, [ebx + 44]
+.mm:	cmp esi, edi
+	jae .bi_ok
+	cmp dword [esi + 20], 1            ; type
+	jne .mm_next
+	cmp dword [esi + 8], 0             ; base above 4 GiB: fine
+	jne .mm_next
+	mov eax, [esi + 4]                 ; base
+	cmp eax, 0x100000
+	jae .mm_next
+	mov edx, [esi + 12]                ; base + length (below 4 GiB here)
+	add edx, eax
+	cmp edx, 0x9FC00
+	ja .bi_fail
+.mm_next:
+	add esi, [esi]
+	add esi, 4
+	jmp .mm
+.bi_ok:
+	mov esi, bi_ok_msg
+	call puts
+	xor eax, eax
+	out 0xF4, al
+	jmp $
+.bi_fail:
+	mov esi, bi_fail_msg
+	call puts
+	mov esi, ebp
+	call puts
+	mov esi, nl
+	call puts
+	mov al, 1
+	out 0xF4, al
+	jmp $
+
+sum:	                               ; ZF set if the ecx bytes at esi sum to 0 (keeps esi)
+	push esi
+	xor eax, eax
+.s:	add al, [esi]
+	inc esi
+	loop .s
+	pop esi
+	test al, al
+	ret
+
 install:                               ; copy ecx bytes from esi to codebuf
 	mov edi, codebuf
 	rep movsb
@@ -212,6 +333,19 @@ msg:	db "hostile guest: ", 0
 ok_msg:	db "selfmod: ok", 10, 0
 fail_msg: db "selfmod: FAIL (pushf showed IF=1 with interrupts off)", 10, 0
 nl:	db 10, 0
+payload: db "vmm initrd payload", 10          ; BOOTINFO_PAYLOAD: tests/test-vmm.sh writes this file
+payload_end:
+initrd_word: db "initrd"
+bi_ok_msg: db "bootinfo: ok", 10, 0
+bi_fail_msg: db "bootinfo: FAIL ", 0
+bi_mods: db "no single module in the multiboot information", 0
+bi_place: db "the module is not page-aligned after the kernel", 0
+bi_payload: db "the module's bytes are not the initrd's", 0
+bi_string: db "the module's string does not start with 'initrd'", 0
+bi_bda: db "BIOS data area: COM1 or base memory", 0
+bi_rsdp: db "no ACPI RSDP in 0xE0000-0xFFFFF", 0
+bi_mp: db "no MP floating pointer in 0xF0000-0xFFFFF", 0
+bi_mmap: db "the memory map lists 0x9FC00-0xFFFFF as usable", 0
 align 8
 gdt:	dq 0
 	dq 0x00AF9A000000FFFF          ; 0x08: 64-bit code (L=1)
@@ -227,3 +361,4 @@ codebuf: resb 4096
 alignb 16
 v86_idt: resb 2048
 v86_tss: resb 104
+image_end:                             ; the kernel's highest loaded byte (end of .bss)

@@ -15,7 +15,10 @@
 #include "../load/load.h"
 #include "../console.h"
 #include "../rtc.h"
+#include "../load/multiboot1.h"
+#include "../pc/firmware.h"
 #include "../../../vcpu/trace.h"
+#include "../../../vcpu/vmconfig.h"
 #include "../../../lib/format.h"
 #include "../../../lib/kstring.h"
 #include "../../../lib/log.h"
@@ -23,6 +26,7 @@
 
 static struct vm vms[MAX_VMS];
 static int nvms;
+static int not_started;                   /* VMs the configuration asked for that could not start */
 struct vm *cur;
 static uint64_t slice_end, slice_tsc;
 static uint64_t idle_tsc;                 /* time the real CPU spent halted: every guest was idle */
@@ -150,6 +154,18 @@ static void unclaimed_line(void *ctx, const char *ports)
 	log_info("vmm", "%s touched unclaimed ports (port:accesses):%s", ((struct vm *)ctx)->name, ports);
 }
 
+/* Give back what vm_create took: the disks' private copies, the shadow, the VM's frames. */
+static void vm_unmake(struct vm *vm)
+{
+	for (unsigned s = 0; s < VMC_DISKS; s++)
+		if (vm->disk_mask & (1u << s))
+			blkcow_destroy(&vm->disk[s]);
+	vm->disk_mask = 0;
+	shadow_destroy(&vm->sh);
+	patch_destroy(vm);
+	pmap_destroy(&vm->pmap);
+}
+
 static void vm_finished(struct vm *vm)
 {
 	vconsole_flush(&vm->con, print_line);
@@ -167,19 +183,20 @@ static void vm_finished(struct vm *vm)
 		 vm->scans, vm->rescans);
 	vlapic_report_unimplemented(&vm->io.lapic, report_line, vm);
 	vioapic_report_unimplemented(&vm->io.ioapic, report_line, vm);
-	shadow_destroy(&vm->sh);
-	patch_destroy(vm);
-	pmap_destroy(&vm->pmap);
+	vm_unmake(vm);
 }
 
 static _Noreturn void all_done(void)
 {
-	int code = 0;
+	int code = not_started > 0;
 	for (int i = 0; i < nvms; i++)
 		if (vms[i].s.state != VM_OFF || vms[i].exit_code != 0)
 			code = 1;
-	log_info("vmm", "all VMs have ended; %s; the CPU was idle (every guest in hlt) for %lu ms",
-		 code ? "at least one failed or was stopped" : "all passed", idle_tsc / tsc_khz);
+	char ns[48] = "";
+	if (not_started)
+		snprintf_(ns, sizeof ns, " (and %d not started)", not_started);
+	log_info("vmm", "all VMs have ended%s; %s; the CPU was idle (every guest in hlt) for %lu ms", ns,
+		 code ? "at least one failed, was stopped or did not start" : "all passed", idle_tsc / tsc_khz);
 	vmm_exit(code);
 }
 
@@ -323,46 +340,91 @@ static void irq_from_guest(struct trapframe *tf)
 
 /* ---- creating VMs ---- */
 
-static int vm_create(struct vm *vm, unsigned id, const struct mb_module *mod, const struct mb_module *initrd,
-		     const struct mb_module *vmlinux, uint64_t ram)
+extern struct boot_info boot;
+
+/* A VM that cannot start: one line with the reason, its resources back; it counts as a failure. */
+static int refuse(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int refuse(struct vm *vm, const char *fmt, ...)
 {
-	const char *why;
+	char reason[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf_(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	kprintf("%s: not started: %s\n", vm->name, reason);
+	vm_unmake(vm);
+	return -1;
+}
+
+/* The firmware builder's window on guest memory: one page at a time, backed on demand. */
+static void *fw_mem(void *ctx, uint32_t gpa, uint32_t len)
+{
+	if ((gpa & 0xFFF) + len > 4096)
+		return 0;
+	return gpa_ptr(ctx, gpa);
+}
+
+static int vm_create(struct vm *vm, unsigned id, const struct vmc_group *g, uint64_t ram)
+{
+	const struct mb_module *mod = &boot.mod[g->kernel];
+	const char *why = "out of machine memory for its shadow page tables";
+	char lwhy[200];
 	memset(vm, 0, sizeof *vm);
 	vm->s.id = id;
 	vm->s.state = VM_RUNNABLE;
 	snprintf_(vm->name, sizeof vm->name, "vm%u", id);
 	vm->cmdline = mod->cmdline;
 	vm->con.id = id;
-	if (pmap_create(&vm->pmap, id, ram, &why) < 0 || shadow_init(&vm->sh) < 0) {
-		log_err("vmm", "%s: cannot create: %s", vm->name, why);
-		return -1;
+	if (pmap_create(&vm->pmap, id, ram, &why) < 0 || shadow_init(&vm->sh) < 0)
+		return refuse(vm, "%s", why);
+	uint64_t t = now_ns();
+	vio_init(&vm->io, t, rtc_epoch + (t - rtc_ns) / 1000000000, ram, uart_out, vm);
+
+	/* Its disks: a private copy-on-write view of each module, owned by this VM. */
+	char disks[64] = "";
+	int dl = 0;
+	for (int s = 0; s < VMC_DISKS; s++) {
+		if (g->disk[s] < 0)
+			continue;
+		const struct mb_module *d = &boot.mod[g->disk[s]];
+		if (blkcow_init(&vm->disk[s], phys_to_virt(d->start), d->end - d->start, vm->pmap.vm, &why) < 0)
+			return refuse(vm, "disk %s (module %d '%s'): %s", vmc_slot_name(s), g->disk[s], d->cmdline, why);
+		vm->disk_mask |= 1u << s;
+		vata_attach(&vm->io.ide[s / 2], (unsigned)s % 2, &vm->disk[s]);
+		dl += snprintf_(disks + dl, sizeof disks - (size_t)dl, " %s=module %d", vmc_slot_name(s), g->disk[s]);
 	}
+
+	/* What the BIOS leaves in memory (BDA, MP and ACPI tables), then the kernel and its initrd. */
+	uint32_t id1[4];
+	cpuid(1, 0, id1);
+	struct fw_config fc = { .ncpus = 1, .ndisks = (unsigned)g->ndisks, .cpu_signature = id1[0],
+				.cpu_features = id1[3] };
+	if (fw_build(&fc, fw_mem, vm, &why) < 0)
+		return refuse(vm, "%s", why);
 	struct boot_cpu cpu = { 0 };
-	const uint8_t *img = phys_to_virt(mod->start);
-	uint64_t size = mod->end - mod->start;
-	int r;
-	if (is_bzimage(img, size)) {
-		struct boot_module k = { img, size, mod->cmdline }, rd, vml;
-		if (initrd)
-			rd = (struct boot_module){ phys_to_virt(initrd->start), initrd->end - initrd->start, initrd->cmdline };
-		if (vmlinux)
-			vml = (struct boot_module){ phys_to_virt(vmlinux->start), vmlinux->end - vmlinux->start, vmlinux->cmdline };
-		r = load_linux(vm, &k, initrd ? &rd : 0, vmlinux ? &vml : 0, &cpu, &why);
+	struct mb1_image kernel = { phys_to_virt(mod->start), mod->end - mod->start, mod->cmdline }, initrd = { 0, 0, 0 };
+	if (g->initrd >= 0) {
+		const struct mb_module *m = &boot.mod[g->initrd];
+		initrd = (struct mb1_image){ phys_to_virt(m->start), m->end - m->start, m->cmdline };
+	}
+	if (is_bzimage(kernel.bytes, kernel.size)) {
+		/* A Linux kernel: the boot protocol's loader (load/linux.c). */
+		struct boot_module k = { kernel.bytes, kernel.size, kernel.cmdline }, rd = { initrd.bytes, initrd.size, initrd.cmdline }, vml;
+		if (g->vmlinux >= 0) {
+			const struct mb_module *m = &boot.mod[g->vmlinux];
+			vml = (struct boot_module){ phys_to_virt(m->start), m->end - m->start, m->cmdline };
+		}
+		if (load_linux(vm, &k, g->initrd >= 0 ? &rd : 0, g->vmlinux >= 0 ? &vml : 0, &cpu, &why) < 0)
+			return refuse(vm, "module %d '%s': %s", g->kernel, mod->cmdline, why);
 	} else {
-		r = load_guest(vm, img, size, mod->cmdline, &cpu.eip, &cpu.ebx, &why);
+		if (load_guest(vm, &kernel, g->initrd >= 0 ? &initrd : 0, &cpu.eip, &cpu.ebx, lwhy, sizeof lwhy) < 0)
+			return refuse(vm, "module %d '%s': %s", g->kernel, mod->cmdline, lwhy);
 		/* The CPU as a multiboot1 loader leaves it. */
 		cpu.eax = 0x2BADB002;
 		cpu.esp = 0x7FF0;
 		cpu.cs = 0x08;
 		cpu.ds = 0x10;
 	}
-	if (r < 0) {
-		log_err("vmm", "%s: cannot load module '%s': %s", vm->name, mod->cmdline, why);
-		pmap_destroy(&vm->pmap);
-		return -1;
-	}
-	uint64_t t = now_ns();
-	vio_init(&vm->io, t, rtc_epoch + (t - rtc_ns) / 1000000000, ram, uart_out, vm);
 
 	/* Protected mode, paging off, flat segments at the selectors the loader names. Until the guest
 	 * loads its own GDT it runs on two flat descriptors of ours (ring 1). */
@@ -387,22 +449,30 @@ static int vm_create(struct vm *vm, unsigned id, const struct mb_module *mod, co
 	for (int i = 0; i < X86_K_COUNT; i++)
 		if (vm->patched_kinds[i])
 			k += snprintf_(kinds + k, sizeof kinds - (size_t)k, " %s=%lu", x86_kind_name(i), vm->patched_kinds[i]);
-	log_info("vmm", "%s: '%s', %lu MiB, entry %08x, %u instructions patched:%s", vm->name, mod->cmdline,
-		 ram >> 20, cpu.eip, vm->pt.n, k ? kinds : " none");
+	char extra[128] = "";
+	int el = 0;
+	if (g->initrd >= 0)
+		el = snprintf_(extra, sizeof extra, ", initrd: module %d (%lu KiB)", g->initrd,
+			       (initrd.size + 1023) >> 10);
+	if (dl)
+		snprintf_(extra + el, sizeof extra - (size_t)el, ", disks:%s", disks);
+	log_info("vmm", "%s: '%s', %lu MiB, entry %08x, %u instructions patched:%s%s", vm->name, mod->cmdline,
+		 ram >> 20, cpu.eip, vm->pt.n, k ? kinds : " none", extra);
 	return 0;
 }
 
 void vmm_start_guests(void)
 {
-	extern struct boot_info boot;
 	struct option *o_vms = boot_option("vms"), *o_mem = boot_option("mem"), *o_trace = boot_option("trace");
-	int guests[MB_MAX_MODULES], ng = 0;
-	for (int i = 0; i < boot.nmod; i++) {
-		const uint8_t *p = phys_to_virt(boot.mod[i].start);
-		if ((boot.mod[i].end - boot.mod[i].start >= 4 && p[0] == 0x7F && p[1] == 'E') ||
-		    is_bzimage(p, boot.mod[i].end - boot.mod[i].start))
-			guests[ng++] = i;
-	}
+	/* Which modules make up which VM (vcpu/vmconfig.c). */
+	struct vmc_module mods[MB_MAX_MODULES];
+	for (int i = 0; i < boot.nmod; i++)
+		mods[i] = (struct vmc_module){ boot.mod[i].cmdline, boot.mod[i].end - boot.mod[i].start };
+	static struct vmc cfg;
+	vmconfig_build(mods, boot.nmod, &cfg);
+	for (int i = 0; i < cfg.nignored; i++)
+		log_warn("vmm", "%s", cfg.ignored[i]);
+	int ng = cfg.ngroups;
 	if (ng == 0) {
 		log_warn("vmm", "no guest modules: nothing to run");
 		return;
@@ -429,25 +499,29 @@ void vmm_start_guests(void)
 		log_warn("vmm", "the real-time clock gives no valid date: the guests' clocks start at 1970-01-01");
 	}
 	int want = o_vms->set ? (int)o_vms->num : ng;
-	if (want < 1 || want > MAX_VMS) {
-		log_warn("boot", "vms=%d out of range 1..%d; using %d", want, MAX_VMS, ng);
-		want = ng;
+	if (o_vms->set && (want < 1 || want > MAX_VMS)) {
+		want = ng < MAX_VMS ? ng : MAX_VMS;
+		log_warn("boot", "vms=%llu out of range 1..%d; using %d", o_vms->num, MAX_VMS, want);
+	} else if (want > MAX_VMS) {
+		log_err("vmm", "%d VMs configured; only the first %d are started", want, MAX_VMS);
+		not_started += want - MAX_VMS;
+		want = MAX_VMS;
 	}
 	/* CR4.OSFXSR so fxsave/fxrstor keep the guests' SSE state; the VMM itself never uses it. */
 	WRITE_CR(4, READ_CR(4) | (1 << 9) | (1 << 10));
 	WRITE_CR(0, (READ_CR(0) & ~4ULL) | 2);   /* EM off, MP on */
+	/* With vms=N the groups are used round-robin; each VM gets its own copy of everything. */
 	for (int i = 0; i < want; i++) {
-		int g = guests[i % ng];
-		const struct mb_module *rd = 0, *vml = 0;
-		for (int m = g + 1; m < boot.nmod && (m == g + 1 || !strncmp(boot.mod[m - 1].cmdline, "initrd", 6) ||
-						       !strncmp(boot.mod[m - 1].cmdline, "vmlinux", 7)); m++) {
-			if (!strncmp(boot.mod[m].cmdline, "initrd", 6))
-				rd = &boot.mod[m];
-			else if (!strncmp(boot.mod[m].cmdline, "vmlinux", 7))
-				vml = &boot.mod[m];
-		}
-		if (vm_create(&vms[nvms], (unsigned)nvms + 1, &boot.mod[g], rd, vml, ram) == 0)
+		const struct vmc_group *g = &cfg.group[i % ng];
+		struct vm *vm = &vms[nvms];
+		if (g->error[0]) {
+			kprintf("vm%d: not started: %s\n", i + 1, g->error);
+			not_started++;
+		} else if (vm_create(vm, (unsigned)i + 1, g, ram) == 0) {
 			nvms++;
+		} else {
+			not_started++;
+		}
 	}
 	if (nvms == 0) {
 		log_err("vmm", "no VM could be started");

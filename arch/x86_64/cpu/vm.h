@@ -83,6 +83,8 @@ struct vm {
 	uint32_t data_start, data_end;   /* guest-physical bytes the loader knows are data, not code
 	                                  * (a bzImage's compressed payload): never scanned or patched */
 	struct vio io;
+	struct blkcow disk[4];           /* the ATA disks hda..hdd: this VM's copy-on-write views of modules */
+	unsigned disk_mask;              /* which of them are set up (and attached to io.ide) */
 	struct vconsole con;
 	int exit_code;                   /* written to isa-debug-exit */
 

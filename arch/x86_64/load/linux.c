@@ -14,6 +14,7 @@
  * flat segments __BOOT_CS = 0x10 and __BOOT_DS = 0x18 and ESI pointing at the zero page. The
  * real-mode setup code is never run: the PC has no BIOS calls to offer (see NOTES). */
 #include "load.h"
+#include "../pc/firmware.h"
 #include "../../../lib/kstring.h"
 #include "../../../lib/log.h"
 
@@ -253,11 +254,11 @@ int load_linux(struct vm *vm, const struct boot_module *k, const struct boot_mod
 	}
 
 	/* The memory map, as an e820 BIOS call would report it. */
-	struct e820 map[8];
-	int n = pc_memory_map(ram, map, 8);
+	struct fw_e820 map[FW_E820_MAX];
+	int n = fw_e820(ram, map);
 	for (int i = 0; i < n && i < BP_E820_MAX; i++) {
 		uint8_t *e = zp + BP_E820_TABLE + 20 * i;
-		memcpy(e, &map[i].addr, 8);
+		memcpy(e, &map[i].base, 8);
 		memcpy(e + 8, &map[i].len, 8);
 		memcpy(e + 16, &map[i].type, 4);
 	}

@@ -5,6 +5,7 @@
 #define ARCH_LOAD_H
 #include <stdint.h>
 #include "../cpu/vm.h"
+#include "multiboot1.h"
 
 struct boot_module {
 	const uint8_t *data;
@@ -19,21 +20,9 @@ struct boot_cpu {
 	uint16_t cs, ds;
 };
 
-/* One range of the PC's physical memory map, as the BIOS e820 call reports it. */
-struct e820 {
-	uint64_t addr, len;
-	uint32_t type;          /* 1 usable, 2 reserved */
-};
-#define E820_RAM 1
-#define E820_RESERVED 2
-/* The map of a VM with `ram` bytes: fills at most max entries, returns how many. */
-int pc_memory_map(uint64_t ram, struct e820 *map, int max);
-
 /* Copy n bytes (or zeros) into guest-physical memory. 0, or -1 out of machine memory. */
 int load_copy(struct vm *vm, uint32_t gpa, const uint8_t *src, uint32_t n, int zero);
 
-int load_guest(struct vm *vm, const uint8_t *img, uint64_t size, const char *cmdline, uint32_t *entry,
-	       uint32_t *mbi, const char **why);
 int is_bzimage(const uint8_t *img, uint64_t size);
 /* vmlinux, if given, is the ELF of the kernel inside the bzImage (tools/bzimage.py extracts it):
  * then the kernel is loaded from it directly, with its text swept from the section starts. */

@@ -9,6 +9,7 @@
 #include "vlapic.h"
 
 #define VIOAPIC_BASE 0xFEC00000u
+#define VIOAPIC_ID   1          /* the ID register's value: the MP table and the MADT (firmware.c) say 1 */
 #define VIOAPIC_PINS 24
 
 struct vioapic {
