@@ -3,6 +3,7 @@
 #include "kernel.h"
 #include "x86.h"
 #include "../include/abi.h"
+#include "drivers.h"
 
 volatile int breakpoint_hits;
 static volatile int need_resched;	/* set by the timer, honoured on the way back to user mode */
@@ -13,9 +14,30 @@ static const char *const exc_name[32] = {
 	"#22", "#23", "#24", "#25", "#26", "#27", "#28", "#29", "#30", "#31",
 };
 
-static void irq(int n, struct trapframe *tf)
+static intr_handler handlers[256];
+volatile uint32_t intr_count[256];
+
+void intr_set_handler(int vector, intr_handler fn)
 {
-	if (n == 7 || n == 15) {	/* spurious interrupts: no EOI (but the master saw IRQ2) */
+	handlers[vector] = fn;
+}
+
+/* The system clock: the PIT on IRQ0, or the local APIC timer with the boot word `apic`. */
+void clock_tick(void)
+{
+	ticks++;
+	proc_tick();
+	need_resched = 1;	/* preemption: a time slice is one tick */
+}
+
+/* A hardware interrupt: count it, run its handler, then end it at its controller (the 8259s
+ * for ISA IRQs in PIC mode, the local APIC for everything in APIC mode and for its own vectors). */
+static void interrupt(uint32_t v)
+{
+	int n = (int)v - VEC_IRQ0;
+
+	if (v < VEC_IRQ0 + 16 && !apic_mode && (n == 7 || n == 15)) {
+		/* spurious 8259 interrupts: no EOI (but the master saw IRQ2) */
 		outb(n == 7 ? 0x20 : 0xA0, 0x0B);
 		if (!(inb(n == 7 ? 0x20 : 0xA0) & 0x80)) {
 			if (n == 15)
@@ -23,14 +45,13 @@ static void irq(int n, struct trapframe *tf)
 			return;
 		}
 	}
-	if (n == 0) {
-		ticks++;
-		proc_tick();
-	}
-	pic_eoi(n);
-	if (n == 0)
-		need_resched = 1;	/* preemption: a time slice is one tick */
-	(void)tf;
+	intr_count[v]++;
+	if (handlers[v])
+		handlers[v]();
+	if (v < VEC_IRQ0 + 16)
+		irq_eoi(n);
+	else if (v != VEC_LAPIC_SPURIOUS)	/* a spurious APIC interrupt is not in service */
+		lapic_eoi();
 }
 
 static void page_fault(struct trapframe *tf)
@@ -56,8 +77,8 @@ void trap_dispatch(struct trapframe *tf)
 
 	if (v == 0x80)
 		syscall_dispatch(tf);
-	else if (v >= 32 && v < 48)
-		irq(v - 32, tf);
+	else if (v >= VEC_IRQ0)
+		interrupt(v);
 	else if (v == 14)
 		page_fault(tf);
 	else if (v == 3 && !tf_from_user(tf))

@@ -1,0 +1,545 @@
+/* devtest.c - the device tests (boot word `devtest`): firmware tables, local APIC, IO APIC,
+ * COM1 interrupts, CMOS/RTC, i8042, PCI configuration, unclaimed ports and memory, ATA disks.
+ * They are the oracle for a virtual PC: each checks what the PC standards promise (checksums,
+ * required entries, register semantics), never a value that legitimately differs between
+ * firmwares or machines; measured rates are only judged to within 25 %. Every test always
+ * reports, in the same order, so the plan (KTEST_DEV_COUNT) is exact. */
+#include "kernel.h"
+#include "x86.h"
+#include "drivers.h"
+#include "../include/ktest.h"
+
+#define report ktest_report
+
+/* ---- firmware tables ---- */
+
+static void test_bda(void)
+{
+	uint16_t base = bda_base_kib(), ebda = bda_ebda_seg();
+
+	klog("BDA: COM1 %#x, base memory %u KiB, EBDA segment %#x\n", bda_com1(), base, ebda);
+	report(bda_com1() == 0x3F8, "bda_com1_port");
+	report(base >= 512 && base <= 640, "bda_base_memory");
+	/* the EBDA is carved from the top of base memory: at or above it, below 640 KiB */
+	report(ebda != 0 && (uint32_t)ebda * 16 >= (uint32_t)base * 1024 &&
+		       (uint32_t)ebda * 16 < 0xA0000, "bda_ebda_segment");
+}
+
+static void test_mp(void)
+{
+	klog("MP: floating pointer %s at %#x, spec 1.%d, config table at %#x, LAPIC %#x\n",
+	     mp.found ? "found" : "not found", mp.fp_pa, mp.spec_rev, mp.cfg_pa, mp.lapic_pa);
+	klog("MP: %d processors (%d enabled, %d BSP), %d buses (ISA id %d), %d IO APIC (id %d at %#x), "
+	     "%d I/O interrupt, %d local interrupt entries; ISA IRQ0 -> IO APIC %d pin %d\n",
+	     mp.n_cpu, mp.n_cpu_enabled, mp.n_bsp, mp.n_bus, mp.isa_bus, mp.n_ioapic, mp.ioapic_id,
+	     mp.ioapic_pa, mp.n_intsrc, mp.n_lintsrc, mp.irq0_dest, mp.irq0_pin);
+	report(mp.found && mp.fp_checksum_ok && mp.fp_length_ok &&
+		       (mp.spec_rev == 1 || mp.spec_rev == 4), "mp_floating_pointer");
+	report(mp.cfg_found && mp.cfg_checksum_ok && mp.cfg_ext_ok && mp.cfg_entries_ok,
+	       "mp_config_table");
+	report(mp.cfg_found && mp.n_cpu_enabled >= 1 && mp.n_bsp == 1 && mp.n_ioapic == 1 &&
+		       mp.isa_bus >= 0 && mp.n_intsrc >= 1, "mp_entries");
+	report(mp.irq0_pin >= 0 && (mp.irq0_dest == mp.ioapic_id || mp.irq0_dest == 0xFF),
+	       "mp_isa_irq0_entry");
+}
+
+static void test_acpi(void)
+{
+	int i, isa_ok = 1;
+
+	klog("ACPI: RSDP %s at %#x, revision %d, RSDT %#x, XSDT %#x%s, %d tables\n",
+	     acpi.rsdp_found ? "found" : "not found", acpi.rsdp_pa, acpi.revision, acpi.rsdt_pa,
+	     (uint32_t)acpi.xsdt_pa, acpi.xsdt_present ? "" : " (none)", acpi.n_tables);
+	klog("ACPI: MADT %#x, FADT %#x, DSDT %#x; LAPIC %#x, %d local APICs, %d IO APIC (id %d at %#x, "
+	     "GSI base %u), %d overrides, ISA IRQ0 -> GSI %u\n",
+	     acpi.madt_pa, acpi.fadt_pa, acpi.dsdt_pa, acpi.lapic_pa, acpi.n_lapic, acpi.n_ioapic,
+	     acpi.ioapic_id, acpi.ioapic_pa, acpi.ioapic_gsi_base, acpi.n_iso, acpi.isa_gsi[0]);
+	klog("ACPI: PM1a_CNT %#x, SMI_CMD %#x, ACPI_ENABLE %#x, \\_S5 %s (SLP_TYPa %d)\n",
+	     acpi.pm1a_cnt, acpi.smi_cmd, acpi.acpi_enable, acpi.s5_found ? "found" : "not found",
+	     acpi.s5_typa);
+	report(acpi.rsdp_found && acpi.rsdp_checksum_ok && acpi.rsdp_ext_ok, "acpi_rsdp");
+	report(acpi.rsdt_ok && (!acpi.xsdt_present || acpi.xsdt_ok) && acpi.n_tables >= 2,
+	       "acpi_rsdt_xsdt");
+	report(acpi.madt_ok && acpi.lapic_pa && acpi.n_lapic >= 1 && acpi.bsp_in_madt, "acpi_madt");
+	report(acpi.fadt_ok && acpi.dsdt_ok, "acpi_fadt_dsdt");
+	for (i = 0; i < 16; i++)	/* every ISA IRQ reaches a pin of the one IO APIC */
+		if (acpi.isa_gsi[i] < acpi.ioapic_gsi_base || acpi.isa_gsi[i] - acpi.ioapic_gsi_base > 23)
+			isa_ok = 0;
+	report(acpi.madt_ok && acpi.n_ioapic == 1 && acpi.ioapic_pa && !(acpi.ioapic_pa & 0x3FF) &&
+		       !acpi.iso_bad && isa_ok, "acpi_madt_ioapic_isa_irqs");
+	report(acpi.pm1a_cnt && acpi.s5_found, "acpi_s5_sleep_type");
+	/* Both tables describe the same machine. */
+	report(mp.cfg_found && acpi.madt_ok && mp.lapic_pa == acpi.lapic_pa &&
+		       mp.ioapic_pa == acpi.ioapic_pa && mp.ioapic_id == acpi.ioapic_id &&
+		       (uint32_t)mp.irq0_pin == acpi.isa_gsi[0] - acpi.ioapic_gsi_base,
+	       "mp_and_madt_agree");
+}
+
+/* ---- helpers ---- */
+
+/* Let interrupts in for a while (the PIT channel 2 poll keeps running), then close them again. */
+static void open_window_us(uint32_t us)
+{
+	sti();
+	pit_delay_us(us);
+	cli();
+}
+
+static int within25(uint32_t v, uint32_t expect)
+{
+	return (uint64_t)v * 4 >= (uint64_t)expect * 3 && (uint64_t)v * 4 <= (uint64_t)expect * 5;
+}
+
+static uint32_t median3(uint32_t a, uint32_t b, uint32_t c)
+{
+	if (a > b) { uint32_t t = a; a = b; b = t; }
+	if (b > c) b = c;
+	return a > b ? a : b;
+}
+
+/* ---- paging: the kernel reaches the low 1 MiB and the APIC pages, supervisor only ---- */
+
+static int mmio_pte_ok(uint32_t va, uint32_t pa)
+{
+	uint32_t *pte = va ? kernel_pte(va) : 0;
+	return pte && (*pte & (PTE_P | PTE_W)) == (PTE_P | PTE_W) && !(*pte & PTE_U) &&
+	       (*pte & 0x10) && (*pte & ~0xFFFu) == (pa & ~0xFFFu);	/* 0x10: PCD */
+}
+
+static void test_paging(int lapic_ok, int ioapic_ok)
+{
+	uint32_t *low = kernel_pte(0), *bios = kernel_pte(0xFFFFF);
+	uint32_t lapic_pa = acpi.madt_ok ? acpi.lapic_pa : mp.lapic_pa;
+	uint32_t ioapic_pa = acpi.madt_ok ? acpi.ioapic_pa : mp.ioapic_pa;
+
+	report(low && bios && (*low & PTE_P) && !(*low & PTE_U) && (*bios & PTE_P) && !(*bios & PTE_U) &&
+		       lapic_ok && ioapic_ok && mmio_pte_ok(lapic_va(), lapic_pa) &&
+		       mmio_pte_ok(ioapic_va(), ioapic_pa),
+	       "paging_low_1m_and_apic_pages");
+}
+
+/* ---- local APIC ---- */
+
+static int irr(int v) { return (lapic_read(LAPIC_IRR + (uint32_t)(v / 32) * 0x10) >> (v % 32)) & 1; }
+static int isr(int v) { return (lapic_read(LAPIC_ISR + (uint32_t)(v / 32) * 0x10) >> (v % 32)) & 1; }
+
+static int self_ipi(int vector)
+{
+	int n;
+	lapic_write(LAPIC_ICR_HI, 0);
+	lapic_write(LAPIC_ICR_LO, 1u << 18 | 1u << 14 | (uint32_t)vector);	/* self, assert, fixed */
+	for (n = 0; n < 100000; n++)
+		if (!(lapic_read(LAPIC_ICR_LO) & (1u << 12)))	/* delivery status: idle */
+			return 0;
+	return -1;
+}
+
+/* LAPIC timer ticks during count PIT periods (timer masked, one-shot from the top). */
+static uint32_t lapic_ticks_in(uint32_t div, uint16_t count)
+{
+	uint32_t c0, c1;
+	int n;
+
+	lapic_write(LAPIC_TIMER_DIV, div);
+	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TEST_TIMER);
+	lapic_write(LAPIC_TIMER_INIT, 0xFFFFFFFF);
+	pit2_start(count);
+	c0 = lapic_read(LAPIC_TIMER_CUR);
+	for (n = 0; n < 4000000 && !pit2_done(); n++)
+		;
+	c1 = lapic_read(LAPIC_TIMER_CUR);
+	lapic_write(LAPIC_TIMER_INIT, 0);
+	return pit2_done() ? c0 - c1 : 0;
+}
+
+static void test_lapic_basics(int ok)
+{
+	uint64_t base = ok ? rdmsr(0x1B) : 0;
+	uint32_t ver = ok ? lapic_read(LAPIC_VER) : 0, id = ok ? lapic_id() : 0xFFFFFFFF;
+	uint32_t lapic_pa = acpi.madt_ok ? acpi.lapic_pa : mp.lapic_pa;
+	uint32_t c0;
+	int r;
+
+	klog("local APIC: id %u, version %#x, IA32_APIC_BASE %#x, SVR %#x\n", id, ver, (uint32_t)base,
+	     ok ? lapic_read(LAPIC_SVR) : 0);
+	report(ok && (base & (1u << 11)) && (base & (1u << 8)) && ((uint32_t)base & ~0xFFFu) == lapic_pa &&
+		       (lapic_read(LAPIC_SVR) & 0x1FF) == (0x100 | VEC_LAPIC_SPURIOUS),
+	       "lapic_enabled");
+	/* integrated APIC (version 0x1X) with at least the timer, LINT0, LINT1 and error LVTs */
+	report(ok && id == lapic_id_from_cpuid() && (!mp.cfg_found || (uint32_t)mp.bsp_apic_id == id) &&
+		       (ver & 0xF0) == 0x10 && ((ver >> 16) & 0xFF) >= 3,
+	       "lapic_id_version");
+	if (ok) {
+		lapic_write(LAPIC_TPR, 0x5A);
+		r = lapic_read(LAPIC_TPR) == 0x5A;
+		lapic_write(LAPIC_TPR, 0);
+		r = r && lapic_read(LAPIC_TPR) == 0;
+	} else {
+		r = 0;
+	}
+	report(r, "lapic_tpr");
+
+	/* a fixed self IPI waits in IRR while IF=0, is taken once, and EOI clears ISR */
+	c0 = intr_count[VEC_TEST_IPI];
+	r = ok && self_ipi(VEC_TEST_IPI) == 0 && irr(VEC_TEST_IPI) && intr_count[VEC_TEST_IPI] == c0;
+	if (ok)
+		open_window_us(1000);
+	report(r && intr_count[VEC_TEST_IPI] == c0 + 1 && !irr(VEC_TEST_IPI) && !isr(VEC_TEST_IPI),
+	       "lapic_self_ipi");
+
+	/* a task priority above the vector's class holds it back until the priority drops */
+	r = 0;
+	if (ok) {
+		c0 = intr_count[VEC_TEST_IPI];
+		lapic_write(LAPIC_TPR, 0x50);
+		r = self_ipi(VEC_TEST_IPI) == 0;
+		open_window_us(1000);
+		r = r && intr_count[VEC_TEST_IPI] == c0 && irr(VEC_TEST_IPI) &&
+		    (lapic_read(LAPIC_PPR) & 0xF0) == 0x50;
+		lapic_write(LAPIC_TPR, 0);
+		open_window_us(1000);
+		r = r && intr_count[VEC_TEST_IPI] == c0 + 1 && !irr(VEC_TEST_IPI);
+	}
+	report(r, "lapic_tpr_holds_ipi");
+}
+
+static void test_pit2(void)
+{
+	uint16_t a, b;
+	int low, n, done = 0;
+
+	/* mode 0: OUT low from the start, the latched count falls, OUT high at terminal count */
+	pit2_start(30000);	/* 25 ms */
+	low = !pit2_done();
+	a = pit2_read();
+	for (n = 0; n < 1000; n++)
+		(void)inb(0x61);
+	b = pit2_read();
+	for (n = 0; n < 4000000 && !done; n++)
+		done = pit2_done();
+	klog("PIT channel 2: OUT low at start %d, counts %u then %u, OUT high after %d polls\n", low, a, b, n);
+	report(low && a <= 30000 && b < a && done && pit2_done(), "pit_ch2_gate_port61");
+}
+
+static void test_lapic_timer(int ok)
+{
+	uint32_t samples[5] = { 0 }, hz = 0, d1 = 0, d16 = 0, c0, n, prev, cur;
+	int r, i, close = 0;
+
+	/* divide configuration: bits 0, 1 and 3 read back; /1 counts 16 times faster than /16 */
+	r = 0;
+	if (ok) {
+		static const uint32_t codes[] = { 0x0, 0x1, 0x2, 0x3, 0x8, 0x9, 0xA, 0xB };
+		r = 1;
+		for (i = 0; i < 8; i++) {
+			lapic_write(LAPIC_TIMER_DIV, codes[i]);
+			r = r && (lapic_read(LAPIC_TIMER_DIV) & 0xB) == codes[i];
+		}
+		d1 = median3(lapic_ticks_in(0xB, 5966), lapic_ticks_in(0xB, 5966), lapic_ticks_in(0xB, 5966));
+		d16 = median3(lapic_ticks_in(0x3, 5966), lapic_ticks_in(0x3, 5966), lapic_ticks_in(0x3, 5966));
+		klog("local APIC timer: %u ticks in 5 ms at divide 1, %u at divide 16\n", d1, d16);
+	}
+	report(r && d16 && within25(d1, d16 * 16), "lapic_timer_divide");
+
+	r = 0;
+	if (ok) {	/* the current count falls between reads, from at most the initial count */
+		lapic_write(LAPIC_TIMER_DIV, 0x3);
+		lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TEST_TIMER);
+		lapic_write(LAPIC_TIMER_INIT, 0xFFFFFFFF);
+		prev = lapic_read(LAPIC_TIMER_CUR);
+		r = prev != 0;
+		for (i = 0; i < 8; i++) {
+			pit_delay_us(100);
+			cur = lapic_read(LAPIC_TIMER_CUR);
+			r = r && cur < prev;
+			prev = cur;
+		}
+		lapic_write(LAPIC_TIMER_INIT, 0);
+	}
+	report(r, "lapic_timer_count_decreasing");
+
+	if (ok)
+		hz = lapic_calibrate(samples);
+	for (i = 0; i < 5; i++)
+		close += hz && within25(samples[i] * 100u, hz);
+	klog("local APIC timer calibration against PIT channel 2: %u Hz at divide 16 (10 ms samples %u %u %u %u %u)\n",
+	     hz, samples[0], samples[1], samples[2], samples[3], samples[4]);
+	report(hz >= 100000 && close >= 3, "lapic_timer_calibration");
+
+	r = 0;
+	if (hz) {	/* one-shot: one interrupt, then the count stays at zero */
+		c0 = intr_count[VEC_TEST_TIMER];
+		lapic_write(LAPIC_TIMER_DIV, 0x3);
+		lapic_write(LAPIC_LVT_TIMER, VEC_TEST_TIMER);
+		lapic_write(LAPIC_TIMER_INIT, hz / 1000);	/* 1 ms */
+		open_window_us(10000);
+		r = intr_count[VEC_TEST_TIMER] == c0 + 1 && lapic_read(LAPIC_TIMER_CUR) == 0;
+		lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TEST_TIMER);
+	}
+	report(r, "lapic_timer_oneshot");
+
+	r = 0;
+	if (hz) {	/* periodic every 5 ms for 100 ms: 20 interrupts, the count reloads */
+		c0 = intr_count[VEC_TEST_TIMER];
+		lapic_write(LAPIC_LVT_TIMER, LVT_PERIODIC | VEC_TEST_TIMER);
+		lapic_write(LAPIC_TIMER_INIT, hz / 200);
+		open_window_us(100000);
+		cur = lapic_read(LAPIC_TIMER_CUR);
+		lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TEST_TIMER);
+		lapic_write(LAPIC_TIMER_INIT, 0);
+		open_window_us(1000);	/* one may have been pending when the LVT was masked */
+		n = intr_count[VEC_TEST_TIMER] - c0;
+		klog("local APIC timer periodic 5 ms: %u interrupts in 100 ms\n", n);
+		r = within25(n, 20) && cur > 0 && cur <= hz / 200;
+	}
+	report(r, "lapic_timer_periodic");
+
+	r = 0;
+	for (i = 0; hz && i < 3 && !r; i++) {	/* 20 ms by the calibration is 20 ms by the PIT */
+		uint16_t left;
+		lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TEST_TIMER);
+		pit2_start(0xFFFF);
+		lapic_write(LAPIC_TIMER_INIT, hz / 50);
+		for (n = 0; n < 40000000 && lapic_read(LAPIC_TIMER_CUR); n++)
+			;
+		left = pit2_read();
+		r = !pit2_done() && within25(0xFFFFu - left, PIT_HZ / 50);
+		klog("local APIC one-shot of 20 ms took %u PIT periods (%u expected)\n", 0xFFFFu - left,
+		     PIT_HZ / 50);
+	}
+	report(r, "lapic_timer_matches_pit");
+}
+
+/* ---- IO APIC ---- */
+
+static void test_ioapic(int ok)
+{
+	uint32_t id = ok ? ioapic_read(0) >> 24 & 0xF : 0xFF, ver = ok ? ioapic_read(1) : 0, n, c;
+	int want_id = acpi.madt_ok ? acpi.ioapic_id : mp.ioapic_id, pin = ok ? ioapic_isa_pin(0) : -1, r;
+	uint64_t save, e1, e2;
+
+	klog("IO APIC: id %u, version %#x (max redirection entry %u), ISA IRQ0 on pin %d\n", id, ver & 0xFF,
+	     (ver >> 16) & 0xFF, pin);
+	report(ok && (int)id == want_id && (ver & 0xFF) >= 0x11 && (ver & 0xFF) <= 0x2F &&
+		       ((ver >> 16) & 0xFF) >= 23, "ioapic_id_version");
+
+	r = 0;
+	if (ok) {	/* the writable fields of a (masked) entry read back */
+		int last = ioapic_max_redir();
+		const uint64_t rw = 0xFF00000000000000ull | (0x1FFFFull & ~(1ull << 12 | 1ull << 14));
+		save = ioapic_get_redir(last);
+		e1 = IOREDTBL_MASKED | 1u << 15 | 1u << 13 | 1u << 11 | 0x5A | 0x0Full << 56;
+		e2 = IOREDTBL_MASKED | 0xA5 | 0x01ull << 56;
+		ioapic_set_redir(last, e1);
+		r = (ioapic_get_redir(last) & rw) == e1;
+		ioapic_set_redir(last, e2);
+		r = r && (ioapic_get_redir(last) & rw) == e2;
+		ioapic_set_redir(last, save);
+	}
+	report(r, "ioapic_redirection_rw");
+
+	/* The PIT on the pin the firmware names, at 1 kHz for 50 ms, through the local APIC. */
+	r = 0;
+	n = 0;
+	if (ok && pin >= 0) {
+		if (!apic_mode)
+			pic_set_mask(0, 1);	/* the 8259 path stays shut meanwhile */
+		pit_init(1000);
+		c = intr_count[VEC_TEST_IOAPIC];
+		ioapic_route_isa(0, VEC_TEST_IOAPIC, 0);
+		open_window_us(50000);
+		n = intr_count[VEC_TEST_IOAPIC] - c;
+		r = within25(n, 50);
+	}
+	klog("IO APIC pin %d: %u PIT interrupts at 1 kHz in 50 ms\n", pin, n);
+	report(r, "ioapic_pit_delivery");
+
+	r = 0;
+	if (ok && pin >= 0) {	/* masked again: nothing more arrives */
+		ioapic_route_isa(0, VEC_TEST_IOAPIC, 1);
+		open_window_us(2000);	/* one may have been accepted just before */
+		c = intr_count[VEC_TEST_IOAPIC];
+		open_window_us(30000);
+		r = intr_count[VEC_TEST_IOAPIC] == c;
+		pit_init(timer_hz);
+		if (!apic_mode)
+			pic_set_mask(0, 0);
+	}
+	report(r, "ioapic_mask_stops");
+}
+
+/* ---- COM1 interrupts (through the 8259 or the IO APIC, as the mode says) ---- */
+
+static void com1_irq(void)
+{
+	(void)inb(0x3FA);	/* IIR: reading it acknowledges a transmitter-empty interrupt */
+}
+
+static void test_com1_irq(void)
+{
+	uint32_t c0, n1, n2;
+
+	intr_set_handler(VEC_IRQ0 + 4, com1_irq);
+	outb(0x3FC, 0x0B);	/* DTR, RTS, OUT2 (the PC's IRQ enable for the UART) */
+	irq_unmask(4);
+	c0 = intr_count[VEC_IRQ0 + 4];
+	outb(0x3F9, 0x02);	/* IER: transmitter holding register empty */
+	open_window_us(5000);
+	n1 = intr_count[VEC_IRQ0 + 4] - c0;
+	irq_mask(4);
+	open_window_us(1000);
+	c0 = intr_count[VEC_IRQ0 + 4];
+	klog("COM1 transmitter-empty interrupts: %u; now masked, this line must raise none\n", n1);
+	open_window_us(5000);
+	n2 = intr_count[VEC_IRQ0 + 4] - c0;
+	outb(0x3F9, 0);
+	outb(0x3FC, 0x03);
+	(void)inb(0x3FA);
+	report(n1 >= 1 && n1 <= 2, "com1_thre_irq4");
+	report(n2 == 0, "com1_irq4_masked");
+}
+
+/* ---- CMOS / RTC ---- */
+
+static int days_in(int m, int y)
+{
+	static const uint8_t d[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	return d[m - 1] + (m == 2 && y % 4 == 0);
+}
+
+static void rtc_irq(void)
+{
+	(void)cmos_read(0x0C);	/* register C: reading it acknowledges */
+}
+
+static void test_rtc(void)
+{
+	struct rtc_time t0, t1;
+	int r0, r1, d;
+	uint32_t c, n, ext, hi, cmos_kib, mb_kib, ext_want;
+	uint8_t a_save;
+
+	r0 = rtc_read(&t0);
+	klog("RTC: %04d-%02d-%02d %02d:%02d:%02d, register B %#x\n", t0.year, t0.month, t0.day, t0.hour,
+	     t0.minute, t0.second, cmos_read(0x0B));
+	report(r0 == 0 && t0.year >= 2020 && t0.year <= 2099 && t0.month >= 1 && t0.month <= 12 &&
+		       t0.day >= 1 && t0.day <= days_in(t0.month, t0.year) && t0.hour >= 0 &&
+		       t0.hour <= 23 && t0.minute >= 0 && t0.minute <= 59 && t0.second >= 0 &&
+		       t0.second <= 59, "rtc_date_time");
+
+	pit_delay_us(1100000);
+	r1 = rtc_read(&t1);
+	d = (t1.hour * 3600 + t1.minute * 60 + t1.second) - (t0.hour * 3600 + t0.minute * 60 + t0.second);
+	if (d < 0)
+		d += 86400;
+	klog("RTC: %d s later after 1.1 s\n", d);
+	report(r0 == 0 && r1 == 0 && d >= 1 && d <= 3, "rtc_seconds_advance");
+
+	/* periodic interrupt at 1024 Hz (rate 6) for 200 ms */
+	a_save = cmos_read(0x0A);
+	intr_set_handler(VEC_IRQ0 + 8, rtc_irq);
+	irq_unmask(8);
+	c = intr_count[VEC_IRQ0 + 8];
+	rtc_periodic(6);
+	open_window_us(200000);
+	rtc_periodic(0);
+	irq_mask(8);
+	n = intr_count[VEC_IRQ0 + 8] - c;
+	cmos_write(0x0A, a_save);
+	klog("RTC periodic interrupt at 1024 Hz: %u in 200 ms\n", n);
+	report(within25(n, 205), "rtc_periodic_irq8");
+
+	/* memory size: 0x17/0x18 KiB above 1 MiB (at most 0xFFFF), 0x34/0x35 64 KiB above 16 MiB */
+	ext = cmos_read(0x17) | (uint32_t)cmos_read(0x18) << 8;
+	hi = cmos_read(0x34) | (uint32_t)cmos_read(0x35) << 8;
+	cmos_kib = hi ? 16384 + hi * 64 : 1024 + ext;
+	mb_kib = 1024 + mb_mem_upper_kib;
+	ext_want = mb_mem_upper_kib > 0xFFFF ? 0xFFFF : mb_mem_upper_kib;
+	klog("CMOS memory: %u KiB extended, %u x 64 KiB above 16 MiB -> %u KiB; multiboot %u KiB\n", ext,
+	     hi, cmos_kib, mb_kib);
+	report(mb_mem_upper_kib && cmos_kib + 1024 >= mb_kib && cmos_kib <= mb_kib + 1024 &&
+		       ext + 1024 >= ext_want && ext <= ext_want + 1024, "cmos_memory_size");
+}
+
+/* ---- i8042 ---- */
+
+static void test_i8042(void)
+{
+	int cfg = i8042_command(0x20, 1), st, it, c2, c3, dis, en;
+
+	st = i8042_command(0xAA, 1);	/* controller self test */
+	if (cfg >= 0)
+		i8042_write_config((uint8_t)cfg);	/* a self test may reset the command byte */
+	it = i8042_command(0xAB, 1);	/* keyboard interface test */
+	klog("i8042: command byte %#x, self test %#x, interface test %#x\n", cfg, st, it);
+	report(st == 0x55, "i8042_self_test");
+	report(it == 0x00, "i8042_interface_test");
+
+	c2 = c3 = -1;
+	if (cfg >= 0 && i8042_write_config((uint8_t)(cfg ^ 0x04)) == 0) {	/* the system flag */
+		c2 = i8042_command(0x20, 1);
+		i8042_write_config((uint8_t)cfg);
+		c3 = i8042_command(0x20, 1);
+	}
+	report(cfg >= 0 && c2 == (cfg ^ 0x04) && c3 == cfg, "i8042_command_byte");
+
+	dis = en = -1;
+	if (i8042_command(0xAD, 0) == 0)	/* disable the keyboard: bit 4 of the command byte */
+		dis = i8042_command(0x20, 1);
+	if (i8042_command(0xAE, 0) == 0)
+		en = i8042_command(0x20, 1);
+	if (cfg >= 0)
+		i8042_write_config((uint8_t)cfg);
+	i8042_flush();
+	report(dis >= 0 && en >= 0 && (dis & 0x10) && !(en & 0x10), "i8042_keyboard_disable_enable");
+}
+
+/* ---- PCI configuration mechanism 1, unclaimed ports ---- */
+
+static void test_pci(void)
+{
+	uint32_t save = inl(0xCF8), a1, a2, id, id2, cls;
+	uint16_t lo, hi;
+
+	outl(0xCF8, 0x80000000);
+	a1 = inl(0xCF8);
+	outl(0xCF8, 0x80000A0C);
+	a2 = inl(0xCF8);
+	outl(0xCF8, save);
+	report(a1 == 0x80000000 && a2 == 0x80000A0C, "pci_mech1_address_register");
+
+	id = pci_read32(0, 0, 0, 0);
+	id2 = pci_read32(0, 0, 0, 0);
+	lo = pci_read16(0, 0, 0, 0);
+	hi = pci_read16(0, 0, 0, 2);
+	cls = pci_read32(0, 0, 0, 8) >> 16;
+	klog("PCI 00:00.0: %04x:%04x class %04x\n", id & 0xFFFF, id >> 16, cls);
+	report(id == id2 && lo == (id & 0xFFFF) && hi == id >> 16 &&
+		       ((id & 0xFFFF) == 0xFFFF || cls == 0x0600), "pci_host_bridge");
+	report(pci_read32(0, 31, 7, 0) == 0xFFFFFFFF && pci_read16(0, 31, 7, 0) == 0xFFFF &&
+		       pci_read16(0, 31, 7, 2) == 0xFFFF, "pci_absent_function");
+}
+
+void devtest_run(void)
+{
+	int lapic_ok, ioapic_ok;
+
+	test_bda();
+	test_mp();
+	test_acpi();
+
+	cli();
+	lapic_ok = lapic_init(!apic_mode) == 0;	/* PIC mode keeps the 8259s' virtual wire */
+	ioapic_ok = ioapic_init() == 0;
+	test_paging(lapic_ok, ioapic_ok);
+	test_lapic_basics(lapic_ok);
+	test_pit2();
+	test_lapic_timer(lapic_ok);
+	test_ioapic(ioapic_ok && lapic_ok);
+	if (apic_mode)
+		lapic_clock_start(timer_hz);	/* the tests borrowed the clock's timer */
+	test_com1_irq();
+	test_rtc();
+	test_i8042();
+	test_pci();
+}

@@ -1,0 +1,120 @@
+/* lapic.c - the local APIC (xAPIC, memory-mapped at the address the MADT or MP table gives):
+ * global enable in IA32_APIC_BASE, software enable in the spurious-vector register, the LVT
+ * entries, EOI, and its timer: calibrated against PIT channel 2 and, with the boot word `apic`,
+ * run periodically as the system clock. */
+#include "kernel.h"
+#include "x86.h"
+#include "drivers.h"
+
+#define MSR_APIC_BASE 0x1B
+#define APIC_BASE_ENABLE (1u << 11)
+#define SVR_ENABLE 0x100u
+#define LVT_EXTINT 0x700u
+#define LVT_NMI 0x400u
+#define CAL_PIT_COUNT 11932	/* 10 ms of PIT input clock */
+
+static volatile uint32_t *regs;
+uint32_t lapic_timer_hz;	/* timer ticks per second at divide-by-16 */
+
+uint64_t rdmsr(uint32_t msr)
+{
+	uint64_t v;
+	__asm__ volatile("rdmsr" : "=A"(v) : "c"(msr));
+	return v;
+}
+
+void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "A"(v));
+}
+
+int cpu_has_apic(void)
+{
+	uint32_t a, b, c, d;
+	cpuid(0, &a, &b, &c, &d);
+	if (a < 1)
+		return 0;
+	cpuid(1, &a, &b, &c, &d);
+	return (d >> 9) & 1;
+}
+
+uint32_t lapic_id_from_cpuid(void)
+{
+	uint32_t a, b, c, d;
+	cpuid(1, &a, &b, &c, &d);
+	return b >> 24;
+}
+
+uint32_t lapic_read(uint32_t reg) { return regs[reg / 4]; }
+void lapic_write(uint32_t reg, uint32_t v) { regs[reg / 4] = v; }
+void lapic_eoi(void) { regs[LAPIC_EOI / 4] = 0; }
+uint32_t lapic_id(void) { return regs[LAPIC_ID / 4] >> 24; }
+int lapic_ready(void) { return regs != 0; }
+uint32_t lapic_va(void) { return (uint32_t)regs; }
+
+static void lapic_error(void)
+{
+	lapic_write(LAPIC_ESR, 0);	/* latch and clear the error bits */
+	klog("local APIC error, ESR %#x\n", lapic_read(LAPIC_ESR));
+}
+
+/* Map and enable the local APIC. virtual_wire: keep the 8259s' path through LINT0 (ExtINT)
+ * open, as in the MP spec's virtual wire mode; otherwise mask LINT0 (APIC mode). */
+int lapic_init(int virtual_wire)
+{
+	uint32_t pa = acpi.madt_ok && acpi.lapic_pa ? acpi.lapic_pa : mp.cfg_found ? mp.lapic_pa : 0;
+	uint64_t base;
+
+	if (!cpu_has_apic())
+		return -1;
+	base = rdmsr(MSR_APIC_BASE);
+	if (!pa)
+		pa = (uint32_t)base & ~0xFFFu;
+	if (!(base & APIC_BASE_ENABLE) || ((uint32_t)base & ~0xFFFu) != pa)	/* globally disabled */
+		wrmsr(MSR_APIC_BASE, (base & 0xFFF) | pa | APIC_BASE_ENABLE);
+	if (!regs && !(regs = phys_map(pa, 4096, MAP_UNCACHED)))
+		return -1;
+	intr_set_handler(VEC_LAPIC_ERROR, lapic_error);
+	lapic_write(LAPIC_SVR, SVR_ENABLE | VEC_LAPIC_SPURIOUS);
+	lapic_write(LAPIC_TPR, 0);
+	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TEST_TIMER);
+	lapic_write(LAPIC_LVT_LINT0, virtual_wire ? LVT_EXTINT : LVT_MASKED | LVT_EXTINT);
+	lapic_write(LAPIC_LVT_LINT1, LVT_NMI);
+	if (((lapic_read(LAPIC_VER) >> 16) & 0xFF) >= 3)	/* the error LVT exists */
+		lapic_write(LAPIC_LVT_ERROR, VEC_LAPIC_ERROR);
+	lapic_write(LAPIC_ESR, 0);
+	return 0;
+}
+
+/* Timer ticks in 10 ms of PIT channel 2, five times; the median is the rate (a sample can be
+ * long when the emulator or host is busy between the PIT reaching zero and the read). */
+uint32_t lapic_calibrate(uint32_t samples[5])
+{
+	uint32_t s[5], c0, c1, t;
+	int i, j;
+
+	lapic_write(LAPIC_TIMER_DIV, 0x3);	/* divide by 16 */
+	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TEST_TIMER);
+	for (i = 0; i < 5; i++) {
+		lapic_write(LAPIC_TIMER_INIT, 0xFFFFFFFF);
+		pit2_start(CAL_PIT_COUNT);
+		c0 = lapic_read(LAPIC_TIMER_CUR);
+		for (j = 0; j < 4000000 && !pit2_done(); j++)
+			;
+		c1 = lapic_read(LAPIC_TIMER_CUR);
+		samples[i] = s[i] = pit2_done() ? c0 - c1 : 0;
+	}
+	lapic_write(LAPIC_TIMER_INIT, 0);
+	for (i = 1; i < 5; i++)	/* insertion sort for the median */
+		for (j = i; j > 0 && s[j - 1] > s[j]; j--)
+			t = s[j], s[j] = s[j - 1], s[j - 1] = t;
+	lapic_timer_hz = (uint32_t)((uint64_t)s[2] * PIT_HZ / CAL_PIT_COUNT);
+	return lapic_timer_hz;
+}
+
+void lapic_clock_start(unsigned hz)
+{
+	lapic_write(LAPIC_TIMER_DIV, 0x3);
+	lapic_write(LAPIC_LVT_TIMER, LVT_PERIODIC | VEC_CLOCK);
+	lapic_write(LAPIC_TIMER_INIT, lapic_timer_hz / hz);
+}
