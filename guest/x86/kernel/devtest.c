@@ -2,12 +2,16 @@
  * COM1 interrupts, CMOS/RTC, i8042, PCI configuration, unclaimed ports and memory, ATA disks.
  * They are the oracle for a virtual PC: each checks what the PC standards promise (checksums,
  * required entries, register semantics), never a value that legitimately differs between
- * firmwares or machines; measured rates are only judged to within 25 %. Every test always
+ * firmwares or machines; measured rates are only judged to within 25 %, and periodic interrupts
+ * run at about 50 Hz, so an emulator thread descheduled for a few ms by a busy host (which
+ * merges the periods it missed into one interrupt) does not change a verdict. Every test always
  * reports, in the same order, so the plan (KTEST_DEV_COUNT) is exact. */
 #include "kernel.h"
 #include "x86.h"
 #include "drivers.h"
 #include "../include/ktest.h"
+#include "../include/testdisk.h"
+#include "../../../lib/format.h"
 
 #define report ktest_report
 
@@ -279,18 +283,18 @@ static void test_lapic_timer(int ok)
 	report(r, "lapic_timer_oneshot");
 
 	r = 0;
-	if (hz) {	/* periodic every 5 ms for 100 ms: 20 interrupts, the count reloads */
+	if (hz) {	/* periodic every 20 ms for 400 ms: 20 interrupts, the count reloads */
 		c0 = intr_count[VEC_TEST_TIMER];
 		lapic_write(LAPIC_LVT_TIMER, LVT_PERIODIC | VEC_TEST_TIMER);
-		lapic_write(LAPIC_TIMER_INIT, hz / 200);
-		open_window_us(100000);
+		lapic_write(LAPIC_TIMER_INIT, hz / 50);
+		open_window_us(400000);
 		cur = lapic_read(LAPIC_TIMER_CUR);
 		lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TEST_TIMER);
 		lapic_write(LAPIC_TIMER_INIT, 0);
 		open_window_us(1000);	/* one may have been pending when the LVT was masked */
 		n = intr_count[VEC_TEST_TIMER] - c0;
-		klog("local APIC timer periodic 5 ms: %u interrupts in 100 ms\n", n);
-		r = within25(n, 20) && cur > 0 && cur <= hz / 200;
+		klog("local APIC timer periodic 20 ms: %u interrupts in 400 ms\n", n);
+		r = within25(n, 20) && cur > 0 && cur <= hz / 50;
 	}
 	report(r, "lapic_timer_periodic");
 
@@ -338,20 +342,20 @@ static void test_ioapic(int ok)
 	}
 	report(r, "ioapic_redirection_rw");
 
-	/* The PIT on the pin the firmware names, at 1 kHz for 50 ms, through the local APIC. */
+	/* The PIT on the pin the firmware names, at 50 Hz for 400 ms, through the local APIC. */
 	r = 0;
 	n = 0;
 	if (ok && pin >= 0) {
 		if (!apic_mode)
 			pic_set_mask(0, 1);	/* the 8259 path stays shut meanwhile */
-		pit_init(1000);
+		pit_init(50);
 		c = intr_count[VEC_TEST_IOAPIC];
 		ioapic_route_isa(0, VEC_TEST_IOAPIC, 0);
-		open_window_us(50000);
+		open_window_us(400000);
 		n = intr_count[VEC_TEST_IOAPIC] - c;
-		r = within25(n, 50);
+		r = within25(n, 20);
 	}
-	klog("IO APIC pin %d: %u PIT interrupts at 1 kHz in 50 ms\n", pin, n);
+	klog("IO APIC pin %d: %u PIT interrupts at 50 Hz in 400 ms\n", pin, n);
 	report(r, "ioapic_pit_delivery");
 
 	r = 0;
@@ -359,7 +363,7 @@ static void test_ioapic(int ok)
 		ioapic_route_isa(0, VEC_TEST_IOAPIC, 1);
 		open_window_us(2000);	/* one may have been accepted just before */
 		c = intr_count[VEC_TEST_IOAPIC];
-		open_window_us(30000);
+		open_window_us(100000);
 		r = intr_count[VEC_TEST_IOAPIC] == c;
 		pit_init(timer_hz);
 		if (!apic_mode)
@@ -435,19 +439,19 @@ static void test_rtc(void)
 	klog("RTC: %d s later after 1.1 s\n", d);
 	report(r0 == 0 && r1 == 0 && d >= 1 && d <= 3, "rtc_seconds_advance");
 
-	/* periodic interrupt at 1024 Hz (rate 6) for 200 ms */
+	/* periodic interrupt at 32 Hz (rate 11) for 640 ms: 20 */
 	a_save = cmos_read(0x0A);
 	intr_set_handler(VEC_IRQ0 + 8, rtc_irq);
 	irq_unmask(8);
 	c = intr_count[VEC_IRQ0 + 8];
-	rtc_periodic(6);
-	open_window_us(200000);
+	rtc_periodic(11);
+	open_window_us(640000);
 	rtc_periodic(0);
 	irq_mask(8);
 	n = intr_count[VEC_IRQ0 + 8] - c;
 	cmos_write(0x0A, a_save);
-	klog("RTC periodic interrupt at 1024 Hz: %u in 200 ms\n", n);
-	report(within25(n, 205), "rtc_periodic_irq8");
+	klog("RTC periodic interrupt at 32 Hz: %u in 640 ms\n", n);
+	report(within25(n, 20), "rtc_periodic_irq8");
 
 	/* memory size: 0x17/0x18 KiB above 1 MiB (at most 0xFFFF), 0x34/0x35 64 KiB above 16 MiB */
 	ext = cmos_read(0x17) | (uint32_t)cmos_read(0x18) << 8;
@@ -518,6 +522,239 @@ static void test_pci(void)
 		       ((id & 0xFFFF) == 0xFFFF || cls == 0x0600), "pci_host_bridge");
 	report(pci_read32(0, 31, 7, 0) == 0xFFFFFFFF && pci_read16(0, 31, 7, 0) == 0xFFFF &&
 		       pci_read16(0, 31, 7, 2) == 0xFFFF, "pci_absent_function");
+
+	/* Nothing on a PC decodes 0xA78-0xA7B (0xA79 is ISA PnP's write-only data port): the bus
+	 * floats high. Word and dword reads are naturally aligned (QEMU 7.2 answers 0, not ones,
+	 * to a word or dword read at an odd unclaimed port). */
+	{
+		uint8_t b = inb(0xA79);
+		uint16_t w = inw(0xA78);
+		uint32_t d = inl(0xA78);
+		klog("unclaimed port 0xA79/0xA78: %#x %#x %#x\n", b, w, d);
+		report(b == 0xFF && w == 0xFFFF && d == 0xFFFFFFFF, "unclaimed_port_reads_ones");
+	}
+}
+
+
+/* ---- ATA disks: hda, hdb, hdd hold test disks (include/testdisk.h); hdc is not a disk ---- */
+
+static uint8_t dbuf[40 * 1024] __attribute__((aligned(4096)));
+static uint32_t written[4][8][2];	/* per slot: ranges [lba, lba + n) the tests rewrote */
+static int nwritten[4];
+
+static void note_written(int slot, uint32_t lba, uint32_t n)
+{
+	if (nwritten[slot] < 8) {
+		written[slot][nwritten[slot]][0] = lba;
+		written[slot][nwritten[slot]++][1] = n;
+	}
+}
+
+static uint32_t seed_of(int slot, uint32_t lba)
+{
+	int i;
+	for (i = 0; i < nwritten[slot]; i++)
+		if (lba >= written[slot][i][0] && lba - written[slot][i][0] < written[slot][i][1])
+			return TESTDISK_SEED(slot) + TESTDISK_WRITE_SEED;
+	return TESTDISK_SEED(slot);
+}
+
+static void fill(uint8_t *p, uint32_t seed, uint32_t lba, unsigned n)
+{
+	uint32_t *w = (uint32_t *)p, i, k;
+	for (i = 0; i < n; i++)
+		for (k = 0; k < 128; k++)
+			w[i * 128 + k] = testdisk_word(seed, lba + i, k);
+}
+
+/* The sectors [lba, lba + n) in p hold what the disk in slot should hold now. */
+static int matches(int slot, const uint8_t *p, uint32_t lba, unsigned n)
+{
+	const uint32_t *w = (const uint32_t *)p;
+	uint32_t i, k;
+	for (i = 0; i < n; i++)
+		for (k = 0; k < 128; k++)
+			if (w[i * 128 + k] != testdisk_word(seed_of(slot, lba + i), lba + i, k))
+				return 0;
+	return 1;
+}
+
+static int read_check(int slot, uint32_t lba, unsigned n, int flags)
+{
+	struct ata_result r;
+	memset(dbuf, 0, n * 512);
+	return ata_rw(slot, 0, lba, n, dbuf, flags, &r) == 0 && matches(slot, dbuf, lba, n);
+}
+
+/* "GUESTX86-TESTDISK slot=hda sectors=2048 seed=0x5eed0000\n" */
+static int parse_label(const char *s, const char *slot, uint32_t *sectors, uint32_t *seed)
+{
+	unsigned long long v;
+	size_t m = strlen(TESTDISK_MAGIC);
+	const char *e;
+
+	if (strncmp(s, TESTDISK_MAGIC, m) || strncmp(s + m, " slot=", 6) || strncmp(s + m + 6, slot, 3) ||
+	    strncmp(s + m + 9, " sectors=", 9))
+		return -1;
+	s += m + 18;
+	for (e = s; *e >= '0' && *e <= '9'; e++)
+		;
+	if (parse_size(s, (size_t)(e - s), &v) || v > 0xFFFFFFFF || strncmp(e, " seed=", 6))
+		return -1;
+	*sectors = (uint32_t)v;
+	for (s = e + 6, e = s; *e && *e != '\n'; e++)
+		;
+	if (*e != '\n' || parse_size(s, (size_t)(e - s), &v) || v > 0xFFFFFFFF)
+		return -1;
+	*seed = (uint32_t)v;
+	return 0;
+}
+
+static void test_ata_disk(int slot)
+{
+	const struct ata_dev *d = &ata_devs[slot];
+	const char *name = ata_slot_name[slot];
+	char tname[40], model[41];
+	uint32_t sectors = 0, seed = 0, n = d->sectors, ws = TESTDISK_SEED(slot) + TESTDISK_WRITE_SEED;
+	struct ata_result r;
+	int i, ok;
+
+	for (i = 0; i < 20; i++) {	/* IDENTIFY strings are big-endian words */
+		model[2 * i] = (char)(d->id[27 + i] >> 8);
+		model[2 * i + 1] = (char)d->id[27 + i];
+	}
+	model[40] = 0;
+	for (i = 39; i >= 0 && model[i] == ' '; i--)
+		model[i] = 0;
+	klog("%s: %s, '%s', %u sectors, CHS %u/%u/%u, up to %d sectors per DRQ block\n", name,
+	     d->kind == ATA_DISK ? "ATA disk" : "not an ATA disk", model, n, d->cyls, d->heads, d->spt,
+	     d->mult_max);
+	snprintf_(tname, sizeof(tname), "ata_%s_identify", name);
+	report(d->kind == ATA_DISK && (d->id[49] & 0x200) && n > 0, tname);
+
+	ok = d->kind == ATA_DISK && ata_rw(slot, 0, 0, 1, dbuf, 0, &r) == 0;
+	dbuf[511] = 0;
+	ok = ok && parse_label((const char *)dbuf, name, &sectors, &seed) == 0;
+	klog("%s: label '%.60s'\n", name, ok ? (const char *)dbuf : "");
+	snprintf_(tname, sizeof(tname), "ata_%s_label", name);
+	report(ok && sectors == n && seed == TESTDISK_SEED(slot), tname);
+
+	/* polled READ SECTORS: 64 sectors at once from 1, and the last 16 */
+	ok = d->kind == ATA_DISK && n > 128 && read_check(slot, 1, 64, 0) && read_check(slot, n - 16, 16, 0);
+	snprintf_(tname, sizeof(tname), "ata_%s_read_pattern", name);
+	report(ok, tname);
+
+	/* WRITE SECTORS in three places: one sector, two across the 4 KiB boundary at byte 4096
+	 * (from a buffer that crosses a page boundary too), three near the end; then read back,
+	 * with the neighbours unchanged */
+	ok = d->kind == ATA_DISK && n > 128;
+	if (ok) {
+		static const uint32_t where[3][2] = { { 100, 1 }, { 7, 2 }, { 0, 3 } };
+		for (i = 0; i < 3 && ok; i++) {
+			uint32_t lba = where[i][0] ? where[i][0] : n - 4, cnt = where[i][1];
+			uint8_t *p = dbuf + (i == 1 ? 4096 - 512 : 0);
+			fill(p, ws, lba, cnt);
+			ok = ata_rw(slot, 1, lba, cnt, p, 0, &r) == 0;
+			note_written(slot, lba, cnt);
+		}
+		ok = ok && ata_flush(slot) == 0;
+		ok = ok && read_check(slot, 99, 3, 0) && read_check(slot, 6, 4, 0) && read_check(slot, n - 5, 5, 0);
+	}
+	snprintf_(tname, sizeof(tname), "ata_%s_write_readback", name);
+	report(ok, tname);
+}
+
+static void test_ata(void)
+{
+	static const int disks[3] = { 0, 1, 3 };
+	uint8_t sig[4];
+	struct ata_result r;
+	int i, ok, m;
+	unsigned c0;
+	const struct ata_dev *hda = &ata_devs[0], *hdb = &ata_devs[1];
+
+	ata_init();
+	/* software reset: both channels come back; each disk posts the ATA signature */
+	ok = ata_reset(0) == 0;
+	ok = ata_reset(1) == 0 && ok;
+	for (i = 0; i < 3; i++) {
+		ata_signature(disks[i], sig);
+		ok = ok && sig[0] == 1 && sig[1] == 1 && sig[2] == 0 && sig[3] == 0;
+	}
+	report(ok, "ata_soft_reset");
+
+	for (i = 0; i < 4; i++)
+		ata_probe(i);
+	for (i = 0; i < 3; i++)
+		test_ata_disk(disks[i]);
+	klog("hdc: %s (cylinder registers %#x %#x after IDENTIFY DEVICE)\n",
+	     ata_devs[2].kind == ATA_ATAPI ? "packet device" : ata_devs[2].kind == ATA_NONE ? "no device" :
+	     ata_devs[2].kind == ATA_DISK ? "ATA disk" : "no answer", ata_devs[2].sig_lbam, ata_devs[2].sig_lbah);
+	report(ata_devs[2].kind != ATA_DISK, "ata_hdc_not_ata_disk");
+
+	/* CHS addressing, current geometry: sector 1000 and the last CHS sector */
+	ok = 0;
+	if (hda->kind == ATA_DISK && hda->heads && hda->spt) {
+		uint32_t cap = (uint32_t)hda->cyls * hda->heads * hda->spt;
+		ok = cap > 1000 && cap <= hda->sectors && read_check(0, 1000, 1, ATA_F_CHS) &&
+		     read_check(0, cap - 1, 1, ATA_F_CHS);
+	}
+	report(ok, "ata_hda_chs_read");
+
+	/* SET MULTIPLE MODE (a power of two the disk allows, at most 4), then READ MULTIPLE driven
+	 * by IRQ 14 (hdb is the primary slave): one interrupt per DRQ block of m sectors */
+	m = hdb->mult_max >= 4 ? 4 : hdb->mult_max >= 2 ? 2 : 0;
+	ok = hdb->kind == ATA_DISK && m && ata_set_multiple(1, m) == 0;
+	klog("hdb: SET MULTIPLE MODE %d: %s\n", m, ok ? "accepted" : "refused");
+	report(ok, "ata_set_multiple_mode");
+	if (ok) {
+		memset(dbuf, 0, 10 * 512);
+		ok = ata_rw(1, 0, 200, 10, dbuf, ATA_F_MULTIPLE | ATA_F_IRQ, &r) == 0 && matches(1, dbuf, 200, 10) &&
+		     r.blocks == (10 + (unsigned)m - 1) / (unsigned)m && r.irqs == r.blocks;
+		klog("hdb: READ MULTIPLE of 10 sectors: %u blocks, %u interrupts\n", r.blocks, r.irqs);
+	}
+	report(ok, "ata_read_multiple_irq");
+	if (ok) {
+		fill(dbuf, TESTDISK_SEED(1) + TESTDISK_WRITE_SEED, 300, 6);
+		ok = ata_rw(1, 1, 300, 6, dbuf, ATA_F_MULTIPLE, &r) == 0 && r.blocks == (6 + (unsigned)m - 1) / (unsigned)m;
+		note_written(1, 300, 6);
+		ok = ok && read_check(1, 299, 8, 0);
+	}
+	report(ok, "ata_write_multiple");
+
+	/* interrupts (nIEN clear): one per sector read, one per sector written */
+	ok = hda->kind == ATA_DISK && read_check(0, 500, 4, ATA_F_IRQ);
+	c0 = ata_irq_count(0);
+	ok = ok && ata_rw(0, 0, 500, 4, dbuf, ATA_F_IRQ, &r) == 0 && r.irqs == 4 && r.blocks == 4;
+	report(ok && ata_irq_count(0) - c0 == 4, "ata_irq14_read");
+	ok = ata_devs[3].kind == ATA_DISK;
+	if (ok) {
+		fill(dbuf, TESTDISK_SEED(3) + TESTDISK_WRITE_SEED, 600, 3);
+		ok = ata_rw(3, 1, 600, 3, dbuf, ATA_F_IRQ, &r) == 0 && r.irqs == 3;
+		note_written(3, 600, 3);
+		klog("hdd: WRITE SECTORS of 3 with interrupts: %u interrupts\n", r.irqs);
+		ok = ok && read_check(3, 599, 5, 0);
+	}
+	report(ok, "ata_irq15_write");
+	/* polled with nIEN set: the channel raises nothing, even with the IRQ open */
+	c0 = ata_irq_count(0);
+	ok = hda->kind == ATA_DISK && read_check(0, 500, 4, 0);
+	open_window_us(5000);
+	report(ok && ata_irq_count(0) == c0, "ata_nien_polled_no_irq");
+
+	/* errors: a read past the end (IDNF, or ABRT: ATA allows either for an address out of
+	 * range), and a command code no ATA standard assigns (0x01): aborted; the disk then still
+	 * reads */
+	ok = hdb->kind == ATA_DISK && ata_rw(1, 0, hdb->sectors, 1, dbuf, 0, &r) < 0 &&
+	     (r.status & 0x01) && !(r.status & 0x88) && (r.error & 0x14);
+	klog("hdb: READ SECTORS at LBA %u (the end): status %#x, error %#x (%s)\n", hdb->sectors, r.status,
+	     r.error, r.error & 0x10 ? "IDNF" : r.error & 0x04 ? "ABRT" : "neither IDNF nor ABRT");
+	report(ok, "ata_read_past_end");
+	ok = ata_devs[3].kind == ATA_DISK && ata_command(3, 0x01, &r) < 0 && (r.status & 0x01) &&
+	     !(r.status & 0x88) && (r.error & 0x04);
+	klog("hdd: command 0x01: status %#x, error %#x\n", r.status, r.error);
+	report(ok && read_check(3, 1, 1, 0), "ata_unknown_command_aborts");
+	ata_fini();
 }
 
 void devtest_run(void)
@@ -542,4 +779,5 @@ void devtest_run(void)
 	test_rtc();
 	test_i8042();
 	test_pci();
+	test_ata();
 }

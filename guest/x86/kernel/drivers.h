@@ -180,8 +180,11 @@ struct ata_dev {
 };
 extern struct ata_dev ata_devs[4];	/* hda, hdb, hdc, hdd */
 extern const char *const ata_slot_name[4];
+void ata_init(void);			/* handlers for IRQ 14 and 15, unmasked */
+void ata_fini(void);
 int ata_reset(int channel);		/* software reset; 0 when the channel came back (or is empty) */
 int ata_probe(int slot);		/* IDENTIFY DEVICE: the kind */
+void ata_signature(int slot, uint8_t sig[4]);	/* count, LBA low/mid/high registers */
 #define ATA_F_IRQ 1			/* wait for INTRQ (nIEN clear) instead of polling */
 #define ATA_F_CHS 2			/* address by CHS (current geometry) instead of LBA28 */
 #define ATA_F_MULTIPLE 4		/* READ/WRITE MULTIPLE (after ata_set_multiple) */
