@@ -110,7 +110,8 @@ void lapic_eoi(void);
 uint32_t lapic_id(void);
 int lapic_ready(void);
 uint32_t lapic_va(void);		/* where its registers are mapped */
-uint32_t lapic_calibrate(uint32_t samples[5]);	/* timer ticks per second at divide 16 (median) */
+uint32_t lapic_measure(uint32_t div, uint16_t count, uint32_t *pit);	/* timer ticks across count PIT periods */
+uint32_t lapic_calibrate(uint32_t samples[5]);	/* timer Hz at divide 16: median of 5 samples (Hz) */
 extern uint32_t lapic_timer_hz;
 void lapic_clock_start(unsigned hz);
 #define LAPIC_ID 0x20

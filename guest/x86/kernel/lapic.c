@@ -86,29 +86,47 @@ int lapic_init(int virtual_wire)
 	return 0;
 }
 
-/* Timer ticks in 10 ms of PIT channel 2, five times; the median is the rate (a sample can be
- * long when the emulator or host is busy between the PIT reaching zero and the read). */
+/* One measurement of the timer at divide code div across count periods of PIT channel 2, the
+ * classic way: start channel 2 in mode 0, poll its OUT (port 0x61 bit 5) until terminal count.
+ * At both ends the timer's current count is read and the PIT latched back to back; mode 0 keeps
+ * counting down past terminal count, so the latched counts say how late the poll saw OUT rise,
+ * and a poll delayed by a busy emulator host does not skew the rate. Returns the timer ticks;
+ * *pit gets the PIT periods between the two ends (0 if OUT never rose). */
+uint32_t lapic_measure(uint32_t div, uint16_t count, uint32_t *pit)
+{
+	uint32_t c0, c1;
+	uint16_t p0, p1;
+	int n, done = 0;
+
+	lapic_write(LAPIC_TIMER_DIV, div);
+	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TEST_TIMER);	/* one-shot, no interrupt */
+	lapic_write(LAPIC_TIMER_INIT, 0xFFFFFFFF);
+	pit2_start(count);
+	c0 = lapic_read(LAPIC_TIMER_CUR);
+	p0 = pit2_read();
+	for (n = 0; n < 4000000 && !done; n++)
+		done = pit2_done();
+	c1 = lapic_read(LAPIC_TIMER_CUR);
+	p1 = pit2_read();
+	lapic_write(LAPIC_TIMER_INIT, 0);
+	*pit = done ? (uint16_t)(p0 - p1) : 0;
+	return c0 - c1;
+}
+
+/* Five measurements over 10 ms of PIT channel 2 at divide 16; the median rate is the timer's. */
 uint32_t lapic_calibrate(uint32_t samples[5])
 {
-	uint32_t s[5], c0, c1, t;
+	uint32_t s[5], t, ticks, pit;
 	int i, j;
 
-	lapic_write(LAPIC_TIMER_DIV, 0x3);	/* divide by 16 */
-	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | VEC_TEST_TIMER);
 	for (i = 0; i < 5; i++) {
-		lapic_write(LAPIC_TIMER_INIT, 0xFFFFFFFF);
-		pit2_start(CAL_PIT_COUNT);
-		c0 = lapic_read(LAPIC_TIMER_CUR);
-		for (j = 0; j < 4000000 && !pit2_done(); j++)
-			;
-		c1 = lapic_read(LAPIC_TIMER_CUR);
-		samples[i] = s[i] = pit2_done() ? c0 - c1 : 0;
+		ticks = lapic_measure(0x3, CAL_PIT_COUNT, &pit);
+		samples[i] = s[i] = pit ? (uint32_t)((uint64_t)ticks * PIT_HZ / pit) : 0;
 	}
-	lapic_write(LAPIC_TIMER_INIT, 0);
 	for (i = 1; i < 5; i++)	/* insertion sort for the median */
 		for (j = i; j > 0 && s[j - 1] > s[j]; j--)
 			t = s[j], s[j] = s[j - 1], s[j - 1] = t;
-	lapic_timer_hz = (uint32_t)((uint64_t)s[2] * PIT_HZ / CAL_PIT_COUNT);
+	lapic_timer_hz = s[2];
 	return lapic_timer_hz;
 }
 
