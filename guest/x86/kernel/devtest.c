@@ -152,12 +152,14 @@ static uint32_t lapic_rate(uint32_t div)
 
 static void test_lapic_basics(int ok)
 {
-	uint64_t base = ok ? rdmsr(0x1B) : 0;
+	uint64_t base = 0;
 	uint32_t ver = ok ? lapic_read(LAPIC_VER) : 0, id = ok ? lapic_id() : 0xFFFFFFFF;
 	uint32_t lapic_pa = acpi.madt_ok ? acpi.lapic_pa : mp.lapic_pa;
 	uint32_t c0;
 	int r;
 
+	if (ok && rdmsr_safe(0x1B, &base) < 0)
+		ok = 0;
 	klog("local APIC: id %u, version %#x, IA32_APIC_BASE %#x, SVR %#x\n", id, ver, (uint32_t)base,
 	     ok ? lapic_read(LAPIC_SVR) : 0);
 	report(ok && (base & (1u << 11)) && (base & (1u << 8)) && ((uint32_t)base & ~0xFFFu) == lapic_pa &&

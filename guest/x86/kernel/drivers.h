@@ -101,8 +101,10 @@ void acpi_poweroff(void);	/* returns only if the machine is still on */
 /* lapic.c */
 int cpu_has_apic(void);			/* CPUID.1:EDX bit 9 */
 uint32_t lapic_id_from_cpuid(void);	/* CPUID.1:EBX[31:24], the initial APIC id */
-uint64_t rdmsr(uint32_t msr);
-void wrmsr(uint32_t msr, uint64_t v);
+int rdmsr_safe(uint32_t msr, uint64_t *v);	/* -1 if the access faulted */
+int wrmsr_safe(uint32_t msr, uint64_t v);
+extern uint32_t fault_eip, fault_resume;	/* trap.c */
+extern volatile int fault_caught;
 int lapic_init(int virtual_wire);	/* map, enable; 0 on success */
 uint32_t lapic_read(uint32_t reg);
 void lapic_write(uint32_t reg, uint32_t v);

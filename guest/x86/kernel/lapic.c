@@ -16,16 +16,30 @@
 static volatile uint32_t *regs;
 uint32_t lapic_timer_hz;	/* timer ticks per second at divide-by-16 */
 
-uint64_t rdmsr(uint32_t msr)
+/* MSR accesses that return -1 instead of panicking when the CPU (or a VMM) answers #GP: the
+ * trap handler resumes after the instruction registered in fault_eip. */
+int rdmsr_safe(uint32_t msr, uint64_t *v)
 {
-	uint64_t v;
-	__asm__ volatile("rdmsr" : "=A"(v) : "c"(msr));
-	return v;
+	uint32_t lo = 0, hi = 0;
+	fault_caught = 0;
+	__asm__ volatile("movl $1f, fault_eip\n\t"
+			 "movl $2f, fault_resume\n"
+			 "1:\trdmsr\n"
+			 "2:\tmovl $0, fault_eip"
+			 : "+a"(lo), "+d"(hi) : "c"(msr) : "memory");
+	*v = lo | (uint64_t)hi << 32;
+	return fault_caught ? -1 : 0;
 }
 
-void wrmsr(uint32_t msr, uint64_t v)
+int wrmsr_safe(uint32_t msr, uint64_t v)
 {
-	__asm__ volatile("wrmsr" : : "c"(msr), "A"(v));
+	fault_caught = 0;
+	__asm__ volatile("movl $1f, fault_eip\n\t"
+			 "movl $2f, fault_resume\n"
+			 "1:\twrmsr\n"
+			 "2:\tmovl $0, fault_eip"
+			 : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+	return fault_caught ? -1 : 0;
 }
 
 int cpu_has_apic(void)
@@ -67,11 +81,13 @@ int lapic_init(int virtual_wire)
 
 	if (!cpu_has_apic())
 		return -1;
-	base = rdmsr(MSR_APIC_BASE);
+	if (rdmsr_safe(MSR_APIC_BASE, &base) < 0)
+		return -1;
 	if (!pa)
 		pa = (uint32_t)base & ~0xFFFu;
-	if (!(base & APIC_BASE_ENABLE) || ((uint32_t)base & ~0xFFFu) != pa)	/* globally disabled */
-		wrmsr(MSR_APIC_BASE, (base & 0xFFF) | pa | APIC_BASE_ENABLE);
+	if ((!(base & APIC_BASE_ENABLE) || ((uint32_t)base & ~0xFFFu) != pa) &&	/* globally disabled */
+	    wrmsr_safe(MSR_APIC_BASE, (base & 0xFFF) | pa | APIC_BASE_ENABLE) < 0)
+		return -1;
 	if (!regs && !(regs = phys_map(pa, 4096, MAP_UNCACHED)))
 		return -1;
 	intr_set_handler(VEC_LAPIC_ERROR, lapic_error);
