@@ -422,7 +422,7 @@ static void rtc_irq(void)
 
 static void test_rtc(void)
 {
-	struct rtc_time t0, t1;
+	struct rtc_time t0 = { 0 }, t1 = { 0 };
 	int r0, r1, d;
 	uint32_t c, n, ext, hi, cmos_kib, mb_kib, ext_want;
 	uint8_t a_save;
