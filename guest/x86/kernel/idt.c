@@ -1,9 +1,10 @@
-/* idt.c - the kernel's IDT: interrupt gates for all 32 exceptions and the 16 PIC interrupts,
- * a DPL-3 trap gate for int 0x80 (system calls) and a DPL-3 gate for int3. Loaded with lidt. */
+/* idt.c - the kernel's IDT: interrupt gates for all 256 vectors (exceptions, the ISA IRQs at
+ * 32..47, the local APIC's vectors above), a DPL-3 trap gate for int 0x80 (system calls) and a
+ * DPL-3 gate for int3. Loaded with lidt. */
 #include "kernel.h"
 #include "x86.h"
 
-extern const uint32_t isr_table[49];
+extern const uint32_t isr_table[256];
 static uint64_t idt[256];
 
 #define GATE_INTR 0xE	/* clears IF on entry */
@@ -24,10 +25,10 @@ void idt_init(void)
 	struct dtr d;
 	int v;
 
-	for (v = 0; v < 48; v++)
+	for (v = 0; v < 256; v++)
 		set_gate(v, isr_table[v], 0, GATE_INTR);
 	set_gate(3, isr_table[3], 3, GATE_INTR);	/* int3 allowed from user: killed as #BP */
-	set_gate(0x80, isr_table[48], 3, GATE_TRAP);	/* system calls run with interrupts on */
+	set_gate(0x80, isr_table[0x80], 3, GATE_TRAP);	/* system calls run with interrupts on */
 
 	d.limit = sizeof(idt) - 1;
 	d.base = (uint32_t)idt;

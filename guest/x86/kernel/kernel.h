@@ -122,6 +122,7 @@ int elf_load(uint32_t *pd, const void *image, uint32_t size, uint32_t *entry, ui
 /* syscall.c, trap.c, selftest.c, kbench.c */
 void syscall_dispatch(struct trapframe *tf);
 void ktest_kernel(void);
+int ktest_next(void);	/* the number of the next KTAP test */
 extern int ktest_failed;
 void kbench_run(void);
 extern volatile int breakpoint_hits;

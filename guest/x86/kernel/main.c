@@ -1,8 +1,10 @@
 /* main.c - kmain: read the multiboot information (memory, command line), bring up the
  * machine (GDT/TSS, IDT, PIC, PIT, frames, paging) and start the first user program.
- * Command line words: `test` (KTAP suite), `bench` (benchmarks), `hz=N` (timer rate). */
+ * Command line words: `test` (KTAP suite), `bench` (benchmarks), `hz=N` (timer rate), `devtest`
+ * (device tests in the suite), `apic` (IO APIC + local APIC timer), `acpioff` (ACPI power-off). */
 #include "kernel.h"
 #include "x86.h"
+#include "drivers.h"
 #include "../include/abi.h"
 #include "../include/ktest.h"
 #include "../../../lib/format.h"
@@ -25,6 +27,8 @@ struct __attribute__((packed)) mb_mmap {
 extern char kernel_start[], kernel_end[];
 enum mode boot_mode = MODE_DEMO;
 unsigned timer_hz = 100;
+int opt_devtest, opt_apic, opt_acpioff;
+uint32_t mb_mem_upper_kib;
 
 #define MAX_RANGES 32
 static uint32_t ranges[2 * MAX_RANGES];
@@ -46,6 +50,8 @@ static void add_range(uint64_t start, uint64_t end)
 
 static void read_multiboot(const struct mb_info *mbi)
 {
+	if (mbi->flags & MB_INFO_MEM)
+		mb_mem_upper_kib = mbi->mem_upper;
 	if (mbi->flags & MB_INFO_CMDLINE) {
 		const char *s = (const char *)mbi->cmdline;
 		size_t i;
@@ -81,6 +87,12 @@ static void parse_cmdline(void)
 			boot_mode = MODE_TEST;
 		else if (n == 5 && !strncmp(w, "bench", 5))
 			boot_mode = MODE_BENCH;
+		else if (n == 7 && !strncmp(w, "devtest", 7))
+			opt_devtest = 1;
+		else if (n == 4 && !strncmp(w, "apic", 4))
+			opt_apic = 1;
+		else if (n == 7 && !strncmp(w, "acpioff", 7))
+			opt_acpioff = 1;
 		else if (n > 3 && !strncmp(w, "hz=", 3)) {
 			unsigned long long v;
 			if (parse_size(w + 3, n - 3, &v) == 0 && v >= 19 && v <= 10000)
@@ -114,20 +126,28 @@ void kmain(uint32_t magic, const struct mb_info *mbi)
 	idt_init();
 	pic_init();
 	pit_init(timer_hz);
+	intr_set_handler(VEC_IRQ0, clock_tick);
 	frames_init((uint32_t)kernel_end, top, ranges, nranges);
 	vm_init();
 	proc_init();
+	if (opt_devtest || opt_apic) {	/* what the firmware says about the machine */
+		mp_scan();
+		acpi_scan();
+	}
+	if (opt_apic && apic_setup() < 0)
+		klog("guest-x86: no usable APIC (MADT/MP table, local APIC, IO APIC); staying on the 8259s\n");
 
 	if (boot_mode == MODE_TEST)
 		ktest_kernel();
-	klog("guest-x86: kernel %#x-%#x, RAM top %u MiB, %u free pages, hz=%u, cmdline '%s'\n",
+	klog("guest-x86: kernel %#x-%#x, RAM top %u MiB, %u free pages, hz=%u, clock %s, cmdline '%s'\n",
 	     (uint32_t)kernel_start, (uint32_t)kernel_end, top >> 20, frames_free(), timer_hz,
+	     apic_mode ? "local APIC timer, IRQs through the IO APIC" : "PIT, IRQs through the 8259s",
 	     cmdline);
 	if (bad_opt)
 		klog("guest-x86: ignoring bad option %.*s (hz must be 19..10000)\n", bad_len, bad_opt);
 	if (boot_mode == MODE_BENCH)
 		kbench_run();
-	snprintf_(arg, sizeof(arg), "%d", KTEST_KERNEL_COUNT + 1);
+	snprintf_(arg, sizeof(arg), "%d", ktest_next());
 	proc_start_init(boot_mode == MODE_TEST ? "utest" : boot_mode == MODE_BENCH ? "ubench" : "init",
 			boot_mode == MODE_TEST ? arg : "");
 }

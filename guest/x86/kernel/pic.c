@@ -1,11 +1,14 @@
-/* pic.c - the 8259 interrupt controllers (remapped to vectors 32..47) and the 8254 timer. */
+/* pic.c - the 8259 interrupt controllers (remapped to vectors 32..47) and the 8254 timer's
+ * channel 0 (the system clock unless the boot word `apic` puts the local APIC timer there). */
 #include "kernel.h"
 #include "x86.h"
+#include "drivers.h"
 
 #define PIC1 0x20
 #define PIC2 0xA0
 
 volatile uint32_t ticks;
+static uint16_t pic_mask = 0xFFFA;	/* IMR of both chips: IRQ0 (timer) and IRQ2 (cascade) open */
 
 static void io_wait(void)
 {
@@ -30,8 +33,22 @@ void pic_init(void)
 	io_wait();
 	outb(PIC2 + 1, 0x01);
 	io_wait();
-	outb(PIC1 + 1, 0xFA);	/* unmask IRQ0 (timer) and IRQ2 (cascade) only */
-	outb(PIC2 + 1, 0xFF);
+	outb(PIC1 + 1, pic_mask & 0xFF);
+	outb(PIC2 + 1, pic_mask >> 8);
+}
+
+void pic_set_mask(int irq, int masked)
+{
+	uint32_t f = irq_save();
+	if (masked)
+		pic_mask |= 1u << irq;
+	else
+		pic_mask &= ~(1u << irq);
+	if (irq >= 8)
+		outb(PIC2 + 1, pic_mask >> 8);
+	else
+		outb(PIC1 + 1, pic_mask & 0xFF);
+	irq_restore(f);
 }
 
 void pic_eoi(int irq)

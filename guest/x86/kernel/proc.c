@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include "kernel.h"
 #include "x86.h"
+#include "drivers.h"
 #include "../include/abi.h"
 #include "../../../lib/format.h"
 
@@ -244,9 +245,13 @@ static void finish(int status)
 	if (boot_mode == MODE_TEST) {
 		int failed = ktest_failed + (status != 0);
 		kprintf("# guest-x86 test suite done: %s\n", failed ? "FAIL" : "PASS");
+		if (opt_acpioff)
+			acpi_poweroff();
 		poweroff(failed);
 	}
 	klog("init exited with status %d; powering off\n", status);
+	if (opt_acpioff)
+		acpi_poweroff();
 	poweroff(boot_mode == MODE_BENCH ? status != 0 : 0);
 }
 

@@ -5,11 +5,12 @@
 #include "kernel.h"
 #include "x86.h"
 #include "../include/ktest.h"
+#include "drivers.h"
 
 int ktest_failed;
 static int ktest_no;
 
-static void report(int ok, const char *name)
+void ktest_report(int ok, const char *name)
 {
 	ktest_no++;
 	kprintf("%sok %d %s\n", ok ? "" : "not ", ktest_no, name);
@@ -113,27 +114,38 @@ void ktest_kernel(void)
 	struct dtr d;
 	uint32_t cr0 = read_cr0();
 
-	kprintf("KTAP version 1\n1..%d\n", KTEST_KERNEL_COUNT + KTEST_USER_COUNT);
-	report(read_cs() == KCODE_SEL, "selfcheck_cs");
-	report(read_ss() == KDATA_SEL, "selfcheck_ss");
+	kprintf("KTAP version 1\n1..%d\n",
+		KTEST_KERNEL_COUNT + (opt_devtest ? KTEST_DEV_COUNT : 0) + KTEST_USER_COUNT);
+	ktest_report(read_cs() == KCODE_SEL, "selfcheck_cs");
+	ktest_report(read_ss() == KDATA_SEL, "selfcheck_ss");
 	sgdt(&d);
-	report(d.base == (uint32_t)gdt && d.limit == gdt_size - 1, "selfcheck_sgdt");
+	ktest_report(d.base == (uint32_t)gdt && d.limit == gdt_size - 1, "selfcheck_sgdt");
 	sidt(&d);
-	report(d.base == (uint32_t)idt_base() && d.limit == IDT_BYTES - 1, "selfcheck_sidt");
-	report(sldt() == 0, "selfcheck_sldt");
-	report(str() == TSS_SEL, "selfcheck_str");
-	report(smsw() == (cr0 & 0xFFFF) && (smsw() & CR0_PE), "selfcheck_smsw");
-	report((cr0 & (CR0_PE | CR0_PG | CR0_WP)) == (CR0_PE | CR0_PG | CR0_WP) &&
+	ktest_report(d.base == (uint32_t)idt_base() && d.limit == IDT_BYTES - 1, "selfcheck_sidt");
+	ktest_report(sldt() == 0, "selfcheck_sldt");
+	ktest_report(str() == TSS_SEL, "selfcheck_str");
+	ktest_report(smsw() == (cr0 & 0xFFFF) && (smsw() & CR0_PE), "selfcheck_smsw");
+	ktest_report((cr0 & (CR0_PE | CR0_PG | CR0_WP)) == (CR0_PE | CR0_PG | CR0_WP) &&
 		       (read_cr4() & CR4_PSE) && read_cr3() == (uint32_t)kernel_pd,
 	       "selfcheck_paging_registers");
-	report(check_flags(), "pushf_cli_popf");
-	report(check_timer(), "pit_timer_ticks");
+	ktest_report(check_flags(), "pushf_cli_popf");
+	ktest_report(check_timer(), "pit_timer_ticks");
 	breakpoint_hits = 0;
 	__asm__ volatile("int3");
-	report(breakpoint_hits == 1, "kernel_int3_trap");
-	report(check_frames(), "frame_refcounts");
-	report(check_invlpg(), "invlpg_remap");
-	report(check_accessed_dirty(), "kernel_pte_accessed_dirty");
+	ktest_report(breakpoint_hits == 1, "kernel_int3_trap");
+	ktest_report(check_frames(), "frame_refcounts");
+	ktest_report(check_invlpg(), "invlpg_remap");
+	ktest_report(check_accessed_dirty(), "kernel_pte_accessed_dirty");
 	if (ktest_no != KTEST_KERNEL_COUNT)
 		panic("KTEST_KERNEL_COUNT is %d, ran %d", KTEST_KERNEL_COUNT, ktest_no);
+	if (opt_devtest) {
+		devtest_run();
+		if (ktest_no != KTEST_KERNEL_COUNT + KTEST_DEV_COUNT)
+			panic("KTEST_DEV_COUNT is %d, ran %d", KTEST_DEV_COUNT, ktest_no - KTEST_KERNEL_COUNT);
+	}
+}
+
+int ktest_next(void)
+{
+	return ktest_no + 1;
 }

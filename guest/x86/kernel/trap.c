@@ -3,8 +3,11 @@
 #include "kernel.h"
 #include "x86.h"
 #include "../include/abi.h"
+#include "drivers.h"
 
 volatile int breakpoint_hits;
+uint32_t fault_eip, fault_resume;	/* a kernel instruction allowed to fault, and where to go then */
+volatile int fault_caught;
 static volatile int need_resched;	/* set by the timer, honoured on the way back to user mode */
 
 static const char *const exc_name[32] = {
@@ -13,9 +16,30 @@ static const char *const exc_name[32] = {
 	"#22", "#23", "#24", "#25", "#26", "#27", "#28", "#29", "#30", "#31",
 };
 
-static void irq(int n, struct trapframe *tf)
+static intr_handler handlers[256];
+volatile uint32_t intr_count[256];
+
+void intr_set_handler(int vector, intr_handler fn)
 {
-	if (n == 7 || n == 15) {	/* spurious interrupts: no EOI (but the master saw IRQ2) */
+	handlers[vector] = fn;
+}
+
+/* The system clock: the PIT on IRQ0, or the local APIC timer with the boot word `apic`. */
+void clock_tick(void)
+{
+	ticks++;
+	proc_tick();
+	need_resched = 1;	/* preemption: a time slice is one tick */
+}
+
+/* A hardware interrupt: count it, run its handler, then end it at its controller (the 8259s
+ * for ISA IRQs in PIC mode, the local APIC for everything in APIC mode and for its own vectors). */
+static void interrupt(uint32_t v)
+{
+	int n = (int)v - VEC_IRQ0;
+
+	if (v < VEC_IRQ0 + 16 && !apic_mode && (n == 7 || n == 15)) {
+		/* spurious 8259 interrupts: no EOI (but the master saw IRQ2) */
 		outb(n == 7 ? 0x20 : 0xA0, 0x0B);
 		if (!(inb(n == 7 ? 0x20 : 0xA0) & 0x80)) {
 			if (n == 15)
@@ -23,14 +47,13 @@ static void irq(int n, struct trapframe *tf)
 			return;
 		}
 	}
-	if (n == 0) {
-		ticks++;
-		proc_tick();
-	}
-	pic_eoi(n);
-	if (n == 0)
-		need_resched = 1;	/* preemption: a time slice is one tick */
-	(void)tf;
+	intr_count[v]++;
+	if (handlers[v])
+		handlers[v]();
+	if (v < VEC_IRQ0 + 16)
+		irq_eoi(n);
+	else if (v != VEC_LAPIC_SPURIOUS)	/* a spurious APIC interrupt is not in service */
+		lapic_eoi();
 }
 
 static void page_fault(struct trapframe *tf)
@@ -56,14 +79,19 @@ void trap_dispatch(struct trapframe *tf)
 
 	if (v == 0x80)
 		syscall_dispatch(tf);
-	else if (v >= 32 && v < 48)
-		irq(v - 32, tf);
+	else if (v >= VEC_IRQ0)
+		interrupt(v);
 	else if (v == 14)
 		page_fault(tf);
 	else if (v == 3 && !tf_from_user(tf))
 		breakpoint_hits++;	/* the kernel's own int3 (a self-test): just continue */
 	else if (tf_from_user(tf))
 		proc_kill(WSTATUS_KILLED(v), "%s at eip %#x", exc_name[v & 31], tf->eip);
+	else if (v < 32 && fault_eip && tf->eip == fault_eip) {	/* e.g. rdmsr_safe */
+		tf->eip = fault_resume;
+		fault_eip = 0;
+		fault_caught = 1;
+	}
 	else
 		panic("%s in kernel at eip %#x err %#x", exc_name[v & 31], tf->eip, tf->err);
 

@@ -26,13 +26,12 @@ section .text
 %endif
 %assign v v + 1
 %endrep
-; hardware interrupts 32..47 (remapped 8259) and the system call vector 0x80
+; every other vector: 32..47 the ISA IRQs (8259 or IO APIC), local APIC vectors above, 0x80
 %assign v 32
-%rep 16
+%rep 224
 	ISR_NOERR v
 %assign v v + 1
 %endrep
-	ISR_NOERR 128
 
 trap_common:
 	pusha
@@ -60,10 +59,9 @@ trap_return:
 
 section .rodata
 align 4
-isr_table:                       ; entry addresses for vectors 0..47, then 0x80
+isr_table:                       ; entry addresses for vectors 0..255
 %assign v 0
-%rep 48
+%rep 256
 	dd isr %+ v
 %assign v v + 1
 %endrep
-	dd isr128

@@ -4,6 +4,7 @@
 #include "kernel.h"
 #include "x86.h"
 #include "../include/abi.h"
+#include "drivers.h"
 
 uint32_t *kernel_pd;
 static uint32_t kernel_pd_store[1024] __attribute__((aligned(4096)));
@@ -192,4 +193,44 @@ int vm_fault(struct proc *p, uint32_t va, uint32_t err)
 uint32_t *scratch_pte(void)
 {
 	return &scratch_pt[PTX(SCRATCH_VA)];
+}
+
+/* Windows onto physical memory the direct map does not cover (firmware tables above the RAM
+ * top) or that must not be cached (the APICs' registers): 4 KiB slots of the last page table,
+ * after the scratch page, handed out once and never reused (a few firmware tables, two MMIO
+ * pages). Supervisor only, like the rest of the kernel's mappings. */
+#define PTE_PWT 0x008
+#define PTE_PCD 0x010
+static unsigned next_slot = PTX(SCRATCH_VA) + 1;
+
+void *phys_map(uint32_t pa, uint32_t len, int flags)
+{
+	uint32_t first = pa & ~(PAGE - 1), npages, i, va;
+
+	if (len == 0)
+		len = 1;
+	if (!(flags & MAP_UNCACHED) && pa < direct_map_top && len <= direct_map_top - pa)
+		return phys_ptr(pa);
+	npages = (pa + len - 1 - first) / PAGE + 1;
+	if (pa + len - 1 < pa || npages > 1024 - next_slot)
+		return 0;
+	va = SCRATCH_VA + next_slot * PAGE;
+	for (i = 0; i < npages; i++) {
+		scratch_pt[next_slot + i] = (first + i * PAGE) | PTE_W | PTE_P |
+					    ((flags & MAP_UNCACHED) ? PTE_PCD | PTE_PWT : 0);
+		invlpg(va + i * PAGE);
+	}
+	next_slot += npages;
+	return phys_ptr(va + (pa - first));
+}
+
+uint32_t *kernel_pte(uint32_t va)
+{
+	uint32_t *pde = &kernel_pd[PDX(va)];
+
+	if (!(*pde & PTE_P))
+		return 0;
+	if (*pde & PTE_PS)
+		return pde;
+	return &((uint32_t *)FRAME(*pde))[PTX(va)];
 }
