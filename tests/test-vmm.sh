@@ -67,9 +67,9 @@ run() {   # run NAME TIMEOUT MEM [runner options...]
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 -cdrom "$OUT/$name.iso" || fail=1
 }
 
-same() {  # same NAME VM: that VM's verdicts equal the native ones
+same() {  # same NAME VM [REFERENCE]: that VM's verdicts equal the native ones (native.ktap)
 	if python3 tests/ktap_of.py "$OUT/$1-$ACCEL.log" "$2: " "$OUT/$1-$2.ktap" >/dev/null &&
-		diff -u "$OUT/native.ktap" "$OUT/$1-$2.ktap" > "$OUT/$1-$2.diff"; then
+		diff -u "$OUT/${3:-native}.ktap" "$OUT/$1-$2.ktap" > "$OUT/$1-$2.diff"; then
 		echo "ok vmm-$ACCEL/$1/$2-same-as-native" | tee -a "$R"
 	else
 		echo "not ok vmm-$ACCEL/$1/$2-same-as-native - see $OUT/$1-$2.diff" | tee -a "$R"
@@ -106,6 +106,24 @@ same hostile vm1
 iso oom "vms=3 mem=256M" "guest-x86 test"
 run oom 300 400 --expect-exit 3 --expect "stopped: out of machine memory backing guest-physical" \
 	--expect "all VMs have ended"
+
+# The PC platform (issue 8): the guest's device suite (firmware tables, LAPIC, IO APIC, CMOS, i8042,
+# PCI, ATA on both channels) with the test disks as modules, on the 8259s and on the APICs; then three
+# VMs that each get their own copy-on-write view of the same disk modules (each sees the original).
+for s in hda hdb hdd; do mod "$s" < build/guest-x86/disks/$s.img; done
+for d in dev dev-apic; do
+	python3 tests/ktap_of.py "build/test-native/serial-$d-$ACCEL.log" "" "$OUT/native-$d.ktap" ||
+		echo "not ok vmm-$ACCEL/native-$d-reference - the native run did not pass" | tee -a "$R"
+done
+iso dev "mem=128M" "guest-x86 test devtest" "@hda disk=hda" "@hdb disk=hdb" "@hdd disk=hdd"
+run dev 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1
+same dev vm1 native-dev
+iso dev-apic "mem=128M" "guest-x86 test devtest apic" "@hda disk=hda" "@hdb disk=hdb" "@hdd disk=hdd"
+run dev-apic 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1
+same dev-apic vm1 native-dev-apic
+iso dev3 "vms=3 mem=128M" "guest-x86 test devtest" "@hda disk=hda" "@hdb disk=hdb" "@hdd disk=hdd"
+run dev3 600 1024 --expect-exit 1 --expect "vm3 off: exit code 0"
+for v in vm1 vm2 vm3; do same dev3 $v native-dev; done
 
 # VMs made of several modules. Each configuration error alone: the VM is refused with its reason (a
 # disk before any kernel belongs to no VM: reported, ignored, not a failure; the others fail the run).
