@@ -11,7 +11,9 @@
 #define SEL_KCODE ((GDT_ENTRIES - 4) * 8)   /* 0xFFE0: 64-bit code, ring 0 */
 #define SEL_KDATA ((GDT_ENTRIES - 3) * 8)   /* 0xFFE8: data, ring 0 */
 #define SEL_TSS   ((GDT_ENTRIES - 2) * 8)   /* 0xFFF0: 16-byte TSS descriptor (two slots) */
+#define SEL_LDT   ((GDT_ENTRIES - 6) * 8)   /* 0xFFD0: 16-byte LDT descriptor: the running VM's LDT */
 #define GUEST_GDT_MAX 512
+#define GUEST_LDT_MAX 1024                  /* entries of a guest LDT the VMM copies */
 
 struct __attribute__((packed)) tss64 {
 	uint32_t reserved0;
@@ -29,6 +31,9 @@ struct __attribute__((packed)) tss64 {
 
 void gdt_init(void);
 void tss_set_rsp0(uint64_t rsp0);
+/* Point the real LDTR at `bytes` bytes of descriptors at `base` (a VM's ring-compressed LDT), or
+ * make it null when bytes is 0. */
+void ldt_load(const void *base, unsigned bytes);
 extern uint64_t gdt[GDT_ENTRIES];
 
 void idt_init(void);

@@ -44,3 +44,16 @@ void tss_set_rsp0(uint64_t rsp0)
 {
 	tss.rsp[0] = rsp0;
 }
+
+void ldt_load(const void *base, unsigned bytes)
+{
+	if (!bytes) {
+		__asm__ volatile("lldt %w0" : : "r"(0));
+		return;
+	}
+	uint64_t b = (uint64_t)base, limit = bytes - 1;
+	gdt[SEL_LDT / 8] = (limit & 0xFFFF) | ((b & 0xFFFFFF) << 16) | (0x82ULL << 40) |
+		 (((limit >> 16) & 0xF) << 48) | (((b >> 24) & 0xFF) << 56);
+	gdt[SEL_LDT / 8 + 1] = b >> 32;
+	__asm__ volatile("lldt %w0" : : "r"(SEL_LDT) : "memory");
+}

@@ -1,6 +1,7 @@
 #!/bin/sh
 # run.sh RESULTS - build and run the host unit tests (lib/, mm/, and the VMM code that needs no
-# hardware: virtual devices, the software page walk, reflection) with the host compiler and
+# hardware: virtual devices, the software page walk, reflection, segments, the emulation of
+# instructions on device memory and their flags) with the host compiler and
 # sanitizers; each test program prints KTAP.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -55,6 +56,12 @@ else
 	echo "skip host-firmware-iasl - iasl not installed (Debian package acpica-tools)" | tee -a "$results"
 fi
 build_run gmem tests/host/test_gmem.c arch/x86_64/mmu/gmem.c mm/frame.c mm/pmap.c lib/kstring.c
+build_run alu tests/host/test_alu.c arch/x86_64/cpu/alu.c
+build_run seg tests/host/test_seg.c arch/x86_64/cpu/reflect.c arch/x86_64/cpu/segments.c arch/x86_64/mmu/gmem.c \
+	mm/frame.c mm/pmap.c lib/kstring.c vcpu/trace.c
+CPU="arch/x86_64/cpu/mmio.c arch/x86_64/cpu/alu.c arch/x86_64/cpu/emulate.c arch/x86_64/cpu/decode.c arch/x86_64/cpu/patch.c"
+build_run mmio tests/host/test_mmio.c $CPU arch/x86_64/cpu/reflect.c arch/x86_64/cpu/segments.c arch/x86_64/mmu/gmem.c \
+	mm/frame.c mm/pmap.c lib/kstring.c vcpu/trace.c
 build_run reflect tests/host/test_reflect.c arch/x86_64/cpu/reflect.c arch/x86_64/cpu/segments.c arch/x86_64/mmu/gmem.c \
 	mm/frame.c mm/pmap.c lib/kstring.c vcpu/trace.c
 exit $fail

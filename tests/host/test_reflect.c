@@ -17,6 +17,14 @@
 /* What reflect.c and segments.c need from the rest of the VMM. */
 uint64_t gdt[GDT_ENTRIES];
 void idt_set_dpl(unsigned v, unsigned dpl) { (void)v; (void)dpl; }
+void ldt_load(const void *base, unsigned bytes) { (void)base; (void)bytes; }
+void shadow_code_written(struct vm *v, uint32_t gfn) { (void)v; (void)gfn; }
+void mmio_phys(struct vm *v, uint32_t gpa, void *buf, uint32_t n, int write)
+{
+	(void)v, (void)gpa;
+	if (!write)
+		memset(buf, 0xFF, n);                      /* the open bus */
+}
 void kprintf(const char *fmt, ...) { (void)fmt; }
 void klog(enum log_level lvl, const char *subsys, const char *fmt, ...) { (void)lvl; (void)subsys; (void)fmt; }
 static char failed[160];

@@ -325,7 +325,7 @@ static int64_t read_signed(struct cursor *c, unsigned n)
 			return 0;
 		v |= (uint64_t)b << (8 * i);
 	}
-	if (n < 8 && (v >> (8 * n - 1)) & 1)
+	if (n > 0 && n < 8 && (v >> (8 * n - 1)) & 1)
 		v |= ~0ull << (8 * n);
 	return (int64_t)v;
 }

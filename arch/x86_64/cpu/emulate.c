@@ -4,7 +4,9 @@
  * trap frame. We decode the instruction at the guest's EIP with our own decoder, carry out its
  * effect on the *virtual* CPU (struct vm) -- never on the real one -- and resume the guest after
  * it. cli/sti change the virtual IF; mov cr3 installs a new (empty) shadow; lgdt rebuilds the
- * ring-compressed GDT; in/out reach the VM's virtual devices; hlt gives the CPU away. */
+ * ring-compressed GDT; lldt gives the VM a compressed LDT; in/out reach the VM's virtual devices;
+ * hlt gives the CPU away. Memory operands go through the guest's segments (base, limit, type:
+ * segments.c), then its pages, then RAM or devices (gmem.c), as the guest's own access would. */
 #include "vm.h"
 #include "../cpu.h"
 #include "../../../lib/kstring.h"
@@ -20,47 +22,51 @@ int fetch_insn(struct vm *vm, struct trapframe *tf, uint32_t eip, struct x86_ins
 	       const struct patch *known)
 {
 	uint32_t e, fa, n = 15;
+	struct seg cs;
+	if (seg_get(vm, tf, X86_SEG_CS, &cs) < 0) {
+		cs.base = 0;
+		cs.big = 1;
+	}
+	uint32_t la = cs.base + eip;                      /* CS:EIP */
 	/* Do not read past the page if the next one is not mapped: shorten instead. */
-	while (n > 0 && guest_read(vm, eip, bytes, n, guest_cpl(tf) == 3, &e, &fa) < 0) {
-		if (fa == eip) {
+	while (n > 0 && guest_read(vm, la, bytes, n, guest_cpl(tf) == 3, &e, &fa) < 0) {
+		if (fa == la || e == 0xFFFFFFFFu) {
 			guest_pf(vm, tf, e, fa);
 			return -1;
 		}
-		n = fa - eip;
+		n = fa - la;
 	}
 	if (bytes[0] == 0xCC) {
-		const struct patch *p = known ? known : patch_at(vm, eip);
+		const struct patch *p = known ? known : patch_at(vm, la);
 		if (p)
 			bytes[0] = p->orig;              /* decode what the guest wrote, not our int3 */
 	}
-	if (x86_decode(bytes, n, 32, in) <= 0) {
+	/* A 16-bit code segment (D = 0) runs 16-bit code, in compatibility mode as in protected mode. */
+	if (x86_decode(bytes, n, cs.big ? 32 : 16, in) <= 0) {
 		reflect(vm, tf, 6, REFLECT_EXC, 0);   /* #UD, as the CPU would */
 		return -1;
 	}
 	return 0;
 }
 
-static int mem_operand(struct vm *vm, struct trapframe *tf, const struct x86_insn *in, uint32_t *la)
+/* The offset and segment of the instruction's memory operand (-1: it has none). */
+static int mem_operand(struct trapframe *tf, const struct x86_insn *in, uint32_t *off, enum x86_seg *seg)
 {
 	struct x86_regs32 r = { (uint32_t)tf->rax, (uint32_t)tf->rcx, (uint32_t)tf->rdx, (uint32_t)tf->rbx,
 				(uint32_t)tf->rsp, (uint32_t)tf->rbp, (uint32_t)tf->rsi, (uint32_t)tf->rdi };
-	enum x86_seg seg;
-	(void)vm;
-	return x86_effective_address32(in, &r, la, &seg);
+	return x86_effective_address32(in, &r, off, seg);
 }
 
 static int read_operand16(struct vm *vm, struct trapframe *tf, const struct x86_insn *in, uint16_t *v)
 {
-	uint32_t la, e, fa;
+	uint32_t off;
+	enum x86_seg seg;
 	if (!(in->flags & X86_F_MEM)) {
 		*v = (uint16_t)*reg(tf, in->rm);
 		return 0;
 	}
-	if (mem_operand(vm, tf, in, &la) < 0 || guest_read(vm, la, v, 2, 0, &e, &fa) < 0) {
-		guest_pf(vm, tf, e, fa);
-		return -1;
-	}
-	return 0;
+	mem_operand(tf, in, &off, &seg);
+	return seg_read(vm, tf, seg, off, v, 2);
 }
 
 static void set_cr0(struct vm *vm, uint32_t v)
@@ -85,11 +91,13 @@ static void port_io(struct vm *vm, struct trapframe *tf, uint16_t port, unsigned
 	}
 }
 
-/* ins/outs, with or without rep: one port access per element, memory at ES:EDI / DS:ESI (flat
- * segments), EDI/ESI stepping by the element size in the direction EFLAGS.DF says. Like a real
- * CPU taking an interrupt in the middle of a rep, at most a batch of elements is done per trap:
- * ECX/ESI/EDI are left describing the rest and EIP stays on the instruction (returns 1), so a
- * guest with ECX = 4 billion cannot hold the VMM (and the other VMs) for minutes. */
+/* ins/outs, with or without rep: one port access per element, memory at ES:EDI (ins; no override)
+ * or DS:ESI (outs; a segment prefix may name another), through the segment's base and limit, with
+ * SI/DI/CX instead when the address size is 16; the index steps by the element size in the direction
+ * EFLAGS.DF says. Like a real CPU taking an interrupt in the middle of a rep, at most a batch of
+ * elements is done per trap: ECX/ESI/EDI are left describing the rest and EIP stays on the
+ * instruction (returns 1), so a guest with ECX = 4 billion cannot hold the VMM (and the other VMs)
+ * for minutes. Memory outside RAM is what the guest's own access would find (mmio_phys). */
 #define STRING_IO_BATCH 4096
 static int string_io(struct vm *vm, struct trapframe *tf, const struct x86_insn *in, unsigned size)
 {
@@ -97,30 +105,48 @@ static int string_io(struct vm *vm, struct trapframe *tf, const struct x86_insn 
 	uint16_t port = (uint16_t)tf->rdx;
 	int32_t step = (tf->rflags & 0x400) ? -(int32_t)size : (int32_t)size;
 	uint64_t *ptr = out ? &tf->rsi : &tf->rdi;
-	uint32_t count = rep ? (uint32_t)tf->rcx : 1, e, fa, done = 0;
+	uint32_t amask = in->addrsize == 16 ? 0xFFFFu : 0xFFFFFFFFu;
+	enum x86_seg seg = out ? ((in->prefixes & X86_PFX_SEG) ? (enum x86_seg)in->seg : X86_SEG_DS) : X86_SEG_ES;
+	uint32_t count = rep ? (uint32_t)tf->rcx & amask : 1, done = 0, probed = 1;   /* (no page is at 1) */
 	while (count) {
 		if (done++ == STRING_IO_BATCH)
 			return 1;
-		uint32_t v = 0, la = (uint32_t)*ptr;
-		if (out && guest_read(vm, la, &v, size, 0, &e, &fa) < 0)
-			goto fault;
+		uint32_t v = 0, off = (uint32_t)*ptr & amask;
+		if (out && seg_read(vm, tf, seg, off, &v, size) < 0)
+			return -1;                        /* EIP still at the instruction: it restarts */
+		if (!out) {
+			/* The destination is checked (segment, then page) before the port is read, so a
+			 * fault loses no data from a device: the instruction restarts at this element. */
+			uint32_t la, gpa, fl, e;
+			if (seg_linear(vm, tf, seg, off, size, 1, &la) < 0)
+				return -1;
+			uint32_t first = la & ~0xFFFu, last = (la + size - 1) & ~0xFFFu;
+			for (uint32_t pg = first;; pg = last) {
+				uint32_t a = pg == first ? la : pg;
+				if (pg != probed && guest_walk(vm, a, 1, 0, &gpa, &fl, &e) < 0) {
+					guest_pf(vm, tf, e, a);
+					return -1;
+				}
+				probed = pg;
+				if (pg == last)
+					break;
+			}
+		}
 		vm->exits[EXIT_IO]++;
 		if (!vio_port(&vm->io, port, size, out, &v, now_ns()) && !out)
 			v = 0xFFFFFFFFu;
 		vm_check_power(vm);
 		if (vm->s.state != VM_RUNNABLE)
 			return 0;              /* off or stopped: the rest does not matter */
-		if (!out && guest_write(vm, la, &v, size, 0, &e, &fa) < 0)
-			goto fault;
-		*ptr = (uint32_t)(la + (uint32_t)step);
+		if (!out && seg_write(vm, tf, seg, off, &v, size) < 0)
+			return -1;
+		*ptr = (*ptr & ~(uint64_t)amask) | ((off + (uint32_t)step) & amask);
+		*ptr &= 0xFFFFFFFFu;
 		count--;
 		if (rep)
-			tf->rcx = count;
+			tf->rcx = ((tf->rcx & ~(uint64_t)amask) | count) & 0xFFFFFFFFu;
 	}
 	return 0;
-fault:
-	guest_pf(vm, tf, e, fa);   /* EIP still at the instruction: it restarts */
-	return -1;
 }
 
 /* The MSRs a 32-bit kernel of the era touches: the TSC, IA32_APIC_BASE (the virtual local
@@ -166,7 +192,8 @@ int emulate_privileged(struct vm *vm, struct trapframe *tf)
 	uint32_t eip = (uint32_t)tf->rip;
 	if (fetch_insn(vm, tf, eip, &in, bytes, 0) < 0)
 		return 1;                            /* a fault was reflected instead */
-	uint32_t la, e, fa;
+	uint32_t la, off, e, fa;
+	enum x86_seg seg;
 	unsigned size = (in.flags & X86_F_BYTEOP) ? 1 : in.opsize / 8;
 	uint16_t sel;
 
@@ -200,14 +227,12 @@ int emulate_privileged(struct vm *vm, struct trapframe *tf)
 	case X86_K_LGDT:
 	case X86_K_LIDT: {
 		uint8_t d[6];
-		if (mem_operand(vm, tf, &in, &la) < 0) {
+		if (mem_operand(tf, &in, &off, &seg) < 0) {
 			reflect(vm, tf, 6, REFLECT_EXC, 0);
 			return 1;
 		}
-		if (guest_read(vm, la, d, 6, 0, &e, &fa) < 0) {
-			guest_pf(vm, tf, e, fa);
+		if (seg_read(vm, tf, seg, off, d, 6) < 0)
 			return 1;
-		}
 		uint16_t lim;
 		uint32_t base;
 		memcpy(&lim, d, 2);
@@ -235,15 +260,17 @@ int emulate_privileged(struct vm *vm, struct trapframe *tf)
 		seg_install(vm);
 		break;
 	}
-	case X86_K_LLDT:
+	case X86_K_LLDT: {
 		if (read_operand16(vm, tf, &in, &sel) < 0)
 			return 1;
-		if (sel & ~3u) {
-			vm_fail(vm, "lldt %#x at %08x: LDTs are not supported", sel, eip);
+		int vec = seg_lldt(vm, sel);
+		if (vec) {
+			reflect(vm, tf, (unsigned)vec, REFLECT_EXC_ERR, sel & ~3u);   /* #GP(sel) or #NP(sel) */
 			return 1;
 		}
-		vm->ldtr = 0;
+		seg_install(vm);                         /* the real LDTR now points at its copy */
 		break;
+	}
 	case X86_K_LTR: {
 		uint64_t d;
 		if (read_operand16(vm, tf, &in, &sel) < 0)
@@ -311,10 +338,11 @@ int emulate_privileged(struct vm *vm, struct trapframe *tf)
 	}
 	case X86_K_INVLPG: {
 		uint32_t gpa, flags;
-		if (mem_operand(vm, tf, &in, &la) < 0) {
+		if (mem_operand(tf, &in, &off, &seg) < 0) {
 			reflect(vm, tf, 6, REFLECT_EXC, 0);
 			return 1;
 		}
+		la = seg_base(vm, tf, seg) + off;           /* (invlpg checks no limit) */
 		/* If the guest maps (or mapped) this address with a 4 MiB page, drop all of it. */
 		int large = 0;
 		if (vm->cr0 & CR0_PG) {

@@ -203,44 +203,29 @@ static uint64_t *gpr(struct trapframe *tf, unsigned r)
 	return regs[r & 7];
 }
 
-static int operand(struct trapframe *tf, const struct x86_insn *in, uint32_t *la)
+/* The ModRM operand's offset and segment: 1 if it is in memory, 0 if it is a register. */
+static int operand(struct trapframe *tf, const struct x86_insn *in, uint32_t *off, enum x86_seg *seg)
 {
 	if (!(in->flags & X86_F_MEM))
 		return 0;
 	struct x86_regs32 r = { (uint32_t)tf->rax, (uint32_t)tf->rcx, (uint32_t)tf->rdx, (uint32_t)tf->rbx,
 				(uint32_t)tf->rsp, (uint32_t)tf->rbp, (uint32_t)tf->rsi, (uint32_t)tf->rdi };
-	enum x86_seg seg;
-	x86_effective_address32(in, &r, la, &seg);
-	return 1;   /* flat segments: the offset is the linear address */
+	x86_effective_address32(in, &r, off, seg);
+	return 1;
 }
 
 /* Store a 16- or 32-bit result into the ModRM destination. */
 static int store(struct vm *vm, struct trapframe *tf, const struct x86_insn *in, uint32_t v, unsigned bytes)
 {
-	uint32_t la, e, fa;
-	if (operand(tf, in, &la)) {
-		if (guest_write(vm, la, &v, bytes, 0, &e, &fa) < 0) {
-			guest_pf(vm, tf, e, fa);
-			return -1;
-		}
-		return 0;
-	}
+	uint32_t off;
+	enum x86_seg seg;
+	if (operand(tf, in, &off, &seg))
+		return seg_write(vm, tf, seg, off, &v, bytes);
 	uint64_t *r = gpr(tf, in->rm);
 	if (bytes == 2)
 		*r = (*r & ~0xFFFFULL) | (v & 0xFFFF);
 	else
 		*r = v;   /* a 32-bit register write zero-extends */
-	return 0;
-}
-
-static int push32(struct vm *vm, struct trapframe *tf, uint32_t v, unsigned bytes)
-{
-	uint32_t e, fa, sp = (uint32_t)tf->rsp - bytes;
-	if (guest_write(vm, sp, &v, bytes, 0, &e, &fa) < 0) {
-		guest_pf(vm, tf, e, fa);
-		return -1;
-	}
-	tf->rsp = sp;
 	return 0;
 }
 
@@ -258,20 +243,20 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 		return 1;
 	}
 	unsigned osz = in.opsize == 16 ? 2 : 4;
-	uint32_t la, e, fa, v;
+	uint32_t off, v;
+	enum x86_seg seg;
 
 	switch (in.kind) {
 	case X86_K_PUSHF:
-		if (push32(vm, tf, guest_eflags(vm, tf), osz) < 0)
+		/* (the VM and RF bits are never in the image pushf makes) */
+		v = guest_eflags(vm, tf) & ~(FL_VM | FL_RF);
+		if (stack_push(vm, tf, &v, osz) < 0)
 			return 1;
 		break;
 	case X86_K_POPF: {
 		uint32_t fl = 0;
-		if (guest_read(vm, (uint32_t)tf->rsp, &fl, osz, 0, &e, &fa) < 0) {
-			guest_pf(vm, tf, e, fa);
+		if (stack_pop(vm, tf, &fl, osz) < 0)
 			return 1;
-		}
-		tf->rsp = (uint32_t)tf->rsp + osz;
 		if (osz == 2)
 			fl = (guest_eflags(vm, tf) & 0xFFFF0000u) | (fl & 0xFFFF);
 		set_guest_eflags(vm, tf, fl);
@@ -287,12 +272,10 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 		uint32_t base = in.kind == X86_K_SGDT ? vm->gdtr.base : vm->idtr.base;
 		memcpy(d, &lim, 2);
 		memcpy(d + 2, &base, 4);
-		if (!operand(tf, &in, &la) || guest_write(vm, la, d, 6, 0, &e, &fa) < 0) {
-			if (!(in.flags & X86_F_MEM))
-				return reflect(vm, tf, 6, REFLECT_EXC, 0), 1;
-			guest_pf(vm, tf, e, fa);
+		if (!operand(tf, &in, &off, &seg))
+			return reflect(vm, tf, 6, REFLECT_EXC, 0), 1;
+		if (seg_write(vm, tf, seg, off, d, 6) < 0)
 			return 1;
-		}
 		break;
 	}
 	case X86_K_SLDT:
@@ -309,7 +292,7 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 		break;
 	case X86_K_PUSH_SREG:
 		v = sel_to_guest((uint16_t)(in.sreg == X86_SEG_CS ? tf->cs : tf->ss));
-		if (push32(vm, tf, v, osz) < 0)
+		if (stack_push(vm, tf, &v, osz) < 0)
 			return 1;
 		break;
 	case X86_K_LAR:
@@ -318,11 +301,9 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 	case X86_K_VERW: {
 		/* Answer from the guest's own descriptor (DPL as the guest wrote it). */
 		uint16_t sel;
-		if (operand(tf, &in, &la)) {
-			if (guest_read(vm, la, &sel, 2, 0, &e, &fa) < 0) {
-				guest_pf(vm, tf, e, fa);
+		if (operand(tf, &in, &off, &seg)) {
+			if (seg_read(vm, tf, seg, off, &sel, 2) < 0)
 				return 1;
-			}
 		} else
 			sel = (uint16_t)*gpr(tf, in.rm);
 		uint64_t d;

@@ -95,8 +95,19 @@ int reflect(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint3
 	uint32_t words[6];
 	for (int i = 0; i < nf; i++)
 		words[i] = frame[nf - 1 - i];              /* lowest address first */
-	esp -= 4 * (uint32_t)nf;
-	if (guest_write(vm, esp, words, 4 * (uint32_t)nf, 0, &e, &fa) < 0) {
+	/* On the stack segment's terms: its base and limit, SP rather than ESP if it is a 16-bit one. */
+	struct seg sd;
+	if (seg_of_sel(vm, ss, &sd) < 0) {
+		vm_fail(vm, "vector %u: stack segment %04x unusable", vector, ss);
+		return -1;
+	}
+	esp = sp_add(&sd, esp, -4 * nf);
+	if (!seg_access_ok(&sd, sp_off(&sd, esp), 4 * (uint32_t)nf, 1)) {
+		vm_fail(vm, "stack fault (limit of %04x) while delivering vector %u at eip %08lx: a double fault", ss,
+			vector, tf->rip);
+		return -1;
+	}
+	if (guest_write(vm, sd.base + sp_off(&sd, esp), words, 4 * (uint32_t)nf, 0, &e, &fa) < 0) {
 		vm_fail(vm, "page fault at %08x while delivering vector %u (guest stack): a double fault", fa, vector);
 		return -1;
 	}
@@ -129,7 +140,7 @@ int reflect(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint3
 void guest_pf(struct vm *vm, struct trapframe *tf, uint32_t err, uint32_t addr)
 {
 	if (err == 0xFFFFFFFFu) {
-		vm_fail(vm, "access to %08x, outside its RAM, at eip %08lx", addr, tf->rip);
+		vm_fail(vm, "out of machine memory backing its RAM (linear %08x, eip %08lx)", addr, tf->rip);
 		return;
 	}
 	vm->cr2 = addr;
@@ -139,12 +150,13 @@ void guest_pf(struct vm *vm, struct trapframe *tf, uint32_t err, uint32_t addr)
 int emulate_iret(struct vm *vm, struct trapframe *tf, uint32_t len)
 {
 	(void)len;
-	uint32_t w[5], e, fa;
+	uint32_t w[5];
 	uint32_t sp = (uint32_t)tf->rsp;
-	if (guest_read(vm, sp, w, 12, 0, &e, &fa) < 0) {
-		guest_pf(vm, tf, e, fa);
+	struct seg ssd;
+	if (seg_get(vm, tf, X86_SEG_SS, &ssd) < 0)
+		ssd.big = 1;                               /* (stack_read raises the #SS) */
+	if (stack_read(vm, tf, sp, w, 12) < 0)
 		return 1;
-	}
 	uint32_t eip = w[0], fl = w[2];
 	uint16_t cs = (uint16_t)w[1];
 	unsigned to = cs & 3;
@@ -158,10 +170,8 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, uint32_t len)
 			tf->rip);
 	if (to == 3) {
 		/* 4. Back to the process: pop its stack too; the selectors must be ring-3 ones. */
-		if (guest_read(vm, sp + 12, w + 3, 8, 0, &e, &fa) < 0) {
-			guest_pf(vm, tf, e, fa);
+		if (stack_read(vm, tf, sp_add(&ssd, sp, 12), w + 3, 8) < 0)
 			return 1;
-		}
 		if (!seg_check(vm, cs, 1, 3) || !seg_check(vm, (uint16_t)w[4], 0, 3)) {
 			/* A real CPU raises #GP(selector) here, in the guest kernel. */
 			reflect(vm, tf, 13, REFLECT_EXC_ERR, cs & ~3u);
@@ -175,7 +185,7 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, uint32_t len)
 			return 1;
 		}
 		cs |= 1;
-		tf->rsp = sp + 12;
+		tf->rsp = sp_add(&ssd, sp, 12);
 	} else {
 		vm_fail(vm, "iret to ring %u at %08lx (only rings 0 and 3 are supported)", to, tf->rip);
 		return 1;

@@ -177,9 +177,10 @@ static void vm_finished(struct vm *vm)
 	if (vm == cur)
 		WRITE_CR(3, virt_to_phys(paging_pml4()));   /* off its shadow before freeing it */
 	log_info("vmm", "%s exits: priv %lu patched %lu syscall/softint %lu exceptions %lu hidden-pf %lu "
-		 "true-pf %lu irqs %lu io %lu hlt %lu; shadow fills %lu flushes %lu; code scans %lu rescans %lu", vm->name, vm->exits[EXIT_PRIV],
-		 vm->exits[EXIT_PATCH], vm->exits[EXIT_SYSCALL], vm->exits[EXIT_EXCEPTION], vm->exits[EXIT_HIDDEN_PF],
-		 vm->exits[EXIT_TRUE_PF], vm->exits[EXIT_IRQ], vm->exits[EXIT_IO], vm->exits[EXIT_HLT], vm->sh.fills, vm->sh.flushes,
+		 "true-pf %lu irqs %lu io %lu hlt %lu mmio %lu; shadow fills %lu flushes %lu; code scans %lu rescans %lu",
+		 vm->name, vm->exits[EXIT_PRIV], vm->exits[EXIT_PATCH], vm->exits[EXIT_SYSCALL], vm->exits[EXIT_EXCEPTION],
+		 vm->exits[EXIT_HIDDEN_PF], vm->exits[EXIT_TRUE_PF], vm->exits[EXIT_IRQ], vm->exits[EXIT_IO],
+		 vm->exits[EXIT_HLT], vm->exits[EXIT_MMIO], vm->sh.fills, vm->sh.flushes,
 		 vm->scans, vm->rescans);
 	vlapic_report_unimplemented(&vm->io.lapic, report_line, vm);
 	vioapic_report_unimplemented(&vm->io.ioapic, report_line, vm);
@@ -294,7 +295,9 @@ static int vm_trap(struct trapframe *tf)
 		shadow_fault(vm, tf, (uint32_t)READ_CR(2), (uint32_t)tf->error);
 		break;
 	case 3: {
-		const struct patch *p = guest_cpl(tf) == 0 ? patch_at(vm, (uint32_t)tf->rip - 1) : 0;
+		/* The patch table knows the int3 by its address: CS:EIP as a linear address. */
+		const struct patch *p = guest_cpl(tf) == 0 ?
+			patch_at(vm, seg_base(vm, tf, X86_SEG_CS) + (uint32_t)tf->rip - 1) : 0;
 		if (p) {
 			vm->exits[EXIT_PATCH]++;
 			tf->rip = (uint32_t)tf->rip - 1;

@@ -6,7 +6,20 @@
  * compatibility mode), system descriptors (TSS, LDT, gates: the guest's TSS is virtual and read
  * from its memory at each reflection), and anything in the VMM's own slots at the top.
  * The guest never sees the difference: sgdt, str, reads of CS/SS are patched (patch.c) to show
- * the guest's own values, with RPL 0 where the guest expects it. */
+ * the guest's own values, with RPL 0 where the guest expects it.
+ *
+ * The guest's LDT (lldt) gets the same treatment: a compressed copy in struct vm, which the real
+ * LDTR points at (a 16-byte LDT descriptor in the VMM's slots at the top of the real GDT) while the
+ * VM runs, so selectors with TI=1 work in direct execution as in the emulation. The copy is made at
+ * lldt and made again whenever the VMM reloads the VM's segments (seg_install: machine switches,
+ * lgdt, lidt, lldt). Writes of the guest to its GDT or LDT pages are not traced: a descriptor the
+ * guest changes in memory reaches the real tables at its next lgdt/lldt (or, for the LDT, at the
+ * next machine switch), where a real CPU would use it at the next segment load (a known gap).
+ *
+ * Emulated instructions (emulate.c, patch.c, reflect.c, mmio.c) form their addresses through the
+ * same copies: seg_linear() applies the base, the limit (granularity, expand-down, the B bit) and
+ * the type of the segment the selector names there, and raises #GP(0), or #SS(0) for SS, as the
+ * CPU does. */
 #include "vm.h"
 #include "../../../lib/kstring.h"
 #include "../../../lib/log.h"
@@ -39,9 +52,23 @@ static uint64_t compress(uint64_t d)
 int seg_guest_desc(struct vm *vm, uint16_t sel, uint64_t *desc)
 {
 	uint32_t idx = sel >> 3, e, fa;
-	if ((sel & 4) || idx == 0 || idx * 8 + 7 > vm->gdtr.limit)
+	if (sel & 4) {
+		if (!(vm->ldtr & ~3u) || idx * 8 + 7 > vm->ldt_limit)
+			return -1;
+		return guest_read(vm, vm->ldt_base + idx * 8, desc, 8, 0, &e, &fa);
+	}
+	if (idx == 0 || idx * 8 + 7 > vm->gdtr.limit)
 		return -1;
 	return guest_read(vm, vm->gdtr.base + idx * 8, desc, 8, 0, &e, &fa);
+}
+
+/* The real descriptor a selector names while this VM runs (0 if none). */
+static uint64_t real_desc(const struct vm *vm, uint16_t sel)
+{
+	unsigned idx = sel >> 3;
+	if (sel & 4)
+		return idx < vm->ldt_n ? vm->ldt[idx] : 0;
+	return idx && idx < vm->gdt_n ? vm->gdt[idx] : 0;
 }
 
 void seg_load_gdt(struct vm *vm)
@@ -126,12 +153,63 @@ static void seg_drop_stale(struct vm *vm, struct trapframe *tf)
 	}
 }
 
+/* The guest's LDT (ldtr, ldt_base, ldt_limit) -> the compressed copy. Entries the VMM cannot read
+ * (not mapped) become unusable. */
+void seg_load_ldt(struct vm *vm)
+{
+	if (!(vm->ldtr & ~3u)) {
+		vm->ldt_n = 0;
+		return;
+	}
+	uint64_t n = ((uint64_t)vm->ldt_limit + 1) / 8;
+	if (n > GUEST_LDT_MAX) {
+		log_warn("seg", "%s: guest LDT has %lu entries; only the first %u are usable", vm->name, n,
+			 GUEST_LDT_MAX);
+		n = GUEST_LDT_MAX;
+	}
+	/* In pieces (one page walk per piece, not per entry), through a buffer: the real LDT never
+	 * holds an uncompressed descriptor, even for a moment. */
+	for (unsigned i = 0; i < n; i += 32) {
+		uint64_t buf[32];
+		unsigned k = n - i < 32 ? (unsigned)(n - i) : 32;
+		uint32_t e, fa;
+		if (guest_read(vm, vm->ldt_base + i * 8, buf, k * 8, 0, &e, &fa) < 0)
+			for (unsigned j = 0; j < k; j++)
+				if (guest_read(vm, vm->ldt_base + (i + j) * 8, &buf[j], 8, 0, &e, &fa) < 0)
+					buf[j] = 0;
+		for (unsigned j = 0; j < k; j++)
+			vm->ldt[i + j] = compress(buf[j]);
+	}
+	vm->ldt_n = (unsigned)n;
+}
+
+int seg_lldt(struct vm *vm, uint16_t sel)
+{
+	uint64_t d;
+	if (!(sel & ~3u)) {                                /* a null selector: no LDT */
+		vm->ldtr = 0;
+		vm->ldt_base = vm->ldt_limit = 0;
+		vm->ldt_n = 0;
+		return 0;
+	}
+	/* An LDT descriptor (system, type 2) in the GDT, read from the guest's GDT as the CPU does. */
+	if ((sel & 4) || seg_guest_desc(vm, sel, &d) < 0 || (d & D_S) || ((d >> 40) & 0xF) != 2)
+		return 13;
+	if (!(d & D_PRESENT))
+		return 11;
+	uint32_t limit = (uint32_t)((d & 0xFFFF) | ((d >> 32) & 0xF0000));
+	if (d & (1ULL << 55))
+		limit = (limit << 12) | 0xFFF;
+	vm->ldtr = sel;
+	vm->ldt_base = (uint32_t)(((d >> 16) & 0xFFFFFF) | ((d >> 32) & 0xFF000000));
+	vm->ldt_limit = limit;
+	seg_load_ldt(vm);
+	return 0;
+}
+
 int seg_check(struct vm *vm, uint16_t sel, int code, unsigned cpl)
 {
-	unsigned idx = sel >> 3;
-	if ((sel & 4) || idx == 0 || idx >= vm->gdt_n)
-		return 0;
-	uint64_t d = vm->gdt[idx];
+	uint64_t d = real_desc(vm, sel);
 	if (!(d & D_PRESENT) || !!(d & D_CODE) != !!code)
 		return 0;
 	unsigned real_cpl = cpl == 0 ? 1 : cpl;
@@ -167,15 +245,23 @@ void seg_load_idt(struct vm *vm)
 		vm->idt_dpl[3] = 1;
 }
 
-void seg_install(struct vm *vm)
+static void assert_compressed(const uint64_t *t, unsigned n)
 {
 	/* The boundary: nothing a guest can load leads to ring 0 or to 64-bit code. */
-	for (unsigned i = 0; i < vm->gdt_n; i++) {
-		uint64_t d = vm->gdt[i];
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t d = t[i];
 		assert(!(d & D_PRESENT) || ((d & D_S) && D_DPL(d) >= 1 && !((d & D_CODE) && (d & D_LONG))));
 	}
+}
+
+void seg_install(struct vm *vm)
+{
+	seg_load_ldt(vm);                                  /* the guest's LDT as it is now */
+	assert_compressed(vm->gdt, vm->gdt_n);
+	assert_compressed(vm->ldt, vm->ldt_n);
 	memcpy(gdt, vm->gdt, vm->gdt_n * 8);
 	memset(&gdt[vm->gdt_n], 0, (GUEST_GDT_MAX - vm->gdt_n) * 8);
+	ldt_load(vm->ldt, vm->ldt_n * 8);
 	for (unsigned v = 0; v < 256; v++)
 		idt_set_dpl(v, vm->idt_dpl[v]);
 }
@@ -193,12 +279,147 @@ int seg_frame_ok(struct vm *vm, struct trapframe *tf)
 		return 0;
 	uint64_t *data[4] = { &tf->ds, &tf->es, &tf->fs, &tf->gs };
 	for (int i = 0; i < 4; i++) {
-		uint16_t sel = (uint16_t)*data[i];
-		unsigned idx = sel >> 3;
-		uint64_t d = idx && !(sel & 4) && idx < vm->gdt_n ? vm->gdt[idx] : 0;
+		uint64_t d = real_desc(vm, (uint16_t)*data[i]);
 		int usable = (d & D_PRESENT) && (!(d & D_CODE) || (d & (1ULL << 41)));
 		if (!usable)
 			*data[i] = 0;
 	}
 	return 1;
+}
+
+/* ---- segments for the emulation: offsets -> linear addresses, as the CPU forms them ---- */
+
+void seg_from_desc(uint64_t d, struct seg *s)
+{
+	uint32_t limit = (uint32_t)((d & 0xFFFF) | ((d >> 32) & 0xF0000));
+	if (d & (1ULL << 55))                              /* G: 4 KiB units */
+		limit = (limit << 12) | 0xFFF;
+	s->base = (uint32_t)(((d >> 16) & 0xFFFFFF) | ((d >> 32) & 0xFF000000));
+	s->type = (uint8_t)((d >> 40) & 0x1F);
+	s->big = (uint8_t)((d >> 54) & 1);
+	if ((s->type & 0x1C) == 0x14) {                    /* expand-down data: limit+1 .. top */
+		s->hi = s->big ? 0xFFFFFFFFu : 0xFFFFu;
+		s->lo = limit == 0xFFFFFFFFu ? 1 : limit + 1;
+		if (limit == 0xFFFFFFFFu)
+			s->hi = 0;                         /* nothing is valid */
+	} else {
+		s->lo = 0;
+		s->hi = limit;
+	}
+}
+
+int seg_access_ok(const struct seg *s, uint32_t off, uint32_t n, int write)
+{
+	if (!(s->type & 0x10))
+		return 0;                                  /* a system descriptor */
+	if (s->type & 8) {                                 /* code: readable or not, never writable */
+		if (write || !(s->type & 2))
+			return 0;
+	} else if (write && !(s->type & 2)) {              /* read-only data */
+		return 0;
+	}
+	uint64_t last = (uint64_t)off + n - 1;
+	if (off >= s->lo && last <= s->hi)
+		return 1;
+	/* A flat 4 GiB segment: the access wraps around, it does not fault. */
+	return s->lo == 0 && s->hi == 0xFFFFFFFFu && off >= s->lo;
+}
+
+int seg_of_sel(struct vm *vm, uint16_t sel, struct seg *s)
+{
+	uint64_t d = real_desc(vm, sel);
+	if (!(d & D_PRESENT))
+		return -1;
+	seg_from_desc(d, s);
+	return 0;
+}
+
+static uint16_t frame_sel(const struct trapframe *tf, unsigned r)
+{
+	switch (r) {
+	case X86_SEG_ES: return (uint16_t)tf->es;
+	case X86_SEG_CS: return (uint16_t)tf->cs;
+	case X86_SEG_SS: return (uint16_t)tf->ss;
+	case X86_SEG_DS: return (uint16_t)tf->ds;
+	case X86_SEG_FS: return (uint16_t)tf->fs;
+	case X86_SEG_GS: return (uint16_t)tf->gs;
+	default: return 0;
+	}
+}
+
+int seg_get(struct vm *vm, const struct trapframe *tf, unsigned r, struct seg *s)
+{
+	return seg_of_sel(vm, frame_sel(tf, r), s);
+}
+
+uint32_t seg_base(struct vm *vm, const struct trapframe *tf, unsigned r)
+{
+	struct seg s;
+	return seg_get(vm, tf, r, &s) < 0 ? 0 : s.base;
+}
+
+int seg_linear(struct vm *vm, struct trapframe *tf, unsigned r, uint32_t off, uint32_t n, int write,
+	       uint32_t *la)
+{
+	struct seg s;
+	if (seg_get(vm, tf, r, &s) < 0 || !seg_access_ok(&s, off, n, write)) {
+		reflect(vm, tf, r == X86_SEG_SS ? 12 : 13, REFLECT_EXC_ERR, 0);
+		return -1;
+	}
+	*la = s.base + off;
+	return 0;
+}
+
+static int seg_rw(struct vm *vm, struct trapframe *tf, unsigned r, uint32_t off, void *buf, uint32_t n, int write)
+{
+	uint32_t la, e, fa;
+	if (seg_linear(vm, tf, r, off, n, write, &la) < 0)
+		return -1;
+	int user = guest_cpl(tf) == 3;
+	if ((write ? guest_write(vm, la, buf, n, user, &e, &fa) : guest_read(vm, la, buf, n, user, &e, &fa)) < 0) {
+		guest_pf(vm, tf, e, fa);
+		return -1;
+	}
+	return 0;
+}
+
+int seg_read(struct vm *vm, struct trapframe *tf, unsigned r, uint32_t off, void *buf, uint32_t n)
+{
+	return seg_rw(vm, tf, r, off, buf, n, 0);
+}
+
+int seg_write(struct vm *vm, struct trapframe *tf, unsigned r, uint32_t off, const void *buf, uint32_t n)
+{
+	return seg_rw(vm, tf, r, off, (void *)buf, n, 1);
+}
+
+int stack_read(struct vm *vm, struct trapframe *tf, uint32_t esp, void *buf, uint32_t n)
+{
+	struct seg ss;
+	if (seg_get(vm, tf, X86_SEG_SS, &ss) < 0)
+		ss.big = 1;                                /* (seg_read raises the #SS) */
+	return seg_read(vm, tf, X86_SEG_SS, sp_off(&ss, esp), buf, n);
+}
+
+int stack_push(struct vm *vm, struct trapframe *tf, const void *buf, uint32_t n)
+{
+	struct seg ss;
+	if (seg_get(vm, tf, X86_SEG_SS, &ss) < 0)
+		ss.big = 1;
+	uint32_t esp = sp_add(&ss, (uint32_t)tf->rsp, -(int32_t)n);
+	if (seg_write(vm, tf, X86_SEG_SS, sp_off(&ss, esp), buf, n) < 0)
+		return -1;
+	tf->rsp = esp;
+	return 0;
+}
+
+int stack_pop(struct vm *vm, struct trapframe *tf, void *buf, uint32_t n)
+{
+	struct seg ss;
+	if (seg_get(vm, tf, X86_SEG_SS, &ss) < 0)
+		ss.big = 1;
+	if (seg_read(vm, tf, X86_SEG_SS, sp_off(&ss, (uint32_t)tf->rsp), buf, n) < 0)
+		return -1;
+	tf->rsp = sp_add(&ss, (uint32_t)tf->rsp, (int32_t)n);
+	return 0;
 }

@@ -43,6 +43,7 @@ enum exit_kind {       /* why the VMM got control, counted per VM (printed when 
 	EXIT_IRQ,        /* virtual interrupt injected */
 	EXIT_IO,         /* in/out */
 	EXIT_HLT,        /* hlt: the guest gave its time away */
+	EXIT_MMIO,       /* an instruction that touched device memory (or wrote the BIOS area), emulated */
 	EXIT_COUNT
 };
 
@@ -62,6 +63,7 @@ struct vm {
 	uint32_t viopl;                  /* EFLAGS.IOPL as the guest sees it */
 	struct { uint32_t base; uint16_t limit; } gdtr, idtr;
 	uint16_t ldtr, tr;
+	uint32_t ldt_base, ldt_limit;    /* the LDT descriptor cached at lldt, as the CPU's LDTR holds it */
 	uint32_t tr_base;                /* the TSS base cached at ltr, as the CPU's TR register does */
 	uint64_t sysenter[3];            /* SYSENTER_CS/ESP/EIP MSRs: stored, never used by the CPU */
 	int halted;                      /* in hlt, waiting for a virtual interrupt */
@@ -74,6 +76,9 @@ struct vm {
 	unsigned gdt_n;
 	struct { uint16_t idx; uint64_t guest; } stale[SEG_STALE_MAX];   /* see seg_keep_cached */
 	unsigned nstale;
+	/* The same for the guest's LDT (lldt): the real LDTR points here while the VM runs. */
+	uint64_t ldt[GUEST_LDT_MAX] __attribute__((aligned(16)));
+	unsigned ldt_n;
 	uint8_t idt_dpl[256];
 
 	struct shadow sh;
@@ -100,7 +105,11 @@ static inline unsigned guest_cpl(const struct trapframe *tf) { return (tf->cs & 
 
 /* Guest memory (gmem.c). Linear addresses go through the guest's own page tables when its
  * paging is on. Return 0, or -1 with *pf_err set to the page-fault error code the guest would
- * see (and the faulting address in *pf_addr). `user` means a CPL-3 access. */
+ * see (and the faulting address in *pf_addr), or to 0xFFFFFFFF when the machine is out of frames
+ * for its RAM. `user` means a CPL-3 access. guest_read/guest_write act as the guest's own accesses
+ * would: guest-physical addresses outside RAM reach the devices (mmio_phys: the open bus reads all
+ * ones and drops writes), writes to the BIOS area are dropped, and a write to scanned code takes its
+ * patches out (as the guest's own write would). The loaders write RAM with gpa_ptr instead. */
 void *gpa_ptr(struct vm *vm, uint32_t gpa);
 int guest_walk(struct vm *vm, uint32_t la, int write, int user, uint32_t *gpa, uint32_t *flags,
 	       uint32_t *pf_err);
@@ -112,19 +121,60 @@ int guest_write(struct vm *vm, uint32_t la, const void *buf, uint32_t n, int use
 void seg_load_gdt(struct vm *vm);                 /* rebuild the compressed copy from guest memory */
 /* After seg_load_gdt: keep the descriptors the segment registers in tf had cached (from old[]). */
 void seg_keep_cached(struct vm *vm, struct trapframe *tf, const uint64_t *old, unsigned old_n);
-void seg_install(struct vm *vm);                  /* put it (and the IDT DPLs) on the real CPU */
+void seg_load_ldt(struct vm *vm);                 /* the same for the LDT named by the guest's LDTR */
+int seg_lldt(struct vm *vm, uint16_t sel);        /* lldt: 0, or the vector to raise with sel (#GP, #NP) */
+void seg_install(struct vm *vm);                  /* put them (and the IDT DPLs) on the real CPU */
 void seg_load_idt(struct vm *vm);                 /* recompute the real gate DPLs */
 int seg_check(struct vm *vm, uint16_t sel, int code, unsigned cpl); /* usable by the guest at cpl? */
 int seg_guest_desc(struct vm *vm, uint16_t sel, uint64_t *desc);    /* the guest's own descriptor */
 uint16_t sel_to_guest(uint16_t real);             /* RPL 1 -> 0: what the guest expects to see */
 int seg_frame_ok(struct vm *vm, struct trapframe *tf); /* can we return into this frame? */
 
+/* A segment as the CPU holds it once a selector is loaded (the descriptor's hidden part). The
+ * emulation takes it from the VMM's compressed GDT/LDT copies: exactly the descriptor the real CPU
+ * loads for this selector when the VMM returns to the guest, so emulated and directly executed
+ * instructions see the same segment. (A real CPU keeps the descriptor it read at the guest's last
+ * segment load; the copies are refreshed at lgdt/lldt and machine switches, not when the guest
+ * writes its tables: that tracing is a separate gap.) */
+struct seg {
+	uint32_t base;
+	uint32_t lo, hi;        /* valid offsets lo..hi (expand-down: limit+1 .. 0xFFFF or 0xFFFFFFFF) */
+	uint8_t type;           /* S and type bits of the access byte (0x10 | type) */
+	uint8_t big;            /* D/B: 32-bit code, stack pointer ESP (not SP), 4 GiB expand-down */
+};
+void seg_from_desc(uint64_t desc, struct seg *s);
+/* May n bytes at offset off be read (write = 0) or written through s? (type and limit checks) */
+int seg_access_ok(const struct seg *s, uint32_t off, uint32_t n, int write);
+/* The segment a selector names in the running VM's tables (-1: null or unusable). */
+int seg_of_sel(struct vm *vm, uint16_t sel, struct seg *s);
+/* The segment register r of the frame (enum x86_seg), and its base (0 if unusable). */
+int seg_get(struct vm *vm, const struct trapframe *tf, unsigned r, struct seg *s);
+uint32_t seg_base(struct vm *vm, const struct trapframe *tf, unsigned r);
+/* Offset -> linear through segment register r, with the CPU's checks: 0, or -1 after giving the
+ * guest the #GP(0) (#SS(0) for SS) a real CPU raises. */
+int seg_linear(struct vm *vm, struct trapframe *tf, unsigned r, uint32_t off, uint32_t n, int write,
+	       uint32_t *la);
+/* n bytes at r:off on the guest's behalf, at its CPL: segment, paging, then RAM, BIOS area or
+ * device. 0, or -1 after the guest got the fault a CPU raises (or the VM was stopped). */
+int seg_read(struct vm *vm, struct trapframe *tf, unsigned r, uint32_t off, void *buf, uint32_t n);
+int seg_write(struct vm *vm, struct trapframe *tf, unsigned r, uint32_t off, const void *buf, uint32_t n);
+/* The stack: SS:ESP, or SS:SP when SS is a 16-bit stack segment (B = 0; SP wraps at 64 KiB and the
+ * upper half of ESP is left alone). */
+static inline uint32_t sp_add(const struct seg *ss, uint32_t esp, int32_t delta)
+{
+	return ss->big ? esp + (uint32_t)delta : (esp & 0xFFFF0000u) | ((esp + (uint32_t)delta) & 0xFFFFu);
+}
+static inline uint32_t sp_off(const struct seg *ss, uint32_t esp) { return ss->big ? esp : esp & 0xFFFFu; }
+int stack_read(struct vm *vm, struct trapframe *tf, uint32_t esp, void *buf, uint32_t n); /* no pop */
+int stack_push(struct vm *vm, struct trapframe *tf, const void *buf, uint32_t n);
+int stack_pop(struct vm *vm, struct trapframe *tf, void *buf, uint32_t n);
+
 /* Reflection (reflect.c): deliver `vector` through the guest's IDT (Figure B.3). */
 enum { REFLECT_EXC, REFLECT_EXC_ERR, REFLECT_SOFT, REFLECT_IRQ };
 int reflect(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint32_t err);
 int emulate_iret(struct vm *vm, struct trapframe *tf, uint32_t len);
 /* A guest_read/guest_write on the guest's behalf failed: give the guest the #PF a CPU would (with
- * its CR2), or stop the VM if the address lies outside its RAM (no fault would explain that). */
+ * its CR2), or stop the VM when err is 0xFFFFFFFF (the machine has no frame left to back its RAM). */
 void guest_pf(struct vm *vm, struct trapframe *tf, uint32_t err, uint32_t addr);
 uint32_t guest_eflags(struct vm *vm, const struct trapframe *tf);
 void set_guest_eflags(struct vm *vm, struct trapframe *tf, uint32_t fl);
@@ -147,9 +197,14 @@ static inline int gpa_is_rom(uint32_t gpa) { return gpa >= GPA_ROM_START && gpa 
 /* A guest access to device memory (or a write to the BIOS area) faulted at linear la / physical
  * gpa: decode the instruction, perform it on the device (mmio.c), resume after it. */
 int mmio_emulate(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa, uint32_t err);
+/* n bytes (within one page) at a guest-physical address outside RAM, as the bus does them: in
+ * naturally aligned pieces of 1, 2 or 4 bytes to the VM's devices (mmio.c). */
+void mmio_phys(struct vm *vm, uint32_t gpa, void *buf, uint32_t n, int write);
 
 /* Shadow faults (vtlb.c): hidden ones filled, true ones reflected, code pages scanned. */
 int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err);
+/* Guest frame gfn holds scanned code and is being written: give it its own bytes back. */
+void shadow_code_written(struct vm *vm, uint32_t gfn);
 void trace_step1(struct vm *vm, struct trapframe *tf, unsigned flow, const char *what, unsigned back);
 
 /* The patch at guest-linear `la` (found by its guest-physical address), or 0. */

@@ -71,7 +71,8 @@ protection:
 	return -1;
 }
 
-/* Copy across pages; the access is checked like the guest's own (supervisor unless `user`). */
+/* Copy across pages; the access is checked like the guest's own (supervisor unless `user`), and
+ * each page goes where the guest's own access would: RAM, the read-only BIOS area, or a device. */
 static int copy(struct vm *vm, uint32_t la, void *buf, uint32_t n, int user, int write,
 		uint32_t *pf_err, uint32_t *pf_addr)
 {
@@ -84,16 +85,25 @@ static int copy(struct vm *vm, uint32_t la, void *buf, uint32_t n, int user, int
 			*pf_addr = la;
 			return -1;
 		}
-		uint8_t *p = gpa_ptr(vm, gpa);
-		if (!p) {
-			*pf_err = 0xFFFFFFFFu;   /* outside the VM's RAM: no guest-visible fault fits */
-			*pf_addr = la;
-			return -1;
+		uint32_t gfn = gpa >> 12;
+		if (gfn >= vm->pmap.nframes) {
+			mmio_phys(vm, gpa, b, chunk, write);   /* not RAM: a device, or the open bus */
+		} else if (write && gpa_is_rom(gpa)) {
+			/* the BIOS area is read-only: the bytes go nowhere (the chunk lies within it) */
+		} else {
+			uint8_t *p = gpa_ptr(vm, gpa);
+			if (!p) {
+				*pf_err = 0xFFFFFFFFu;   /* out of machine memory: no guest-visible fault fits */
+				*pf_addr = la;
+				return -1;
+			}
+			if (write && gfn < GUEST_MAX_FRAMES && (vm->scanned[gfn / 8] >> (gfn % 8) & 1))
+				shadow_code_written(vm, gfn);   /* as the guest's own write would */
+			if (write)
+				memcpy(p, b, chunk);
+			else
+				memcpy(b, p, chunk);
 		}
-		if (write)
-			memcpy(p, b, chunk);
-		else
-			memcpy(b, p, chunk);
 		la += chunk;
 		b += chunk;
 		n -= chunk;

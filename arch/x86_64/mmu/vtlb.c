@@ -22,6 +22,20 @@
 #define PF_U 4u
 #define PF_FETCH 0x10u
 
+/* A write to scanned code (the guest's own, or one the VMM does on its behalf): give the page back
+ * its own bytes; it is scanned again when code on it next runs. */
+void shadow_code_written(struct vm *vm, uint32_t gfn)
+{
+	unsigned n = patch_unscan(vm, gfn);
+	vm->rescans++;
+	log_debug("patch", "%s: write to scanned code at gpa %08x: %u patches removed", vm->name, gfn << 12, n);
+	mfn_t m;
+	if (pmap_lookup(&vm->pmap, gfn, &m) == 0)
+		shadow_unmap_frame(&vm->sh, m);   /* every executable mapping of it must fault again */
+	else
+		shadow_flush(&vm->sh);
+}
+
 int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 {
 	uint32_t gpa, flags, perr;
@@ -61,19 +75,16 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		log_debug("patch", "%s: code at %08x (gpa %08x) scanned on first run: %u patched", vm->name, la, gpa, n);
 		shadow_unmap_frame(&vm->sh, m);   /* its other mappings: no-execute, perhaps writable */
 	} else if ((err & PF_P) && write && patch_scanned(vm, gfn)) {
-		/* A write to scanned code: give the page back its own bytes; rescan when it runs again. */
-		unsigned n = patch_unscan(vm, gfn);
-		vm->rescans++;
-		log_debug("patch", "%s: write to scanned code at %08x (gpa %08x): %u patches removed", vm->name, la, gpa, n);
-		shadow_unmap_frame(&vm->sh, m);   /* every executable mapping of it must fault again */
+		shadow_code_written(vm, gfn);
 	}
 
 	/* A hidden fault: fill the shadow. Writable only once the guest entry is dirty (so the first
 	 * write faults again and sets D, as the MMU would) and never for scanned code; no-execute for
-	 * guest-kernel pages not yet scanned. */
+	 * guest-kernel pages not yet scanned. The BIOS area is never writable (a write lands in
+	 * mmio_emulate, which drops it). */
 	vm->exits[EXIT_HIDDEN_PF]++;
 	int scanned = patch_scanned(vm, gfn);
-	int w = (flags & PF_W) && (write || (flags & SHADOW_DIRTY)) && !scanned;
+	int w = (flags & PF_W) && (write || (flags & SHADOW_DIRTY)) && !scanned && !gpa_is_rom(gpa);
 	if (shadow_map(&vm->sh, la, m, w, (flags & PF_U) != 0, kernel_page && !scanned && !exec_unscanned) < 0)
 		vm_fail(vm, "out of machine memory for shadow page tables");
 	return 0;

@@ -1,0 +1,38 @@
+/* vmmstubs.h - what the VMM's CPU code (segments.c, reflect.c, emulate.c, ...) needs from the rest
+ * of the VMM, for host tests: the real GDT as an array, no-op hardware loads, silent logs, and a
+ * vm_fail that records its reason in `failed`. */
+#ifndef TESTS_VMMSTUBS_H
+#define TESTS_VMMSTUBS_H
+#include <stdarg.h>
+#include <stdio.h>
+#include "../../arch/x86_64/cpu/vm.h"
+#include "../../lib/log.h"
+
+uint64_t gdt[GDT_ENTRIES];
+static const void *ldt_loaded;
+static unsigned ldt_loaded_bytes;
+void idt_set_dpl(unsigned v, unsigned dpl) { (void)v; (void)dpl; }
+void ldt_load(const void *base, unsigned bytes) { ldt_loaded = base; ldt_loaded_bytes = bytes; }
+void kprintf(const char *fmt, ...) { (void)fmt; }
+void klog(enum log_level lvl, const char *subsys, const char *fmt, ...) { (void)lvl; (void)subsys; (void)fmt; }
+static char failed[160];
+void vm_fail(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(failed, sizeof failed, fmt, ap);
+	va_end(ap);
+	vm->s.state = VM_STOPPED;
+}
+
+/* A descriptor: base, limit (20 bits), access byte, flags nibble (G D/B L AVL). */
+static inline uint64_t mkdesc(uint32_t base, uint32_t limit, unsigned access, unsigned flags)
+{
+	return (limit & 0xFFFFULL) | ((uint64_t)(base & 0xFFFFFF) << 16) | ((uint64_t)access << 40) |
+	       ((uint64_t)((limit >> 16) & 0xF) << 48) | ((uint64_t)(flags & 0xF) << 52) |
+	       ((uint64_t)(base >> 24) << 56);
+}
+#define G_4K  0x8u
+#define DB_32 0x4u
+
+#endif
