@@ -7,6 +7,7 @@
 void paging_drop_identity(void);
 void paging_extend_physmap(uint64_t top);
 uint64_t *paging_pml4(void);
+void paging_espfix(void);               /* the alias returns to guests go through (trapentry.asm) */
 
 int selftest_run(void);                 /* returns 0 when every self test passed */
 void selftest_crash(void);              /* a deliberate page fault in the VMM */

@@ -53,6 +53,7 @@ static inline uint64_t read_flags(void) { uint64_t f; __asm__ volatile("pushfq; 
 /* Machine memory is mapped at PHYSMAP_BASE; these convert between the two views. */
 #define PHYSMAP_BASE 0xFFFF800000000000ULL
 #define KERNEL_VMA 0xFFFFFFFF80000000ULL
+#define ESPFIX_BASE 0xFFFFFF0000000000ULL   /* 4 GiB aliasing one page (paging.c, trapentry.asm) */
 static inline void *phys_to_virt(uint64_t pa) { return (void *)(pa + PHYSMAP_BASE); }
 static inline uint64_t virt_to_phys(const void *va)
 {

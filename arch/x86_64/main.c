@@ -172,6 +172,7 @@ void kmain(uint32_t magic, uint32_t info)
 
 	memory_init();
 	paging_drop_identity();
+	paging_espfix();
 	list_modules();
 
 	gdt_init();

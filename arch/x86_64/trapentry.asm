@@ -7,6 +7,8 @@
 ; change where and how execution resumes (that is how the VMM enters and leaves guests).
 
 bits 64
+ESPFIX_BASE equ 0xFFFFFF0000000000     ; as in cpu.h
+ESPFIX_SLOT equ 0x800                  ; page offset of the frame in the alias
 section .text
 extern trap
 global trap_vectors, trap_return, vcpu_enter
@@ -85,7 +87,28 @@ trap_return:                            ; rsp = the frame to resume
 	pop rbx
 	pop rax
 	add rsp, 16                    ; vector and error code
-	iretq
+	test byte [rsp + 8], 3         ; back to the VMM itself (CS RPL 0): as it is
+	jz .iret
+	; Back to a guest: iretq from the espfix alias (paging.c) at an address whose bits 31:16 are
+	; the guest's ESP[31:16], because an iretq to a 16-bit stack segment loads only SP and leaves
+	; the rest of RSP as it was. The frame (and rdx, rax) is copied there; every page of the
+	; alias is the same frame, at page offset ESPFIX_SLOT.
+	push rax
+	push rdx
+	mov eax, [rsp + 40]            ; the guest's ESP (rip at +16, cs, rflags, rsp, ss)
+	and eax, 0xFFFF0000
+	mov rdx, ESPFIX_BASE + ESPFIX_SLOT
+	or rdx, rax
+%assign k 0
+%rep 7
+	mov rax, [rsp + k]
+	mov [rdx + k], rax
+%assign k k+8
+%endrep
+	mov rsp, rdx
+	pop rdx
+	pop rax
+.iret:	iretq
 
 section .rodata
 align 8

@@ -472,9 +472,33 @@ static void page_fault_in_a_string(void)
 	CHECK(*gp(0x400FF8) == 0xFFFFFFFFu && *gp(0x400FFC) == 0xFFFFFFFFu);
 }
 
+/* The instruction is fetched up to the end of its page, and from the next one only if it goes on
+ * there: the end of a page followed by a page the guest has not mapped is no fault; an instruction
+ * cut by that page is the guest's #PF at its start. */
+static void fetch_across_pages(void)
+{
+	struct trapframe tf = setup(INSN(0x90));
+	vm.cr0 |= CR0_PG;
+	vm.cr4 = CR4_PSE;
+	vm.cr3 = 0x10000;
+	gp(0x10000)[0] = 0x83;
+	gp(0x10000)[1] = 0x11000 | 3;
+	gp(0x11000)[0] = 0x400000 | 3;                         /* 0x401000 is not present */
+	gp(0x10000)[0xE0000000u >> 22] = 0xE0000000u | 0x83;
+	memcpy(gb(0x400FFB), "\xA1\x00\x00\x00\xE0", 5);     /* mov eax, [0xE0000000]: ends the page */
+	tf.rip = 0x400FFB;
+	CHECK(mmio_emulate(&vm, &tf, 0xE0000000, 0xE0000000, 1) == 0);
+	CHECK(tf.rax == 0xFFFFFFFFu && tf.rip == 0x401000);
+	tf.rip = 0x400FFD;                                     /* the same, cut by the page end */
+	memcpy(gb(0x400FFD), "\xA1\x00\x00", 3);
+	vm.cr2 = 0;
+	CHECK(mmio_emulate(&vm, &tf, 0xE0000000, 0xE0000000, 1) == 0);
+	CHECK(tf.rip == HANDLER && vm.cr2 == 0x401000 && gp(0x9000 - 16)[0] == 0 && gp(0x9000 - 12)[0] == 0x400FFD);
+}
+
 int main(void)
 {
-	KTAP_BEGIN(12);
+	KTAP_BEGIN(13);
 	RUN(moves);
 	RUN(arithmetic_and_flags);
 	RUN(strings_across_ram_and_devices);
@@ -487,5 +511,6 @@ int main(void)
 	RUN(patched_pushf_on_16bit_stack);
 	RUN(lldt_instruction);
 	RUN(page_fault_in_a_string);
+	RUN(fetch_across_pages);
 	KTAP_END();
 }

@@ -1808,9 +1808,9 @@ static void lapic_reset_state(void)
 	CHECK(vlapic_pending(&v.lapic) == -1);
 	CHECK(vlapic_next_event_ns(&v.lapic) == UINT64_MAX);
 	/* the IO APIC: every pin masked */
-	CHECK(ioapic_rd(&v, 0, T0) == 0);
+	CHECK(ioapic_rd(&v, 0, T0) == (uint32_t)VIOAPIC_ID << 24);	/* the ID the firmware tables give */
 	CHECK(ioapic_rd(&v, 1, T0) == 0x00170011u);		/* version 0x11, 24 entries */
-	CHECK(ioapic_rd(&v, 2, T0) == 0);
+	CHECK(ioapic_rd(&v, 2, T0) == (uint32_t)VIOAPIC_ID << 24);	/* arbitration ID = ID */
 	for (unsigned pin = 0; pin < 24; pin++) {
 		CHECK(ioapic_rd(&v, (uint8_t)(0x10 + 2 * pin), T0) == 0x10000);
 		CHECK(ioapic_rd(&v, (uint8_t)(0x11 + 2 * pin), T0) == 0);

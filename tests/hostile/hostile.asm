@@ -1,6 +1,6 @@
 ; hostile.asm - a guest that misbehaves on purpose, to show that a VM which does something fatal
 ; is stopped alone, with a one-line reason, while the VMM and the other VMs go on.
-; It is a multiboot1 kernel; its command line picks the misdeed:
+; It is a multiboot1 kernel; its command line picks the misdeed (the last word):
 ;   triple  : no IDT at all, then int3 -> on real hardware a triple fault (reset)
 ;   hlt     : cli; hlt -> on real hardware the machine hangs for ever
 ;   long    : a GDT with a 64-bit code segment and a far jump into it (an escape from compatibility
@@ -9,9 +9,6 @@
 ;             virtual-8086 mode (at CPL 3 the bit is ignored; the null CS then faults); QEMU's TCG
 ;             does enter it. Either way the VMM must not mistake the next trap for its own: the
 ;             guest's handler runs (prints "v86: trapped") or the VM is stopped with a reason.
-;   repins  : rep insd with ECX = 2^31 from the top of RAM upwards: the VMM must neither hold the
-;             CPU for the whole string (it works in batches, as a CPU takes interrupts in a rep)
-;             nor fall over when it runs past the VM's memory (the VM is stopped)
 ;   selfmod : not hostile but tricky: code written at run time, then rewritten. With interrupts
 ;             off, pushf must show IF=0 in both versions; natively it does, and under the VMM only
 ;             if the new code was scanned and patched on its first run and scanned again after
@@ -22,6 +19,26 @@
 ;             ACPI RSDP in 0xE0000-0xFFFFF and an MP floating pointer in 0xF0000-0xFFFFF with good
 ;             checksums; a memory map that keeps the EBDA, the hole and the BIOS out of usable RAM.
 ;             Prints "bootinfo: ok" (exit 0) or "bootinfo: FAIL <what>" (exit 1).
+; Two modes are test suites that print "<mode>: ok - ..." / "<mode>: not ok - ..." per check and
+; end with "<mode>: passed" (exit code 0) or "<mode>: FAILED" (exit code 1); natively (QEMU's
+; -kernel) they must pass the same way:
+;   mmio    : memory nothing decodes (0xE0000000, with paging off and through its own page tables,
+;             and through a segment with a base) read and written with mov, movzx, movsx, the ALU
+;             instructions (flags compared with the same instruction on a RAM copy of the value),
+;             xchg, rep stos, rep movs; the BIOS area (writes dropped); a dword straddling a RAM
+;             and a device page; rep insb/insd and rep movsd running across the end of RAM (the
+;             VM goes on: reads beyond give the open bus, writes are dropped); and a rep insd of
+;             2^31 elements that the PIT's interrupt must be able to interrupt in the middle, as
+;             on a CPU (the VMM does such a string in batches and cannot be held by it).
+;             The open bus of a PC reads all ones; QEMU's unassigned memory reads zero: the first
+;             line says which, every other check compares with that value.
+;   segs    : segments with bases, an expand-down one, a 16-bit stack segment and a read-only one,
+;             used by instructions the VMM emulates (lidt, rep outsb/insb, patched pushfd/push cs/
+;             sgdt) and by direct execution; an LDT with a code segment at base 0x1000 (direct
+;             execution, patched and emulated instructions and a device access inside it) and a
+;             data segment with a base; lldt/sldt; faults with their error codes. Limit and type
+;             violations are checked only when the CPU itself enforces them on a direct access
+;             (QEMU's TCG does not: there they are skipped, natively and under the VMM alike).
 bits 32
 section .text
 MB_MAGIC equ 0x1BADB002
@@ -32,6 +49,7 @@ align 4
 global _start
 _start:
 	mov esp, stack_top
+	mov [mbi], ebx
 	mov esi, msg
 	call puts
 	mov esi, [ebx + 16]            ; multiboot info: the command line
@@ -48,18 +66,26 @@ _start:
 	jne .scan
 	mov edx, esi
 	jmp .scan
-.found:	mov al, [edx]
-	cmp al, 'h'
+.found:	mov edi, w_hlt
+	call word_is
 	je .hlt
-	cmp al, 'l'
+	mov edi, w_long
+	call word_is
 	je .long
-	cmp al, 's'
+	mov edi, w_selfmod
+	call word_is
 	je .selfmod
-	cmp al, 'v'
+	mov edi, w_v86
+	call word_is
 	je .v86
-	cmp al, 'r'
-	je .repins
-	cmp al, 'b'
+	mov edi, w_mmio
+	call word_is
+	je mode_mmio
+	mov edi, w_segs
+	call word_is
+	je mode_segs
+	mov edi, w_bootinfo
+	call word_is
 	je .bootinfo
 .triple:
 	lidt [idt0]
@@ -73,18 +99,6 @@ _start:
 	lgdt [gdtr]
 	jmp 0x08:.never
 .never:
-	jmp $
-
-.repins:
-	mov edi, [ebx + 8]                  ; mem_upper (KiB above 1 MiB)
-	add edi, 1024 - 64                  ; 64 KiB below the top of RAM
-	shl edi, 10
-	mov ecx, 0x80000000
-	mov dx, 0x3FD                       ; the UART's line status: a port that answers
-	cld
-	rep insd
-	mov esi, repins_msg                 ; (not reached under the VMM: it stops the VM first)
-	call puts
 	jmp $
 
 .v86:
@@ -271,6 +285,24 @@ sum:	                               ; ZF set if the ecx bytes at esi sum to 0 (k
 	loop .s
 	pop esi
 	test al, al
+word_is:                               ; ZF set if the word at edx (ended by 0 or ' ') is [edi]
+	push esi
+	push edi
+	mov esi, edx
+.c:	mov al, [edi]
+	test al, al
+	jz .end
+	cmp al, [esi]
+	jne .out
+	inc esi
+	inc edi
+	jmp .c
+.end:	mov al, [esi]
+	test al, al
+	jz .out
+	cmp al, ' '
+.out:	pop edi
+	pop esi
 	ret
 
 install:                               ; copy ecx bytes from esi to codebuf
@@ -316,7 +348,6 @@ v86_user:                               ; ring 3: iret with VM=1 into "real mode
 	iret
 v86_user_end:
 v86_msg: db "v86: trapped", 10, 0
-repins_msg: db "repins: finished", 10, 0
 align 8
 v86_gdt: dq 0
 	dq 0x00CF9A000000FFFF               ; 0x08 code, ring 0
@@ -330,6 +361,13 @@ v86_gdtr: dw 47
 v86_idtr: dw 2047
 	dd v86_idt
 msg:	db "hostile guest: ", 0
+w_hlt:	db "hlt", 0
+w_long:	db "long", 0
+w_selfmod: db "selfmod", 0
+w_v86:	db "v86", 0
+w_mmio:	db "mmio", 0
+w_segs:	db "segs", 0
+w_bootinfo:	db "bootinfo", 0
 ok_msg:	db "selfmod: ok", 10, 0
 fail_msg: db "selfmod: FAIL (pushf showed IF=1 with interrupts off)", 10, 0
 nl:	db 10, 0
@@ -354,6 +392,7 @@ gdtr:	dw 15
 idt0:	dw 0
 	dd 0
 section .bss
+mbi:	resd 1
 	resb 4096
 stack_top:
 alignb 4096
@@ -361,4 +400,8 @@ codebuf: resb 4096
 alignb 16
 v86_idt: resb 2048
 v86_tss: resb 104
+
+%include "suites.inc"              ; the mmio and segs suites
+
+section .bss
 image_end:                             ; the kernel's highest loaded byte (end of .bss)

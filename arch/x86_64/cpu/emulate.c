@@ -21,28 +21,39 @@ static uint64_t *reg(struct trapframe *tf, unsigned r)
 int fetch_insn(struct vm *vm, struct trapframe *tf, uint32_t eip, struct x86_insn *in, uint8_t *bytes,
 	       const struct patch *known)
 {
-	uint32_t e, fa, n = 15;
+	uint32_t e, fa, n;
 	struct seg cs;
 	if (seg_get(vm, tf, X86_SEG_CS, &cs) < 0) {
 		cs.base = 0;
 		cs.big = 1;
 	}
 	uint32_t la = cs.base + eip;                      /* CS:EIP */
-	/* Do not read past the page if the next one is not mapped: shorten instead. */
-	while (n > 0 && guest_read(vm, la, bytes, n, guest_cpl(tf) == 3, &e, &fa) < 0) {
-		if (fa == la || e == 0xFFFFFFFFu) {
-			guest_pf(vm, tf, e, fa);
-			return -1;
-		}
-		n = fa - la;
+	int user = guest_cpl(tf) == 3, mode = cs.big ? 32 : 16;   /* D = 0: 16-bit code, as a CPU runs it */
+	/* The bytes up to the end of the page first; the next page only if the instruction goes on
+	 * there (the CPU fetches it then too: a fault there is the guest's #PF, and nothing beyond the
+	 * instruction is read, which could be a device's register). */
+	n = 4096 - (la & 0xFFF);
+	if (n > 15)
+		n = 15;
+	if (guest_read(vm, la, bytes, n, user, &e, &fa) < 0) {
+		guest_pf(vm, tf, e, fa);
+		return -1;
 	}
 	if (bytes[0] == 0xCC) {
 		const struct patch *p = known ? known : patch_at(vm, la);
 		if (p)
 			bytes[0] = p->orig;              /* decode what the guest wrote, not our int3 */
 	}
-	/* A 16-bit code segment (D = 0) runs 16-bit code, in compatibility mode as in protected mode. */
-	if (x86_decode(bytes, n, cs.big ? 32 : 16, in) <= 0) {
+	int r = x86_decode(bytes, n, mode, in);
+	if (r == X86_ERR_TRUNCATED && n < 15) {
+		if (guest_read(vm, la + n, bytes + n, 15 - n, user, &e, &fa) < 0) {
+			guest_pf(vm, tf, e, fa);
+			return -1;
+		}
+		n = 15;
+		r = x86_decode(bytes, n, mode, in);
+	}
+	if (r <= 0) {
 		reflect(vm, tf, 6, REFLECT_EXC, 0);   /* #UD, as the CPU would */
 		return -1;
 	}

@@ -162,11 +162,8 @@ void seg_load_ldt(struct vm *vm)
 		return;
 	}
 	uint64_t n = ((uint64_t)vm->ldt_limit + 1) / 8;
-	if (n > GUEST_LDT_MAX) {
-		log_warn("seg", "%s: guest LDT has %lu entries; only the first %u are usable", vm->name, n,
-			 GUEST_LDT_MAX);
-		n = GUEST_LDT_MAX;
-	}
+	if (n > GUEST_LDT_MAX)
+		n = GUEST_LDT_MAX;                         /* (said at lldt) */
 	/* In pieces (one page walk per piece, not per entry), through a buffer: the real LDT never
 	 * holds an uncompressed descriptor, even for a moment. */
 	for (unsigned i = 0; i < n; i += 32) {
@@ -203,6 +200,9 @@ int seg_lldt(struct vm *vm, uint16_t sel)
 	vm->ldtr = sel;
 	vm->ldt_base = (uint32_t)(((d >> 16) & 0xFFFFFF) | ((d >> 32) & 0xFF000000));
 	vm->ldt_limit = limit;
+	if (((uint64_t)limit + 1) / 8 > GUEST_LDT_MAX)
+		log_warn("seg", "%s: guest LDT has %lu entries; only the first %u are usable", vm->name,
+			 ((uint64_t)limit + 1) / 8, GUEST_LDT_MAX);
 	seg_load_ldt(vm);
 	return 0;
 }

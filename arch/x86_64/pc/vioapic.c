@@ -42,6 +42,7 @@
 void vioapic_init(struct vioapic *io)
 {
 	memset(io, 0, sizeof *io);
+	io->id = VIOAPIC_ID;                    /* as the firmware's MP table and MADT say */
 	for (int i = 0; i < VIOAPIC_PINS; i++)
 		io->redir[i] = R_MASKED;
 }
