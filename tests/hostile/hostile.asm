@@ -285,6 +285,7 @@ sum:	                               ; ZF set if the ecx bytes at esi sum to 0 (k
 	loop .s
 	pop esi
 	test al, al
+	ret
 word_is:                               ; ZF set if the word at edx (ended by 0 or ' ') is [edi]
 	push esi
 	push edi

@@ -184,6 +184,7 @@ static void vm_finished(struct vm *vm)
 		 vm->scans, vm->rescans);
 	vlapic_report_unimplemented(&vm->io.lapic, report_line, vm);
 	vioapic_report_unimplemented(&vm->io.ioapic, report_line, vm);
+	vata_report_unimplemented(vm->io.ide, 2, report_line, vm);
 	vm_unmake(vm);
 }
 
