@@ -52,6 +52,7 @@ uint64_t now_ns(void) { return 0; }
 void shadow_flush(struct shadow *sh) { (void)sh; }
 void shadow_invlpg(struct shadow *sh, uint32_t la, int large) { (void)sh, (void)la, (void)large; }
 void shadow_code_written(struct vm *v, uint32_t gfn) { (void)v, (void)gfn; }
+void shadow_drop_frame(struct vm *v, uint32_t gfn) { (void)v, (void)gfn; }
 void vm_check_power(struct vm *v) { (void)v; }
 int vlapic_msr(struct vlapic *l, bool write, uint64_t *val) { (void)l, (void)write, (void)val; return -1; }
 

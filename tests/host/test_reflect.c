@@ -19,6 +19,7 @@ uint64_t gdt[GDT_ENTRIES];
 void idt_set_dpl(unsigned v, unsigned dpl) { (void)v; (void)dpl; }
 void ldt_load(const void *base, unsigned bytes) { (void)base; (void)bytes; }
 void shadow_code_written(struct vm *v, uint32_t gfn) { (void)v; (void)gfn; }
+void shadow_drop_frame(struct vm *v, uint32_t gfn) { (void)v, (void)gfn; }
 void mmio_phys(struct vm *v, uint32_t gpa, void *buf, uint32_t n, int write)
 {
 	(void)v, (void)gpa;

@@ -10,6 +10,7 @@
 #include "vmmstubs.h"
 
 void shadow_code_written(struct vm *v, uint32_t gfn) { (void)v; (void)gfn; }
+void shadow_drop_frame(struct vm *v, uint32_t gfn) { (void)v, (void)gfn; }
 void mmio_phys(struct vm *v, uint32_t gpa, void *buf, uint32_t n, int write)
 {
 	(void)v, (void)gpa;

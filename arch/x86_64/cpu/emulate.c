@@ -86,6 +86,8 @@ static void set_cr0(struct vm *vm, uint32_t v)
 	vm->cr0 = v | 0x10;                      /* ET is hardwired to 1 */
 	if (changed & (CR0_PG | CR0_WP | CR0_PE))
 		shadow_flush(&vm->sh);
+	if (changed & CR0_PG)
+		seg_trace_tables(vm);                /* the tables' linear addresses map elsewhere now */
 }
 
 /* in/out: one access of 1, 2 or 4 bytes to a virtual device. */
@@ -160,35 +162,11 @@ static int string_io(struct vm *vm, struct trapframe *tf, const struct x86_insn 
 	return 0;
 }
 
-/* The MSRs a 32-bit kernel of the era touches: the TSC, IA32_APIC_BASE (the virtual local
- * APIC's), and the SYSENTER trio, which are kept virtual (the real ones stay pointed where a guest
- * cannot use them). Others raise #GP. */
 static int emulate_msr(struct vm *vm, struct trapframe *tf, int write)
 {
-	uint32_t msr = (uint32_t)tf->rcx;
 	uint64_t v = ((tf->rdx & 0xFFFFFFFF) << 32) | (tf->rax & 0xFFFFFFFF);
-	uint64_t *slot;
-	switch (msr) {
-	case 0x10: /* IA32_TIME_STAMP_COUNTER: reads only (writes are ignored) */
-		if (!write)
-			v = rdtsc();
-		slot = 0;
-		break;
-	case 0x1B: /* IA32_APIC_BASE: the virtual local APIC's (pc/vlapic.c); reserved bits: #GP */
-		if (vlapic_msr(&vm->io.lapic, write, &v) < 0)
-			return -1;
-		slot = 0;
-		break;
-	case 0x174: slot = &vm->sysenter[0]; break;
-	case 0x175: slot = &vm->sysenter[1]; break;
-	case 0x176: slot = &vm->sysenter[2]; break;
-	default:
+	if (msr_access(vm, (uint32_t)tf->rcx, write, &v) < 0)
 		return -1;
-	}
-	if (slot && write)
-		*slot = v;
-	else if (slot)
-		v = *slot;
 	if (!write) {
 		tf->rax = (uint32_t)v;
 		tf->rdx = (uint32_t)(v >> 32);
@@ -269,6 +247,7 @@ int emulate_privileged(struct vm *vm, struct trapframe *tf)
 			seg_load_idt(vm);
 		}
 		seg_install(vm);
+		seg_trace_tables(vm);
 		break;
 	}
 	case X86_K_LLDT: {
@@ -280,6 +259,7 @@ int emulate_privileged(struct vm *vm, struct trapframe *tf)
 			return 1;
 		}
 		seg_install(vm);                         /* the real LDTR now points at its copy */
+		seg_trace_tables(vm);
 		break;
 	}
 	case X86_K_LTR: {
@@ -375,6 +355,13 @@ int emulate_privileged(struct vm *vm, struct trapframe *tf)
 			return 1;
 		}
 		break;
+	case X86_K_SYSEXIT:
+		if (!emulate_sysexit(vm, tf)) {
+			reflect(vm, tf, 13, REFLECT_EXC_ERR, 0);
+			return 1;
+		}
+		vm->exits[EXIT_PRIV]++;
+		return 1;                                /* EIP and ESP are the guest's EDX and ECX */
 	case X86_K_RDPMC:
 		reflect(vm, tf, 13, REFLECT_EXC_ERR, 0);
 		return 1;

@@ -281,6 +281,14 @@ static int emulate(struct vm *vm, struct trapframe *tf, const struct x86_insn *i
 	}
 }
 
+/* After an emulated instruction: EIP past it (wrapping at 64 KiB in a 16-bit code segment). */
+static void advance(struct vm *vm, struct trapframe *tf, uint32_t eip, const struct x86_insn *in)
+{
+	struct seg cs;
+	int big = seg_get(vm, tf, X86_SEG_CS, &cs) < 0 || cs.big;
+	tf->rip = big ? eip + in->length : ((eip + in->length) & 0xFFFF);
+}
+
 int mmio_emulate(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa, uint32_t err)
 {
 	uint8_t bytes[16];
@@ -295,12 +303,9 @@ int mmio_emulate(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa,
 	if (fetch_insn(vm, tf, eip, &in, bytes, 0) < 0)
 		return 0;                                      /* a fault was given to the guest */
 	switch (emulate(vm, tf, &in)) {
-	case DONE: {
-		struct seg cs;
-		int big = seg_get(vm, tf, X86_SEG_CS, &cs) < 0 || cs.big;
-		tf->rip = big ? eip + in.length : ((eip + in.length) & 0xFFFF);
+	case DONE:
+		advance(vm, tf, eip, &in);
 		return 0;
-	}
 	case MORE:                                             /* a rep string goes on next time */
 	case FAULT:                                            /* the guest has its fault */
 		return 0;
@@ -316,5 +321,24 @@ int mmio_emulate(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa,
 		vm_fail(vm, "instruction %s at eip %08x touches device memory at gpa %08x: not emulated", hex, eip, gpa);
 		return -1;
 	}
+	}
+}
+
+int emulate_code_write(struct vm *vm, struct trapframe *tf)
+{
+	uint8_t bytes[16];
+	struct x86_insn in;
+	uint32_t eip = (uint32_t)tf->rip;
+	if (fetch_insn(vm, tf, eip, &in, bytes, 0) < 0)
+		return 1;                                      /* a fault was given to the guest */
+	switch (emulate(vm, tf, &in)) {
+	case DONE:
+		advance(vm, tf, eip, &in);
+		return 1;
+	case MORE:
+	case FAULT:
+		return 1;
+	default:
+		return 0;                                      /* not one the emulator knows */
 	}
 }

@@ -83,7 +83,8 @@ unsigned patch_unscan(struct vm *vm, uint32_t gfn)
 static unsigned scan(struct vm *vm, uint32_t start, uint32_t end, struct code_range *r)
 {
 	unsigned n = 0;
-	uint32_t a = start, page = 0xFFFFFFFFu;
+	uint32_t a = start, page = 0xFFFFFFFFu, base = 0xFFFFFFFFu;
+	const uint8_t *cur = 0, *next = 0;     /* this page and the next, as the VMM sees them */
 	while (a < end) {
 		if (a >= vm->data_start && a < vm->data_end) {
 			a = vm->data_end;            /* known data (the loader says so): never decoded */
@@ -95,9 +96,14 @@ static unsigned scan(struct vm *vm, uint32_t start, uint32_t end, struct code_ra
 		}
 		/* The bytes of an instruction that runs into the next page are its own: decode them. */
 		uint8_t buf[16];
-		for (uint32_t i = 0; i < sizeof buf; i++) {
-			uint8_t *p = gpa_ptr(vm, a + i);
-			buf[i] = p ? *p : 0;
+		if ((a & ~0xFFFu) != base) {
+			base = a & ~0xFFFu;
+			cur = gpa_ptr(vm, base);
+			next = gpa_ptr(vm, base + 4096);
+		}
+		for (uint32_t i = 0, off = a & 0xFFF; i < sizeof buf; i++, off++) {
+			const uint8_t *pg = off < 4096 ? cur : next;
+			buf[i] = pg ? pg[off & 0xFFF] : 0;
 		}
 		struct x86_insn in;
 		int l = x86_decode(buf, sizeof buf, 32, &in);

@@ -166,6 +166,17 @@ static void vm_unmake(struct vm *vm)
 	pmap_destroy(&vm->pmap);
 }
 
+/* One line: what made the VMM take control of this VM so far, by kind. */
+static void vm_print_exits(const struct vm *vm)
+{
+	log_info("vmm", "%s exits: priv %lu patched %lu syscall/softint %lu exceptions %lu hidden-pf %lu "
+		 "true-pf %lu irqs %lu io %lu hlt %lu mmio %lu; shadow fills %lu flushes %lu; code scans %lu rescans %lu (writes to running code emulated %lu)",
+		 vm->name, vm->exits[EXIT_PRIV], vm->exits[EXIT_PATCH], vm->exits[EXIT_SYSCALL], vm->exits[EXIT_EXCEPTION],
+		 vm->exits[EXIT_HIDDEN_PF], vm->exits[EXIT_TRUE_PF], vm->exits[EXIT_IRQ], vm->exits[EXIT_IO],
+		 vm->exits[EXIT_HLT], vm->exits[EXIT_MMIO], vm->sh.fills, vm->sh.flushes,
+		 vm->scans, vm->rescans, vm->code_writes_emulated);
+}
+
 static void vm_finished(struct vm *vm)
 {
 	vconsole_flush(&vm->con, print_line);
@@ -176,12 +187,7 @@ static void vm_finished(struct vm *vm)
 	vio_report_unknown(&vm->io, unclaimed_line, vm);
 	if (vm == cur)
 		WRITE_CR(3, virt_to_phys(paging_pml4()));   /* off its shadow before freeing it */
-	log_info("vmm", "%s exits: priv %lu patched %lu syscall/softint %lu exceptions %lu hidden-pf %lu "
-		 "true-pf %lu irqs %lu io %lu hlt %lu mmio %lu; shadow fills %lu flushes %lu; code scans %lu rescans %lu",
-		 vm->name, vm->exits[EXIT_PRIV], vm->exits[EXIT_PATCH], vm->exits[EXIT_SYSCALL], vm->exits[EXIT_EXCEPTION],
-		 vm->exits[EXIT_HIDDEN_PF], vm->exits[EXIT_TRUE_PF], vm->exits[EXIT_IRQ], vm->exits[EXIT_IO],
-		 vm->exits[EXIT_HLT], vm->exits[EXIT_MMIO], vm->sh.fills, vm->sh.flushes,
-		 vm->scans, vm->rescans);
+	vm_print_exits(vm);
 	vlapic_report_unimplemented(&vm->io.lapic, report_line, vm);
 	vioapic_report_unimplemented(&vm->io.ioapic, report_line, vm);
 	vata_report_unimplemented(vm->io.ide, 2, report_line, vm);
@@ -203,9 +209,17 @@ static _Noreturn void all_done(void)
 }
 
 /* Pick what runs next and make it so: called on the way back to a guest, after every trap. */
+static uint64_t stats_ticks, stats_next;     /* stats=N: print every VM's exits every N seconds */
+
 static void vm_resume(struct trapframe *tf)
 {
 	static uint64_t polled;                  /* the timer tick at which all VMs were last polled */
+	if (stats_ticks && ticks >= stats_next) {
+		stats_next = ticks + stats_ticks;
+		for (int i = 0; i < nvms; i++)
+			if (vms[i].s.state == VM_RUNNABLE || vms[i].s.state == VM_WAITING)
+				vm_print_exits(&vms[i]);
+	}
 	for (;;) {
 		/* Virtual time moves for every VM once per real timer tick (1 ms); between ticks only
 		 * the current VM can have changed (it trapped), so only it is looked at again. */
@@ -288,6 +302,8 @@ static int vm_trap(struct trapframe *tf)
 	case 13:
 		if (guest_cpl(tf) == 0 && emulate_privileged(vm, tf))
 			break;
+		if (emulate_sysenter(vm, tf))
+			break;
 		vm->exits[EXIT_EXCEPTION]++;
 		trace_step1(vm, tf, TRACE_TRAP, "#GP", 0);
 		reflect(vm, tf, 13, REFLECT_EXC_ERR, (uint32_t)tf->error);
@@ -324,6 +340,8 @@ static int vm_trap(struct trapframe *tf)
 			if (v == 0x80)
 				trace_step1(vm, tf, TRACE_SYSCALL, "int 0x80", 2);
 			reflect(vm, tf, v, REFLECT_SOFT, 0);
+		} else if (v == 6 && emulate_sysenter(vm, tf)) {
+			/* sysenter in compatibility mode is #UD on AMD: done as the guest's MSRs ask */
 		} else {
 			vm->exits[EXIT_EXCEPTION]++;
 			trace_step1(vm, tf, TRACE_TRAP, "an exception", 0);
@@ -383,6 +401,7 @@ static int vm_create(struct vm *vm, unsigned id, const struct vmc_group *g, uint
 		return refuse(vm, "%s", why);
 	uint64_t t = now_ns();
 	vio_init(&vm->io, t, rtc_epoch + (t - rtc_ns) / 1000000000, ram, uart_out, vm);
+	msr_reset(&vm->msr);
 
 	/* Its disks: a private copy-on-write view of each module, owned by this VM. */
 	char disks[64] = "";
@@ -468,6 +487,13 @@ static int vm_create(struct vm *vm, unsigned id, const struct vmc_group *g, uint
 void vmm_start_guests(void)
 {
 	struct option *o_vms = boot_option("vms"), *o_mem = boot_option("mem"), *o_trace = boot_option("trace");
+	struct option *o_stats = boot_option("stats");
+	if (o_stats->set) {
+		if (o_stats->num >= 1 && o_stats->num <= 3600)
+			stats_ticks = o_stats->num * timer_hz;
+		else
+			log_warn("boot", "stats=%llu: the interval must be 1..3600 seconds; no periodic stats", o_stats->num);
+	}
 	/* Which modules make up which VM (vcpu/vmconfig.c). */
 	struct vmc_module mods[MB_MAX_MODULES];
 	for (int i = 0; i < boot.nmod; i++)

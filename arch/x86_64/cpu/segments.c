@@ -423,3 +423,62 @@ int stack_pop(struct vm *vm, struct trapframe *tf, void *buf, uint32_t n)
 	tf->rsp = sp_add(&ss, (uint32_t)tf->rsp, (int32_t)n);
 	return 0;
 }
+
+/* ---- descriptor tables traced ----
+ * An OS rewrites entries of its live GDT (Linux: the TLS entries at every context switch) and
+ * expects the CPU to use them at the next segment load. The real GDT, LDT and IDT are the VMM's
+ * compressed copies, so the guest-physical pages behind the guest's tables are write-protected in
+ * the shadow: a write faults, the VMM performs it (the instruction emulator of mmio.c) and reads
+ * the tables again, as hardware would see them. The set is recomputed at lgdt, lidt, lldt and
+ * when the guest's paging is switched on or off (the tables' linear addresses then map elsewhere). */
+
+static void trace_range(struct vm *vm, uint32_t base, uint32_t limit, uint32_t *set, unsigned *n)
+{
+	if (!base && !limit)
+		return;
+	for (uint32_t la = base & ~0xFFFu; la <= ((base + limit) & ~0xFFFu) && *n < SEG_TRACE_MAX; la += 4096) {
+		uint32_t gpa, flags, err;
+		if (guest_walk(vm, la, 0, 0, &gpa, &flags, &err) < 0 || (gpa >> 12) >= vm->pmap.nframes)
+			continue;
+		set[(*n)++] = gpa >> 12;
+		if (la + 4096 < la)
+			break;
+	}
+}
+
+void seg_trace_tables(struct vm *vm)
+{
+	uint32_t set[SEG_TRACE_MAX];
+	unsigned n = 0;
+	trace_range(vm, vm->gdtr.base, vm->gdtr.limit, set, &n);
+	trace_range(vm, vm->idtr.base, vm->idtr.limit, set, &n);
+	if (vm->ldtr & ~3u)
+		trace_range(vm, vm->ldt_base, vm->ldt_limit, set, &n);
+	/* Frames that become traced lose their writable mappings now. */
+	for (unsigned i = 0; i < n; i++)
+		if (!seg_traced(vm, set[i]))
+			shadow_drop_frame(vm, set[i]);
+	memcpy(vm->traced, set, n * sizeof set[0]);
+	vm->ntraced = n;
+}
+
+int seg_traced(const struct vm *vm, uint32_t gfn)
+{
+	for (unsigned i = 0; i < vm->ntraced; i++)
+		if (vm->traced[i] == gfn)
+			return 1;
+	return 0;
+}
+
+void seg_tables_written(struct vm *vm, struct trapframe *tf)
+{
+	static uint64_t old[GUEST_GDT_MAX];           /* one vCPU at a time runs this */
+	unsigned old_n = vm->gdt_n;
+	memcpy(old, vm->gdt, old_n * 8);
+	seg_load_gdt(vm);
+	seg_keep_cached(vm, tf, old, old_n);
+	seg_load_idt(vm);
+	seg_load_ldt(vm);
+	seg_install(vm);
+	vm->table_writes++;
+}

@@ -15,6 +15,7 @@
 
 #define MAX_VMS 8
 #define SEG_STALE_MAX 6                  /* one per segment register (segments.c) */
+#define SEG_TRACE_MAX 40                 /* traced descriptor-table pages: GDT 16, IDT 1, LDT 16 */
 #define GUEST_MAX_FRAMES (1u << 18)      /* 1 GiB of guest RAM at most */
 
 /* Guest-visible EFLAGS bits the VMM keeps virtual: the real ones stay IF=1, IOPL=0. */
@@ -47,6 +48,14 @@ enum exit_kind {       /* why the VMM got control, counted per VM (printed when 
 	EXIT_COUNT
 };
 
+/* The model-specific registers a VM keeps (msr.c). */
+struct vm_msrs {
+	uint64_t sysenter[3];            /* SYSENTER_CS/ESP/EIP: stored, never used by the real CPU */
+	uint64_t mtrr_var[16], mtrr_fixed[11], mtrr_def, pat;
+	uint64_t mcg_status, mc0[4];
+	uint64_t amd_syscfg, amd_hwcr;
+};
+
 struct vm {
 	struct vm_sched s;               /* id, state, stop reason (vcpu/sched.h) */
 	char name[16];                   /* "vm1" */
@@ -65,7 +74,7 @@ struct vm {
 	uint16_t ldtr, tr;
 	uint32_t ldt_base, ldt_limit;    /* the LDT descriptor cached at lldt, as the CPU's LDTR holds it */
 	uint32_t tr_base;                /* the TSS base cached at ltr, as the CPU's TR register does */
-	uint64_t sysenter[3];            /* SYSENTER_CS/ESP/EIP MSRs: stored, never used by the CPU */
+	struct vm_msrs msr;              /* the MSRs the guest's CPU has (msr.c) */
 	int halted;                      /* in hlt, waiting for a virtual interrupt */
 	int trace_pending;               /* trace=syscall/trap: step 1 printed, reflect() prints step 2 */
 	uint32_t trace_esp;              /* ... and the traced frame, whose iret prints steps 3 and 4 */
@@ -76,6 +85,9 @@ struct vm {
 	unsigned gdt_n;
 	struct { uint16_t idx; uint64_t guest; } stale[SEG_STALE_MAX];   /* see seg_keep_cached */
 	unsigned nstale;
+	uint32_t traced[SEG_TRACE_MAX];  /* guest frames holding the GDT, IDT and LDT: write-protected */
+	unsigned ntraced;
+	uint64_t table_writes;           /* guest writes to them, emulated */
 	/* The same for the guest's LDT (lldt): the real LDTR points here while the VM runs. */
 	uint64_t ldt[GUEST_LDT_MAX] __attribute__((aligned(16)));
 	unsigned ldt_n;
@@ -84,7 +96,7 @@ struct vm {
 	struct shadow sh;
 	struct patch_table pt;
 	uint8_t scanned[GUEST_MAX_FRAMES / 8];   /* guest frames whose code has been scanned and patched */
-	uint64_t scans, rescans;
+	uint64_t scans, rescans, code_writes_emulated;
 	uint32_t data_start, data_end;   /* guest-physical bytes the loader knows are data, not code
 	                                  * (a bzImage's compressed payload): never scanned or patched */
 	struct vio io;
@@ -119,6 +131,13 @@ int guest_write(struct vm *vm, uint32_t la, const void *buf, uint32_t n, int use
 
 /* Segments (segments.c). */
 void seg_load_gdt(struct vm *vm);                 /* rebuild the compressed copy from guest memory */
+/* The guest frames of the GDT, IDT and LDT are write-protected in the shadow (segments.c):
+ * recompute them (at lgdt/lidt/lldt and paging on/off), ask, and take a guest write to them. */
+void seg_trace_tables(struct vm *vm);
+int seg_traced(const struct vm *vm, uint32_t gfn);
+void seg_tables_written(struct vm *vm, struct trapframe *tf);
+/* Drop every shadow mapping of guest frame gfn (vtlb.c). */
+void shadow_drop_frame(struct vm *vm, uint32_t gfn);
 /* After seg_load_gdt: keep the descriptors the segment registers in tf had cached (from old[]). */
 void seg_keep_cached(struct vm *vm, struct trapframe *tf, const uint64_t *old, unsigned old_n);
 void seg_load_ldt(struct vm *vm);                 /* the same for the LDT named by the guest's LDTR */
@@ -179,6 +198,15 @@ void guest_pf(struct vm *vm, struct trapframe *tf, uint32_t err, uint32_t addr);
 uint32_t guest_eflags(struct vm *vm, const struct trapframe *tf);
 void set_guest_eflags(struct vm *vm, struct trapframe *tf, uint32_t fl);
 
+/* sysenter from a guest process (#GP or #UD at ring 3) and sysexit from its kernel, done as the
+ * guest's SYSENTER MSRs ask (sysenter.c): 1 handled, 0 not that instruction (sysexit: #GP). */
+int emulate_sysenter(struct vm *vm, struct trapframe *tf);
+int emulate_sysexit(struct vm *vm, struct trapframe *tf);
+
+/* rdmsr/wrmsr (msr.c): 0, or -1 for #GP (an MSR this virtual CPU lacks, or a reserved value). */
+int msr_access(struct vm *vm, uint32_t msr, int write, uint64_t *val);
+void msr_reset(struct vm_msrs *m);
+
 /* Privileged instructions (emulate.c) and patched ones (patch.c): 1 handled, 0 reflect #GP. */
 int emulate_privileged(struct vm *vm, struct trapframe *tf);
 int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p);
@@ -197,6 +225,9 @@ static inline int gpa_is_rom(uint32_t gpa) { return gpa >= GPA_ROM_START && gpa 
 /* A guest access to device memory (or a write to the BIOS area) faulted at linear la / physical
  * gpa: decode the instruction, perform it on the device (mmio.c), resume after it. */
 int mmio_emulate(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa, uint32_t err);
+/* The same emulator for an instruction that writes to scanned code (RAM): 1 done (or the guest got
+ * its fault), 0 if it is not an instruction the emulator knows. */
+int emulate_code_write(struct vm *vm, struct trapframe *tf);
 /* n bytes (within one page) at a guest-physical address outside RAM, as the bus does them: in
  * naturally aligned pieces of 1, 2 or 4 bytes to the VM's devices (mmio.c). */
 void mmio_phys(struct vm *vm, uint32_t gpa, void *buf, uint32_t n, int write);

@@ -151,16 +151,23 @@ static int rmap_add(struct shadow *sh, uint32_t la, mfn_t mfn)
 void shadow_unmap_frame(struct shadow *sh, mfn_t mfn)
 {
 	sh->frame_unmaps++;
-	for (uint32_t i = sh->rmap_head[bucket(mfn)]; i; i = rec(sh, i - 1)->next) {
-		struct rmap_rec *r = rec(sh, i - 1);
-		if (r->mfn != mfn)
+	/* Walk the frame's bucket, clearing its mappings and unlinking its records as we go: a page
+	 * that is unmapped and filled again over and over (code the guest rewrites) must not leave
+	 * an ever longer chain behind. */
+	uint32_t *link = &sh->rmap_head[bucket(mfn)];
+	while (*link) {
+		struct rmap_rec *r = rec(sh, *link - 1);
+		if (r->mfn != mfn) {
+			link = &r->next;
 			continue;
+		}
 		uint64_t *e = leaf(sh, r->la, 0);
 		if (e && (*e & P) && ((*e & ADDR) >> FRAME_SHIFT) == mfn) {
 			*e = 0;
 			if (active(sh))
 				invlpg(r->la);
 		}
+		*link = r->next;
 	}
 }
 

@@ -36,6 +36,21 @@ void shadow_code_written(struct vm *vm, uint32_t gfn)
 		shadow_flush(&vm->sh);
 }
 
+void shadow_drop_frame(struct vm *vm, uint32_t gfn)
+{
+	mfn_t m;
+	if (pmap_lookup(&vm->pmap, gfn, &m) == 0)
+		shadow_unmap_frame(&vm->sh, m);
+}
+
+/* Does the instruction at CS:EIP start on guest frame gfn? (*gpa: where) */
+static int runs_from(struct vm *vm, struct trapframe *tf, uint32_t gfn, uint32_t *gpa)
+{
+	uint32_t flags, perr;
+	uint32_t la = seg_base(vm, tf, X86_SEG_CS) + (uint32_t)tf->rip;
+	return guest_walk(vm, la, 0, guest_cpl(tf) == 3, gpa, &flags, &perr) == 0 && *gpa >> 12 == gfn;
+}
+
 int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 {
 	uint32_t gpa, flags, perr;
@@ -74,7 +89,32 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		vm->scans++;
 		log_debug("patch", "%s: code at %08x (gpa %08x) scanned on first run: %u patched", vm->name, la, gpa, n);
 		shadow_unmap_frame(&vm->sh, m);   /* its other mappings: no-execute, perhaps writable */
+	} else if ((err & PF_P) && write && seg_traced(vm, gfn)) {
+		/* A write to the guest's GDT, IDT or LDT: do it, and let the CPU see the new tables. */
+		if (!emulate_code_write(vm, tf)) {
+			vm_fail(vm, "a write to its descriptor tables at eip %08lx (gpa %08x) by an instruction the VMM "
+				"cannot emulate", tf->rip, gpa);
+			return -1;
+		}
+		seg_tables_written(vm, tf);
+		return 0;
 	} else if ((err & PF_P) && write && patch_scanned(vm, gfn)) {
+		uint32_t at;
+		if (runs_from(vm, tf, gfn, &at) && emulate_code_write(vm, tf)) {
+			/* The guest writes to the page it is running from (code patching code next to it,
+			 * as ftrace and the alternatives do). Unscanning it would make the writer's own next
+			 * fetch fault, the scan make the write fault again, forever: so the VMM did the
+			 * write (which took the page's patches out) and scans the page again right away. */
+			vm->code_writes_emulated++;
+			if (!patch_scanned(vm, gfn)) {
+				uint32_t from = patch_scan_from(vm, at);
+				if (from > at)
+					from = at;
+				patch_scan(vm, from, 4096 - (from & 0xFFF));
+				vm->scans++;
+			}
+			return 0;
+		}
 		shadow_code_written(vm, gfn);
 	}
 
@@ -84,7 +124,8 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 	 * mmio_emulate, which drops it). */
 	vm->exits[EXIT_HIDDEN_PF]++;
 	int scanned = patch_scanned(vm, gfn);
-	int w = (flags & PF_W) && (write || (flags & SHADOW_DIRTY)) && !scanned && !gpa_is_rom(gpa);
+	int w = (flags & PF_W) && (write || (flags & SHADOW_DIRTY)) && !scanned && !gpa_is_rom(gpa) &&
+		!seg_traced(vm, gfn);
 	if (shadow_map(&vm->sh, la, m, w, (flags & PF_U) != 0, kernel_page && !scanned && !exec_unscanned) < 0)
 		vm_fail(vm, "out of machine memory for shadow page tables");
 	return 0;
