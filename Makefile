@@ -70,8 +70,11 @@ FORCE:
 
 # The ISO: GRUB (BIOS and UEFI) with the menu in iso/grub.cfg.
 iso: $(BUILD)/vmm.iso
-$(BUILD)/vmm.iso: $(B)/vmm.elf iso/grub.cfg $(GUEST_X86)
-	tools/mkiso.sh $@ iso/grub.cfg $(B)/vmm.elf $(wildcard $(GUEST_X86))
+# With the Linux guest fetched (make linux-guest), its files join the ISO and its menu entries show.
+LINUX_ISO = $(if $(wildcard $(BUILD)/linux/vmlinuz),vmlinuz=$(BUILD)/linux/vmlinuz initrd.gz=$(BUILD)/linux/initrd.gz \
+	    vmlinux=$(BUILD)/linux/vmlinux)
+$(BUILD)/vmm.iso: $(B)/vmm.elf iso/grub.cfg $(GUEST_X86) $(wildcard $(BUILD)/linux/initrd.gz)
+	tools/mkiso.sh $@ iso/grub.cfg $(B)/vmm.elf $(wildcard $(GUEST_X86)) $(LINUX_ISO)
 
 QEMU_ARGS  := -m 512 -serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04
 

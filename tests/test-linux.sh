@@ -9,8 +9,13 @@
 #   4. native-noacpi: nolapic noapic acpi=off; poweroff only halts, so the runner ends QEMU once
 #      the last KTAP line (`linux-ktap: ...`) is on the console
 #   5. icount-to-init: -icount shift=0,sleep=off up to init's first line (its TSC and /proc/uptime)
+#   6. under the VMM (tests/test-linux.sh builds GRUB ISOs with the VMM, the bzImage, the initrd and
+#      the vmlinux beside it): the same two kernel command lines, each compared test by test with
+#      the native verdicts; two Linux VMs at once; Linux beside guest/x86 (its suite compared with
+#      guest/x86 natively); images the loader must refuse by name (a protocol older than 2.06, a
+#      64-bit kernel, an initrd that does not fit the VM's RAM) next to a good VM.
 # Both native runs must pass with the same verdicts; they are saved to build/test-linux/native.ktap
-# for the VMM run. Wall-clock times and the icount figure go to build/test-linux/times.txt.
+# for the VMM runs. Wall-clock times and the icount figure go to build/test-linux/times.txt.
 # Extra kernel command line words: LINUX_APPEND (e.g. ktap.quick).
 set -u
 R=${1:?usage: test-linux.sh RESULTS}
@@ -80,5 +85,91 @@ print("linux/icount-to-init: TSC %s ns of virtual time since reset, uptime %.2f 
       "clock started (uptime - idle)" % (tsc, up, idle, insn, (up - idle) * 1e9))
 ' "$3" "$5" "$7" >> "$OUT/times.txt"
 fi
+
+# ---- under the VMM ----
+[ -f "$OUT/native.ktap" ] || { echo "not ok linux/vmm - no native verdicts to compare with" | tee -a "$R"; exit 1; }
+make -s build/x86_64/vmm.elf build/guest-x86/kernel.elf > "$OUT/build.log" 2>&1 || {
+	cat "$OUT/build.log"; echo "not ok linux/vmm-build" | tee -a "$R"; exit 1; }
+# Images the loader must refuse: the same bzImage with its boot protocol version set to 2.05, and
+# with XLF_KERNEL_64 (a 64-bit kernel) in xloadflags.
+python3 - "$L/vmlinuz" "$OUT" <<'PY'
+import sys
+img = bytearray(open(sys.argv[1], 'rb').read())
+old = bytearray(img); old[0x206:0x208] = (0x0205).to_bytes(2, 'little')
+open(sys.argv[2] + '/vmlinuz-old', 'wb').write(old)
+k64 = bytearray(img); k64[0x236] |= 1
+open(sys.argv[2] + '/vmlinuz-64', 'wb').write(k64)
+PY
+VMM_APPEND="console=ttyS0 quiet cryptomgr.notests noisapnp ${LINUX_APPEND:-}"
+# vmm_iso NAME VMM_CMDLINE ENTRY...: ENTRY is "linux WORDS" (bzImage + initrd + vmlinux), "guest WORDS",
+# or "file=PATH WORDS" (any file as a kernel module with that command line, then the initrd)
+vmm_iso() {
+	name=$1 cmd=$2
+	shift 2
+	{
+		echo "set timeout=0"
+		echo "menuentry \"$name\" {"
+		echo "  multiboot2 /boot/vmm.elf $cmd"
+		for e in "$@"; do
+			case $e in
+			linux*) echo "  module2 /boot/vmlinuz $VMM_APPEND ${e#linux}"
+				echo "  module2 /boot/initrd.gz initrd"
+				echo "  module2 /boot/vmlinux vmlinux" ;;
+			guest*) echo "  module2 /boot/guest-x86.elf guest-x86 ${e#guest }" ;;
+			file=*) f=${e%% *}; echo "  module2 /boot/${f#file=} ${e#* }"
+				echo "  module2 /boot/initrd.gz initrd" ;;
+			esac
+		done
+		echo "  boot"
+		echo "}"
+	} > "$OUT/$name.cfg"
+	tools/mkiso.sh "$OUT/$name.iso" "$OUT/$name.cfg" build/x86_64/vmm.elf build/guest-x86/kernel.elf \
+		vmlinuz=$L/vmlinuz initrd.gz=$L/initrd.gz vmlinux=$L/vmlinux \
+		vmlinuz-old=$OUT/vmlinuz-old vmlinuz-64=$OUT/vmlinuz-64 || fail=1
+}
+vmm_run() {   # vmm_run NAME TIMEOUT MEM [runner options...]
+	name=$1 t=$2 mem=$3
+	shift 3
+	python3 tests/runner.py --name "linux/$name" --timeout "$t" --log "$OUT/$name.log" --results "$R" \
+		--times "$OUT/times.txt" "$@" -- qemu-system-x86_64 -accel tcg -m "$mem" -display none -serial stdio \
+		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 -cdrom "$OUT/$name.iso" || fail=1
+}
+same() {      # same NAME VM [REFERENCE]: that VM's KTAP verdicts equal the native ones
+	if python3 tests/ktap_of.py "$OUT/$1.log" "$2: " "$OUT/$1-$2.ktap" >/dev/null &&
+		diff -u "${3:-$OUT/native.ktap}" "$OUT/$1-$2.ktap" > "$OUT/$1-$2.diff"; then
+		echo "ok linux/$1/$2-same-as-native" | tee -a "$R"
+	else
+		echo "not ok linux/$1/$2-same-as-native - see $OUT/$1-$2.diff" | tee -a "$R"
+		fail=1
+	fi
+}
+
+# The full PC (LAPIC, IO APIC, ACPI): init's poweroff is an ACPI S5 write, the VM is off with 0.
+vmm_iso vmm-acpi "mem=256M" "linux"
+vmm_run vmm-acpi 900 1024 --expect "vm1: linux-ktap: " --expect "vm1 off: exit code 0" --expect-exit 1
+same vmm-acpi vm1
+# 8259 + PIT + UART + CMOS only: poweroff halts with interrupts off, which stops the VM; the runner
+# stops at the last KTAP line.
+vmm_iso vmm-noacpi "mem=256M" "linux nolapic noapic acpi=off"
+vmm_run vmm-noacpi 900 1024 --stop-on "vm1: linux-ktap: "
+same vmm-noacpi vm1
+# Two Linux VMs at once, and Linux beside guest/x86 (whose verdicts must equal its native run's).
+vmm_iso vmm-two "mem=256M" "linux" "linux"
+vmm_run vmm-two 1200 1024 --expect "vm1 off: exit code 0" --expect "vm2 off: exit code 0" --expect-exit 1
+same vmm-two vm1
+same vmm-two vm2
+python3 tests/ktap_of.py build/test-native/serial-tcg.log "" "$OUT/guest-x86-native.ktap" >/dev/null 2>&1 ||
+	{ tests/test-native.sh tcg > /dev/null 2>&1; python3 tests/ktap_of.py build/test-native/serial-tcg.log "" "$OUT/guest-x86-native.ktap" >/dev/null; }
+vmm_iso vmm-beside "mem=256M" "linux" "guest test"
+vmm_run vmm-beside 900 1024 --expect "vm1 off: exit code 0" --expect "vm2 off: exit code 0" --expect-exit 1
+same vmm-beside vm1
+same vmm-beside vm2 "$OUT/guest-x86-native.ktap"
+# Refused by name, the good VM runs: an old protocol, a 64-bit kernel, an initrd too big for 34 MiB.
+vmm_iso vmm-refused "mem=34M" "guest test" "file=vmlinuz-old console=ttyS0" "file=vmlinuz-64 console=ttyS0" "linux"
+vmm_run vmm-refused 300 512 --expect-exit 3 --expect "vm1 off: exit code 0" \
+	--expect "vm2: not started: module 1 'console=ttyS0': Linux boot protocol older than 2.06" \
+	--expect "vm3: not started: module 3 'console=ttyS0': a 64-bit kernel" \
+	--expect "vm4: not started: module 5" --expect "the initrd does not fit the VM's RAM"
+
 sed 's/^/# /' "$OUT/times.txt"
 exit $fail

@@ -61,6 +61,10 @@ trap_common:
 	jmp trap_return
 
 vcpu_enter:                             ; vcpu_enter(frame): enter a guest for the first time
+	cli                                    ; the frame is static memory, not a stack: an interrupt
+	                                       ; taken during the pops below would push its own frame over
+	                                       ; whatever lies under it (it once overwrote `cur` with a
+	                                       ; guest selector: a VMM #PF at the VM's first trap)
 	mov rsp, rdi
 trap_return:                            ; rsp = the frame to resume
 	pop rax
