@@ -263,6 +263,8 @@ static void vm_resume(struct trapframe *tf)
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
 		idle_tsc += rdtsc() - t0;
 	}
+	if (cur->tables_open)
+		seg_tables_protect(cur, tf);
 	/* Deliver a pending virtual interrupt if the guest has interrupts enabled. */
 	if (cur->vif && vio_intr_pending(&cur->io) >= 0) {
 		int vec = vio_intr_ack(&cur->io);

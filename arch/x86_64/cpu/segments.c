@@ -71,6 +71,20 @@ static uint64_t real_desc(const struct vm *vm, uint16_t sel)
 	return idx && idx < vm->gdt_n ? vm->gdt[idx] : 0;
 }
 
+/* Read n descriptors of a guest table at linear `base` into out[]: in pieces (one page walk per
+ * piece, not per entry); an entry the VMM cannot read (not mapped) reads as 0 (unusable). */
+static void read_descs(struct vm *vm, uint32_t base, unsigned n, uint64_t *out)
+{
+	for (unsigned i = 0; i < n; i += 32) {
+		unsigned k = n - i < 32 ? n - i : 32;
+		uint32_t e, fa;
+		if (guest_read(vm, base + i * 8, &out[i], k * 8, 0, &e, &fa) < 0)
+			for (unsigned j = 0; j < k; j++)
+				if (guest_read(vm, base + (i + j) * 8, &out[i + j], 8, 0, &e, &fa) < 0)
+					out[i + j] = 0;
+	}
+}
+
 void seg_load_gdt(struct vm *vm)
 {
 	unsigned n = (vm->gdtr.limit + 1u) / 8;
@@ -80,14 +94,10 @@ void seg_load_gdt(struct vm *vm)
 		n = GUEST_GDT_MAX;
 	}
 	vm->gdt_n = n;
+	read_descs(vm, vm->gdtr.base, n, vm->gdt);    /* raw, then compressed in place */
 	vm->gdt[0] = 0;
-	for (unsigned i = 1; i < n; i++) {
-		uint64_t d = 0;
-		uint32_t e, fa;
-		if (guest_read(vm, vm->gdtr.base + i * 8, &d, 8, 0, &e, &fa) < 0)
-			d = 0;
-		vm->gdt[i] = compress(d);
-	}
+	for (unsigned i = 1; i < n; i++)
+		vm->gdt[i] = compress(vm->gdt[i]);
 }
 
 /* A CPU caches a segment's descriptor when the selector is loaded; a new GDT (or a changed entry)
@@ -164,16 +174,11 @@ void seg_load_ldt(struct vm *vm)
 	uint64_t n = ((uint64_t)vm->ldt_limit + 1) / 8;
 	if (n > GUEST_LDT_MAX)
 		n = GUEST_LDT_MAX;                         /* (said at lldt) */
-	/* In pieces (one page walk per piece, not per entry), through a buffer: the real LDT never
-	 * holds an uncompressed descriptor, even for a moment. */
+	/* Through a buffer: the real LDT never holds an uncompressed descriptor, even for a moment. */
 	for (unsigned i = 0; i < n; i += 32) {
 		uint64_t buf[32];
 		unsigned k = n - i < 32 ? (unsigned)(n - i) : 32;
-		uint32_t e, fa;
-		if (guest_read(vm, vm->ldt_base + i * 8, buf, k * 8, 0, &e, &fa) < 0)
-			for (unsigned j = 0; j < k; j++)
-				if (guest_read(vm, vm->ldt_base + (i + j) * 8, &buf[j], 8, 0, &e, &fa) < 0)
-					buf[j] = 0;
+		read_descs(vm, vm->ldt_base + i * 8, k, buf);
 		for (unsigned j = 0; j < k; j++)
 			vm->ldt[i + j] = compress(buf[j]);
 	}
@@ -225,14 +230,18 @@ int seg_check(struct vm *vm, uint16_t sel, int code, unsigned cpl)
  * there gets #GP, which is reflected. The VMM's own IRQ vectors, NMI and #MC also stay DPL 0. */
 void seg_load_idt(struct vm *vm)
 {
+	uint64_t gates[256];
+	unsigned n = (vm->idtr.limit + 1u) / 8;
+	if (n > 256)
+		n = 256;
+	memset(gates, 0, sizeof gates);
+	read_descs(vm, vm->idtr.base, n, gates);
 	for (unsigned v = 0; v < 256; v++) {
 		uint8_t dpl = 0;
-		uint64_t g = 0;
-		uint32_t e, fa;
+		uint64_t g = gates[v];
 		int errcode = v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
 		int vmm_irq = (v >= IRQ_BASE && v < IRQ_BASE + 16) || v == 2 || v == 18;   /* + NMI, #MC */
-		if (!errcode && !vmm_irq && v * 8 + 7 <= vm->idtr.limit &&
-		    guest_read(vm, vm->idtr.base + v * 8, &g, 8, 0, &e, &fa) == 0 && (g & D_PRESENT)) {
+		if (!errcode && !vmm_irq && (g & D_PRESENT)) {
 			dpl = (uint8_t)D_DPL(g);
 			if (dpl == 0)
 				dpl = 1;
@@ -470,15 +479,42 @@ int seg_traced(const struct vm *vm, uint32_t gfn)
 	return 0;
 }
 
-void seg_tables_written(struct vm *vm, struct trapframe *tf)
+/* Do [la, last] and the table [base, base + limit] overlap? */
+static int hits(uint32_t la, uint32_t last, uint32_t base, uint32_t limit)
 {
-	static uint64_t old[GUEST_GDT_MAX];           /* one vCPU at a time runs this */
-	unsigned old_n = vm->gdt_n;
-	memcpy(old, vm->gdt, old_n * 8);
-	seg_load_gdt(vm);
-	seg_keep_cached(vm, tf, old, old_n);
-	seg_load_idt(vm);
-	seg_load_ldt(vm);
+	return la <= base + limit && base <= last;
+}
+
+void seg_tables_written(struct vm *vm, struct trapframe *tf, uint32_t la, unsigned len)
+{
+	/* Only a table the write's range overlaps is read again (a small kernel keeps other
+	 * variables on the pages of its tables). */
+	uint32_t last = la + (len ? len - 1 : 0);
+	int all = !len;
+	int g = all || hits(la, last, vm->gdtr.base, vm->gdtr.limit);
+	int i = all || hits(la, last, vm->idtr.base, vm->idtr.limit);
+	int l = (vm->ldtr & ~3u) && (all || hits(la, last, vm->ldt_base, vm->ldt_limit));
+	if (!g && !i && !l)
+		return;
+	if (g) {
+		static uint64_t old[GUEST_GDT_MAX];   /* one vCPU at a time runs this */
+		unsigned old_n = vm->gdt_n;
+		memcpy(old, vm->gdt, old_n * 8);
+		seg_load_gdt(vm);
+		seg_keep_cached(vm, tf, old, old_n);
+	}
+	if (i)
+		seg_load_idt(vm);
+	if (l)
+		seg_load_ldt(vm);
 	seg_install(vm);
 	vm->table_writes++;
+}
+
+void seg_tables_protect(struct vm *vm, struct trapframe *tf)
+{
+	vm->tables_open = 0;
+	seg_tables_written(vm, tf, 0, 0);
+	for (unsigned k = 0; k < vm->ntraced; k++)
+		shadow_drop_frame(vm, vm->traced[k]);
 }

@@ -88,6 +88,9 @@ struct vm {
 	uint32_t traced[SEG_TRACE_MAX];  /* guest frames holding the GDT, IDT and LDT: write-protected */
 	unsigned ntraced;
 	uint64_t table_writes;           /* guest writes to them, emulated */
+	uint32_t wr_lo, wr_hi;           /* linear span of the VMM's writes for the guest (gmem.c) */
+	int tables_open;                 /* a write the emulator could not do went straight to a table
+	                                  * page: they are read again at the VMM's next entry */
 	/* The same for the guest's LDT (lldt): the real LDTR points here while the VM runs. */
 	uint64_t ldt[GUEST_LDT_MAX] __attribute__((aligned(16)));
 	unsigned ldt_n;
@@ -135,7 +138,11 @@ void seg_load_gdt(struct vm *vm);                 /* rebuild the compressed copy
  * recompute them (at lgdt/lidt/lldt and paging on/off), ask, and take a guest write to them. */
 void seg_trace_tables(struct vm *vm);
 int seg_traced(const struct vm *vm, uint32_t gfn);
-void seg_tables_written(struct vm *vm, struct trapframe *tf);
+/* The guest wrote len bytes at linear la on a traced page (len 0: somewhere): read again what it
+ * changed and put it on the CPU. */
+void seg_tables_written(struct vm *vm, struct trapframe *tf, uint32_t la, unsigned len);
+/* After tables_open: read every table again and write-protect their pages once more. */
+void seg_tables_protect(struct vm *vm, struct trapframe *tf);
 /* Drop every shadow mapping of guest frame gfn (vtlb.c). */
 void shadow_drop_frame(struct vm *vm, uint32_t gfn);
 /* After seg_load_gdt: keep the descriptors the segment registers in tf had cached (from old[]). */

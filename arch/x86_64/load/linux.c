@@ -15,6 +15,7 @@
  * real-mode setup code is never run: the PC has no BIOS calls to offer (see NOTES). */
 #include "load.h"
 #include "../pc/firmware.h"
+#include "elf.h"
 #include "../../../lib/kstring.h"
 #include "../../../lib/log.h"
 
@@ -63,15 +64,6 @@ int is_bzimage(const uint8_t *img, uint64_t size)
 
 /* ---- the kernel's own ELF beside the bzImage (see the top of the file) ---- */
 
-struct elf32_ehdr {
-	uint8_t ident[16];
-	uint16_t type, machine;
-	uint32_t version, entry, phoff, shoff, flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-struct elf32_phdr { uint32_t type, offset, vaddr, paddr, filesz, memsz, flags, align; };
-struct elf32_shdr { uint32_t name, type, flags, addr, offset, size, link, info, addralign, entsize; };
-
 /* Is this vmlinux the kernel inside this bzImage? The bzImage's kernel_version string ("6.1.0-50-686
  * (builder) #1 SMP ... (date)") and the banner in vmlinux ("Linux version 6.1.0-50-686 (builder)
  * (compiler) #1 SMP ... (date)") must agree on the release and on the build ('#...'). */
@@ -116,9 +108,7 @@ static uint64_t load_vmlinux(struct vm *vm, const struct boot_module *vml, uint6
 	if (vml->size < sizeof *eh || memcmp(eh->ident, "\177ELF", 4) || eh->ident[4] != 1 || eh->machine != 3 ||
 	    eh->type != 2)
 		return *why = "the vmlinux module is not a 32-bit i386 ELF executable", 0;
-	if (eh->phentsize != sizeof(struct elf32_phdr) || eh->phoff + (uint64_t)eh->phnum * sizeof(struct elf32_phdr) > vml->size ||
-	    eh->shentsize != sizeof(struct elf32_shdr) || eh->shoff + (uint64_t)eh->shnum * sizeof(struct elf32_shdr) > vml->size ||
-	    eh->shstrndx >= eh->shnum)
+	if (eh->phentsize != sizeof(struct elf32_phdr) || eh->phoff + (uint64_t)eh->phnum * sizeof(struct elf32_phdr) > vml->size)
 		return *why = "the vmlinux module's ELF headers lie outside the file", 0;
 	const struct elf32_phdr *ph = (const void *)(img + eh->phoff);
 	uint64_t end = 0;
@@ -135,32 +125,16 @@ static uint64_t load_vmlinux(struct vm *vm, const struct boot_module *vml, uint6
 		if ((uint64_t)ph[i].paddr + ph[i].memsz > end)
 			end = (uint64_t)ph[i].paddr + ph[i].memsz;
 	}
-	/* The text sections, each swept from its first byte: gcc fills them with instructions, so a
-	 * linear sweep finds every instruction boundary. .altinstr_replacement holds templates the
-	 * kernel copies into .text (it reads them as data): it is left alone, and the pages they are
-	 * copied into are rescanned from their known boundaries. */
-	const struct elf32_shdr *sh = (const void *)(img + eh->shoff);
-	const struct elf32_shdr *names = &sh[eh->shstrndx];
-	unsigned total = 0, ranges = 0;
-	for (unsigned i = 0; i < eh->shnum; i++) {
-		if (sh[i].type != 1 /* PROGBITS */ || (sh[i].flags & 6) != 6 /* ALLOC|EXECINSTR */ || !sh[i].size)
-			continue;
-		const char *name = sh[i].name < names->size ? (const char *)img + names->offset + sh[i].name : "";
-		if (!strcmp(name, ".altinstr_replacement"))
-			continue;
-		uint32_t pa = 0;
-		for (unsigned k = 0; k < eh->phnum; k++)
-			if (ph[k].type == 1 && sh[i].addr >= ph[k].vaddr && sh[i].addr + sh[i].size <= ph[k].vaddr + ph[k].memsz)
-				pa = sh[i].addr - ph[k].vaddr + ph[k].paddr;
-		unsigned n;
-		if (!pa || patch_code_range(vm, pa, sh[i].size, &n) < 0)
-			return *why = "cannot record vmlinux's text sections (too many, or out of memory)", 0;
-		total += n;
-		ranges++;
-	}
+	/* The text sections, each swept from its first byte (load/elf.c). .altinstr_replacement holds
+	 * templates the kernel copies into .text (it reads them as data): it is left alone, and the
+	 * pages they are copied into are rescanned from their known boundaries. */
+	unsigned total = 0;
+	int ranges = elf_sweep_text(vm, img, vml->size, ".altinstr_replacement", &total);
+	if (ranges < 0)
+		return *why = "cannot record vmlinux's text sections (too many, or out of memory)", 0;
 	if (!ranges)
 		return *why = "vmlinux has no text sections", 0;
-	log_info("load", "%s: vmlinux: %u text sections swept, %u instructions patched", vm->name, ranges, total);
+	log_info("load", "%s: vmlinux: %d text sections swept, %u instructions patched", vm->name, ranges, total);
 	*entry = eh->entry;
 	return end;
 }

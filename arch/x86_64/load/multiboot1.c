@@ -12,20 +12,12 @@
  * The caller then starts the vCPU at the entry point in 32-bit protected mode, paging off,
  * EAX = 0x2BADB002, EBX = the information's address. */
 #include "load.h"
+#include "elf.h"
 #include "../pc/firmware.h"
 #include "../../../lib/format.h"
 #include "../../../lib/kstring.h"
 #include "../../../lib/log.h"
 
-struct elf32_ehdr {
-	uint8_t ident[16];
-	uint16_t type, machine;
-	uint32_t version, entry, phoff, shoff, flags;
-	uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-struct elf32_phdr {
-	uint32_t type, offset, vaddr, paddr, filesz, memsz, flags, align;
-};
 
 #define MBI_AT 0x8000u        /* the multiboot information: below 1 MiB, where GRUB puts it too */
 #define MBI_END 0x9000u
@@ -164,10 +156,16 @@ int load_guest(struct vm *vm, const struct mb1_image *k, const struct mb1_image 
 	    load_copy(vm, mmap_at, (const uint8_t *)mm, (uint32_t)info[11], 0) < 0)
 		FAIL("out of machine memory while loading");
 
-	/* Patch the sensitive instructions of every executable segment. */
-	for (unsigned i = 0; i < eh->phnum; i++)
-		if (ph[i].type == 1 && (ph[i].flags & 1 /* PF_X */))
-			patch_scan(vm, ph[i].paddr, ph[i].filesz);
+	/* Patch the sensitive instructions: every text section swept from its start (load/elf.c), or,
+	 * for a file without section headers, every executable segment. */
+	unsigned patched = 0;
+	int ranges = elf_sweep_text(vm, img, size, 0, &patched);
+	if (ranges < 0)
+		FAIL("cannot record the kernel's text sections (out of memory)");
+	if (!ranges)
+		for (unsigned i = 0; i < eh->phnum; i++)
+			if (ph[i].type == ELF_PT_LOAD && (ph[i].flags & ELF_PF_X))
+				patch_scan(vm, ph[i].paddr, ph[i].filesz);
 
 	*entry = eh->entry;
 	*mbi = MBI_AT;

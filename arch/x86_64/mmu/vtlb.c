@@ -89,15 +89,19 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		vm->scans++;
 		log_debug("patch", "%s: code at %08x (gpa %08x) scanned on first run: %u patched", vm->name, la, gpa, n);
 		shadow_unmap_frame(&vm->sh, m);   /* its other mappings: no-execute, perhaps writable */
-	} else if ((err & PF_P) && write && seg_traced(vm, gfn)) {
-		/* A write to the guest's GDT, IDT or LDT: do it, and let the CPU see the new tables. */
-		if (!emulate_code_write(vm, tf)) {
-			vm_fail(vm, "a write to its descriptor tables at eip %08lx (gpa %08x) by an instruction the VMM "
-				"cannot emulate", tf->rip, gpa);
-			return -1;
+	} else if ((err & PF_P) && write && seg_traced(vm, gfn) && !vm->tables_open) {
+		/* A write to a page of the guest's GDT, IDT or LDT: do it, and let the CPU see the new
+		 * tables at once (the guest may load a segment from them with its next instruction). An
+		 * instruction the emulator does not know writes the page itself instead, and the tables
+		 * are read again (and protected again) at the VMM's next entry (vm_resume). */
+		vm->wr_lo = 0xFFFFFFFFu;
+		vm->wr_hi = 0;
+		if (emulate_code_write(vm, tf)) {
+			if (vm->wr_lo <= vm->wr_hi)
+				seg_tables_written(vm, tf, vm->wr_lo, vm->wr_hi - vm->wr_lo + 1);
+			return 0;
 		}
-		seg_tables_written(vm, tf);
-		return 0;
+		vm->tables_open = 1;
 	} else if ((err & PF_P) && write && patch_scanned(vm, gfn)) {
 		uint32_t at;
 		if (runs_from(vm, tf, gfn, &at) && emulate_code_write(vm, tf)) {
@@ -125,7 +129,7 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 	vm->exits[EXIT_HIDDEN_PF]++;
 	int scanned = patch_scanned(vm, gfn);
 	int w = (flags & PF_W) && (write || (flags & SHADOW_DIRTY)) && !scanned && !gpa_is_rom(gpa) &&
-		!seg_traced(vm, gfn);
+		(vm->tables_open || !seg_traced(vm, gfn));
 	if (shadow_map(&vm->sh, la, m, w, (flags & PF_U) != 0, kernel_page && !scanned && !exec_unscanned) < 0)
 		vm_fail(vm, "out of machine memory for shadow page tables");
 	return 0;

@@ -11,7 +11,7 @@ struct __attribute__((packed)) tss {
 };
 
 static struct tss tss;
-uint64_t gdt[6];
+uint64_t gdt[7];
 const unsigned gdt_size = sizeof(gdt);
 
 /* access: P, DPL, S, type; flags: G (4 KiB granularity), D/B (32-bit). */
@@ -37,6 +37,7 @@ void gdt_init(void)
 	gdt[3] = segment(0, 0xFFFFF, 0xFA, 0xC);	/* 0x18 user code, DPL 3 */
 	gdt[4] = segment(0, 0xFFFFF, 0xF2, 0xC);	/* 0x20 user data */
 	gdt[5] = segment((uint32_t)&tss, sizeof(tss) - 1, 0x89, 0x0);	/* 0x28 available 32-bit TSS */
+	gdt[6] = segment(0, 0xFFFFF, 0x92, 0xC);	/* 0x30 kernel data: the live-write self test's */
 
 	tss.ss0 = KDATA_SEL;
 	tss.iomap_base = sizeof(tss);	/* no I/O bitmap: ring 3 in/out always faults */
@@ -52,4 +53,18 @@ void gdt_init(void)
 void tss_set_kstack(uint32_t esp0)
 {
 	tss.esp0 = esp0;
+}
+
+/* The self test of a write to the live GDT: the CPU uses a changed descriptor at the next load of
+ * its selector, with no lgdt in between (Linux rewrites its TLS entries so at every context
+ * switch). Slot 6 (0x30) becomes a data segment based at `base`; FS is loaded with it and the
+ * dword at fs:0 is returned; slot 6 and FS are then put back. */
+uint32_t gdt_live_write_read(uint32_t base)
+{
+	uint32_t v;
+	gdt[6] = segment(base, 0xFFFFF, 0x92, 0xC);
+	__asm__ volatile("mov %1, %%fs\n\tmovl %%fs:0, %0\n\tmov %2, %%fs"
+			 : "=r"(v) : "r"(0x30), "r"(0) : "memory");
+	gdt[6] = segment(0, 0xFFFFF, 0x92, 0xC);
+	return v;
 }

@@ -40,6 +40,7 @@ void gdt_init(void);
 void tss_set_kstack(uint32_t esp0);
 extern uint64_t gdt[];
 extern const unsigned gdt_size;
+uint32_t gdt_live_write_read(uint32_t base);
 void idt_init(void);
 extern const void *idt_base(void);
 #define IDT_BYTES (256 * 8)

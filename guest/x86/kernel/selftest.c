@@ -136,6 +136,11 @@ void ktest_kernel(void)
 	ktest_report(check_frames(), "frame_refcounts");
 	ktest_report(check_invlpg(), "invlpg_remap");
 	ktest_report(check_accessed_dirty(), "kernel_pte_accessed_dirty");
+	{
+		static volatile uint32_t probe[2] = { 0x5EC0DE01u, 0x5EC0DE02u };
+		ktest_report(gdt_live_write_read((uint32_t)&probe[1]) == 0x5EC0DE02u &&
+			     gdt_live_write_read((uint32_t)&probe[0]) == 0x5EC0DE01u, "gdt_live_write");
+	}
 	if (ktest_no != KTEST_KERNEL_COUNT)
 		panic("KTEST_KERNEL_COUNT is %d, ran %d", KTEST_KERNEL_COUNT, ktest_no);
 	if (opt_devtest) {
