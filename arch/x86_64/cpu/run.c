@@ -263,8 +263,17 @@ static void vm_resume(struct trapframe *tf)
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
 		idle_tsc += rdtsc() - t0;
 	}
-	if (cur->tables_open)
+	/* A descriptor-table page left writable for an instruction the emulator lacks: the guest has
+	 * run (and written) since, so read the tables again and protect the pages once more. Not on
+	 * the way back from that very fault (tables_open 2), or the write would never happen. */
+	if (cur->tables_open == 1)
 		seg_tables_protect(cur, tf);
+	else if (cur->tables_open == 2)
+		cur->tables_open = 1;
+	if (cur->tables_dirty) {                 /* the VMM wrote to them for the guest */
+		seg_tables_written(cur, tf, cur->tables_dirty);
+		cur->tables_dirty = 0;
+	}
 	/* Deliver a pending virtual interrupt if the guest has interrupts enabled. */
 	if (cur->vif && vio_intr_pending(&cur->io) >= 0) {
 		int vec = vio_intr_ack(&cur->io);

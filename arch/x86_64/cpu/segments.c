@@ -441,7 +441,8 @@ int stack_pop(struct vm *vm, struct trapframe *tf, void *buf, uint32_t n)
  * the tables again, as hardware would see them. The set is recomputed at lgdt, lidt, lldt and
  * when the guest's paging is switched on or off (the tables' linear addresses then map elsewhere). */
 
-static void trace_range(struct vm *vm, uint32_t base, uint32_t limit, uint32_t *set, unsigned *n)
+static void trace_range(struct vm *vm, uint32_t base, uint32_t limit, uint8_t kind, uint32_t *set,
+			uint8_t *kinds, unsigned *n)
 {
 	if (!base && !limit)
 		return;
@@ -449,6 +450,7 @@ static void trace_range(struct vm *vm, uint32_t base, uint32_t limit, uint32_t *
 		uint32_t gpa, flags, err;
 		if (guest_walk(vm, la, 0, 0, &gpa, &flags, &err) < 0 || (gpa >> 12) >= vm->pmap.nframes)
 			continue;
+		kinds[*n] = kind;
 		set[(*n)++] = gpa >> 12;
 		if (la + 4096 < la)
 			break;
@@ -458,63 +460,55 @@ static void trace_range(struct vm *vm, uint32_t base, uint32_t limit, uint32_t *
 void seg_trace_tables(struct vm *vm)
 {
 	uint32_t set[SEG_TRACE_MAX];
+	uint8_t kinds[SEG_TRACE_MAX];
 	unsigned n = 0;
-	trace_range(vm, vm->gdtr.base, vm->gdtr.limit, set, &n);
-	trace_range(vm, vm->idtr.base, vm->idtr.limit, set, &n);
+	trace_range(vm, vm->gdtr.base, vm->gdtr.limit, SEG_T_GDT, set, kinds, &n);
+	trace_range(vm, vm->idtr.base, vm->idtr.limit, SEG_T_IDT, set, kinds, &n);
 	if (vm->ldtr & ~3u)
-		trace_range(vm, vm->ldt_base, vm->ldt_limit, set, &n);
+		trace_range(vm, vm->ldt_base, vm->ldt_limit, SEG_T_LDT, set, kinds, &n);
 	/* Frames that become traced lose their writable mappings now. */
 	for (unsigned i = 0; i < n; i++)
 		if (!seg_traced(vm, set[i]))
 			shadow_drop_frame(vm, set[i]);
 	memcpy(vm->traced, set, n * sizeof set[0]);
+	memcpy(vm->traced_kind, kinds, n);
 	vm->ntraced = n;
 }
 
 int seg_traced(const struct vm *vm, uint32_t gfn)
 {
+	int kinds = 0;
 	for (unsigned i = 0; i < vm->ntraced; i++)
 		if (vm->traced[i] == gfn)
-			return 1;
-	return 0;
+			kinds |= vm->traced_kind[i];
+	return kinds;
 }
 
-/* Do [la, last] and the table [base, base + limit] overlap? */
-static int hits(uint32_t la, uint32_t last, uint32_t base, uint32_t limit)
+void seg_tables_written(struct vm *vm, struct trapframe *tf, int kinds)
 {
-	return la <= base + limit && base <= last;
-}
-
-void seg_tables_written(struct vm *vm, struct trapframe *tf, uint32_t la, unsigned len)
-{
-	/* Only a table the write's range overlaps is read again (a small kernel keeps other
-	 * variables on the pages of its tables). */
-	uint32_t last = la + (len ? len - 1 : 0);
-	int all = !len;
-	int g = all || hits(la, last, vm->gdtr.base, vm->gdtr.limit);
-	int i = all || hits(la, last, vm->idtr.base, vm->idtr.limit);
-	int l = (vm->ldtr & ~3u) && (all || hits(la, last, vm->ldt_base, vm->ldt_limit));
-	if (!g && !i && !l)
-		return;
-	if (g) {
+	/* Tables are found by the guest frames that hold them, not by linear address: Linux loads
+	 * its GDT through a read-only alias (the fixmap) and writes it through the direct map. */
+	if (kinds & SEG_T_GDT) {
 		static uint64_t old[GUEST_GDT_MAX];   /* one vCPU at a time runs this */
 		unsigned old_n = vm->gdt_n;
 		memcpy(old, vm->gdt, old_n * 8);
 		seg_load_gdt(vm);
 		seg_keep_cached(vm, tf, old, old_n);
 	}
-	if (i)
+	if (kinds & SEG_T_IDT)
 		seg_load_idt(vm);
-	if (l)
+	if ((kinds & SEG_T_LDT) && (vm->ldtr & ~3u))
 		seg_load_ldt(vm);
-	seg_install(vm);
-	vm->table_writes++;
+	if (kinds) {
+		seg_install(vm);
+		vm->table_writes++;
+	}
 }
 
 void seg_tables_protect(struct vm *vm, struct trapframe *tf)
 {
 	vm->tables_open = 0;
-	seg_tables_written(vm, tf, 0, 0);
+	seg_tables_written(vm, tf, SEG_T_GDT | SEG_T_IDT | SEG_T_LDT);
 	for (unsigned k = 0; k < vm->ntraced; k++)
 		shadow_drop_frame(vm, vm->traced[k]);
 }

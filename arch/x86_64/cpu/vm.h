@@ -86,11 +86,13 @@ struct vm {
 	struct { uint16_t idx; uint64_t guest; } stale[SEG_STALE_MAX];   /* see seg_keep_cached */
 	unsigned nstale;
 	uint32_t traced[SEG_TRACE_MAX];  /* guest frames holding the GDT, IDT and LDT: write-protected */
+	uint8_t traced_kind[SEG_TRACE_MAX];   /* SEG_T_GDT/IDT/LDT: which table that frame holds */
+	int tables_dirty;                /* SEG_T_* the VMM wrote for the guest: read again at resume */
 	unsigned ntraced;
 	uint64_t table_writes;           /* guest writes to them, emulated */
-	uint32_t wr_lo, wr_hi;           /* linear span of the VMM's writes for the guest (gmem.c) */
-	int tables_open;                 /* a write the emulator could not do went straight to a table
-	                                  * page: they are read again at the VMM's next entry */
+	int tables_open;                 /* a write the emulator could not do goes straight to a table
+	                                  * page (2: just opened, 1: the guest has run since); the
+	                                  * tables are read again and protected at the next entry */
 	/* The same for the guest's LDT (lldt): the real LDTR points here while the VM runs. */
 	uint64_t ldt[GUEST_LDT_MAX] __attribute__((aligned(16)));
 	unsigned ldt_n;
@@ -137,10 +139,13 @@ void seg_load_gdt(struct vm *vm);                 /* rebuild the compressed copy
 /* The guest frames of the GDT, IDT and LDT are write-protected in the shadow (segments.c):
  * recompute them (at lgdt/lidt/lldt and paging on/off), ask, and take a guest write to them. */
 void seg_trace_tables(struct vm *vm);
-int seg_traced(const struct vm *vm, uint32_t gfn);
-/* The guest wrote len bytes at linear la on a traced page (len 0: somewhere): read again what it
- * changed and put it on the CPU. */
-void seg_tables_written(struct vm *vm, struct trapframe *tf, uint32_t la, unsigned len);
+int seg_traced(const struct vm *vm, uint32_t gfn);     /* which tables (SEG_T_*) the frame holds */
+/* The guest wrote to traced pages of these tables (seg_traced's kinds): read them again and put
+ * them on the CPU. */
+#define SEG_T_GDT 1
+#define SEG_T_IDT 2
+#define SEG_T_LDT 4
+void seg_tables_written(struct vm *vm, struct trapframe *tf, int kinds);
 /* After tables_open: read every table again and write-protect their pages once more. */
 void seg_tables_protect(struct vm *vm, struct trapframe *tf);
 /* Drop every shadow mapping of guest frame gfn (vtlb.c). */

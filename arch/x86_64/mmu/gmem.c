@@ -99,6 +99,8 @@ static int copy(struct vm *vm, uint32_t la, void *buf, uint32_t n, int user, int
 			}
 			if (write && gfn < GUEST_MAX_FRAMES && (vm->scanned[gfn / 8] >> (gfn % 8) & 1))
 				shadow_code_written(vm, gfn);   /* as the guest's own write would */
+			if (write && vm->ntraced)
+				vm->tables_dirty |= seg_traced(vm, gfn);   /* its GDT/IDT/LDT: read again */
 			if (write)
 				memcpy(p, b, chunk);
 			else
@@ -119,11 +121,5 @@ int guest_read(struct vm *vm, uint32_t la, void *buf, uint32_t n, int user, uint
 int guest_write(struct vm *vm, uint32_t la, const void *buf, uint32_t n, int user, uint32_t *pf_err,
 		uint32_t *pf_addr)
 {
-	/* The span the VMM wrote for the guest since wr_lo/wr_hi were last reset (what a write to a
-	 * descriptor-table page changed: seg_tables_written). */
-	if (n && la < vm->wr_lo)
-		vm->wr_lo = la;
-	if (n && la + n - 1 > vm->wr_hi)
-		vm->wr_hi = la + n - 1;
 	return copy(vm, la, (void *)buf, n, user, 1, pf_err, pf_addr);
 }

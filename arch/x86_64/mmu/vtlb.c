@@ -93,15 +93,12 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		/* A write to a page of the guest's GDT, IDT or LDT: do it, and let the CPU see the new
 		 * tables at once (the guest may load a segment from them with its next instruction). An
 		 * instruction the emulator does not know writes the page itself instead, and the tables
-		 * are read again (and protected again) at the VMM's next entry (vm_resume). */
-		vm->wr_lo = 0xFFFFFFFFu;
-		vm->wr_hi = 0;
-		if (emulate_code_write(vm, tf)) {
-			if (vm->wr_lo <= vm->wr_hi)
-				seg_tables_written(vm, tf, vm->wr_lo, vm->wr_hi - vm->wr_lo + 1);
+		 * are read again (and protected again) at the VMM's next entry (vm_resume). The tables
+		 * the emulated write touched (gmem.c notes them in tables_dirty) are read again on the
+		 * way back to the guest. */
+		if (emulate_code_write(vm, tf))
 			return 0;
-		}
-		vm->tables_open = 1;
+		vm->tables_open = 2;              /* protected again at the entry after the next one */
 	} else if ((err & PF_P) && write && patch_scanned(vm, gfn)) {
 		uint32_t at;
 		if (runs_from(vm, tf, gfn, &at) && emulate_code_write(vm, tf)) {
