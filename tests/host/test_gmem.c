@@ -31,7 +31,11 @@ void mmio_phys(struct vm *v, uint32_t gpa, void *buf, uint32_t n, int write)
 	}
 }
 static unsigned code_written;
-int seg_traced(const struct vm *v, uint32_t gfn) { (void)v, (void)gfn; return 0; }
+int seg_traced_bytes(const struct vm *v, uint32_t gfn, unsigned off, unsigned len)
+{
+	(void)v, (void)gfn, (void)off, (void)len;
+	return 0;
+}
 void shadow_code_written(struct vm *v, uint32_t gfn)
 {
 	v->scanned[gfn / 8] &= (uint8_t)~(1u << (gfn % 8));

@@ -442,7 +442,7 @@ int stack_pop(struct vm *vm, struct trapframe *tf, void *buf, uint32_t n)
  * when the guest's paging is switched on or off (the tables' linear addresses then map elsewhere). */
 
 static void trace_range(struct vm *vm, uint32_t base, uint32_t limit, uint8_t kind, uint32_t *set,
-			uint8_t *kinds, unsigned *n)
+			uint8_t *kinds, uint16_t (*span)[2], unsigned *n)
 {
 	if (!base && !limit)
 		return;
@@ -450,7 +450,11 @@ static void trace_range(struct vm *vm, uint32_t base, uint32_t limit, uint8_t ki
 		uint32_t gpa, flags, err;
 		if (guest_walk(vm, la, 0, 0, &gpa, &flags, &err) < 0 || (gpa >> 12) >= vm->pmap.nframes)
 			continue;
+		/* The bytes of this page that are the table's. */
+		uint32_t lo = la < base ? base - la : 0, hi = base + limit - la > 0xFFF ? 0xFFF : base + limit - la;
 		kinds[*n] = kind;
+		span[*n][0] = (uint16_t)lo;
+		span[*n][1] = (uint16_t)hi;
 		set[(*n)++] = gpa >> 12;
 		if (la + 4096 < la)
 			break;
@@ -461,18 +465,29 @@ void seg_trace_tables(struct vm *vm)
 {
 	uint32_t set[SEG_TRACE_MAX];
 	uint8_t kinds[SEG_TRACE_MAX];
+	uint16_t span[SEG_TRACE_MAX][2];
 	unsigned n = 0;
-	trace_range(vm, vm->gdtr.base, vm->gdtr.limit, SEG_T_GDT, set, kinds, &n);
-	trace_range(vm, vm->idtr.base, vm->idtr.limit, SEG_T_IDT, set, kinds, &n);
+	trace_range(vm, vm->gdtr.base, vm->gdtr.limit, SEG_T_GDT, set, kinds, span, &n);
+	trace_range(vm, vm->idtr.base, vm->idtr.limit, SEG_T_IDT, set, kinds, span, &n);
 	if (vm->ldtr & ~3u)
-		trace_range(vm, vm->ldt_base, vm->ldt_limit, SEG_T_LDT, set, kinds, &n);
+		trace_range(vm, vm->ldt_base, vm->ldt_limit, SEG_T_LDT, set, kinds, span, &n);
 	/* Frames that become traced lose their writable mappings now. */
 	for (unsigned i = 0; i < n; i++)
 		if (!seg_traced(vm, set[i]))
 			shadow_drop_frame(vm, set[i]);
 	memcpy(vm->traced, set, n * sizeof set[0]);
 	memcpy(vm->traced_kind, kinds, n);
+	memcpy(vm->traced_span, span, n * sizeof span[0]);
 	vm->ntraced = n;
+}
+
+int seg_traced_bytes(const struct vm *vm, uint32_t gfn, unsigned off, unsigned len)
+{
+	int kinds = 0;
+	for (unsigned i = 0; i < vm->ntraced; i++)
+		if (vm->traced[i] == gfn && off <= vm->traced_span[i][1] && vm->traced_span[i][0] <= off + len - 1)
+			kinds |= vm->traced_kind[i];
+	return kinds;
 }
 
 int seg_traced(const struct vm *vm, uint32_t gfn)

@@ -87,6 +87,7 @@ struct vm {
 	unsigned nstale;
 	uint32_t traced[SEG_TRACE_MAX];  /* guest frames holding the GDT, IDT and LDT: write-protected */
 	uint8_t traced_kind[SEG_TRACE_MAX];   /* SEG_T_GDT/IDT/LDT: which table that frame holds */
+	uint16_t traced_span[SEG_TRACE_MAX][2];   /* ... and which of its bytes (first, last) */
 	int tables_dirty;                /* SEG_T_* the VMM wrote for the guest: read again at resume */
 	unsigned ntraced;
 	uint64_t table_writes;           /* guest writes to them, emulated */
@@ -140,6 +141,9 @@ void seg_load_gdt(struct vm *vm);                 /* rebuild the compressed copy
  * recompute them (at lgdt/lidt/lldt and paging on/off), ask, and take a guest write to them. */
 void seg_trace_tables(struct vm *vm);
 int seg_traced(const struct vm *vm, uint32_t gfn);     /* which tables (SEG_T_*) the frame holds */
+/* Which tables the bytes [off, off + len) of the frame belong to (a write elsewhere on the page
+ * changes nothing the CPU sees). */
+int seg_traced_bytes(const struct vm *vm, uint32_t gfn, unsigned off, unsigned len);
 /* The guest wrote to traced pages of these tables (seg_traced's kinds): read them again and put
  * them on the CPU. */
 #define SEG_T_GDT 1

@@ -99,8 +99,8 @@ static int copy(struct vm *vm, uint32_t la, void *buf, uint32_t n, int user, int
 			}
 			if (write && gfn < GUEST_MAX_FRAMES && (vm->scanned[gfn / 8] >> (gfn % 8) & 1))
 				shadow_code_written(vm, gfn);   /* as the guest's own write would */
-			if (write && vm->ntraced)
-				vm->tables_dirty |= seg_traced(vm, gfn);   /* its GDT/IDT/LDT: read again */
+			if (write && vm->ntraced)           /* its GDT/IDT/LDT: read again */
+				vm->tables_dirty |= seg_traced_bytes(vm, gfn, gpa & 0xFFF, chunk);
 			if (write)
 				memcpy(p, b, chunk);
 			else
