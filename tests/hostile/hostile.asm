@@ -13,6 +13,10 @@
 ;             off, pushf must show IF=0 in both versions; natively it does, and under the VMM only
 ;             if the new code was scanned and patched on its first run and scanned again after
 ;             the rewrite. Prints "selfmod: ok" and exits through isa-debug-exit (0 = pass).
+;   midpage : not hostile either: a page of its own text is rewritten (with interrupts off), then
+;             entered first in its middle and only later at its start, where a pushf sits. The
+;             VMM rescans the page before it runs again; if that scan started at the first address
+;             fetched, the pushf would run unpatched and show the real IF=1. Prints "midpage: ok".
 ;   bootinfo: not hostile either: checks what its boot loader and BIOS left, as an OS would find
 ;             it: one multiboot module whose command line starts with "initrd", page-aligned after
 ;             the kernel, holding exactly BOOTINFO_PAYLOAD; the BIOS data area (COM1, 639 KiB); an
@@ -87,6 +91,9 @@ _start:
 	mov edi, w_bootinfo
 	call word_is
 	je .bootinfo
+	mov edi, w_midpage
+	call word_is
+	je .midpage
 .triple:
 	lidt [idt0]
 	int3
@@ -169,6 +176,27 @@ _start:
 	jmp $
 .fail:
 	mov esi, fail_msg
+	call puts
+	mov al, 1
+	out 0xF4, al
+	jmp $
+
+.midpage:
+	cli
+	mov byte [mid_b + 1], 0x5A         ; rewrite the page: its patches go, it is scanned again
+	call mid_b                         ; entered in its middle first
+	cmp eax, 0x1111115A
+	jne .mp_fail
+	call mid_a                         ; then at its start: pushf must show the virtual IF=0
+	test eax, 0x200
+	jnz .mp_fail
+	mov esi, mp_ok_msg
+	call puts
+	xor eax, eax
+	out 0xF4, al
+	jmp $
+.mp_fail:
+	mov esi, mp_fail_msg
 	call puts
 	mov al, 1
 	out 0xF4, al
@@ -320,6 +348,16 @@ puts:	                               ; print [esi] on COM1 (each out traps to th
 	jmp puts
 .done:	ret
 
+; The midpage test's page: a pushf at its very start, a routine in its middle (the mode rewrites
+; that routine's immediate, then calls it, then the one at the start).
+align 4096
+mid_a:	pushf
+	pop eax
+	ret
+	times 2048 - ($ - mid_a) nop
+mid_b:	mov eax, 0x11111111
+	ret
+
 section .data
 ; The code that is written at run time lives here as data (a non-executable segment), so the
 ; VMM's load-time scan does not see it: the guest copies it to codebuf and runs it there.
@@ -369,8 +407,11 @@ w_v86:	db "v86", 0
 w_mmio:	db "mmio", 0
 w_segs:	db "segs", 0
 w_bootinfo:	db "bootinfo", 0
+w_midpage:	db "midpage", 0
 ok_msg:	db "selfmod: ok", 10, 0
 fail_msg: db "selfmod: FAIL (pushf showed IF=1 with interrupts off)", 10, 0
+mp_ok_msg: db "midpage: ok", 10, 0
+mp_fail_msg: db "midpage: FAIL (the rewritten routine, or pushf at the page's start showing IF=1)", 10, 0
 nl:	db 10, 0
 payload: db "vmm initrd payload", 10          ; BOOTINFO_PAYLOAD: tests/test-vmm.sh writes this file
 payload_end:
