@@ -51,7 +51,8 @@ void pit2_start(uint16_t count);	/* mode 0: OUT (port 0x61 bit 5) goes high afte
 int pit2_done(void);
 uint16_t pit2_read(void);		/* latched current count */
 int pit2_wait(uint16_t count);		/* start and poll until OUT is high; 0 on timeout */
-void pit_delay_us(uint32_t us);		/* busy wait (interrupts keep their state) */
+uint32_t pit_delay_us(uint32_t us);	/* busy wait (interrupts keep their state); returns the
+					 * microseconds that really passed (a late poll is measured) */
 
 /* bda.c, mptable.c, acpi.c: what the firmware tells about the machine. */
 uint16_t bda_com1(void);

@@ -45,12 +45,21 @@ int pit2_wait(uint16_t count)
 	return 0;
 }
 
-void pit_delay_us(uint32_t us)
+uint32_t pit_delay_us(uint32_t us)
 {
+	/* Mode 0 goes on counting past terminal count (from 0xFFFF down): the count read after OUT
+	 * was seen high says how late the poll saw it (a CPU taken away by a loaded host or by a VMM
+	 * running other VMs), up to 55 ms. The time that really passed is returned. */
+	uint64_t ticks = 0;
 	while (us) {
 		uint32_t chunk = us > 50000 ? 50000 : us;
 		uint32_t count = (uint32_t)((uint64_t)chunk * PIT_HZ / 1000000);
-		pit2_wait(count ? (uint16_t)count : 1);
+		if (!count)
+			count = 1;
+		ticks += count;
+		if (pit2_wait((uint16_t)count))
+			ticks += (uint16_t)(0u - pit2_read());
 		us -= chunk;
 	}
+	return (uint32_t)(ticks * 1000000 / PIT_HZ);
 }
