@@ -10,17 +10,6 @@ struct acpi_info acpi;
 
 #define SDT_HDR 36
 
-static uint8_t sum8(const uint8_t *p, uint32_t n)
-{
-	uint8_t s = 0;
-	while (n--)
-		s += *p++;
-	return s;
-}
-
-static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
-
 static const uint8_t *find_rsdp(uint32_t pa, uint32_t len)
 {
 	const uint8_t *p = phys_map(pa, len, 0), *q;

@@ -207,4 +207,15 @@ unsigned ata_irq_count(int channel);
 /* devtest.c */
 void devtest_run(void);
 void ktest_report(int ok, const char *name);
+/* Firmware tables (acpi.c, mptable.c): byte sums for checksums, little-endian fields. */
+static inline uint8_t sum8(const uint8_t *p, uint32_t n)
+{
+	uint8_t s = 0;
+	while (n--)
+		s += *p++;
+	return s;
+}
+static inline uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+
 #endif

@@ -8,17 +8,6 @@
 
 struct mp_info mp;
 
-static int sum8(const uint8_t *p, uint32_t n)
-{
-	uint8_t s = 0;
-	while (n--)
-		s += *p++;
-	return s;
-}
-
-static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t le32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
-
 /* A floating pointer with a valid checksum in [pa, pa + len), or 0. */
 static const uint8_t *find_fp(uint32_t pa, uint32_t len)
 {
