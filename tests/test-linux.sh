@@ -132,7 +132,7 @@ vmm_run() {   # vmm_run NAME TIMEOUT MEM [runner options...]
 	shift 3
 	python3 tests/runner.py --name "linux/$name" --timeout "$t" --log "$OUT/$name.log" --results "$R" \
 		--times "$OUT/times.txt" "$@" -- qemu-system-x86_64 -accel tcg -m "$mem" -display none -serial stdio \
-		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 -cdrom "$OUT/$name.iso" || fail=1
+		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 ${VMM_QEMU_X:-} -cdrom "$OUT/$name.iso" || fail=1
 }
 same() {      # same NAME VM [REFERENCE]: that VM's KTAP verdicts equal the native ones
 	if python3 tests/ktap_of.py "$OUT/$1.log" "$2: " "$OUT/$1-$2.ktap" >/dev/null &&
@@ -148,6 +148,24 @@ same() {      # same NAME VM [REFERENCE]: that VM's KTAP verdicts equal the nati
 vmm_iso vmm-acpi "mem=256M" "linux"
 vmm_run vmm-acpi 900 1024 --expect "vm1: linux-ktap: " --expect "vm1 off: exit code 0" --expect-exit 1
 same vmm-acpi vm1
+# Instructions to init under the VMM: the same icount run as natively (ktap.off: init powers off after
+# its first line). Here the TSC the guest reads is the machine's: every instruction since reset,
+# firmware, GRUB, the VMM and the guest alike.
+vmm_iso vmm-icount "mem=256M" "linux ktap.off"
+VMM_QEMU_X="-icount shift=0,sleep=off"
+vmm_run vmm-icount 900 1024 --expect "vm1: linux-init: uptime" --expect "vm1 off: exit code 0" --expect-exit 1
+VMM_QEMU_X=
+set -- $(grep -m 1 'vm1: linux-init: uptime' "$OUT/vmm-icount.log" | tr -d '\r')   # vm1: linux-init: uptime U idle I tsc T
+if [ $# -ge 8 ]; then
+	python3 -c '
+import sys
+up, idle, tsc = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+insn = int(tsc) - idle * 1e9 if tsc.isdigit() else float("nan")
+print("linux/vmm-icount-to-init: TSC %s ns since reset, guest uptime %.2f s, guest idle %.2f s: about "
+      "%.3g instructions from reset to init (TSC - idle), VMM and guest together" % (tsc, up, idle, insn))
+' "$4" "$6" "$8" >> "$OUT/times.txt"
+fi
+grep -m 1 'vm1 exits:' "$OUT/vmm-icount.log" | tr -d '\r' | sed 's/^.*vm1 exits/linux\/vmm-icount: exits to init/' >> "$OUT/times.txt"
 # 8259 + PIT + UART + CMOS only: poweroff halts with interrupts off, which stops the VM; the runner
 # stops at the last KTAP line.
 vmm_iso vmm-noacpi "mem=256M" "linux nolapic noapic acpi=off"
