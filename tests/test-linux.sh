@@ -148,6 +148,27 @@ same() {      # same NAME VM [REFERENCE]: that VM's KTAP verdicts equal the nati
 vmm_iso vmm-acpi "mem=256M" "linux"
 vmm_run vmm-acpi 900 1024 --expect "vm1: linux-ktap: " --expect "vm1 off: exit code 0" --expect-exit 1
 same vmm-acpi vm1
+# On the newest CPU QEMU has (-cpu max): Linux turns on SMEP, SMAP (stac/clac in every user copy),
+# UMIP and XSAVE with AVX, MPX and PKRU components (xsetbv); under the VMM they must work as they do
+# natively (xfeat.c).
+vmm_iso vmm-cpumax "mem=256M" "linux"
+VMM_QEMU_X="-cpu max"
+vmm_run vmm-cpumax 900 1024 --expect "vm1: linux-ktap: " --expect "vm1 off: exit code 0" --expect-exit 1
+VMM_QEMU_X=
+same vmm-cpumax vm1
+# ... and it did turn them on: the VMM's last word on the VM's CR4 and XCR0.
+if python3 - "$OUT/vmm-cpumax.log" <<'PY'
+import re, sys
+m = re.search(r'vm1 control registers at the end: CR0 \w+ CR4 (\w+) XCR0 (\w+)', open(sys.argv[1], errors='replace').read())
+cr4, xcr0 = (int(m.group(1), 16), int(m.group(2), 16)) if m else (0, 0)
+want = {'UMIP': 11, 'OSXSAVE': 18, 'SMEP': 20, 'SMAP': 21}
+miss = [n for n, b in want.items() if not cr4 >> b & 1] + ([] if xcr0 & 7 == 7 else ['XCR0 AVX'])
+print('linux/vmm-cpumax: CR4 %x XCR0 %x' % (cr4, xcr0) + (', missing ' + ' '.join(miss) if miss else ''))
+sys.exit(1 if miss else 0)
+PY
+then echo "ok linux/vmm-cpumax/cr4-features-on" | tee -a "$R"
+else echo "not ok linux/vmm-cpumax/cr4-features-on - Linux did not turn on SMEP, SMAP, UMIP, OSXSAVE and AVX" | tee -a "$R"; fail=1
+fi
 # Instructions to init under the VMM: the same icount run as natively (ktap.off: init powers off after
 # its first line). Here the TSC the guest reads is the machine's: every instruction since reset,
 # firmware, GRUB, the VMM and the guest alike.

@@ -65,7 +65,7 @@ run() {   # run NAME TIMEOUT MEM [runner options...]
 	shift 3
 	python3 tests/runner.py --name "vmm-$ACCEL/$name" --timeout "$t" --log "$OUT/$name-$ACCEL.log" \
 		--results "$R" "$@" -- qemu-system-x86_64 -accel "$ACCEL" -m "$mem" -display none -serial stdio \
-		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 -cdrom "$OUT/$name.iso" || fail=1
+		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 ${QEMU_X:-} -cdrom "$OUT/$name.iso" || fail=1
 }
 
 same() {  # same NAME VM [REFERENCE]: that VM's verdicts equal the native ones (native.ktap)
@@ -85,6 +85,21 @@ same one vm1
 iso three "vms=3 mem=128M" "guest-x86 test"
 run three 600 1024 --expect-exit 1 --expect "vm3 off: exit code 0"
 for v in vm1 vm2 vm3; do same three $v; done
+
+# On the newest CPU QEMU has (-cpu max: SMEP, SMAP, UMIP, XSAVE, AVX), where the suite's CPU
+# feature tests run instead of skipping: natively (QEMU's multiboot loader) and in three VMs, whose
+# AVX registers must survive the machine switches between them.
+python3 tests/runner.py --name "native-$ACCEL/cpumax" --timeout 120 --log "$OUT/cpumax-native-$ACCEL.log" \
+	--results "$R" --require-ktap --expect-exit 1 -- qemu-system-x86_64 -accel "$ACCEL" -cpu max -m 128 \
+	-display none -serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-kernel "$G" -append "test" || fail=1
+python3 tests/ktap_of.py "$OUT/cpumax-native-$ACCEL.log" "" "$OUT/native-cpumax.ktap" >/dev/null ||
+	echo "not ok vmm-$ACCEL/native-cpumax-reference - the native run did not pass" | tee -a "$R"
+iso cpumax "vms=3 mem=128M" "guest-x86 test"
+QEMU_X="-cpu max"
+run cpumax 600 1024 --expect-exit 1 --expect "vm3 off: exit code 0"
+QEMU_X=
+for v in vm1 vm2 vm3; do same cpumax $v native-cpumax; done
 
 iso trace "mem=128M trace=syscall,trap" "guest-x86 test"
 run trace 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 \

@@ -178,6 +178,7 @@ SIMPLE = {
     'rdmsr': 'RDMSR', 'wrmsr': 'WRMSR', 'rdpmc': 'RDPMC', 'rdtsc': 'RDTSC', 'cpuid': 'CPUID',
     'int3': 'INT3', 'into': 'INTO', 'int1': 'INT1', 'icebp': 'INT1', 'sysenter': 'SYSENTER',
     'sysexit': 'SYSEXIT', 'syscall': 'SYSCALL', 'sysret': 'SYSRET', 'swapgs': 'SWAPGS',
+    'xsetbv': 'XSETBV', 'stac': 'STAC', 'clac': 'CLAC',
     'pushf': 'PUSHF', 'popf': 'POPF', 'iret': 'IRET', 'sgdt': 'SGDT', 'sidt': 'SIDT', 'sldt': 'SLDT',
     'str': 'STR', 'smsw': 'SMSW', 'lar': 'LAR', 'lsl': 'LSL', 'verr': 'VERR', 'verw': 'VERW',
     'lcall': 'CALL_FAR', 'ljmp': 'JMP_FAR', 'lret': 'RET_FAR', 'ud0': 'UD', 'ud1': 'UD', 'ud2': 'UD',

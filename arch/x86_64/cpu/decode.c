@@ -529,7 +529,13 @@ static enum x86_kind classify(struct x86_insn *in)
 			return X86_K_SMSW;
 		if (r == 6)
 			return X86_K_LMSW;
-		return in->modrm == 0xF8 ? X86_K_SWAPGS : X86_K_OTHER;
+		switch (in->modrm) {
+		case 0xF8: return X86_K_SWAPGS;
+		case 0xD1: return X86_K_XSETBV;
+		case 0xCA: return X86_K_CLAC;
+		case 0xCB: return X86_K_STAC;
+		}
+		return X86_K_OTHER;
 	case 0x02: return X86_K_LAR;
 	case 0x03: return X86_K_LSL;
 	case 0x05: return X86_K_SYSCALL;

@@ -61,6 +61,7 @@ enum x86_map { X86_MAP_1BYTE = 0, X86_MAP_0F = 1, X86_MAP_0F38 = 2, X86_MAP_0F3A
 	K(RDMSR) K(WRMSR) K(RDPMC) K(RDTSC) K(CPUID)                                     \
 	K(INT3) K(INT) K(INTO) K(INT1)                                                   \
 	K(SYSENTER) K(SYSEXIT) K(SYSCALL) K(SYSRET) K(SWAPGS)                            \
+	K(XSETBV) K(STAC) K(CLAC)                                                        \
 	/* sensitive but not trapping: patched */                                       \
 	K(PUSHF) K(POPF) K(IRET) K(SGDT) K(SIDT) K(SLDT) K(STR) K(SMSW)                  \
 	K(MOV_FROM_SREG) K(MOV_TO_SREG) K(PUSH_SREG) K(POP_SREG)                         \

@@ -174,6 +174,26 @@ static int emulate_msr(struct vm *vm, struct trapframe *tf, int write)
 	return 0;
 }
 
+/* A #UD from the guest kernel: stac and clac (SMAP) are ring-0 only, and act on EFLAGS.AC, which
+ * is real (the CPU's SMAP check reads it at ring 1 too). Returns 0 for a #UD the guest must see. */
+int emulate_ud(struct vm *vm, struct trapframe *tf)
+{
+	uint8_t bytes[16];
+	struct x86_insn in;
+	uint32_t eip = (uint32_t)tf->rip;
+	if (fetch_insn(vm, tf, eip, &in, bytes, 0) < 0)
+		return 1;                            /* a fault was reflected instead */
+	if ((in.kind != X86_K_STAC && in.kind != X86_K_CLAC) || (in.prefixes & X86_PFX_LOCK) || !xfeat_has_smap())
+		return 0;
+	if (in.kind == X86_K_STAC)
+		tf->rflags |= 1u << 18;
+	else
+		tf->rflags &= ~(uint64_t)(1u << 18);
+	vm->exits[EXIT_PRIV]++;
+	tf->rip = eip + in.length;
+	return 1;
+}
+
 int emulate_privileged(struct vm *vm, struct trapframe *tf)
 {
 	uint8_t bytes[16];
@@ -284,13 +304,16 @@ int emulate_privileged(struct vm *vm, struct trapframe *tf)
 		case 2: vm->cr2 = v; break;
 		case 3: vm->cr3 = v; shadow_flush(&vm->sh); break;   /* a new address space: empty shadow */
 		case 4:
-			if ((vm->cr4 ^ v) & (CR4_PSE | 0x20 /* PAE */ | 0x80 /* PGE */))
-				shadow_flush(&vm->sh);
 			if (v & 0x20) {
 				vm_fail(vm, "guest enabled PAE paging at %08x: only 2-level paging is virtualized", eip);
 				return 1;
 			}
-			vm->cr4 = v;
+			if ((vm->cr4 ^ v) & (CR4_PSE | 0x80 /* PGE */))
+				shadow_flush(&vm->sh);
+			if (xfeat_write_cr4(vm, v) < 0) {     /* a bit this CPU does not have */
+				reflect(vm, tf, 13, REFLECT_EXC_ERR, 0);
+				return 1;
+			}
 			break;
 		default:
 			reflect(vm, tf, 6, REFLECT_EXC, 0);
@@ -365,6 +388,12 @@ int emulate_privileged(struct vm *vm, struct trapframe *tf)
 	case X86_K_RDPMC:
 		reflect(vm, tf, 13, REFLECT_EXC_ERR, 0);
 		return 1;
+	case X86_K_XSETBV:                           /* (with CR4.OSXSAVE clear it was a #UD) */
+		if (xfeat_xsetbv(vm, (uint32_t)tf->rcx, ((tf->rdx & 0xFFFFFFFF) << 32) | (tf->rax & 0xFFFFFFFF)) < 0) {
+			reflect(vm, tf, 13, REFLECT_EXC_ERR, 0);
+			return 1;
+		}
+		break;
 	case X86_K_MOV_TO_SREG:
 		/* mov ss, r/m with an RPL-0 selector faults at ring 1: load it with RPL 1 instead. */
 		if (read_operand16(vm, tf, &in, &sel) < 0)

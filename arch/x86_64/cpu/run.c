@@ -75,9 +75,6 @@ static void uart_out(void *ctx, char c)
 
 /* ---- the machine switch ---- */
 
-static void fpu_save(struct vm *vm) { __asm__ volatile("fxsave64 %0" : "=m"(vm->fpu)); }
-static void fpu_load(struct vm *vm) { __asm__ volatile("fxrstor64 %0" : : "m"(vm->fpu)); }
-
 static void switch_to(struct vm *next, struct trapframe *tf)
 {
 	if (next == cur)
@@ -88,12 +85,12 @@ static void switch_to(struct vm *next, struct trapframe *tf)
 	trace_end(TRACE_SWITCH);
 	if (cur) {
 		cur->tf = *tf;                   /* every register, real and (in struct vm) virtual */
-		fpu_save(cur);
+		xfeat_save(cur);                 /* FPU/SSE/AVX */
 	}
 	cur = next;
 	cur->s.switches_in++;
 	*tf = cur->tf;
-	fpu_load(cur);
+	xfeat_load(cur);                         /* its CR4 bits, XCR0, FPU/SSE/AVX */
 	seg_install(cur);
 	shadow_activate(&cur->sh);
 	slice_end = rdtsc() + slice_tsc;
@@ -175,6 +172,8 @@ static void vm_print_exits(const struct vm *vm)
 		 vm->exits[EXIT_HIDDEN_PF], vm->exits[EXIT_TRUE_PF], vm->exits[EXIT_IRQ], vm->exits[EXIT_IO],
 		 vm->exits[EXIT_HLT], vm->exits[EXIT_MMIO], vm->sh.fills, vm->sh.flushes,
 		 vm->scans, vm->rescans, vm->code_writes_emulated);
+	log_info("vmm", "%s control registers at the end: CR0 %08x CR4 %08x XCR0 %llx", vm->name, vm->cr0, vm->cr4,
+		 (unsigned long long)vm->xcr0);
 }
 
 static void vm_finished(struct vm *vm)
@@ -353,6 +352,8 @@ static int vm_trap(struct trapframe *tf)
 			reflect(vm, tf, v, REFLECT_SOFT, 0);
 		} else if (v == 6 && emulate_sysenter(vm, tf)) {
 			/* sysenter in compatibility mode is #UD on AMD: done as the guest's MSRs ask */
+		} else if (v == 6 && guest_cpl(tf) == 0 && emulate_ud(vm, tf)) {
+			/* stac/clac of a guest kernel with SMAP */
 		} else {
 			vm->exits[EXIT_EXCEPTION]++;
 			trace_step1(vm, tf, TRACE_TRAP, "an exception", 0);
@@ -475,7 +476,7 @@ static int vm_create(struct vm *vm, unsigned id, const struct vmc_group *g, uint
 	vm->tf.rbx = cpu.ebx;
 	vm->tf.rsi = cpu.esi;
 	vm->tf.rsp = cpu.esp;
-	__asm__ volatile("fninit; fxsave64 %0" : "=m"(vm->fpu));
+	xfeat_reset(vm);
 	vm->start_tsc = rdtsc();
 
 	char kinds[256];
@@ -551,6 +552,7 @@ void vmm_start_guests(void)
 	/* CR4.OSFXSR so fxsave/fxrstor keep the guests' SSE state; the VMM itself never uses it. */
 	WRITE_CR(4, READ_CR(4) | (1 << 9) | (1 << 10));
 	WRITE_CR(0, (READ_CR(0) & ~4ULL) | 2);   /* EM off, MP on */
+	xfeat_init();
 	/* With vms=N the groups are used round-robin; each VM gets its own copy of everything. */
 	for (int i = 0; i < want; i++) {
 		const struct vmc_group *g = &cfg.group[i % ng];

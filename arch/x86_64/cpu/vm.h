@@ -8,6 +8,7 @@
 #include "../desc.h"
 #include "../mmu/shadow.h"
 #include "patch.h"
+#include "xfeat.h"
 #include "../pc/vio.h"
 #include "../../../mm/pmap.h"
 #include "../../../vcpu/sched.h"
@@ -25,6 +26,7 @@
 #define FL_NT   (1u << 14)
 #define FL_RF   (1u << 16)
 #define FL_VM   (1u << 17)
+#define FL_AC   (1u << 18)
 /* The flags a guest may change with popf/iret, apart from the virtual ones. */
 #define FL_USER (0x0CD5u | (1u << 18) | (1u << 21))   /* CF PF AF ZF SF TF DF OF, AC, ID */
 
@@ -62,9 +64,11 @@ struct vm {
 	const char *cmdline;
 	struct pmap pmap;                /* guest-physical -> machine */
 
-	/* The real registers while another VM runs (trapentry.asm's frame), and the FPU/SSE state. */
+	/* The real registers while another VM runs (trapentry.asm's frame), and the FPU/SSE/AVX
+	 * state (fxsave image, then the xsave header and extended components: xfeat.c). */
 	struct trapframe tf;
-	uint8_t fpu[512] __attribute__((aligned(16)));
+	uint8_t fpu[XSAVE_AREA] __attribute__((aligned(64)));
+	uint64_t xcr0;                   /* XCR0 as the guest set it with xsetbv (1 after reset) */
 
 	/* The virtual CPU: what the guest believes. */
 	uint32_t cr0, cr2, cr3, cr4;
@@ -225,6 +229,7 @@ void msr_reset(struct vm_msrs *m);
 
 /* Privileged instructions (emulate.c) and patched ones (patch.c): 1 handled, 0 reflect #GP. */
 int emulate_privileged(struct vm *vm, struct trapframe *tf);
+int emulate_ud(struct vm *vm, struct trapframe *tf);       /* stac/clac (emulate.c) */
 int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p);
 /* Decode the guest instruction at eip (with its original first byte if it is patched: `known` is its
  * patch when the caller has it already, else it is looked up). */

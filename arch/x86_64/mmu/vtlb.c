@@ -51,16 +51,29 @@ static int runs_from(struct vm *vm, struct trapframe *tf, uint32_t gfn, uint32_t
 	return guest_walk(vm, la, 0, guest_cpl(tf) == 3, gpa, &flags, &perr) == 0 && *gpa >> 12 == gfn;
 }
 
+static int true_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t perr)
+{
+	vm->exits[EXIT_TRUE_PF]++;
+	vm->cr2 = la;
+	trace_step1(vm, tf, TRACE_TRAP, "#PF (a true fault)", 0);
+	return reflect(vm, tf, 14, REFLECT_EXC_ERR, perr);
+}
+
 int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 {
 	uint32_t gpa, flags, perr;
-	int write = (err & PF_W) != 0, user = guest_cpl(tf) == 3;
-	if (guest_walk(vm, la, write, user, &gpa, &flags, &perr) < 0) {
-		vm->exits[EXIT_TRUE_PF]++;
-		vm->cr2 = la;
-		trace_step1(vm, tf, TRACE_TRAP, "#PF (a true fault)", 0);
-		return reflect(vm, tf, 14, REFLECT_EXC_ERR, perr);
-	}
+	int write = (err & PF_W) != 0, user = guest_cpl(tf) == 3, fetch = (err & PF_FETCH) != 0;
+	/* With CR4.SMEP a 32-bit MMU reports instruction fetches in the error code (I/D). */
+	uint32_t fetch_bit = fetch && (vm->cr4 & CR4_SMEP) ? PF_FETCH : 0;
+	if (guest_walk(vm, la, write, user, &gpa, &flags, &perr) < 0)
+		return true_fault(vm, tf, la, perr | fetch_bit);
+	/* The guest kernel's SMEP and SMAP: no fetch from a user page, and no data access to one
+	 * unless EFLAGS.AC is set (the real CPU checks the same on the shadow's copy, because the
+	 * guest's CR4 bits are in the real CR4: xfeat.c; this catches the first touch, before the
+	 * shadow maps the page). */
+	if (!user && (flags & PF_U) && (vm->cr0 & CR0_PG) &&
+	    (fetch ? (vm->cr4 & CR4_SMEP) : ((vm->cr4 & CR4_SMAP) && !(tf->rflags & FL_AC))))
+		return true_fault(vm, tf, la, PF_P | (write ? PF_W : 0) | fetch_bit);
 	mfn_t m;
 	uint32_t gfn = gpa >> 12;
 	if (gfn >= GUEST_MAX_FRAMES || gfn >= vm->pmap.nframes || (write && gpa_is_rom(gpa))) {

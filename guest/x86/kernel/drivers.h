@@ -15,6 +15,7 @@ extern uint32_t mb_mem_upper_kib;	/* multiboot mem_upper (KiB above 1 MiB), 0 if
 #define VEC_TEST_TIMER 0x48	/* local APIC timer in the self tests */
 #define VEC_TEST_IPI 0x49	/* self IPI in the self tests (priority class 4) */
 #define VEC_TEST_IOAPIC 0x4A	/* IO APIC redirection in the self tests */
+#define VEC_TEST_SOFT 0x50	/* 0x50 and 0x51: int n of the live IDT write self test */
 #define VEC_LAPIC_ERROR 0xFE
 #define VEC_LAPIC_SPURIOUS 0xFF
 
@@ -106,6 +107,7 @@ int rdmsr_safe(uint32_t msr, uint64_t *v);	/* -1 if the access faulted */
 int wrmsr_safe(uint32_t msr, uint64_t v);
 extern uint32_t fault_eip, fault_resume;	/* trap.c */
 extern volatile int fault_caught;
+extern volatile uint32_t fault_vector, fault_err, fault_cr2;
 int lapic_init(int virtual_wire);	/* map, enable; 0 on success */
 uint32_t lapic_read(uint32_t reg);
 void lapic_write(uint32_t reg, uint32_t v);

@@ -11,7 +11,7 @@ struct __attribute__((packed)) tss {
 };
 
 static struct tss tss;
-uint64_t gdt[7];
+uint64_t gdt[8];
 const unsigned gdt_size = sizeof(gdt);
 
 /* access: P, DPL, S, type; flags: G (4 KiB granularity), D/B (32-bit). */
@@ -38,6 +38,7 @@ void gdt_init(void)
 	gdt[4] = segment(0, 0xFFFFF, 0xF2, 0xC);	/* 0x20 user data */
 	gdt[5] = segment((uint32_t)&tss, sizeof(tss) - 1, 0x89, 0x0);	/* 0x28 available 32-bit TSS */
 	gdt[6] = segment(0, 0xFFFFF, 0x92, 0xC);	/* 0x30 kernel data: the live-write self test's */
+	gdt[7] = 0;					/* 0x38 the LDT of the LDT self test, when it runs */
 
 	tss.ss0 = KDATA_SEL;
 	tss.iomap_base = sizeof(tss);	/* no I/O bitmap: ring 3 in/out always faults */
@@ -67,4 +68,22 @@ uint32_t gdt_live_write_read(uint32_t base)
 			 : "=r"(v) : "r"(0x30), "r"(0) : "memory");
 	gdt[6] = segment(0, 0xFFFFF, 0x92, 0xC);
 	return v;
+}
+
+/* The self test of a write to the live LDT: an LDT of two entries is loaded (lldt 0x38); entry 1
+ * (selector 0x0C) is a data segment based at b0, read through FS; then entry 1 is rewritten to
+ * base b1 with no lldt in between, FS loaded again and read. The LDT is unloaded afterwards. */
+static uint64_t ldt[2];
+
+void ldt_live_write_read(uint32_t b0, uint32_t b1, uint32_t *v0, uint32_t *v1)
+{
+	ldt[0] = 0;
+	ldt[1] = segment(b0, 0xFFFFF, 0x92, 0xC);
+	gdt[7] = segment((uint32_t)ldt, sizeof(ldt) - 1, 0x82, 0x0);
+	lldt(0x38);
+	__asm__ volatile("mov %1, %%fs\n\tmovl %%fs:0, %0\n\tmov %2, %%fs" : "=r"(*v0) : "r"(0x0C), "r"(0) : "memory");
+	ldt[1] = segment(b1, 0xFFFFF, 0x92, 0xC);
+	__asm__ volatile("mov %1, %%fs\n\tmovl %%fs:0, %0\n\tmov %2, %%fs" : "=r"(*v1) : "r"(0x0C), "r"(0) : "memory");
+	lldt(0);
+	gdt[7] = 0;
 }

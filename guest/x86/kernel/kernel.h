@@ -41,6 +41,11 @@ void tss_set_kstack(uint32_t esp0);
 extern uint64_t gdt[];
 extern const unsigned gdt_size;
 uint32_t gdt_live_write_read(uint32_t base);
+void ldt_live_write_read(uint32_t b0, uint32_t b1, uint32_t *v0, uint32_t *v1);
+void idt_retarget(int vec, int stub);
+void scratch_map_user(uint32_t pa);
+void cputest_run(void);
+void ktest_skip(const char *name, const char *why);
 void idt_init(void);
 extern const void *idt_base(void);
 #define IDT_BYTES (256 * 8)

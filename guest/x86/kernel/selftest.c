@@ -10,6 +10,12 @@
 int ktest_failed;
 static int ktest_no;
 
+void ktest_skip(const char *name, const char *why)
+{
+	ktest_no++;
+	kprintf("ok %d %s # SKIP %s\n", ktest_no, name, why);
+}
+
 void ktest_report(int ok, const char *name)
 {
 	ktest_no++;
@@ -141,6 +147,7 @@ void ktest_kernel(void)
 		ktest_report(gdt_live_write_read((uint32_t)&probe[1]) == 0x5EC0DE02u &&
 			     gdt_live_write_read((uint32_t)&probe[0]) == 0x5EC0DE01u, "gdt_live_write");
 	}
+	cputest_run();
 	if (ktest_no != KTEST_KERNEL_COUNT)
 		panic("KTEST_KERNEL_COUNT is %d, ran %d", KTEST_KERNEL_COUNT, ktest_no);
 	if (opt_devtest) {

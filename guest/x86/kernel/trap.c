@@ -8,6 +8,7 @@
 volatile int breakpoint_hits;
 uint32_t fault_eip, fault_resume;	/* a kernel instruction allowed to fault, and where to go then */
 volatile int fault_caught;
+volatile uint32_t fault_vector, fault_err, fault_cr2;	/* what it raised */
 static volatile int need_resched;	/* set by the timer, honoured on the way back to user mode */
 
 static const char *const exc_name[32] = {
@@ -48,6 +49,8 @@ static void interrupt(uint32_t v)
 		}
 	}
 	intr_count[v]++;
+	if (v == VEC_TEST_SOFT || v == VEC_TEST_SOFT + 1)
+		return;		/* int n of the self tests: nothing to end */
 	if (handlers[v])
 		handlers[v]();
 	if (v < VEC_IRQ0 + 16)
@@ -77,7 +80,14 @@ void trap_dispatch(struct trapframe *tf)
 {
 	uint32_t v = tf->vector;
 
-	if (v == 0x80)
+	if (v < 32 && !tf_from_user(tf) && fault_eip && tf->eip == fault_eip) {	/* e.g. rdmsr_safe */
+		fault_cr2 = v == 14 ? read_cr2() : 0;
+		fault_vector = v;
+		fault_err = tf->err;
+		tf->eip = fault_resume;
+		fault_eip = 0;
+		fault_caught = 1;
+	} else if (v == 0x80)
 		syscall_dispatch(tf);
 	else if (v >= VEC_IRQ0)
 		interrupt(v);
@@ -87,11 +97,6 @@ void trap_dispatch(struct trapframe *tf)
 		breakpoint_hits++;	/* the kernel's own int3 (a self-test): just continue */
 	else if (tf_from_user(tf))
 		proc_kill(WSTATUS_KILLED(v), "%s at eip %#x", exc_name[v & 31], tf->eip);
-	else if (v < 32 && fault_eip && tf->eip == fault_eip) {	/* e.g. rdmsr_safe */
-		tf->eip = fault_resume;
-		fault_eip = 0;
-		fault_caught = 1;
-	}
 	else
 		panic("%s in kernel at eip %#x err %#x", exc_name[v & 31], tf->eip, tf->err);
 

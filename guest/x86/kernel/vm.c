@@ -22,10 +22,18 @@ void vm_init(void)
 	kernel_pd = kernel_pd_store;
 	for (i = 0; i < direct_map_top >> 22; i++)
 		kernel_pd[i] = (i << 22) | PTE_PS | PTE_W | PTE_P;	/* 4 MiB, supervisor */
-	kernel_pd[1023] = (uint32_t)scratch_pt | PTE_W | PTE_P;
+	kernel_pd[1023] = (uint32_t)scratch_pt | PTE_U | PTE_W | PTE_P;   /* the leaves decide */
 	write_cr4(read_cr4() | CR4_PSE);
 	write_cr3((uint32_t)kernel_pd);
 	write_cr0(read_cr0() | CR0_PG | CR0_WP);	/* WP: the kernel too honours read-only PTEs */
+}
+
+/* Map one physical frame at SCRATCH_VA as a user page (the directory entry allows user access;
+ * the other scratch slots' own entries do not), for the SMEP and SMAP self tests. */
+void scratch_map_user(uint32_t pa)
+{
+	scratch_pt[PTX(SCRATCH_VA)] = pa | PTE_U | PTE_W | PTE_P;
+	invlpg(SCRATCH_VA);
 }
 
 /* Map one physical frame at SCRATCH_VA (used by self-tests and the PTE benchmark). */
