@@ -118,10 +118,10 @@ test-vmm: $(B)/vmm.elf $(GUEST_X86)
 	@if [ "$$(tools/accel.sh)" = kvm ]; then tests/test-vmm.sh kvm $(R)/vmm.txt; \
 	 else echo "skip vmm-kvm - $$(tools/accel.sh -v 2>&1 >/dev/null)" | tee -a $(R)/vmm.txt; fi
 
-# Timings: native vs under the VMM on x86, and the MIPS table (TLB refill, syscall, forkwait).
+# Timings: native vs under the VMM on x86 (instructions with -icount, TCG cycles, KVM cycles where it
+# is real), with exits per operation, and the MIPS rows (TLB refill, syscall, forkwait): tools/bench.py.
 bench: $(B)/vmm.elf $(GUEST_X86)
 	@$(PYTHON) tools/bench.py
-	@echo; tests/mips/bench.sh
 
 # Fuzzing (not part of `make test`): random code at guest ring 0 and 3 next to a good guest;
 # the VMM must never panic and the good guest must pass. See docs/NOTES.md for its state.

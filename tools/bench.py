@@ -1,14 +1,28 @@
 #!/usr/bin/env python3
-"""bench.py - the same guest binary natively and under the VMM: run guest-x86 in bench mode both
-ways (QEMU, KVM when tools/accel.sh says it is usable, TCG otherwise), and print one table of
-cycles per operation with the VMM/native ratio; also write build/bench/x86.md and x86.svg.
-Timings under TCG are emulator timings, labelled as such: only ratios mean anything there."""
-import os, re, subprocess, sys
+"""bench.py - the same guest binary natively and under the VMM, counted three ways:
+  icount  QEMU TCG with -icount shift=0,sleep=off: the guest's TSC counts executed instructions
+          (the VMM's as well as the guest's under the VMM), exactly and repeatably: `insns`;
+  tcg     QEMU TCG wall clock through the TSC: `cycles` of an emulator, only ratios mean much;
+  kvm     real cycles, only where tools/accel.sh finds real VT-x/AMD-V.
+For each guest-x86 benchmark (bench mode: a median of BENCH_RUNS runs, per operation) and each
+configuration (native; vtlb, the VMM's shadow), and, under icount, the VMM exits per operation by
+kind: the benchmark run alone (boot word bench=NAME) minus a run with none (bench=none), divided by
+BENCH_RUNS * iterations. The VMM's own per-kind profile of the full run is printed too. The MIPS
+rows (tests/mips/bench.sh: native, VMM without and with the L2 TLB) join in TCG mode.
+Writes build/bench/results.json (a list of {"arch", "bench", "config", "mode", "insns", "cycles",
+"exits"}), build/bench/x86.md and build/bench/x86.svg."""
+import json, math, os, re, subprocess, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, 'build', 'bench')
 QEMU = ['qemu-system-x86_64', '-m', '1024', '-display', 'none', '-serial', 'stdio', '-no-reboot',
         '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04']
+MODES = {'icount': ['-accel', 'tcg', '-icount', 'shift=0,sleep=off'], 'tcg': ['-accel', 'tcg'],
+         'kvm': ['-accel', 'kvm', '-cpu', 'host']}
+BENCH_RUNS = 11          # guest/x86/common/stats.h
+EXIT_KINDS = ['priv', 'patched', 'syscall/softint', 'exceptions', 'hidden-pf', 'true-pf', 'irqs', 'io',
+              'hlt', 'mmio']
+
 
 def iso(name, entry):
     cfg = os.path.join(OUT, name + '.cfg')
@@ -17,29 +31,44 @@ def iso(name, entry):
     path = os.path.join(OUT, name + '.iso')
     subprocess.check_call([os.path.join(ROOT, 'tools/mkiso.sh'), path, cfg,
                            os.path.join(ROOT, 'build/x86_64/vmm.elf'),
-                           os.path.join(ROOT, 'build/guest-x86/kernel.elf')])
+                           os.path.join(ROOT, 'build/guest-x86/kernel.elf')], stdout=subprocess.DEVNULL)
     return path
 
-def run(path, accel, prefix):
-    p = subprocess.run(QEMU + ['-accel', accel, '-cdrom', path], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=900)
+
+def guest_iso(config, words):
+    name = '%s-%s' % (config, words.replace(' ', '-').replace('=', '-'))
+    if config == 'native':
+        return iso(name, '  multiboot /boot/guest-x86.elf %s' % words)
+    return iso(name, '  multiboot2 /boot/vmm.elf mem=256M\n  module2 /boot/guest-x86.elf guest-x86 %s' % words)
+
+
+def run(path, mode, prefix):
+    """Boot; return ({bench: (per-op, iters)}, {exit kind: count}, profile line, console)."""
+    p = subprocess.run(QEMU + MODES[mode] + ['-cdrom', path], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=1800)
     text = p.stdout.decode('utf-8', 'replace')
-    res = {}
+    res, exits, prof = {}, {}, ''
     for line in text.splitlines():
+        line = line.rstrip('\r')
         line = line[len(prefix):] if line.startswith(prefix) else line
         m = re.match(r'bench (\S+) cycles=(\d+) min=(\d+) max=(\d+) iters=(\d+)', line)
         if m:
-            res[m.group(1)] = int(m.group(2))
-    if not res:
-        sys.exit('bench: no results from %s; console:\n%s' % (path, text[-2000:]))
-    return res, text
+            res[m.group(1)] = (int(m.group(2)), int(m.group(5)))
+        if 'vm1 exits:' in line:
+            part = line.split('vm1 exits:', 1)[1].split(';')[0]
+            exits = {k: int(v) for k, v in re.findall(r'([a-z/-]+) (\d+)', part)}
+        if 'vm1 profile' in line:
+            prof = line.split('vmm: ', 1)[-1]
+    if p.returncode not in (0, 1) or 'not ok' in text:
+        sys.exit('bench: %s failed (QEMU exit %d); console:\n%s' % (path, p.returncode, text[-2000:]))
+    return res, exits, prof, text
 
-def svg(rows, title):
+
+def svg(rows, title, unit):
     w, bar, h = 760, 22, 60 + 2 * 22 * len(rows) + 10 * len(rows)
     out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">' % (w, h),
            '<text x="10" y="20" font-size="14">%s</text>' % title,
-           '<text x="10" y="38">bars: log10(cycles per operation); blue native, orange under the VMM</text>']
-    import math
+           '<text x="10" y="38">bars: log10(%s per operation); blue native, orange under the VMM</text>' % unit]
     top = max(max(n, v) for _, n, v in rows)
     scale = 480 / math.log10(max(top, 10))
     y = 50
@@ -53,29 +82,84 @@ def svg(rows, title):
     out.append('</svg>')
     return '\n'.join(out)
 
+
+def mips_rows():
+    """tests/mips/bench.sh's three runs, as TCG rows (CP0 Count ticks: cycles; no instruction count)."""
+    r = subprocess.run([os.path.join(ROOT, 'tests/mips/bench.sh')], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    print(r.stdout)
+    rows = []
+    logs = os.path.join(ROOT, 'build/mips/logs')
+    for config, f in (('native', 'bench-native.log'), ('vmm', 'bench-nol2.log'), ('vmm-l2tlb', 'bench-l2.log')):
+        try:
+            t = open(os.path.join(logs, f), errors='replace').read()
+        except OSError:
+            continue
+        for m in re.finditer(r'bench (\S+) cycles=(\d+)', t):
+            rows.append({'arch': 'mips', 'bench': m.group(1), 'config': config, 'mode': 'tcg',
+                         'insns': None, 'cycles': int(m.group(2)), 'exits': {}})
+    return rows
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
-    accel = subprocess.run([os.path.join(ROOT, 'tools/accel.sh'), '-v'], stdout=subprocess.PIPE,
-                           text=True).stdout.strip()
-    native, _ = run(iso('native', '  multiboot /boot/guest-x86.elf bench'), accel, '')
-    vmm, log = run(iso('vmm', '  multiboot2 /boot/vmm.elf mem=256M\n  module2 /boot/guest-x86.elf guest-x86 bench'),
-                   accel, 'vm1: ')
-    exits = [l for l in log.splitlines() if 'exits:' in l]
-    label = 'KVM' if accel == 'kvm' else 'TCG (emulated: only the ratios mean something)'
-    lines = ['guest-x86 nanobenchmarks, cycles per operation (rdtsc, median of 11 runs), QEMU %s' % label,
-             '', '| benchmark | native | under the VMM | VMM / native |', '|---|---:|---:|---:|']
+    accel = subprocess.run([os.path.join(ROOT, 'tools/accel.sh')], stdout=subprocess.PIPE, text=True).stdout.strip()
+    modes = ['icount', 'tcg'] + (['kvm'] if accel == 'kvm' else [])
+    results, per_mode, profiles = [], {}, []
+    for mode in modes:
+        nat, _, _, _ = run(guest_iso('native', 'bench'), mode, '')
+        vmm, _, prof, _ = run(guest_iso('vtlb', 'bench'), mode, 'vm1: ')
+        per_mode[mode] = (nat, vmm)
+        if prof:
+            profiles.append('%s: %s' % (mode, prof))
+        print('bench: %s done' % mode, file=sys.stderr)
+    # Exits per operation (icount: the same instructions, the same exits, run after run).
+    exits_per_op = {}
+    _, base, _, _ = run(guest_iso('vtlb', 'bench=none'), 'icount', 'vm1: ')
+    for name, (_, iters) in per_mode['icount'][1].items():
+        res, ex, _, _ = run(guest_iso('vtlb', 'bench=' + name), 'icount', 'vm1: ')
+        ops = BENCH_RUNS * iters
+        exits_per_op[name] = {k: round((ex.get(k, 0) - base.get(k, 0)) / ops, 3) for k in EXIT_KINDS
+                              if ex.get(k, 0) - base.get(k, 0) > 0}
+    for mode, (nat, vmm) in per_mode.items():
+        for config, res in (('native', nat), ('vtlb', vmm)):
+            for name, (per_op, _) in res.items():
+                results.append({'arch': 'x86', 'bench': name, 'config': config, 'mode': mode,
+                                'insns': per_op if mode == 'icount' else None, 'cycles': per_op,
+                                'exits': exits_per_op.get(name, {}) if config != 'native' and mode == 'icount' else {}})
+    results += mips_rows()
+    json.dump(results, open(os.path.join(OUT, 'results.json'), 'w'), indent=1)
+
+    nat_i, vmm_i = per_mode['icount']
+    nat_t, vmm_t = per_mode['tcg']
+    lines = ['guest-x86 nanobenchmarks per operation (median of %d runs): instructions under -icount '
+             '(exact), and TCG wall-clock TSC cycles (emulated: only the ratio means something)' % BENCH_RUNS, '',
+             '| benchmark | native insns | VMM insns | ratio | TCG ratio | VMM exits per op |',
+             '|---|---:|---:|---:|---:|---|']
     rows = []
-    for name in native:
-        if name in vmm:
-            lines.append('| %s | %d | %d | %.1fx |' % (name, native[name], vmm[name], vmm[name] / max(native[name], 1)))
-            rows.append((name, native[name], vmm[name]))
-    if exits:
-        lines += ['', 'VMM exits during the VMM run: ' + exits[0].split('exits: ', 1)[1]]
+    for name in nat_i:
+        if name not in vmm_i:
+            continue
+        n, v = nat_i[name][0], vmm_i[name][0]
+        tr = '%.2fx' % (vmm_t[name][0] / max(nat_t[name][0], 1)) if name in nat_t and name in vmm_t else '-'
+        ex = ', '.join('%s %g' % (k, c) for k, c in sorted(exits_per_op.get(name, {}).items(), key=lambda kv: -kv[1]))
+        lines.append('| %s | %d | %d | %.2fx | %s | %s |' % (name, n, v, v / max(n, 1), tr, ex or '-'))
+        rows.append((name, n, v))
+    if 'kvm' in per_mode:
+        nat_k, vmm_k = per_mode['kvm']
+        lines += ['', '| benchmark | native cycles (KVM) | VMM cycles | ratio |', '|---|---:|---:|---:|']
+        for name in nat_k:
+            if name in vmm_k:
+                lines.append('| %s | %d | %d | %.2fx |' % (name, nat_k[name][0], vmm_k[name][0],
+                                                          vmm_k[name][0] / max(nat_k[name][0], 1)))
+    lines += [''] + ['VMM profile of the whole bench run, ' + p for p in profiles]
     table = '\n'.join(lines)
     print(table)
     open(os.path.join(OUT, 'x86.md'), 'w').write(table + '\n')
-    open(os.path.join(OUT, 'x86.svg'), 'w').write(svg(rows, 'guest-x86: native vs under the VMM (%s)' % accel.upper()))
-    print('\n(written: build/bench/x86.md, build/bench/x86.svg)')
+    open(os.path.join(OUT, 'x86.svg'), 'w').write(svg(rows, 'guest-x86: native vs under the VMM (instructions, -icount)',
+                                                      'instructions'))
+    print('\n(written: build/bench/results.json, build/bench/x86.md, build/bench/x86.svg)')
+
 
 if __name__ == '__main__':
     main()

@@ -172,6 +172,16 @@ static void vm_print_exits(const struct vm *vm)
 		 vm->exits[EXIT_HIDDEN_PF], vm->exits[EXIT_TRUE_PF], vm->exits[EXIT_IRQ], vm->exits[EXIT_IO],
 		 vm->exits[EXIT_HLT], vm->exits[EXIT_MMIO], vm->sh.fills, vm->sh.flushes,
 		 vm->scans, vm->rescans, vm->code_writes_emulated);
+	static const char *const kind[EXIT_COUNT] = { "priv", "patched", "syscall/softint", "exceptions",
+		"hidden-pf", "true-pf", "irqs", "io", "hlt", "mmio" };
+	char prof[400];
+	int n = 0;
+	for (int k = 0; k < EXIT_COUNT; k++)
+		if (vm->prof_n[k])
+			n += snprintf_(prof + n, sizeof prof - (size_t)n, " %s %lu x %lu", kind[k], vm->prof_n[k],
+				       vm->prof_cycles[k] / vm->prof_n[k]);
+	log_info("vmm", "%s profile (traps x VMM cycles each, trap to guest; instructions under -icount):%s", vm->name,
+		 n ? prof : " none");
 	log_info("vmm", "%s control registers at the end: CR0 %08x CR4 %08x XCR0 %llx", vm->name, vm->cr0, vm->cr4,
 		 (unsigned long long)vm->xcr0);
 }
@@ -308,6 +318,8 @@ static int vm_trap(struct trapframe *tf)
 	unsigned v = (unsigned)tf->vector;
 	if (!vm)
 		return 0;
+	uint64_t t0 = rdtsc(), before[EXIT_COUNT];
+	memcpy(before, vm->exits, sizeof before);
 	switch (v) {
 	case 13:
 		if (guest_cpl(tf) == 0 && emulate_privileged(vm, tf))
@@ -362,6 +374,14 @@ static int vm_trap(struct trapframe *tf)
 		}
 	}
 	vm_resume(tf);
+	/* The profile: charge the whole path, up to the return into a guest, to the first kind of
+	 * exit this trap counted (a hlt's includes the time the CPU then idled). */
+	for (int k = 0; k < EXIT_COUNT; k++)
+		if (vm->exits[k] != before[k]) {
+			vm->prof_n[k]++;
+			vm->prof_cycles[k] += rdtsc() - t0;
+			break;
+		}
 	return 1;
 }
 

@@ -116,6 +116,9 @@ struct vm {
 	int exit_code;                   /* written to isa-debug-exit */
 
 	uint64_t exits[EXIT_COUNT];
+	/* The profile: traps by the kind they turned out to be, and the VMM's cycles on them, from
+	 * vm_trap to the return to a guest (under -icount, cycles are instructions). */
+	uint64_t prof_n[EXIT_COUNT], prof_cycles[EXIT_COUNT];
 	uint64_t patched_kinds[X86_K_COUNT];   /* patched at load, per instruction kind */
 	uint64_t start_tsc, end_tsc;
 };

@@ -25,6 +25,7 @@ static inline int tf_from_user(const struct trapframe *tf) { return (tf->cs & 3)
 /* Boot options (main.c). */
 enum mode { MODE_DEMO, MODE_TEST, MODE_BENCH };
 extern enum mode boot_mode;
+extern char bench_only[32];	/* bench=NAME (main.c) */
 extern unsigned timer_hz;
 
 /* console.c */

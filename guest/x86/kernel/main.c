@@ -1,6 +1,7 @@
 /* main.c - kmain: read the multiboot information (memory, command line), bring up the
  * machine (GDT/TSS, IDT, PIC, PIT, frames, paging) and start the first user program.
- * Command line words: `test` (KTAP suite), `bench` (benchmarks), `hz=N` (timer rate), `devtest`
+ * Command line words: `test` (KTAP suite), `bench` (benchmarks; `bench=NAME` one of them, or
+ * `none`), `hz=N` (timer rate), `devtest`
  * (device tests in the suite), `apic` (IO APIC + local APIC timer), `acpioff` (ACPI power-off). */
 #include "kernel.h"
 #include "x86.h"
@@ -28,6 +29,7 @@ extern char kernel_start[], kernel_end[];
 enum mode boot_mode = MODE_DEMO;
 unsigned timer_hz = 100;
 int opt_devtest, opt_apic, opt_acpioff;
+char bench_only[32];	/* bench=NAME: that benchmark only */
 uint32_t mb_mem_upper_kib;
 
 #define MAX_RANGES 32
@@ -87,6 +89,11 @@ static void parse_cmdline(void)
 			boot_mode = MODE_TEST;
 		else if (n == 5 && !strncmp(w, "bench", 5))
 			boot_mode = MODE_BENCH;
+		else if (n > 6 && !strncmp(w, "bench=", 6) && n - 6 < (int)sizeof(bench_only)) {
+			boot_mode = MODE_BENCH;		/* one benchmark (or `none`) */
+			memcpy(bench_only, w + 6, n - 6);
+			bench_only[n - 6] = 0;
+		}
 		else if (n == 7 && !strncmp(w, "devtest", 7))
 			opt_devtest = 1;
 		else if (n == 4 && !strncmp(w, "apic", 4))
@@ -145,9 +152,9 @@ void kmain(uint32_t magic, const struct mb_info *mbi)
 	     cmdline);
 	if (bad_opt)
 		klog("guest-x86: ignoring bad option %.*s (hz must be 19..10000)\n", bad_len, bad_opt);
-	if (boot_mode == MODE_BENCH)
+	if (boot_mode == MODE_BENCH && (!bench_only[0] || !strcmp(bench_only, "pte_modify_invlpg")))
 		kbench_run();
 	snprintf_(arg, sizeof(arg), "%d", ktest_next());
 	proc_start_init(boot_mode == MODE_TEST ? "utest" : boot_mode == MODE_BENCH ? "ubench" : "init",
-			boot_mode == MODE_TEST ? arg : "");
+			boot_mode == MODE_TEST ? arg : boot_mode == MODE_BENCH ? bench_only : "");
 }
