@@ -174,33 +174,18 @@ static int emulate_msr(struct vm *vm, struct trapframe *tf, int write)
 	return 0;
 }
 
-/* A #UD from the guest kernel: stac and clac (SMAP) are ring-0 only, and act on EFLAGS.AC, which
- * is real (the CPU's SMAP check reads it at ring 1 too). Returns 0 for a #UD the guest must see. */
-int emulate_ud(struct vm *vm, struct trapframe *tf)
+/* The guest kernel's instruction that raised `vector` at ring 1: #GP for the privileged ones, #UD
+ * for stac and clac (ring 0 only; they act on EFLAGS.AC, which is real: the CPU's SMAP check
+ * reads it at ring 1 too). Returns 0 for a fault the guest must see. */
+static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 {
 	uint8_t bytes[16];
 	struct x86_insn in;
 	uint32_t eip = (uint32_t)tf->rip;
 	if (fetch_insn(vm, tf, eip, &in, bytes, 0) < 0)
 		return 1;                            /* a fault was reflected instead */
-	if ((in.kind != X86_K_STAC && in.kind != X86_K_CLAC) || (in.prefixes & X86_PFX_LOCK) || !xfeat_has_smap())
+	if ((vector == 6) != (in.kind == X86_K_STAC || in.kind == X86_K_CLAC))
 		return 0;
-	if (in.kind == X86_K_STAC)
-		tf->rflags |= 1u << 18;
-	else
-		tf->rflags &= ~(uint64_t)(1u << 18);
-	vm->exits[EXIT_PRIV]++;
-	tf->rip = eip + in.length;
-	return 1;
-}
-
-int emulate_privileged(struct vm *vm, struct trapframe *tf)
-{
-	uint8_t bytes[16];
-	struct x86_insn in;
-	uint32_t eip = (uint32_t)tf->rip;
-	if (fetch_insn(vm, tf, eip, &in, bytes, 0) < 0)
-		return 1;                            /* a fault was reflected instead */
 	uint32_t la, off, e, fa;
 	enum x86_seg seg;
 	unsigned size = (in.flags & X86_F_BYTEOP) ? 1 : in.opsize / 8;
@@ -388,6 +373,12 @@ int emulate_privileged(struct vm *vm, struct trapframe *tf)
 	case X86_K_RDPMC:
 		reflect(vm, tf, 13, REFLECT_EXC_ERR, 0);
 		return 1;
+	case X86_K_STAC:
+	case X86_K_CLAC:
+		if ((in.prefixes & X86_PFX_LOCK) || !xfeat_has_smap())
+			return 0;                            /* the #UD of a CPU without SMAP */
+		tf->rflags = in.kind == X86_K_STAC ? tf->rflags | FL_AC : tf->rflags & ~(uint64_t)FL_AC;
+		break;
 	case X86_K_XSETBV:                           /* (with CR4.OSXSAVE clear it was a #UD) */
 		if (xfeat_xsetbv(vm, (uint32_t)tf->rcx, ((tf->rdx & 0xFFFFFFFF) << 32) | (tf->rax & 0xFFFFFFFF)) < 0) {
 			reflect(vm, tf, 13, REFLECT_EXC_ERR, 0);
@@ -422,3 +413,6 @@ int emulate_privileged(struct vm *vm, struct trapframe *tf)
 	tf->rip = eip + in.length;
 	return 1;
 }
+
+int emulate_privileged(struct vm *vm, struct trapframe *tf) { return emulate(vm, tf, 13); }
+int emulate_ud(struct vm *vm, struct trapframe *tf) { return emulate(vm, tf, 6); }

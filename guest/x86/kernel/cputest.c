@@ -13,6 +13,7 @@
 #include "x86.h"
 #include "../include/ktest.h"
 #include "drivers.h"
+#include "../../../lib/format.h"
 
 #define CR4_UMIP    (1u << 11)
 #define CR4_OSXSAVE (1u << 18)
@@ -80,11 +81,7 @@ static uint32_t read_scratch(void)
 {
 	uint32_t v = ~0u;
 	fault_caught = 0;
-	__asm__ volatile("movl $1f, fault_eip\n\t"
-			 "movl $2f, fault_resume\n"
-			 "1:\tmovl %1, %0\n"
-			 "2:\tmovl $0, fault_eip"
-			 : "+r"(v) : "m"(*(volatile uint32_t *)SCRATCH_VA) : "memory");
+	__asm__ volatile(FAULT_OK("movl %1, %0") : "+r"(v) : "m"(*(volatile uint32_t *)SCRATCH_VA) : "memory");
 	return v;
 }
 
@@ -134,11 +131,7 @@ static uint64_t xgetbv0(void)
 static int try_xsetbv(uint32_t ecx, uint64_t v)
 {
 	fault_caught = 0;
-	__asm__ volatile("movl $1f, fault_eip\n\t"
-			 "movl $2f, fault_resume\n"
-			 "1:\txsetbv\n"
-			 "2:\tmovl $0, fault_eip"
-			 : : "c"(ecx), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+	__asm__ volatile(FAULT_OK("xsetbv") : : "c"(ecx), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
 	return fault_caught ? (int)fault_vector : -1;
 }
 
@@ -184,29 +177,26 @@ static int check_avx_kept(void)
 	return ok;
 }
 
+/* A feature test where CPUID shows the feature, a KTAP SKIP where it does not. */
+static void feature_test(int have, int (*check)(void), const char *name, const char *feature)
+{
+	char why[40];
+	if (have) {
+		ktest_report(check(), name);
+	} else {
+		snprintf_(why, sizeof why, "no %s on this CPU", feature);
+		ktest_skip(name, why);
+	}
+}
+
 void cputest_run(void)
 {
 	ktest_report(check_idt_live_write(), "idt_live_write");
 	ktest_report(check_ldt_live_write(), "ldt_live_write");
 	uint32_t e7b = cpuid7_ebx(), e7c = cpuid7_ecx(), e1c = cpuid1_ecx();
-	if (e7b & (1u << 7))
-		ktest_report(check_smep(), "cr4_smep");
-	else
-		ktest_skip("cr4_smep", "no SMEP on this CPU");
-	if (e7b & (1u << 20))
-		ktest_report(check_smap(), "cr4_smap_stac_clac");
-	else
-		ktest_skip("cr4_smap_stac_clac", "no SMAP on this CPU");
-	if (e7c & (1u << 2))
-		ktest_report(check_umip_kernel(), "cr4_umip_kernel_sgdt");
-	else
-		ktest_skip("cr4_umip_kernel_sgdt", "no UMIP on this CPU");
-	if (e1c & (1u << 26))
-		ktest_report(check_xsetbv(), "xsetbv_checks");
-	else
-		ktest_skip("xsetbv_checks", "no XSAVE on this CPU");
-	if ((e1c & (1u << 26)) && (e1c & (1u << 28)))
-		ktest_report(check_avx_kept(), "avx_registers_kept");
-	else
-		ktest_skip("avx_registers_kept", "no AVX on this CPU");
+	feature_test(e7b & (1u << 7), check_smep, "cr4_smep", "SMEP");
+	feature_test(e7b & (1u << 20), check_smap, "cr4_smap_stac_clac", "SMAP");
+	feature_test(e7c & (1u << 2), check_umip_kernel, "cr4_umip_kernel_sgdt", "UMIP");
+	feature_test(e1c & (1u << 26), check_xsetbv, "xsetbv_checks", "XSAVE");
+	feature_test((e1c & (1u << 26)) && (e1c & (1u << 28)), check_avx_kept, "avx_registers_kept", "AVX");
 }

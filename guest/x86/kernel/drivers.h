@@ -108,6 +108,9 @@ int wrmsr_safe(uint32_t msr, uint64_t v);
 extern uint32_t fault_eip, fault_resume;	/* trap.c */
 extern volatile int fault_caught;
 extern volatile uint32_t fault_vector, fault_err, fault_cr2;
+/* The asm text of one kernel instruction allowed to fault: if it does, trap.c records the fault
+ * and resumes after it with fault_caught set (clear fault_caught before). */
+#define FAULT_OK(insn) "movl $1f, fault_eip\n\tmovl $2f, fault_resume\n1:\t" insn "\n2:\tmovl $0, fault_eip"
 int lapic_init(int virtual_wire);	/* map, enable; 0 on success */
 uint32_t lapic_read(uint32_t reg);
 void lapic_write(uint32_t reg, uint32_t v);

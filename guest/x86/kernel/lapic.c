@@ -22,11 +22,7 @@ int rdmsr_safe(uint32_t msr, uint64_t *v)
 {
 	uint32_t lo = 0, hi = 0;
 	fault_caught = 0;
-	__asm__ volatile("movl $1f, fault_eip\n\t"
-			 "movl $2f, fault_resume\n"
-			 "1:\trdmsr\n"
-			 "2:\tmovl $0, fault_eip"
-			 : "+a"(lo), "+d"(hi) : "c"(msr) : "memory");
+	__asm__ volatile(FAULT_OK("rdmsr") : "+a"(lo), "+d"(hi) : "c"(msr) : "memory");
 	*v = lo | (uint64_t)hi << 32;
 	return fault_caught ? -1 : 0;
 }
@@ -34,11 +30,7 @@ int rdmsr_safe(uint32_t msr, uint64_t *v)
 int wrmsr_safe(uint32_t msr, uint64_t v)
 {
 	fault_caught = 0;
-	__asm__ volatile("movl $1f, fault_eip\n\t"
-			 "movl $2f, fault_resume\n"
-			 "1:\twrmsr\n"
-			 "2:\tmovl $0, fault_eip"
-			 : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+	__asm__ volatile(FAULT_OK("wrmsr") : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
 	return fault_caught ? -1 : 0;
 }
 
