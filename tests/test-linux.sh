@@ -181,7 +181,7 @@ if [ $# -ge 8 ]; then
 	python3 -c '
 import sys
 up, idle, tsc = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-# No idle subtracted: the VMM's CPU idles only when every guest is in hlt, which Linux's boot does
+# No idle subtracted: the VMM idles only when every guest is in hlt, which the Linux boot does
 # not do under -icount (hlt exits 0); the "idle" Linux counts here is virtual time it did not get,
 # the VMM working for it (mostly rescanning pages the alternatives rewrite).
 print("linux/vmm-icount-to-init: TSC %s ns since reset = about %.3g instructions from reset to init, "
