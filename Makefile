@@ -20,7 +20,8 @@ LDFLAGS    := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segme
 
 VMM_C      := $(wildcard arch/x86_64/*.c arch/x86_64/*/*.c) $(wildcard mm/*.c) $(wildcard vcpu/*.c) \
               lib/format.c lib/kstring.c lib/options.c lib/log.c lib/calendar.c
-VMM_ASM    := boot/x86_64/multiboot2.asm boot/x86_64/entry.asm arch/x86_64/trapentry.asm
+VMM_ASM    := boot/x86_64/multiboot2.asm boot/x86_64/entry.asm arch/x86_64/trapentry.asm \
+              arch/x86_64/mmu/gcopy.asm
 VMM_OBJ    := $(VMM_C:%.c=$(B)/%.o) $(VMM_ASM:%.asm=$(B)/%.o) $(B)/font.o
 
 GUEST_X86  := $(BUILD)/guest-x86/kernel.elf

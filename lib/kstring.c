@@ -1,9 +1,18 @@
 /* kstring.c - freestanding memory and string routines (the compiler may also call memset/memcpy). */
+#include <stdint.h>
 #include "kstring.h"
 
+/* On x86-64 (the VMM, and the host tests) in 8-byte words with rep stosq/movsq, the rest by bytes: a
+ * page zeroed byte by byte cost the VMM 16000 instructions per demand-zero fault. */
 void *memset(void *d, int c, size_t n)
 {
 	unsigned char *p = d;
+#if defined(__x86_64__)
+	size_t words = n / 8;
+	uint64_t v = 0x0101010101010101ULL * (unsigned char)c;
+	__asm__ volatile("rep stosq" : "+D"(p), "+c"(words) : "a"(v) : "memory");
+	n %= 8;
+#endif
 	while (n--)
 		*p++ = (unsigned char)c;
 	return d;
@@ -13,6 +22,11 @@ void *memcpy(void *d, const void *s, size_t n)
 {
 	unsigned char *dp = d;
 	const unsigned char *sp = s;
+#if defined(__x86_64__)
+	size_t words = n / 8;
+	__asm__ volatile("rep movsq" : "+D"(dp), "+S"(sp), "+c"(words) : : "memory");
+	n %= 8;
+#endif
 	while (n--)
 		*dp++ = *sp++;
 	return d;

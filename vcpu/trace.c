@@ -4,6 +4,7 @@
 
 static unsigned budget[TRACE_FLOWS];
 static unsigned active;   /* flows whose current event is traced */
+static unsigned left;     /* flows with budget left */
 
 static int bit(unsigned flow)
 {
@@ -26,6 +27,7 @@ int trace_parse(const char *list, unsigned n, const char **bad)
 		for (int i = 0; i < TRACE_FLOWS; i++)
 			if (strlen(names[i]) == len && strncmp(names[i], p, len) == 0) {
 				budget[i] = n;
+				left = n ? left | 1u << i : left & ~(1u << i);
 				found = 1;
 			}
 		if (!found && len) {
@@ -44,10 +46,16 @@ int trace_begin(unsigned flow)
 		active &= ~flow;
 		return 0;
 	}
-	budget[b]--;
+	if (--budget[b] == 0)
+		left &= ~flow;
 	active |= flow;
 	return 1;
 }
 
 int trace_on(unsigned flow) { return (active & flow) != 0; }
 void trace_end(unsigned flow) { active &= ~flow; }
+
+int trace_left(unsigned flows)
+{
+	return ((left | active) & flows) != 0;
+}

@@ -15,5 +15,6 @@ int trace_parse(const char *list, unsigned budget, const char **bad);
 int trace_begin(unsigned flow);   /* a new event on this flow: is it traced? */
 int trace_on(unsigned flow);      /* is the current event on this flow traced? */
 void trace_end(unsigned flow);    /* the current event is over */
+int trace_left(unsigned flows);   /* may any of these flows still trace an event? */
 
 #endif

@@ -56,6 +56,13 @@ void trap(struct trapframe *tf)
 			trap_resume_hook(tf);
 		return;
 	}
+	/* A guest page the VMM touched through the shadow (gcopy.asm) was not there: gcopy returns
+	 * -1 and its caller walks the guest's tables in software instead. */
+	if (tf->vector == 14 && (tf->cs & 3) == 0 &&
+	    (tf->rip == (uintptr_t)gcopy_movsd || tf->rip == (uintptr_t)gcopy_movsb)) {
+		tf->rip = (uintptr_t)gcopy_fault;
+		return;
+	}
 	/* Real CPUs never enter virtual-8086 mode in long mode, but QEMU's TCG lets a guest's 32-bit
 	 * iret with VM=1 do so: its frame has a real-mode CS (RPL 0) yet it came from a guest. Show it
 	 * as ring 3 with a null CS: the vCPU code reflects it or cannot resume it, and stops that VM. */

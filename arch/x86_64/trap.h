@@ -17,6 +17,9 @@ void trap_dump(const struct trapframe *tf);
 /* Handlers for IRQ lines, called with the frame; set by the timer and devices. */
 void irq_register(unsigned irq, void (*fn)(struct trapframe *));
 
+/* gcopy.asm's two copying instructions and its fixup (a #PF at either resumes at the fixup). */
+extern const char gcopy_movsd[], gcopy_movsb[], gcopy_fault[];
+
 /* For self tests: if set, an exception in the VMM at ring 0 calls this instead of panicking;
  * it returns nonzero if it handled (and fixed up) the fault. */
 extern int (*trap_selftest_hook)(struct trapframe *tf);

@@ -10,7 +10,7 @@ bits 64
 ESPFIX_BASE equ 0xFFFFFF0000000000     ; as in cpu.h
 ESPFIX_SLOT equ 0x800                  ; page offset of the frame in the alias
 section .text
-extern trap
+extern trap, gdt
 global trap_vectors, trap_return, vcpu_enter
 
 %macro STUB 1
@@ -93,13 +93,25 @@ trap_return:                            ; rsp = the frame to resume
 	add rsp, 16                    ; vector and error code
 	test byte [rsp + 8], 3         ; back to the VMM itself (CS RPL 0): as it is
 	jz .iret
-	; Back to a guest: iretq from the espfix alias (paging.c) at an address whose bits 31:16 are
-	; the guest's ESP[31:16], because an iretq to a 16-bit stack segment loads only SP and leaves
-	; the rest of RSP as it was. The frame (and rdx, rax) is copied there; every page of the
-	; alias is the same frame, at page offset ESPFIX_SLOT.
+	; Back to a guest on a 16-bit stack segment (B clear, or in its LDT: not looked at): iretq
+	; from the espfix alias (paging.c) at an address whose bits 31:16 are the guest's ESP[31:16],
+	; because an iretq to a 16-bit stack segment loads only SP and leaves the rest of RSP as it
+	; was. The frame (and rdx, rax) is copied there; every page of the alias is the same frame, at
+	; page offset ESPFIX_SLOT. A 32-bit stack segment (nearly always) returns from here.
 	push rax
 	push rdx
-	mov eax, [rsp + 40]            ; the guest's ESP (rip at +16, cs, rflags, rsp, ss)
+	movzx eax, word [rsp + 48]     ; the guest's SS (rip at +16, cs, rflags, rsp, ss)
+	test al, 4
+	jnz .espfix
+	and eax, ~7
+	mov rdx, gdt
+	test byte [rdx + rax + 6], 0x40
+	jz .espfix
+	pop rdx
+	pop rax
+	iretq
+.espfix:
+	mov eax, [rsp + 40]            ; the guest's ESP
 	and eax, 0xFFFF0000
 	mov rdx, ESPFIX_BASE + ESPFIX_SLOT
 	or rdx, rax

@@ -6,6 +6,7 @@
 #include "ktap.h"
 #include "fakemem.h"
 #include "../../arch/x86_64/cpu/vm.h"
+#include "shadowstubs.h"
 
 
 static struct vm vm;

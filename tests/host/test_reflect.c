@@ -12,6 +12,7 @@
 #include "ktap.h"
 #include "fakemem.h"
 #include "../../arch/x86_64/cpu/vm.h"
+#include "shadowstubs.h"
 #include "../../lib/log.h"
 
 /* What reflect.c and segments.c need from the rest of the VMM. */

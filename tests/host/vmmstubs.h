@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include "../../arch/x86_64/cpu/vm.h"
 #include "../../lib/log.h"
+#include "shadowstubs.h"
 
 uint64_t gdt[GDT_ENTRIES];
 static const void *ldt_loaded;

@@ -86,15 +86,21 @@ static void set_cr0(struct vm *vm, uint32_t v)
 	vm->cr0 = v | 0x10;                      /* ET is hardwired to 1 */
 	if (changed & (CR0_PG | CR0_WP | CR0_PE))
 		shadow_flush(&vm->sh);
-	if (changed & CR0_PG)
-		seg_trace_tables(vm);                /* the tables' linear addresses map elsewhere now */
+	if (changed & CR0_PG) {
+		/* The tables' linear addresses map elsewhere now: trace their new frames, and read the
+		 * IDT again (the CPU reads a gate through the paging of the moment it is used). */
+		seg_trace_tables(vm);
+		seg_load_idt(vm);
+		seg_install(vm);
+	}
 }
 
 /* in/out: one access of 1, 2 or 4 bytes to a virtual device. */
 static void port_io(struct vm *vm, struct trapframe *tf, uint16_t port, unsigned size, int write)
 {
 	uint32_t v = write ? (uint32_t)tf->rax : 0;
-	vm->exits[EXIT_IO]++;
+	vm_count(vm, EXIT_IO);
+	vm->io_touched = 1;
 	if (!vio_port(&vm->io, port, size, write, &v, now_ns()) && !write)
 		v = 0xFFFFFFFFu;
 	vm_check_power(vm);
@@ -145,7 +151,8 @@ static int string_io(struct vm *vm, struct trapframe *tf, const struct x86_insn 
 					break;
 			}
 		}
-		vm->exits[EXIT_IO]++;
+		vm_count(vm, EXIT_IO);
+		vm->io_touched = 1;
 		if (!vio_port(&vm->io, port, size, out, &v, now_ns()) && !out)
 			v = 0xFFFFFFFFu;
 		vm_check_power(vm);
@@ -204,7 +211,7 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 			return 1;
 		}
 		vm->halted = 1;                      /* the scheduler gives the CPU away (B.5) */
-		vm->exits[EXIT_HLT]++;
+		vm_count(vm, EXIT_HLT);
 		break;
 	case X86_K_IN_IMM:
 		port_io(vm, tf, (uint8_t)in.imm, size, 0);
@@ -368,7 +375,7 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 			reflect(vm, tf, 13, REFLECT_EXC_ERR, 0);
 			return 1;
 		}
-		vm->exits[EXIT_PRIV]++;
+		vm_count(vm, EXIT_PRIV);
 		return 1;                                /* EIP and ESP are the guest's EDX and ECX */
 	case X86_K_RDPMC:
 		reflect(vm, tf, 13, REFLECT_EXC_ERR, 0);
@@ -401,7 +408,7 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 		if (r < 0)
 			return 1;                            /* a fault was reflected */
 		if (r > 0) {
-			vm->exits[EXIT_PRIV]++;
+			vm_count(vm, EXIT_PRIV);
 			return 1;                            /* more to do: resume at the same instruction */
 		}
 		break;
@@ -409,7 +416,7 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 	default:
 		return 0;                                    /* a real #GP: the guest's to handle */
 	}
-	vm->exits[EXIT_PRIV]++;
+	vm_count(vm, EXIT_PRIV);
 	tf->rip = eip + in.length;
 	return 1;
 }

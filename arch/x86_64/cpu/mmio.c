@@ -26,6 +26,7 @@
 void mmio_phys(struct vm *vm, uint32_t gpa, void *buf, uint32_t n, int write)
 {
 	uint8_t *b = buf;
+	vm->io_touched = 1;
 	while (n) {
 		unsigned sz = !(gpa & 3) && n >= 4 ? 4 : !(gpa & 1) && n >= 2 ? 2 : 1;
 		uint32_t v = 0;
@@ -294,7 +295,7 @@ int mmio_emulate(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa,
 	uint8_t bytes[16];
 	struct x86_insn in;
 	uint32_t eip = (uint32_t)tf->rip;
-	vm->exits[EXIT_MMIO]++;
+	vm_count(vm, EXIT_MMIO);
 	if (err & PF_FETCH) {
 		vm_fail(vm, "instruction fetch at eip %08x from device memory (linear %08x, gpa %08x): not emulated",
 			eip, la, gpa);

@@ -8,6 +8,12 @@
 #include "../../../lib/kstring.h"
 #include "../../../lib/log.h"
 
+/* A table change (scan, unscan, sort) moves entries: the lookup cache is void from then on. */
+static void changed(struct patch_table *pt)
+{
+	pt->gen++;
+}
+
 static int cmp_addr(const struct patch *a, const struct patch *b)
 {
 	return a->addr < b->addr ? -1 : a->addr > b->addr;
@@ -26,17 +32,25 @@ static void sort(struct patch_table *pt)
 		pt->p[j] = x;
 	}
 	pt->sorted = 1;
+	changed(pt);
 }
 
 const struct patch *patch_find(struct patch_table *pt, uint32_t addr)
 {
+	/* The few sites a guest hits over and over (its iret, the pushf/popf of its locks) are found
+	 * in a small direct-mapped cache first; the binary search fills it. */
+	struct patch_hit *c = &pt->cache[(addr ^ (addr >> 7)) % PATCH_CACHE];
+	if (c->gen == pt->gen && c->addr == addr && pt->gen)
+		return &pt->p[c->idx];
 	if (!pt->sorted)
 		sort(pt);
 	unsigned lo = 0, hi = pt->n;
 	while (lo < hi) {
 		unsigned mid = (lo + hi) / 2;
-		if (pt->p[mid].addr == addr)
+		if (pt->p[mid].addr == addr) {
+			*c = (struct patch_hit){ addr, mid, pt->gen };
 			return &pt->p[mid];
+		}
 		if (pt->p[mid].addr < addr)
 			lo = mid + 1;
 		else
@@ -74,6 +88,7 @@ unsigned patch_unscan(struct vm *vm, uint32_t gfn)
 			vm->pt.p[k++] = *p;
 	}
 	vm->pt.n = k;
+	changed(&vm->pt);
 	set_scanned(vm, gfn, 0);
 	return n;
 }
@@ -131,6 +146,7 @@ static unsigned scan(struct vm *vm, uint32_t start, uint32_t end, struct code_ra
 		a += (uint32_t)l;
 	}
 	vm->pt.sorted = 0;
+	changed(&vm->pt);
 	return n;
 }
 
@@ -340,8 +356,8 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 
 const struct patch *patch_at(struct vm *vm, uint32_t la)
 {
-	uint32_t gpa, flags, err;
-	if (guest_walk(vm, la, 0, 0, &gpa, &flags, &err) < 0)
+	uint32_t gpa;
+	if (guest_translate(vm, la, &gpa) < 0)
 		return 0;
 	return patch_find(&vm->pt, gpa);
 }

@@ -29,10 +29,15 @@ struct code_range {
 	unsigned nframes;
 };
 
+#define PATCH_CACHE 64
+struct patch_hit { uint32_t addr, idx, gen; };
+
 struct patch_table {
 	struct patch p[PATCH_MAX];
 	unsigned n;             /* sorted by addr */
 	int sorted;
+	uint32_t gen;           /* bumped at every change of p[]: older cache entries are void */
+	struct patch_hit cache[PATCH_CACHE];   /* recent lookups (patch_find) */
 	struct code_range ranges[PATCH_CODE_RANGES];
 	unsigned nranges;
 	uint64_t undecodable;   /* bytes a scan skipped because they did not decode */

@@ -11,6 +11,7 @@
  *      resumes the process at ring 3 (or the kernel at ring 1).
  * Selectors the guest sees in these frames carry RPL 0 for its kernel, as on real hardware. */
 #include "vm.h"
+#include "fast.h"
 #include "../../../vcpu/trace.h"
 #include "../../../lib/log.h"
 
@@ -46,10 +47,63 @@ static const char *how_name(int how)
 	return how == REFLECT_SOFT ? "software interrupt" : how == REFLECT_IRQ ? "virtual interrupt" : "exception";
 }
 
+/* Figure B.3, steps 1 and 2, the common case: a vector delivered through a 32-bit gate to a
+ * guest ring-0 handler, from a process (the frame [eip cs eflags esp ss], after the error code if
+ * there is one, goes onto the stack the guest's TSS names) or from the guest kernel itself (the
+ * frame [eip cs eflags] onto its own stack). reflect() tries this first and does every other case
+ * itself; the same applies to its checks. */
+int reflect_fast(struct vm *vm, struct trapframe *tf, unsigned v, int how, uint32_t err)
+{
+	unsigned from = guest_cpl(tf);
+	/* The gate, as the guest's IDT holds it (read when the IDT was loaded or written). */
+	if (!vm->gate[v].type || vm->tables_open || vm->nstale || (from == 3 && vm->tr == 0))
+		return 0;
+	uint16_t sel = vm->gate[v].sel;
+	/* The handler's code segment: a guest ring-0 one (its own descriptor says DPL 0; the copy the
+	 * CPU runs on says DPL 1), flat. */
+	uint64_t gd;
+	if ((sel & 4) || (sel >> 3) == 0 || (sel | 7u) > vm->gdtr.limit ||
+	    !gread(vm->gdtr.base + (sel & ~7u), &gd, 8) || !(gd & D_PRESENT) || !(gd & D_CODE) || D_DPL(gd) != 0 ||
+	    !flat_code(vm, sel, 0))
+		return 0;
+	uint32_t frame[6], esp = (uint32_t)tf->rsp, n = 0;
+	uint16_t ss = (uint16_t)tf->ss;
+	if (how == REFLECT_EXC_ERR)
+		frame[n++] = err;
+	frame[n++] = (uint32_t)tf->rip;
+	frame[n++] = sel_to_guest((uint16_t)tf->cs);
+	frame[n++] = guest_eflags(vm, tf);
+	if (from == 3) {
+		/* The ring-0 stack from the guest's TSS: esp0 at offset 4, ss0 at 8. */
+		uint32_t ts[2];
+		if (!gread(vm->tr_base + 4, ts, 8))
+			return 0;
+		frame[n++] = esp;
+		frame[n++] = ss;                     /* ring-3 selectors: the guest sees them as they are */
+		esp = ts[0];
+		ss = (uint16_t)ts[1];
+	}
+	if (!flat_stack(vm, ss, 0))
+		return 0;
+	esp -= 4 * n;
+	if (!gwrite(esp, frame, 4 * n))
+		return 0;
+	tf->rip = vm->gate[v].off;
+	tf->cs = (sel & ~3u) | 1;
+	tf->rsp = esp;
+	tf->ss = (ss & ~3u) | 1;
+	tf->rflags &= ~(uint64_t)(FL_TF | FL_NT | FL_RF | FL_VM);
+	if (vm->gate[v].type == 0x0E)
+		vm->vif = 0;                               /* interrupt gate: IF cleared */
+	return 1;
+}
+
 int reflect(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint32_t err)
 {
 	uint32_t gate[2], e, fa;
 	unsigned from = guest_cpl(tf);
+	if (!vm->trace_pending && reflect_fast(vm, tf, vector, how, err))
+		return 0;                                  /* the common case (fastpath.c) */
 
 	/* 2a. The gate, from the guest's own IDT. */
 	if (vector * 8 + 7 > vm->idtr.limit || guest_read(vm, vm->idtr.base + vector * 8, gate, 8, 0, &e, &fa) < 0) {

@@ -77,6 +77,7 @@ static void uart_out(void *ctx, char c)
 
 static void switch_to(struct vm *next, struct trapframe *tf)
 {
+	slice_end = rdtsc() + slice_tsc;         /* a new slice, for it or (picked again) for the same VM */
 	if (next == cur)
 		return;
 	if (trace_begin(TRACE_SWITCH))
@@ -93,7 +94,6 @@ static void switch_to(struct vm *next, struct trapframe *tf)
 	xfeat_load(cur);                         /* its CR4 bits, XCR0, FPU/SSE/AVX */
 	seg_install(cur);
 	shadow_activate(&cur->sh);
-	slice_end = rdtsc() + slice_tsc;
 }
 
 /* ---- the real console's input: to the VM with the focus; Ctrl-] moves the focus ---- */
@@ -117,17 +117,47 @@ static void console_poll(void)
 		}
 		if (nvms && !vio_input(&vms[focus].io, (char)c, now_ns()))
 			log_warn("vmm", "%s: console input overrun", vms[focus].name);
+		vms[focus].intr_known = 0;
 	}
 }
 
 /* ---- virtual time and interrupts ---- */
 
+static uint64_t ns_to_tsc(uint64_t ns)
+{
+	return ns == UINT64_MAX ? UINT64_MAX : ns / 1000000 * tsc_khz + ns % 1000000 * tsc_khz / 1000000;
+}
+
 static void poll_devices(struct vm *vm)
 {
 	/* The guest's PIT runs on real time: edges since the last look raise IRQ0 (several coalesce,
-	 * as the 8259's IRR holds one); a rising COM1 interrupt line raises IRQ4. */
+	 * as the 8259's IRR holds one); a rising COM1 interrupt line raises IRQ4. Then: when the
+	 * next of its timers is due, so that until then (and until the guest touches a device or
+	 * the real timer ticks) the VMM need not look again. */
 	vio_sync(&vm->io, now_ns());
 	vm_check_power(vm);
+	vm->next_event_tsc = ns_to_tsc(vio_next_event_ns(&vm->io));
+	vm->io_touched = 0;
+	vm->intr_known = 0;
+}
+
+/* What the VM's interrupt controllers offer the vCPU now (-1: nothing). Their state moves only
+ * when the devices are polled, touched by the guest or acknowledged, so the answer is kept until
+ * one of those happens (scanning the LAPIC's and the 8259s' registers costs ~200 instructions). */
+static int intr_pending(struct vm *vm)
+{
+	if (vm->io_touched || !vm->intr_known) {
+		vm->intr_vec = vio_intr_pending(&vm->io);
+		vm->intr_known = !vm->io_touched;
+	}
+	return vm->intr_vec;
+}
+
+/* Has anything of this VM's devices moved since poll_devices looked? Not before its next timer
+ * event is due, unless the guest touched a device (port I/O, device memory) meanwhile. */
+static int devices_quiet(const struct vm *vm, uint64_t tsc)
+{
+	return !vm->io_touched && tsc < vm->next_event_tsc;
 }
 
 static int wants_cpu(struct vm *vm)
@@ -136,7 +166,7 @@ static int wants_cpu(struct vm *vm)
 		return 0;
 	if (!vm->halted)
 		return 1;
-	return vm->vif && vio_intr_pending(&vm->io) >= 0;
+	return vm->vif && intr_pending(vm) >= 0;
 }
 
 /* One line of a device's exit report (what the guest asked for that the device refused). */
@@ -167,10 +197,10 @@ static void vm_unmake(struct vm *vm)
 static void vm_print_exits(const struct vm *vm)
 {
 	log_info("vmm", "%s exits: priv %lu patched %lu syscall/softint %lu exceptions %lu hidden-pf %lu "
-		 "true-pf %lu irqs %lu io %lu hlt %lu mmio %lu; shadow fills %lu flushes %lu; code scans %lu rescans %lu (writes to running code emulated %lu)",
+		 "true-pf %lu irqs %lu io %lu hlt %lu mmio %lu; fast paths %lu; shadow fills %lu flushes %lu; code scans %lu rescans %lu (writes to running code emulated %lu)",
 		 vm->name, vm->exits[EXIT_PRIV], vm->exits[EXIT_PATCH], vm->exits[EXIT_SYSCALL], vm->exits[EXIT_EXCEPTION],
 		 vm->exits[EXIT_HIDDEN_PF], vm->exits[EXIT_TRUE_PF], vm->exits[EXIT_IRQ], vm->exits[EXIT_IO],
-		 vm->exits[EXIT_HLT], vm->exits[EXIT_MMIO], vm->sh.fills, vm->sh.flushes,
+		 vm->exits[EXIT_HLT], vm->exits[EXIT_MMIO], vm->fast_exits, vm->sh.fills, vm->sh.flushes,
 		 vm->scans, vm->rescans, vm->code_writes_emulated);
 	static const char *const kind[EXIT_COUNT] = { "priv", "patched", "syscall/softint", "exceptions",
 		"hidden-pf", "true-pf", "irqs", "io", "hlt", "mmio" };
@@ -220,9 +250,30 @@ static _Noreturn void all_done(void)
 /* Pick what runs next and make it so: called on the way back to a guest, after every trap. */
 static uint64_t stats_ticks, stats_next;     /* stats=N: print every VM's exits every N seconds */
 
+static uint64_t polled;                   /* the timer tick at which all VMs were last polled */
+
+/* The frame as the trap brought it in: its selectors had been loaded by the CPU from the real
+ * GDT/LDT, so if neither they nor those tables (seg_gen) have changed when the VMM returns, the
+ * frame is as usable as it was and seg_frame_ok need not look at it again. Not so for the frame
+ * trap.c makes of a trap from virtual-8086 mode (a null CS and SS): that one is always checked. */
+static struct { const struct vm *vm; uint64_t gen; uint64_t sel[6]; } entry;
+
+static void note_entry(const struct trapframe *tf)
+{
+	entry.vm = (tf->cs & ~3ull) ? cur : 0;
+	entry.gen = cur ? cur->seg_gen : 0;
+	entry.sel[0] = tf->cs, entry.sel[1] = tf->ss, entry.sel[2] = tf->ds;
+	entry.sel[3] = tf->es, entry.sel[4] = tf->fs, entry.sel[5] = tf->gs;
+}
+
+static int frame_as_it_came(const struct trapframe *tf)
+{
+	return entry.vm == cur && entry.gen == cur->seg_gen && entry.sel[0] == tf->cs && entry.sel[1] == tf->ss &&
+	       entry.sel[2] == tf->ds && entry.sel[3] == tf->es && entry.sel[4] == tf->fs && entry.sel[5] == tf->gs;
+}
+
 static void vm_resume(struct trapframe *tf)
 {
-	static uint64_t polled;                  /* the timer tick at which all VMs were last polled */
 	if (stats_ticks && ticks >= stats_next) {
 		stats_next = ticks + stats_ticks;
 		for (int i = 0; i < nvms; i++)
@@ -230,23 +281,36 @@ static void vm_resume(struct trapframe *tf)
 				vm_print_exits(&vms[i]);
 	}
 	for (;;) {
+		/* The common case first: no real timer tick since the last look, the current VM can
+		 * still run, its slice is not over, and none of its devices may have moved: it keeps
+		 * the CPU and nothing needs polling. */
+		uint64_t tsc = rdtsc();
+		if (cur && ticks == polled && cur->s.state == VM_RUNNABLE && !cur->halted && tsc < slice_end &&
+		    devices_quiet(cur, tsc))
+			break;
 		/* Virtual time moves for every VM once per real timer tick (1 ms); between ticks only
-		 * the current VM can have changed (it trapped), so only it is looked at again. */
+		 * the current VM can have changed (it trapped), so only it is looked at again, and only
+		 * if one of its devices may have moved. */
 		int all = ticks != polled || !cur || cur->s.state != VM_RUNNABLE || cur->halted;
 		polled = ticks;
 		for (int i = 0; i < nvms; i++) {
 			struct vm *vm = &vms[i];
-			if (!all && vm != cur)
+			if (!all && (vm != cur || devices_quiet(vm, rdtsc())))
 				continue;
 			if (vm->s.state == VM_RUNNABLE || vm->s.state == VM_WAITING) {
+				int was = vm->s.state;
 				poll_devices(vm);            /* may turn it off or stop it */
 				if (vm->s.state == VM_RUNNABLE || vm->s.state == VM_WAITING)
 					vm->s.state = wants_cpu(vm) ? VM_RUNNABLE : VM_WAITING;
+				/* A VM woken by an interrupt need not wait for the current slice to end:
+				 * the scheduler picks again at once. */
+				if (was == VM_WAITING && vm->s.state == VM_RUNNABLE && vm != cur)
+					slice_end = 0;
 			}
 			if (vm->s.state != VM_RUNNABLE && vm->s.state != VM_WAITING && vm->end_tsc == 0)
 				vm_finished(vm);
 		}
-		/* Stay with the current VM until its slice is over, unless it cannot run. */
+			/* Stay with the current VM until its slice is over, unless it cannot run. */
 		struct vm *next = 0;
 		if (cur && cur->s.state == VM_RUNNABLE && rdtsc() < slice_end)
 			next = cur;
@@ -284,13 +348,14 @@ static void vm_resume(struct trapframe *tf)
 		cur->tables_dirty = 0;
 	}
 	/* Deliver a pending virtual interrupt if the guest has interrupts enabled. */
-	if (cur->vif && vio_intr_pending(&cur->io) >= 0) {
+	if (cur->vif && intr_pending(cur) >= 0) {
 		int vec = vio_intr_ack(&cur->io);
+		cur->intr_known = 0;
 		cur->halted = 0;
-		cur->exits[EXIT_IRQ]++;
+		vm_count(cur, EXIT_IRQ);
 		reflect(cur, tf, (unsigned)vec, REFLECT_IRQ, 0);
 	}
-	if (cur->s.state == VM_RUNNABLE && !seg_frame_ok(cur, tf))
+	if (cur->s.state == VM_RUNNABLE && !frame_as_it_came(tf) && !seg_frame_ok(cur, tf))
 		vm_fail(cur, "cannot resume at %04lx:%08lx: CS or SS is not usable", tf->cs, tf->rip);
 	if (cur->s.state != VM_RUNNABLE) /* delivery failed and stopped it: look again */
 		vm_resume(tf);
@@ -312,22 +377,28 @@ void trace_step1(struct vm *vm, struct trapframe *tf, unsigned flow, const char 
 	vm->trace_pending = 1;
 }
 
-static int vm_trap(struct trapframe *tf)
+/* After a fast path (fastpath.c): can the guest go straight back? Only when vm_resume would find
+ * nothing to do: no timer tick since the last look, the slice not over, no device moved, no
+ * descriptor-table business, no interrupt to deliver. (A fast path touches neither the data
+ * selectors nor the real tables, and checks the CS and SS it loads: seg_frame_ok is not needed.) */
+static int quiet_return(struct vm *vm)
 {
-	struct vm *vm = cur;
+	uint64_t tsc = rdtsc();
+	return ticks == polled && vm->s.state == VM_RUNNABLE && tsc < slice_end && devices_quiet(vm, tsc) &&
+	       !vm->tables_open && !vm->tables_dirty && !vm->nstale && !(vm->vif && intr_pending(vm) >= 0);
+}
+
+/* The general path: every trap a fast path did not take. */
+static void vm_trap_general(struct vm *vm, struct trapframe *tf)
+{
 	unsigned v = (unsigned)tf->vector;
-	if (!vm)
-		return 0;
-	uint64_t t0 = rdtsc(), before[EXIT_COUNT];
-	for (int k = 0; k < EXIT_COUNT; k++)      /* (not memcpy: a byte loop, 400 instructions a trap) */
-		before[k] = vm->exits[k];
 	switch (v) {
 	case 13:
 		if (guest_cpl(tf) == 0 && emulate_privileged(vm, tf))
 			break;
 		if (emulate_sysenter(vm, tf))
 			break;
-		vm->exits[EXIT_EXCEPTION]++;
+		vm_count(vm, EXIT_EXCEPTION);
 		trace_step1(vm, tf, TRACE_TRAP, "#GP", 0);
 		reflect(vm, tf, 13, REFLECT_EXC_ERR, (uint32_t)tf->error);
 		break;
@@ -339,11 +410,11 @@ static int vm_trap(struct trapframe *tf)
 		const struct patch *p = guest_cpl(tf) == 0 ?
 			patch_at(vm, seg_base(vm, tf, X86_SEG_CS) + (uint32_t)tf->rip - 1) : 0;
 		if (p) {
-			vm->exits[EXIT_PATCH]++;
+			vm_count(vm, EXIT_PATCH);
 			tf->rip = (uint32_t)tf->rip - 1;
 			emulate_patched(vm, tf, p);
 		} else {
-			vm->exits[EXIT_EXCEPTION]++;           /* the guest's own int3 */
+			vm_count(vm, EXIT_EXCEPTION);           /* the guest's own int3 */
 			trace_step1(vm, tf, TRACE_TRAP, "int3 (the guest's own)", 1);
 			reflect(vm, tf, 3, REFLECT_EXC, 0);
 		}
@@ -359,7 +430,7 @@ static int vm_trap(struct trapframe *tf)
 		break;
 	default:
 		if (v >= 32) {                                 /* int n the guest's gate allowed */
-			vm->exits[EXIT_SYSCALL]++;
+			vm_count(vm, EXIT_SYSCALL);
 			if (v == 0x80)
 				trace_step1(vm, tf, TRACE_SYSCALL, "int 0x80", 2);
 			reflect(vm, tf, v, REFLECT_SOFT, 0);
@@ -368,29 +439,50 @@ static int vm_trap(struct trapframe *tf)
 		} else if (v == 6 && guest_cpl(tf) == 0 && emulate_ud(vm, tf)) {
 			/* stac/clac of a guest kernel with SMAP */
 		} else {
-			vm->exits[EXIT_EXCEPTION]++;
+			vm_count(vm, EXIT_EXCEPTION);
 			trace_step1(vm, tf, TRACE_TRAP, "an exception", 0);
 			int err = v == 10 || v == 11 || v == 12 || v == 17;
 			reflect(vm, tf, v, err ? REFLECT_EXC_ERR : REFLECT_EXC, (uint32_t)tf->error);
 		}
 	}
-	vm_resume(tf);
+}
+
+static int vm_trap(struct trapframe *tf)
+{
+	struct vm *vm = cur;
+	if (!vm)
+		return 0;
+	uint64_t t0 = rdtsc();
+	vm->trap_kind = EXIT_COUNT;
+	/* The commonest traps have a short way (fastpath.c); when it is taken and nothing else is
+	 * waiting, the guest goes straight back. */
+	if (fast_trap(vm, tf)) {
+		vm->fast_exits++;
+		if (!quiet_return(vm)) {
+			note_entry(tf);    /* (as the fast path left it: a good frame, its CS and SS checked) */
+			vm_resume(tf);
+		}
+	} else {
+		note_entry(tf);
+		vm_trap_general(vm, tf);
+		vm_resume(tf);
+	}
 	/* The profile: charge the whole path, up to the return into a guest, to the first kind of
 	 * exit this trap counted (a hlt's includes the time the CPU then idled). */
-	for (int k = 0; k < EXIT_COUNT; k++)
-		if (vm->exits[k] != before[k]) {
-			vm->prof_n[k]++;
-			vm->prof_cycles[k] += rdtsc() - t0;
-			break;
-		}
+	if (vm->trap_kind < EXIT_COUNT) {
+		vm->prof_n[vm->trap_kind]++;
+		vm->prof_cycles[vm->trap_kind] += rdtsc() - t0;
+	}
 	return 1;
 }
 
 /* An interrupt (the real timer, the real UART) arrived while a guest ran. */
 static void irq_from_guest(struct trapframe *tf)
 {
-	if (cur)
+	if (cur) {
+		note_entry(tf);
 		vm_resume(tf);
+	}
 }
 
 /* ---- creating VMs ---- */

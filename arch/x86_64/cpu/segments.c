@@ -159,6 +159,7 @@ static void seg_drop_stale(struct vm *vm, struct trapframe *tf)
 		unsigned idx = vm->stale[k].idx;
 		vm->gdt[idx] = vm->stale[k].guest;
 		gdt[idx] = vm->gdt[idx];
+		vm->seg_gen++;
 		vm->stale[k] = vm->stale[--vm->nstale];
 	}
 }
@@ -247,6 +248,10 @@ void seg_load_idt(struct vm *vm)
 				dpl = 1;
 		}
 		vm->idt_dpl[v] = dpl;
+		unsigned type = (unsigned)(g >> 40) & 0x1F;
+		vm->gate[v].off = (uint32_t)((g & 0xFFFF) | ((g >> 32) & 0xFFFF0000u));
+		vm->gate[v].sel = (uint16_t)(g >> 16);
+		vm->gate[v].type = (uint8_t)((g & D_PRESENT) && (type == 0x0E || type == 0x0F) ? type : 0);
 	}
 	/* int3 is how patched instructions reach the VMM, so the guest kernel (ring 1) must always be
 	 * able to execute it, whatever the guest's own gate says (a user int3 still obeys the guest). */
@@ -268,6 +273,7 @@ void seg_install(struct vm *vm)
 	seg_load_ldt(vm);                                  /* the guest's LDT as it is now */
 	assert_compressed(vm->gdt, vm->gdt_n);
 	assert_compressed(vm->ldt, vm->ldt_n);
+	vm->seg_gen++;
 	memcpy(gdt, vm->gdt, vm->gdt_n * 8);
 	memset(&gdt[vm->gdt_n], 0, (GUEST_GDT_MAX - vm->gdt_n) * 8);
 	ldt_load(vm->ldt, vm->ldt_n * 8);

@@ -32,7 +32,7 @@ int emulate_sysenter(struct vm *vm, struct trapframe *tf)
 		reflect(vm, tf, 13, REFLECT_EXC_ERR, 0);
 		return 1;
 	}
-	vm->exits[EXIT_SYSCALL]++;
+	vm_count(vm, EXIT_SYSCALL);
 	vm->vif = 0;
 	tf->rflags &= ~(uint64_t)(FL_VM | FL_RF);
 	tf->cs = cs | 1;                               /* guest CPL 0 is ring 1 */

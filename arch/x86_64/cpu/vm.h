@@ -101,7 +101,12 @@ struct vm {
 	/* The same for the guest's LDT (lldt): the real LDTR points here while the VM runs. */
 	uint64_t ldt[GUEST_LDT_MAX] __attribute__((aligned(16)));
 	unsigned ldt_n;
+	uint64_t seg_gen;                /* counts seg_install and other changes of the real tables */
 	uint8_t idt_dpl[256];
+	/* The guest's IDT as seg_load_idt last read it (the pages are traced, so it is read again
+	 * whenever the guest writes them): for each vector the handler's offset and selector, and the
+	 * gate type if it is a present 32-bit interrupt (0xE) or trap (0xF) gate, else 0. */
+	struct { uint32_t off; uint16_t sel; uint8_t type; } gate[256];
 
 	struct shadow sh;
 	struct patch_table pt;
@@ -110,6 +115,9 @@ struct vm {
 	uint32_t data_start, data_end;   /* guest-physical bytes the loader knows are data, not code
 	                                  * (a bzImage's compressed payload): never scanned or patched */
 	struct vio io;
+	int io_touched;                  /* the guest touched a device since poll_devices last looked */
+	int intr_known, intr_vec;        /* vio_intr_pending's answer, while it cannot have changed */
+	uint64_t next_event_tsc;         /* ... which found its next timer event due then (TSC) */
 	struct blkcow disk[4];           /* the ATA disks hda..hdd: this VM's copy-on-write views of modules */
 	unsigned disk_mask;              /* which of them are set up (and attached to io.ide) */
 	struct vconsole con;
@@ -117,13 +125,24 @@ struct vm {
 
 	uint64_t exits[EXIT_COUNT];
 	/* The profile: traps by the kind they turned out to be, and the VMM's cycles on them, from
-	 * vm_trap to the return to a guest (under -icount, cycles are instructions). */
+	 * vm_trap to the return to a guest (under -icount, cycles are instructions). trap_kind is the
+	 * first kind the current trap counted (EXIT_COUNT: none yet), set by vm_count. */
 	uint64_t prof_n[EXIT_COUNT], prof_cycles[EXIT_COUNT];
+	unsigned trap_kind;
+	uint64_t fast_exits;             /* traps that took a fast path (fastpath.c) */
 	uint64_t patched_kinds[X86_K_COUNT];   /* patched at load, per instruction kind */
 	uint64_t start_tsc, end_tsc;
 };
 
 extern struct vm *cur;                   /* the VM whose state is on the CPU */
+
+/* Count one exit of kind k (and charge this trap's profile to it if it is the first). */
+static inline void vm_count(struct vm *vm, enum exit_kind k)
+{
+	vm->exits[k]++;
+	if (vm->trap_kind == EXIT_COUNT)
+		vm->trap_kind = k;
+}
 
 /* The guest's privilege level as it believes it: ring 1 is its ring 0. */
 static inline unsigned guest_cpl(const struct trapframe *tf) { return (tf->cs & 3) == 3 ? 3 : 0; }
@@ -138,6 +157,9 @@ static inline unsigned guest_cpl(const struct trapframe *tf) { return (tf->cs & 
 void *gpa_ptr(struct vm *vm, uint32_t gpa);
 int guest_walk(struct vm *vm, uint32_t la, int write, int user, uint32_t *gpa, uint32_t *flags,
 	       uint32_t *pf_err);
+/* The walk alone, for an address the CPU has just used (the int3 of a patch site): no permission
+ * checks, no Accessed/Dirty bits, no frame backed on the way. 0, or -1 if not mapped. */
+int guest_translate(struct vm *vm, uint32_t la, uint32_t *gpa);
 int guest_read(struct vm *vm, uint32_t la, void *buf, uint32_t n, int user, uint32_t *pf_err, uint32_t *pf_addr);
 int guest_write(struct vm *vm, uint32_t la, const void *buf, uint32_t n, int user, uint32_t *pf_err,
 		uint32_t *pf_addr);
@@ -214,6 +236,8 @@ int stack_pop(struct vm *vm, struct trapframe *tf, void *buf, uint32_t n);
 /* Reflection (reflect.c): deliver `vector` through the guest's IDT (Figure B.3). */
 enum { REFLECT_EXC, REFLECT_EXC_ERR, REFLECT_SOFT, REFLECT_IRQ };
 int reflect(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint32_t err);
+/* Its common case, the short way (fastpath.c): 1 done, 0 reflect() must do it (nothing changed). */
+int reflect_fast(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint32_t err);
 int emulate_iret(struct vm *vm, struct trapframe *tf, uint32_t len);
 /* A guest_read/guest_write on the guest's behalf failed: give the guest the #PF a CPU would (with
  * its CR2), or stop the VM when err is 0xFFFFFFFF (the machine has no frame left to back its RAM). */
@@ -229,6 +253,9 @@ int emulate_sysexit(struct vm *vm, struct trapframe *tf);
 /* rdmsr/wrmsr (msr.c): 0, or -1 for #GP (an MSR this virtual CPU lacks, or a reserved value). */
 int msr_access(struct vm *vm, uint32_t msr, int write, uint64_t *val);
 void msr_reset(struct vm_msrs *m);
+
+/* The short ways for the commonest traps (fastpath.c): 1 done, 0 the general path must do it. */
+int fast_trap(struct vm *vm, struct trapframe *tf);
 
 /* Privileged instructions (emulate.c) and patched ones (patch.c): 1 handled, 0 reflect #GP. */
 int emulate_privileged(struct vm *vm, struct trapframe *tf);

@@ -24,6 +24,35 @@ void *gpa_ptr(struct vm *vm, uint32_t gpa)
 	return (uint8_t *)frame_to_virt(m) + (gpa & 0xFFF);
 }
 
+/* A guest frame's bytes if it is backed already (no allocation, no checks). */
+static uint32_t *peek(struct vm *vm, uint32_t gpa)
+{
+	mfn_t m = pmap_peek(&vm->pmap, gpa >> 12);
+	return m == PMAP_NONE ? 0 : (uint32_t *)((uint8_t *)frame_to_virt(m) + (gpa & 0xFFF));
+}
+
+int guest_translate(struct vm *vm, uint32_t la, uint32_t *gpa)
+{
+	if (!(vm->cr0 & CR0_PG)) {
+		*gpa = la;
+		return 0;
+	}
+	const uint32_t *pd = peek(vm, vm->cr3 & ~0xFFFu);
+	uint32_t pde = pd ? pd[la >> 22] : 0;
+	if (!(pde & PG_P))
+		return -1;
+	if ((pde & PG_PS) && (vm->cr4 & CR4_PSE)) {
+		*gpa = (pde & 0xFFC00000u) | (la & 0x3FFFFFu);
+		return 0;
+	}
+	const uint32_t *pt = peek(vm, pde & ~0xFFFu);
+	uint32_t pte = pt ? pt[(la >> 12) & 1023] : 0;
+	if (!(pte & PG_P))
+		return -1;
+	*gpa = (pte & ~0xFFFu) | (la & 0xFFFu);
+	return 0;
+}
+
 int guest_walk(struct vm *vm, uint32_t la, int write, int user, uint32_t *gpa, uint32_t *flags,
 	       uint32_t *pf_err)
 {
@@ -77,6 +106,14 @@ static int copy(struct vm *vm, uint32_t la, void *buf, uint32_t n, int user, int
 		uint32_t *pf_err, uint32_t *pf_addr)
 {
 	uint8_t *b = buf;
+	/* The fast way first (gcopy.asm): a supervisor access of the VM on the CPU goes through its
+	 * shadow, whose entries exist only where the walk below would succeed with nothing left to
+	 * do (Accessed set; writable only if Dirty is set and the page is neither scanned code nor a
+	 * descriptor table; never a device page). A fault there means the software walk is needed:
+	 * it redoes the whole access, the bytes already copied with it. */
+	if (!user && (uint64_t)la + n <= (1ULL << 32) && shadow_is_active(&vm->sh) &&
+	    (write ? gcopy((void *)(uintptr_t)la, buf, n) : gcopy(buf, (void *)(uintptr_t)la, n)) == 0)
+		return 0;
 	while (n) {
 		uint32_t chunk = 4096 - (la & 0xFFF), gpa, flags;
 		if (chunk > n)

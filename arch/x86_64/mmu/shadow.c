@@ -58,10 +58,11 @@ void shadow_destroy(struct shadow *sh)
 	sh->pml4 = 0;
 }
 
-static int active(struct shadow *sh)
+int shadow_is_active(const struct shadow *sh)
 {
 	return (READ_CR(3) & ADDR) == (sh->root << FRAME_SHIFT);
 }
+#define active shadow_is_active
 
 void shadow_flush(struct shadow *sh)
 {

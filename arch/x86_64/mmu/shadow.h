@@ -40,7 +40,12 @@ int shadow_map(struct shadow *sh, uint32_t la, mfn_t mfn, int writable, int user
 extern int shadow_have_nx;   /* EFER.NXE is on: the shadow can map pages no-execute */
 /* Drop every mapping of machine frame mfn (made since the last flush). */
 void shadow_unmap_frame(struct shadow *sh, mfn_t mfn);
-/* Make this shadow the one the MMU uses. */
+/* Make this shadow the one the MMU uses; is it? */
 void shadow_activate(struct shadow *sh);
+int shadow_is_active(const struct shadow *sh);
+/* Copy n bytes where one side is a guest-linear address of the active shadow (gcopy.asm): 0, or -1
+ * if that side faulted (not mapped, or not writable, in the shadow); then nothing is promised
+ * about how much was copied. */
+int gcopy(void *dst, const void *src, uint64_t n);
 
 #endif

@@ -53,7 +53,7 @@ static int runs_from(struct vm *vm, struct trapframe *tf, uint32_t gfn, uint32_t
 
 static int true_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t perr)
 {
-	vm->exits[EXIT_TRUE_PF]++;
+	vm_count(vm, EXIT_TRUE_PF);
 	vm->cr2 = la;
 	trace_step1(vm, tf, TRACE_TRAP, "#PF (a true fault)", 0);
 	return reflect(vm, tf, 14, REFLECT_EXC_ERR, perr);
@@ -136,7 +136,7 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 	 * write faults again and sets D, as the MMU would) and never for scanned code; no-execute for
 	 * guest-kernel pages not yet scanned. The BIOS area is never writable (a write lands in
 	 * mmio_emulate, which drops it). */
-	vm->exits[EXIT_HIDDEN_PF]++;
+	vm_count(vm, EXIT_HIDDEN_PF);
 	int scanned = patch_scanned(vm, gfn);
 	int w = (flags & PF_W) && (write || (flags & SHADOW_DIRTY)) && !scanned && !gpa_is_rom(gpa) &&
 		(vm->tables_open || !seg_traced(vm, gfn));

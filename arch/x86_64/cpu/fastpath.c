@@ -1,0 +1,155 @@
+/* fastpath.c - the short ways through the VMM for the traps a guest takes most often.
+ *
+ * The general path (run.c vm_trap -> emulate.c / patch.c / reflect.c) decodes every instruction,
+ * checks every segment and handles every case a CPU defines. Most traps of a running OS are the
+ * same few simple cases: a system call `int 0x80` from a process, the `iret` that ends it, the
+ * pushf/popf/cli/sti around its locks. Each has a short function here that does exactly what the
+ * general path would do for that case, and gives up (returns 0, having changed nothing) on any
+ * other: a segment that is not flat, a page the shadow does not map, a selector that needs a
+ * check, tracing on. The general path then handles the trap from the start, so both paths must
+ * agree -- the guest suites run under the VMM exercise the fast paths, and every case they refuse
+ * exercises the general one (`make bench` and the exit report count `fast` traps).
+ *
+ * Guest memory is touched through the VM's active shadow (gcopy.asm): a load or store that faults
+ * is a page the software walk must see, so the fast path gives up on it. */
+#include "vm.h"
+#include "fast.h"
+#include "../../../vcpu/trace.h"
+
+/* Steps 3 and 4: the guest kernel's patched iret (32-bit, no prefix) back to a process or to
+ * itself. */
+static int fast_iret(struct vm *vm, struct trapframe *tf)
+{
+	uint32_t w[5], sp = (uint32_t)tf->rsp;
+	if (vm->trace_esp || !gread(sp, w, 12) || (w[2] & (FL_NT | FL_VM)))
+		return 0;
+	uint16_t cs = (uint16_t)w[1];
+	if ((cs & 3) == 3) {
+		if (!gread(sp + 12, w + 3, 8) || !flat_code(vm, cs, 3) || !flat_stack(vm, (uint16_t)w[4], 3))
+			return 0;
+		tf->rsp = w[3];
+		tf->ss = (uint16_t)w[4];
+	} else if ((cs & 3) == 0 && flat_code(vm, cs, 0)) {
+		cs |= 1;
+		tf->rsp = sp + 12;
+	} else {
+		return 0;
+	}
+	tf->rip = w[0];
+	tf->cs = cs;
+	set_guest_eflags(vm, tf, w[2]);
+	return 1;
+}
+
+/* int3 at a patch site of the guest kernel: pushf, popf and iret (one byte, no prefix) here. */
+static int fast_patched(struct vm *vm, struct trapframe *tf)
+{
+	if (guest_cpl(tf) != 0 || !flat_code(vm, (uint16_t)tf->cs, 0) || !flat_stack(vm, (uint16_t)tf->ss, 0))
+		return 0;
+	const struct patch *p = patch_at(vm, (uint32_t)tf->rip - 1);
+	if (!p || p->len != 1)
+		return 0;
+	uint32_t sp = (uint32_t)tf->rsp, fl;
+	switch (p->kind) {
+	case X86_K_PUSHF:
+		fl = guest_eflags(vm, tf) & ~(FL_VM | FL_RF);
+		if (!gwrite(sp - 4, &fl, 4))
+			return 0;
+		tf->rsp = sp - 4;
+		break;
+	case X86_K_POPF:
+		if (!gread(sp, &fl, 4))
+			return 0;
+		set_guest_eflags(vm, tf, fl);
+		tf->rsp = sp + 4;
+		break;
+	case X86_K_IRET:
+		if (!fast_iret(vm, tf))
+			return 0;
+		vm_count(vm, EXIT_PATCH);
+		return 1;
+	default:
+		return 0;
+	}
+	vm_count(vm, EXIT_PATCH);                     /* (EIP is past the int3: past the instruction) */
+	return 1;
+}
+
+static uint64_t *gpr(struct trapframe *tf, unsigned r)
+{
+	switch (r & 7) {
+	case 0: return &tf->rax;
+	case 1: return &tf->rcx;
+	case 2: return &tf->rdx;
+	case 3: return &tf->rbx;
+	case 4: return &tf->rsp;
+	case 5: return &tf->rbp;
+	case 6: return &tf->rsi;
+	default: return &tf->rdi;
+	}
+}
+
+/* The privileged instructions a guest kernel runs most (#GP at ring 1, IOPL 0), without
+ * prefixes: cli, sti (the virtual IF), mov r32 <-> CR0/CR2/CR3/CR4 reads and CR2/CR3 writes, and
+ * invlpg (reg). Each does what emulate.c does for it; any other byte sequence goes there. */
+static int fast_priv(struct vm *vm, struct trapframe *tf)
+{
+	uint8_t op[3];
+	uint32_t eip = (uint32_t)tf->rip, len;
+	if (guest_cpl(tf) != 0 || tf->error != 0 || !flat_code(vm, (uint16_t)tf->cs, 0) || !gread(eip, op, 1))
+		return 0;
+	if (op[0] == 0xFA || op[0] == 0xFB) {
+		vm->vif = op[0] == 0xFB ? FL_IF : 0;
+		len = 1;
+	} else if (op[0] != 0x0F || (eip & 0xFFF) > 0xFFD || !gread(eip + 1, op + 1, 2)) {
+		return 0;
+	} else if (op[1] == 0x20 && (op[2] & 0xC0) == 0xC0) {        /* mov r32, crN */
+		unsigned cr = (op[2] >> 3) & 7;
+		if (cr != 0 && cr != 2 && cr != 3 && cr != 4)
+			return 0;
+		*gpr(tf, op[2]) = cr == 0 ? vm->cr0 : cr == 2 ? vm->cr2 : cr == 3 ? vm->cr3 : vm->cr4;
+		len = 3;
+	} else if (op[1] == 0x22 && (op[2] & 0xF8) == 0xD0) {        /* mov cr2, r32 */
+		vm->cr2 = (uint32_t)*gpr(tf, op[2]);
+		len = 3;
+	} else if (op[1] == 0x22 && (op[2] & 0xF8) == 0xD8) {        /* mov cr3, r32: a new address space */
+		vm->cr3 = (uint32_t)*gpr(tf, op[2]);
+		shadow_flush(&vm->sh);
+		len = 3;
+	} else if (op[1] == 0x01 && (op[2] & 0xF8) == 0x38 && (op[2] & 7) != 4 && (op[2] & 7) != 5) {
+		/* invlpg (reg), through DS: its base must be 0 (invlpg checks no limit) */
+		uint64_t ds = gdt_desc(vm, (uint16_t)tf->ds);
+		if (!(ds & D_PRESENT) || (ds & 0xFF0000FFFFFF0000ULL))
+			return 0;
+		uint32_t la = (uint32_t)*gpr(tf, op[2]);
+		int large = 0;                         /* the guest maps (or mapped) a 4 MiB page here */
+		if (vm->cr0 & CR0_PG) {
+			uint32_t *pd = gpa_ptr(vm, vm->cr3 & ~0xFFFu);
+			large = !pd || !(pd[la >> 22] & 1) || ((pd[la >> 22] & 0x80) && (vm->cr4 & CR4_PSE));
+		}
+		shadow_invlpg(&vm->sh, la, large);
+		len = 3;
+	} else {
+		return 0;
+	}
+	vm_count(vm, EXIT_PRIV);
+	tf->rip = eip + len;
+	return 1;
+}
+
+int fast_trap(struct vm *vm, struct trapframe *tf)
+{
+	/* A traced flow prints its steps: the general path does that. */
+	if (vm->trace_pending || trace_left(TRACE_SYSCALL | TRACE_TRAP))
+		return 0;
+	unsigned v = (unsigned)tf->vector;
+	if (v == 3)
+		return fast_patched(vm, tf);
+	if (v == 13)
+		return fast_priv(vm, tf);
+	if (v >= 32 && guest_cpl(tf) == 3 && reflect_fast(vm, tf, v, REFLECT_SOFT, 0)) {
+		vm_count(vm, EXIT_SYSCALL);                /* int n the guest's gate allowed */
+		return 1;
+	}
+	return 0;
+}
