@@ -67,6 +67,11 @@ vcpu_enter:                             ; vcpu_enter(frame): enter a guest for t
 	                                       ; guest selector: a VMM #PF at the VM's first trap)
 	mov rsp, rdi
 trap_return:                            ; rsp = the frame to resume
+	; Back into the VMM itself (a fault it fixes up, gcopy.asm): DS..GS are left as they are. The
+	; values in the frame are the selectors of the guest whose trap the VMM was handling when the
+	; fault came, and the real GDT may be another guest's by now (a machine switch in between).
+	test byte [rsp + 176], 3       ; the frame's CS (4 selectors, 15 registers, vector, error, rip)
+	jz .keep_segs
 	pop rax
 	mov gs, ax
 	pop rax
@@ -75,6 +80,10 @@ trap_return:                            ; rsp = the frame to resume
 	mov es, ax
 	pop rax
 	mov ds, ax
+	jmp .gprs
+.keep_segs:
+	add rsp, 32
+.gprs:
 	pop r15
 	pop r14
 	pop r13

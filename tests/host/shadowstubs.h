@@ -4,8 +4,13 @@
 #ifndef TESTS_SHADOWSTUBS_H
 #define TESTS_SHADOWSTUBS_H
 #include "../../arch/x86_64/mmu/shadow.h"
+struct vm;
 
 int shadow_is_active(const struct shadow *sh) { (void)sh; return 0; }
+void shadow_fill(struct vm *vm, uint32_t la, uint32_t gpa, mfn_t m, uint32_t flags, int write, int exec_unscanned)
+{
+	(void)vm, (void)la, (void)gpa, (void)m, (void)flags, (void)write, (void)exec_unscanned;
+}
 int gcopy(void *dst, const void *src, uint64_t n) { (void)dst, (void)src, (void)n; return -1; }
 
 #endif

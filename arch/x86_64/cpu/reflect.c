@@ -59,12 +59,10 @@ int reflect_fast(struct vm *vm, struct trapframe *tf, unsigned v, int how, uint3
 	if (!vm->gate[v].type || vm->tables_open || vm->nstale || (from == 3 && vm->tr == 0))
 		return 0;
 	uint16_t sel = vm->gate[v].sel;
-	/* The handler's code segment: a guest ring-0 one (its own descriptor says DPL 0; the copy the
-	 * CPU runs on says DPL 1), flat. */
-	uint64_t gd;
-	if ((sel & 4) || (sel >> 3) == 0 || (sel | 7u) > vm->gdtr.limit ||
-	    !gread(vm->gdtr.base + (sel & ~7u), &gd, 8) || !(gd & D_PRESENT) || !(gd & D_CODE) || D_DPL(gd) != 0 ||
-	    !flat_code(vm, sel, 0))
+	/* The handler's code segment: a guest ring-0 one (the guest wrote DPL 0; the copy the CPU
+	 * runs on says DPL 1), flat. The copy is the guest's GDT as it is in memory (its pages are
+	 * traced), unless an old descriptor stands in for an empty one (nstale: not here). */
+	if (!flat_code(vm, sel, 0) || vm->gdt_dpl[sel >> 3] != 0)
 		return 0;
 	uint32_t frame[6], esp = (uint32_t)tf->rsp, n = 0;
 	uint16_t ss = (uint16_t)tf->ss;
@@ -73,10 +71,13 @@ int reflect_fast(struct vm *vm, struct trapframe *tf, unsigned v, int how, uint3
 	frame[n++] = (uint32_t)tf->rip;
 	frame[n++] = sel_to_guest((uint16_t)tf->cs);
 	frame[n++] = guest_eflags(vm, tf);
+	uint32_t e, fa;
 	if (from == 3) {
-		/* The ring-0 stack from the guest's TSS: esp0 at offset 4, ss0 at 8. */
+		/* The ring-0 stack from the guest's TSS: esp0 at offset 4, ss0 at 8. (Right after a
+		 * guest CR3 write the shadow maps neither the TSS nor the stack: the software walk
+		 * then reads them, and maps them for the next time.) */
 		uint32_t ts[2];
-		if (!gread(vm->tr_base + 4, ts, 8))
+		if (!gread(vm->tr_base + 4, ts, 8) && guest_read(vm, vm->tr_base + 4, ts, 8, 0, &e, &fa) < 0)
 			return 0;
 		frame[n++] = esp;
 		frame[n++] = ss;                     /* ring-3 selectors: the guest sees them as they are */
@@ -86,7 +87,7 @@ int reflect_fast(struct vm *vm, struct trapframe *tf, unsigned v, int how, uint3
 	if (!flat_stack(vm, ss, 0))
 		return 0;
 	esp -= 4 * n;
-	if (!gwrite(esp, frame, 4 * n))
+	if (!gwrite(esp, frame, 4 * n) && guest_write(vm, esp, frame, 4 * n, 0, &e, &fa) < 0)
 		return 0;
 	tf->rip = vm->gate[v].off;
 	tf->cs = (sel & ~3u) | 1;

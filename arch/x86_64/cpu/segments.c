@@ -96,8 +96,10 @@ void seg_load_gdt(struct vm *vm)
 	vm->gdt_n = n;
 	read_descs(vm, vm->gdtr.base, n, vm->gdt);    /* raw, then compressed in place */
 	vm->gdt[0] = 0;
-	for (unsigned i = 1; i < n; i++)
+	for (unsigned i = 1; i < n; i++) {
+		vm->gdt_dpl[i] = (uint8_t)D_DPL(vm->gdt[i]);
 		vm->gdt[i] = compress(vm->gdt[i]);
+	}
 }
 
 /* A CPU caches a segment's descriptor when the selector is loaded; a new GDT (or a changed entry)

@@ -86,6 +86,7 @@ struct vm {
 	/* Ring-compressed copy of the guest GDT, installed in the real GDT when the VM runs, and the
 	 * real IDT gate DPLs that mirror the guest's IDT. */
 	uint64_t gdt[GUEST_GDT_MAX];
+	uint8_t gdt_dpl[GUEST_GDT_MAX];  /* each entry's DPL as the guest wrote it (0 and 1 both give 1) */
 	unsigned gdt_n;
 	struct { uint16_t idx; uint64_t guest; } stale[SEG_STALE_MAX];   /* see seg_keep_cached */
 	unsigned nstale;
@@ -285,6 +286,11 @@ void mmio_phys(struct vm *vm, uint32_t gpa, void *buf, uint32_t n, int write);
 
 /* Shadow faults (vtlb.c): hidden ones filled, true ones reflected, code pages scanned. */
 int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err);
+/* Map la -> machine frame m (guest-physical gpa, RAM) in the shadow for an access the guest's
+ * tables allow (flags from guest_walk; write: this access writes; exec_unscanned: user code run
+ * unscanned), with the permissions the policy gives it (vtlb.c). A hidden fault does it, and so
+ * does the VMM's own software walk (gmem.c), as a CPU's walk fills its TLB. */
+void shadow_fill(struct vm *vm, uint32_t la, uint32_t gpa, mfn_t m, uint32_t flags, int write, int exec_unscanned);
 /* Guest frame gfn holds scanned code and is being written: give it its own bytes back. */
 void shadow_code_written(struct vm *vm, uint32_t gfn);
 void trace_step1(struct vm *vm, struct trapframe *tf, unsigned flow, const char *what, unsigned back);

@@ -128,7 +128,8 @@ static int copy(struct vm *vm, uint32_t la, void *buf, uint32_t n, int user, int
 		} else if (write && gpa_is_rom(gpa)) {
 			/* the BIOS area is read-only: the bytes go nowhere (the chunk lies within it) */
 		} else {
-			uint8_t *p = gpa_ptr(vm, gpa);
+			mfn_t m;
+			uint8_t *p = pmap_lookup(&vm->pmap, gfn, &m) < 0 ? 0 : (uint8_t *)frame_to_virt(m) + (gpa & 0xFFF);
 			if (!p) {
 				*pf_err = 0xFFFFFFFFu;   /* out of machine memory: no guest-visible fault fits */
 				*pf_addr = la;
@@ -142,6 +143,13 @@ static int copy(struct vm *vm, uint32_t la, void *buf, uint32_t n, int user, int
 				memcpy(p, b, chunk);
 			else
 				memcpy(b, p, chunk);
+			/* After a read, the next access the VMM makes here goes the fast way (the
+			 * shadow, which the guest's own accesses use too), as a TLB keeps what a walk
+			 * found. (Not after a write: the VMM's writes that miss the shadow are mostly
+			 * to pages it must not map writable, such as a guest stack that shares its
+			 * page with the GDT, where a fill would be wasted every time.) */
+			if (!write && shadow_is_active(&vm->sh))
+				shadow_fill(vm, la & ~0xFFFu, gpa, m, flags, 0, 0);
 		}
 		la += chunk;
 		b += chunk;

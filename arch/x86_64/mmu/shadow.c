@@ -64,15 +64,22 @@ int shadow_is_active(const struct shadow *sh)
 }
 #define active shadow_is_active
 
-void shadow_flush(struct shadow *sh)
+/* Start over with no tables at all (they are zeroed again as they are reused). */
+static void drop_tables(struct shadow *sh)
 {
 	sh->pml4[0] = 0;
 	sh->used = 0;
 	sh->rmap_used = 0;
 	memset(sh->rmap_head, 0, sizeof sh->rmap_head);
-	sh->flushes++;
 	if (active(sh))
 		WRITE_CR(3, READ_CR(3));
+}
+
+/* ... when the table frames or the reverse-map records run out. */
+static void shadow_reset(struct shadow *sh)
+{
+	drop_tables(sh);
+	sh->resets++;
 }
 
 static uint64_t *leaf(struct shadow *sh, uint32_t la, int create)
@@ -172,26 +179,53 @@ void shadow_unmap_frame(struct shadow *sh, mfn_t mfn)
 	}
 }
 
+/* Drop every guest translation (mov cr3, paging changes). Every entry filled since the last flush
+ * has its record in the reverse map, so when there are few, exactly those are cleared and the
+ * tables stay for the next fills (zeroing a table costs as much as clearing some 16 entries one
+ * by one: a guest context switch refills a dozen pages in a handful of tables). After many fills
+ * the tables are dropped instead. */
+void shadow_flush(struct shadow *sh)
+{
+	sh->flushes++;
+	if (sh->rmap_used > 16 * sh->used) {
+		drop_tables(sh);
+		return;
+	}
+	for (uint32_t i = 0; i < sh->rmap_used; i++) {
+		struct rmap_rec *r = rec(sh, i);
+		uint64_t *e = leaf(sh, r->la, 0);
+		if (e)
+			*e = 0;
+		sh->rmap_head[bucket(r->mfn)] = 0;
+	}
+	sh->rmap_used = 0;
+	if (active(sh))
+		WRITE_CR(3, READ_CR(3));
+}
+
 int shadow_map(struct shadow *sh, uint32_t la, mfn_t mfn, int writable, int user, int noexec)
 {
 	uint64_t *e = leaf(sh, la, 1);
 	if (!e) {
 		/* Out of table frames: start over with an empty shadow (bounded, never a crash). */
-		shadow_flush(sh);
+		shadow_reset(sh);
 		e = leaf(sh, la, 1);
 		if (!e)
 			return -1;
 	}
+	uint64_t val = (mfn << FRAME_SHIFT) | P | (writable ? W : 0) | (user ? U : 0) |
+		       (noexec && shadow_have_nx ? 1ULL << 63 : 0);
+	if (*e == val)
+		return 0;             /* there already (the VMM's own walk of a read-only page, gmem.c) */
 	assert(frame_owner(mfn) >= 1 && frame_owner(mfn) <= FRAME_MAX_OWNER);  /* never a VMM frame */
 	if (rmap_add(sh, la, mfn) < 0) {
 		/* Out of reverse-map records: start over (bounded, never a crash). */
-		shadow_flush(sh);
+		shadow_reset(sh);
 		e = leaf(sh, la, 1);
 		if (!e || rmap_add(sh, la, mfn) < 0)
 			return -1;
 	}
-	*e = (mfn << FRAME_SHIFT) | P | (writable ? W : 0) | (user ? U : 0) |
-	     (noexec && shadow_have_nx ? 1ULL << 63 : 0);
+	*e = val;
 	sh->fills++;
 	if (active(sh))
 		invlpg(la);

@@ -28,7 +28,7 @@ struct shadow {
 	mfn_t rmap_frames[RMAP_FRAMES];
 	unsigned rmap_allocated, rmap_used;
 	uint32_t rmap_head[RMAP_BUCKETS];      /* record index + 1; 0 = empty */
-	uint64_t fills, flushes, invlpgs, large_drops, frame_unmaps;
+	uint64_t fills, flushes, resets, invlpgs, large_drops, frame_unmaps;
 };
 
 int shadow_init(struct shadow *sh);

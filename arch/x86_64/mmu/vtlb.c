@@ -85,9 +85,6 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		vm_fail(vm, "out of machine memory backing guest-physical %08x (eip %08lx)", gpa, tf->rip);
 		return -1;
 	}
-	/* Guest-kernel code lives on supervisor pages, or anywhere while the guest's paging is off. */
-	int kernel_page = !(flags & PF_U) || !(vm->cr0 & CR0_PG);
-
 	int exec_unscanned = 0;
 	if ((err & PF_P) && (err & PF_FETCH) && !patch_scanned(vm, gfn) && user) {
 		/* Guest user code (possible here only with the guest's paging off): it needs no patches,
@@ -132,15 +129,23 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		shadow_code_written(vm, gfn);
 	}
 
-	/* A hidden fault: fill the shadow. Writable only once the guest entry is dirty (so the first
-	 * write faults again and sets D, as the MMU would) and never for scanned code; no-execute for
-	 * guest-kernel pages not yet scanned. The BIOS area is never writable (a write lands in
-	 * mmio_emulate, which drops it). */
+	/* A hidden fault: fill the shadow. */
 	vm_count(vm, EXIT_HIDDEN_PF);
+	shadow_fill(vm, la, gpa, m, flags, write, exec_unscanned);
+	return 0;
+}
+
+void shadow_fill(struct vm *vm, uint32_t la, uint32_t gpa, mfn_t m, uint32_t flags, int write, int exec_unscanned)
+{
+	/* Writable only once the guest entry is dirty (so the first write faults again and sets D, as
+	 * the MMU would) and never for scanned code or a descriptor table; no-execute for guest-kernel
+	 * pages not yet scanned. The BIOS area is never writable (a write lands in mmio_emulate, which
+	 * drops it). */
+	uint32_t gfn = gpa >> 12;
+	int kernel_page = !(flags & PF_U) || !(vm->cr0 & CR0_PG);
 	int scanned = patch_scanned(vm, gfn);
 	int w = (flags & PF_W) && (write || (flags & SHADOW_DIRTY)) && !scanned && !gpa_is_rom(gpa) &&
 		(vm->tables_open || !seg_traced(vm, gfn));
 	if (shadow_map(&vm->sh, la, m, w, (flags & PF_U) != 0, kernel_page && !scanned && !exec_unscanned) < 0)
 		vm_fail(vm, "out of machine memory for shadow page tables");
-	return 0;
 }
