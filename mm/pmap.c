@@ -44,11 +44,6 @@ int pmap_lookup(struct pmap *pm, uint64_t gfn, mfn_t *out)
 	return 0;
 }
 
-mfn_t pmap_peek(const struct pmap *pm, uint64_t gfn)
-{
-	return gfn < pm->nframes ? pm->p2m[gfn] : PMAP_NONE;
-}
-
 void pmap_destroy(struct pmap *pm)
 {
 	if (!pm->p2m)

@@ -24,8 +24,12 @@ int pmap_create(struct pmap *pm, unsigned vm, uint64_t ram_bytes, const char **w
 /* Translate gfn; back it with a fresh zeroed frame if needed. -1: gfn outside the VM's RAM or
  * machine memory exhausted (the caller stops the VM with a reason). */
 int pmap_lookup(struct pmap *pm, uint64_t gfn, mfn_t *out);
-/* Translate without backing: PMAP_NONE if not backed or out of range. */
-mfn_t pmap_peek(const struct pmap *pm, uint64_t gfn);
+/* Translate without backing: PMAP_NONE if not backed or out of range. (Every entry was checked
+ * to be the VM's own frame when pmap_lookup backed it.) */
+static inline mfn_t pmap_peek(const struct pmap *pm, uint64_t gfn)
+{
+	return gfn < pm->nframes ? pm->p2m[gfn] : PMAP_NONE;
+}
 /* Give all the VM's frames and the table back. */
 void pmap_destroy(struct pmap *pm);
 

@@ -5,7 +5,8 @@
   tcg     QEMU TCG wall clock through the TSC: `cycles` of an emulator, only ratios mean much;
   kvm     real cycles, only where tools/accel.sh finds real VT-x/AMD-V.
 For each guest-x86 benchmark (bench mode: a median of BENCH_RUNS runs, per operation) and each
-configuration (native; vtlb, the VMM's shadow), and, under icount, the VMM exits per operation by
+configuration (native; vtlb, the VMM's shadow; vtlb-general, the same with the fast paths off,
+icount only), and, under icount, the VMM exits per operation by
 kind: the benchmark run alone (boot word bench=NAME) minus a run with none (bench=none), divided by
 BENCH_RUNS * iterations. The VMM's own per-kind profile of the full run is printed too. The MIPS
 rows (tests/mips/bench.sh: native, VMM without and with the L2 TLB) join in TCG mode.
@@ -39,7 +40,8 @@ def guest_iso(config, words):
     name = '%s-%s' % (config, words.replace(' ', '-').replace('=', '-'))
     if config == 'native':
         return iso(name, '  multiboot /boot/guest-x86.elf %s' % words)
-    return iso(name, '  multiboot2 /boot/vmm.elf mem=256M\n  module2 /boot/guest-x86.elf guest-x86 %s' % words)
+    vmm = 'mem=256M' + (' fast=off' if config == 'vtlb-general' else '')
+    return iso(name, '  multiboot2 /boot/vmm.elf %s\n  module2 /boot/guest-x86.elf guest-x86 %s' % (vmm, words))
 
 
 def run(path, mode, prefix):
@@ -113,6 +115,9 @@ def main():
         if prof:
             profiles.append('%s: %s' % (mode, prof))
         print('bench: %s done' % mode, file=sys.stderr)
+    # The same under icount with the fast paths off (boot option fast=off): what they buy.
+    general, _, prof, _ = run(guest_iso('vtlb-general', 'bench'), 'icount', 'vm1: ')
+    profiles.append('icount, fast=off: %s' % prof)
     # Exits per operation (icount: the same instructions, the same exits, run after run).
     exits_per_op = {}
     _, base, _, _ = run(guest_iso('vtlb', 'bench=none'), 'icount', 'vm1: ')
@@ -121,6 +126,9 @@ def main():
         ops = BENCH_RUNS * iters
         exits_per_op[name] = {k: round((ex.get(k, 0) - base.get(k, 0)) / ops, 3) for k in EXIT_KINDS
                               if ex.get(k, 0) - base.get(k, 0) > 0}
+    for name, (per_op, _) in general.items():
+        results.append({'arch': 'x86', 'bench': name, 'config': 'vtlb-general', 'mode': 'icount',
+                        'insns': per_op, 'cycles': per_op, 'exits': {}})
     for mode, (nat, vmm) in per_mode.items():
         for config, res in (('native', nat), ('vtlb', vmm)):
             for name, (per_op, _) in res.items():
@@ -134,8 +142,8 @@ def main():
     nat_t, vmm_t = per_mode['tcg']
     lines = ['guest-x86 nanobenchmarks per operation (median of %d runs): instructions under -icount '
              '(exact), and TCG wall-clock TSC cycles (emulated: only the ratio means something)' % BENCH_RUNS, '',
-             '| benchmark | native insns | VMM insns | ratio | TCG ratio | VMM exits per op |',
-             '|---|---:|---:|---:|---:|---|']
+             '| benchmark | native insns | VMM insns | ratio | fast=off insns | TCG ratio | VMM exits per op |',
+             '|---|---:|---:|---:|---:|---:|---|']
     rows = []
     for name in nat_i:
         if name not in vmm_i:
@@ -143,7 +151,8 @@ def main():
         n, v = nat_i[name][0], vmm_i[name][0]
         tr = '%.2fx' % (vmm_t[name][0] / max(nat_t[name][0], 1)) if name in nat_t and name in vmm_t else '-'
         ex = ', '.join('%s %g' % (k, c) for k, c in sorted(exits_per_op.get(name, {}).items(), key=lambda kv: -kv[1]))
-        lines.append('| %s | %d | %d | %.2fx | %s | %s |' % (name, n, v, v / max(n, 1), tr, ex or '-'))
+        g = '%d' % general[name][0] if name in general else '-'
+        lines.append('| %s | %d | %d | %.2fx | %s | %s | %s |' % (name, n, v, v / max(n, 1), g, tr, ex or '-'))
         rows.append((name, n, v))
     if 'kvm' in per_mode:
         nat_k, vmm_k = per_mode['kvm']

@@ -31,6 +31,7 @@ struct option boot_options[] = {
 	{ "vms", OPT_NUM, "number of VMs, 1..8 (modules are reused round-robin)", 0, 0, "" },
 	{ "mem", OPT_SIZE, "RAM of each VM, e.g. 64M", 0, 0, "" },
 	{ "trace", OPT_STR, "flows to trace: syscall, trap, switch (comma-separated)", 0, 0, "" },
+	{ "fast", OPT_STR, "the short paths for common traps: on (default) or off", 0, 0, "" },
 	{ "stats", OPT_NUM, "every N seconds, print each VM's exit counts (1..3600)", 0, 0, "" },
 	{ "crash", OPT_FLAG, "fault in the VMM on purpose, to show the register dump", 0, 0, "" },
 };

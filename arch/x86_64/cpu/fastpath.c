@@ -137,6 +137,8 @@ static int fast_priv(struct vm *vm, struct trapframe *tf)
 	return 1;
 }
 
+int fast_paths = 1;
+
 int fast_trap(struct vm *vm, struct trapframe *tf)
 {
 	/* A traced flow prints its steps: the general path does that. */

@@ -103,7 +103,7 @@ int reflect(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint3
 {
 	uint32_t gate[2], e, fa;
 	unsigned from = guest_cpl(tf);
-	if (!vm->trace_pending && reflect_fast(vm, tf, vector, how, err))
+	if (fast_paths && !vm->trace_pending && reflect_fast(vm, tf, vector, how, err))
 		return 0;                                  /* the common case (fastpath.c) */
 
 	/* 2a. The gate, from the guest's own IDT. */

@@ -456,7 +456,7 @@ static int vm_trap(struct trapframe *tf)
 	vm->trap_kind = EXIT_COUNT;
 	/* The commonest traps have a short way (fastpath.c); when it is taken and nothing else is
 	 * waiting, the guest goes straight back. */
-	if (fast_trap(vm, tf)) {
+	if (fast_paths && fast_trap(vm, tf)) {
 		vm->fast_exits++;
 		if (!quiet_return(vm)) {
 			note_entry(tf);    /* (as the fast path left it: a good frame, its CS and SS checked) */
@@ -612,7 +612,13 @@ static int vm_create(struct vm *vm, unsigned id, const struct vmc_group *g, uint
 void vmm_start_guests(void)
 {
 	struct option *o_vms = boot_option("vms"), *o_mem = boot_option("mem"), *o_trace = boot_option("trace");
-	struct option *o_stats = boot_option("stats");
+	struct option *o_stats = boot_option("stats"), *o_fast = boot_option("fast");
+	if (o_fast->set) {
+		if (!strcmp(o_fast->str, "off"))
+			fast_paths = 0;
+		else if (strcmp(o_fast->str, "on"))
+			log_warn("boot", "fast=%s: on or off; the fast paths stay on", o_fast->str);
+	}
 	if (o_stats->set) {
 		if (o_stats->num >= 1 && o_stats->num <= 3600)
 			stats_ticks = o_stats->num * timer_hz;

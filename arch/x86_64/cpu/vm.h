@@ -255,8 +255,11 @@ int emulate_sysexit(struct vm *vm, struct trapframe *tf);
 int msr_access(struct vm *vm, uint32_t msr, int write, uint64_t *val);
 void msr_reset(struct vm_msrs *m);
 
-/* The short ways for the commonest traps (fastpath.c): 1 done, 0 the general path must do it. */
+/* The short ways for the commonest traps (fastpath.c): 1 done, 0 the general path must do it.
+ * fast_paths: on unless the boot option fast=off asks for the general path only (to measure
+ * what the short ways buy, and to test the general path on every trap). */
 int fast_trap(struct vm *vm, struct trapframe *tf);
+extern int fast_paths;
 
 /* Privileged instructions (emulate.c) and patched ones (patch.c): 1 handled, 0 reflect #GP. */
 int emulate_privileged(struct vm *vm, struct trapframe *tf);

@@ -18,8 +18,8 @@
 
 void *gpa_ptr(struct vm *vm, uint32_t gpa)
 {
-	mfn_t m;
-	if (pmap_lookup(&vm->pmap, gpa >> 12, &m) < 0)
+	mfn_t m = pmap_peek(&vm->pmap, gpa >> 12);     /* backed already: the common case */
+	if (m == PMAP_NONE && pmap_lookup(&vm->pmap, gpa >> 12, &m) < 0)
 		return 0;
 	return (uint8_t *)frame_to_virt(m) + (gpa & 0xFFF);
 }
