@@ -34,6 +34,20 @@ static inline int flat_code(const struct vm *vm, uint16_t sel, unsigned cpl)
 	return (d & D_FLAT_MASK) == D_FLAT_CODE && D_DPL(d) == (cpl ? cpl : 1);
 }
 
+/* The guest kernel's CS and SS are both flat (what the fast paths for its traps need). The last
+ * pair found so is remembered until the real tables change (seg_gen). */
+static inline int flat_kernel(struct vm *vm, const struct trapframe *tf)
+{
+	if (tf->cs == vm->flat_cs && tf->ss == vm->flat_ss && vm->flat_gen == vm->seg_gen)
+		return 1;
+	if ((tf->cs & 3) != 1 || !flat_code(vm, (uint16_t)tf->cs, 0) || !flat_stack(vm, (uint16_t)tf->ss, 0))
+		return 0;
+	vm->flat_cs = (uint16_t)tf->cs;
+	vm->flat_ss = (uint16_t)tf->ss;
+	vm->flat_gen = vm->seg_gen;
+	return 1;
+}
+
 /* n bytes at guest-linear la, through the shadow: 1 done, 0 not mapped so (give up). */
 static inline int gread(uint32_t la, void *buf, uint32_t n)
 {

@@ -44,7 +44,7 @@ static int fast_iret(struct vm *vm, struct trapframe *tf)
 /* int3 at a patch site of the guest kernel: pushf, popf and iret (one byte, no prefix) here. */
 static int fast_patched(struct vm *vm, struct trapframe *tf)
 {
-	if (guest_cpl(tf) != 0 || !flat_code(vm, (uint16_t)tf->cs, 0) || !flat_stack(vm, (uint16_t)tf->ss, 0))
+	if (!flat_kernel(vm, tf))
 		return 0;
 	const struct patch *p = patch_at(vm, (uint32_t)tf->rip - 1);
 	if (!p || p->len != 1)
@@ -96,7 +96,8 @@ static int fast_priv(struct vm *vm, struct trapframe *tf)
 {
 	uint8_t op[3];
 	uint32_t eip = (uint32_t)tf->rip, len;
-	if (guest_cpl(tf) != 0 || tf->error != 0 || !flat_code(vm, (uint16_t)tf->cs, 0) || !gread(eip, op, 1))
+	if (tf->error != 0 || !(flat_kernel(vm, tf) || (guest_cpl(tf) == 0 && flat_code(vm, (uint16_t)tf->cs, 0))) ||
+	    !gread(eip, op, 1))
 		return 0;
 	if (op[0] == 0xFA || op[0] == 0xFB) {
 		vm->vif = op[0] == 0xFB ? FL_IF : 0;

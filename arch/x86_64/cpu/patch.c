@@ -356,8 +356,17 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 
 const struct patch *patch_at(struct vm *vm, uint32_t la)
 {
+	/* The int3 just ran at la through the shadow; while no shadow entry has been dropped since
+	 * (sh.gen), la still reaches the frame it reached when this lookup was made. */
+	struct patch_table *pt = &vm->pt;
+	struct patch_lhit *c = &pt->lcache[(la ^ (la >> 7)) % PATCH_CACHE];
+	if (c->la == la && c->gen == pt->gen && c->sgen == vm->sh.gen && pt->gen)
+		return &pt->p[c->idx];
 	uint32_t gpa;
 	if (guest_translate(vm, la, &gpa) < 0)
 		return 0;
-	return patch_find(&vm->pt, gpa);
+	const struct patch *p = patch_find(pt, gpa);
+	if (p)
+		*c = (struct patch_lhit){ la, (uint32_t)(p - pt->p), pt->gen, vm->sh.gen };
+	return p;
 }

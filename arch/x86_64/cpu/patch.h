@@ -31,6 +31,7 @@ struct code_range {
 
 #define PATCH_CACHE 64
 struct patch_hit { uint32_t addr, idx, gen; };
+struct patch_lhit { uint32_t la, idx, gen; uint64_t sgen; };
 
 struct patch_table {
 	struct patch p[PATCH_MAX];
@@ -38,6 +39,7 @@ struct patch_table {
 	int sorted;
 	uint32_t gen;           /* bumped at every change of p[]: older cache entries are void */
 	struct patch_hit cache[PATCH_CACHE];   /* recent lookups (patch_find) */
+	struct patch_lhit lcache[PATCH_CACHE]; /* ... and by guest-linear address (patch_at) */
 	struct code_range ranges[PATCH_CODE_RANGES];
 	unsigned nranges;
 	uint64_t undecodable;   /* bytes a scan skipped because they did not decode */

@@ -103,6 +103,8 @@ struct vm {
 	uint64_t ldt[GUEST_LDT_MAX] __attribute__((aligned(16)));
 	unsigned ldt_n;
 	uint64_t seg_gen;                /* counts seg_install and other changes of the real tables */
+	uint16_t flat_cs, flat_ss;       /* a guest-kernel CS:SS pair found flat (fast.h) ... */
+	uint64_t flat_gen;               /* ... at this seg_gen */
 	uint8_t idt_dpl[256];
 	/* The guest's IDT as seg_load_idt last read it (the pages are traced, so it is read again
 	 * whenever the guest writes them): for each vector the handler's offset and selector, and the

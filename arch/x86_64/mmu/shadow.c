@@ -67,6 +67,7 @@ int shadow_is_active(const struct shadow *sh)
 /* Start over with no tables at all (they are zeroed again as they are reused). */
 static void drop_tables(struct shadow *sh)
 {
+	sh->gen++;
 	sh->pml4[0] = 0;
 	sh->used = 0;
 	sh->rmap_used = 0;
@@ -97,6 +98,7 @@ static uint64_t *leaf(struct shadow *sh, uint32_t la, int create)
 void shadow_invlpg(struct shadow *sh, uint32_t la, int large)
 {
 	sh->invlpgs++;
+	sh->gen++;
 	if (large) {
 		/* The guest mapped (or maps) a 4 MiB page here: drop all 1024 shadow entries of it. */
 		sh->large_drops++;
@@ -159,6 +161,7 @@ static int rmap_add(struct shadow *sh, uint32_t la, mfn_t mfn)
 void shadow_unmap_frame(struct shadow *sh, mfn_t mfn)
 {
 	sh->frame_unmaps++;
+	sh->gen++;
 	/* Walk the frame's bucket, clearing its mappings and unlinking its records as we go: a page
 	 * that is unmapped and filled again over and over (code the guest rewrites) must not leave
 	 * an ever longer chain behind. */
@@ -187,6 +190,7 @@ void shadow_unmap_frame(struct shadow *sh, mfn_t mfn)
 void shadow_flush(struct shadow *sh)
 {
 	sh->flushes++;
+	sh->gen++;
 	if (sh->rmap_used > 16 * sh->used) {
 		drop_tables(sh);
 		return;

@@ -14,7 +14,7 @@
 #define SHADOW_DIRTY 0x100u    /* flag from guest_walk(): the guest entry is already dirty */
 #define SHADOW_LARGE 0x200u    /* flag from guest_walk(): the guest mapped a 4 MiB page */
 #define SHADOW_POOL 1024       /* table frames per VM; past this the shadow is flushed */
-#define RMAP_FRAMES 64         /* reverse-map records: 256 per frame */
+#define RMAP_FRAMES 128        /* reverse-map records: 256 per frame (32768: a 64 MiB working set and more) */
 #define RMAP_BUCKETS 1024
 
 struct shadow {
@@ -29,6 +29,8 @@ struct shadow {
 	unsigned rmap_allocated, rmap_used;
 	uint32_t rmap_head[RMAP_BUCKETS];      /* record index + 1; 0 = empty */
 	uint64_t fills, flushes, resets, invlpgs, large_drops, frame_unmaps;
+	uint64_t gen;              /* bumped whenever entries are dropped (a guest-linear page may map
+	                            * elsewhere from then on); fills alone do not */
 };
 
 int shadow_init(struct shadow *sh);

@@ -82,7 +82,8 @@ void vata_attach(struct vata *a, unsigned slot, struct blkcow *disk);
 int vata_io(struct vata *a, uint16_t port, unsigned size, bool write, uint32_t *val);
 /* One line "ATA command 0x.. not implemented" for every command byte refused as unknown on any
  * of the n channels (a VM's vio->ide, 2) and not reported before: once per VM and byte. Call it
- * when any channel's report_pending is set (after port I/O) or at the VM's exit. */
+ * when any channel's report_pending is set (after port I/O) or at the VM's exit (the VMM does it
+ * at exit). */
 void vata_report_unimplemented(struct vata *chan, unsigned n, void (*line)(void *ctx, const char *s), void *ctx);
 
 #endif

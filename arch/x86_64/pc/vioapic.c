@@ -5,7 +5,7 @@
  * its low byte), IOWIN at +0x10 (dword accesses only: 1- and 2-byte accesses read 0 and write
  * nothing, as QEMU). Any other offset reads 0, writes nothing, and is reported once.
  * Registers (through IOWIN):
- *   0x00 ID: bits 24-27 writable (reset 0)
+ *   0x00 ID: bits 24-27 writable (reset VIOAPIC_ID, the ID the firmware tables give)
  *   0x01 version 0x00170011 (version 0x11, 24 entries), read-only
  *   0x02 arbitration ID: reads the ID, read-only
  *   0x10 + 2n / 0x11 + 2n: pin n's redirection entry, low / high dword. Low: vector (0-7),

@@ -1,8 +1,9 @@
 /* vkbd.h - the virtual i8042 keyboard controller (ports 0x60/0x64) with its keyboard, and system
  * control port A (0x92): status, command byte, self tests, keyboard enable/disable, scan codes
  * (sets 1, 2 and 3, and set 2 translated to set 1) for console input, IRQ 1; an aux (mouse) port
- * with nothing plugged in (IRQ 12); a reset request (0xFE on 0x64, output port bit 0, or bit 0 of
- * port 0x92) is reported to the VMM. No hardware. */
+ * with nothing plugged in (IRQ 12); a reset request (on 0x64 a pulse command 0xF0-0xFF with bit 0
+ * clear, such as 0xFE; output port bit 0; or bit 0 of port 0x92) is reported to the VMM. No
+ * hardware. */
 #ifndef ARCH_VKBD_H
 #define ARCH_VKBD_H
 #include <stdint.h>

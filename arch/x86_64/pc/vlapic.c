@@ -21,7 +21,7 @@
  *   0x300/0x310 ICR: fixed and lowest-priority IPIs reach this APIC when the shorthand is self or
  *        all-including-self, or the destination matches (physical ID or 0xFF, logical LDR/DFR);
  *        there is no other CPU, so everything else reaches nobody. INIT level de-assert does
- *        nothing (as on hardware); NMI/SMI/INIT/SIPI to itself are ignored and reported.
+ *        nothing (as on hardware); NMI/SMI/INIT/SIPI/ExtINT (and the reserved mode) to itself are ignored and reported.
  *        Delivery status (bit 12) always reads 0: a send completes at once.
  *   0x320 LVT timer (one-shot, periodic; bit 18 TSC-deadline is reserved: not offered)
  *   0x330 thermal, 0x340 perf (stored; never fire)   0x350 LINT0, 0x360 LINT1, 0x370 error
@@ -503,7 +503,7 @@ void vlapic_report_unimplemented(const struct vlapic *l, void (*line)(void *ctx,
 	if (l->refused & VLAPIC_REFUSED_SUBDWORD)
 		line(ctx, "local APIC: 1- or 2-byte register accesses (read 0, writes ignored)");
 	if (l->refused & VLAPIC_REFUSED_IPI_SELF)
-		line(ctx, "local APIC: NMI/SMI/INIT/SIPI IPI to itself (ignored)");
+		line(ctx, "local APIC: NMI/SMI/INIT/SIPI/ExtINT IPI to itself (ignored)");
 	if (l->refused & VLAPIC_REFUSED_LVT_MODE)
 		line(ctx, "local APIC: an LVT fired in a non-fixed delivery mode (ignored)");
 	if (l->refused & VLAPIC_REFUSED_LINT0_MODE)
