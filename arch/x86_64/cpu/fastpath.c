@@ -14,6 +14,7 @@
  * is a page the software walk must see, so the fast path gives up on it. */
 #include "vm.h"
 #include "fast.h"
+#include "../cpu.h"
 #include "../../../vcpu/trace.h"
 
 /* Steps 3 and 4: the guest kernel's patched iret (32-bit, no prefix) back to a process or to
@@ -142,10 +143,18 @@ int fast_paths = 1;
 
 int fast_trap(struct vm *vm, struct trapframe *tf)
 {
-	/* A traced flow prints its steps: the general path does that. */
-	if (vm->trace_pending || trace_left(TRACE_SYSCALL | TRACE_TRAP))
+	/* A traced flow prints its steps: the general path does that. So does it take the frame trap.c
+	 * makes of a trap from virtual-8086 mode (a null CS), which only its resume can refuse. */
+	if (vm->trace_pending || trace_left(TRACE_SYSCALL | TRACE_TRAP) || !(tf->cs & ~3ull))
 		return 0;
 	unsigned v = (unsigned)tf->vector;
+	if (v == 14) {
+		/* A page fault has no shorter way than shadow_fault itself (vtlb.c: a hidden one is
+		 * filled, a true one reflected through reflect_fast); what it saves here is the general
+		 * resume. Nothing it does touches a data selector or leaves a CS or SS unchecked. */
+		shadow_fault(vm, tf, (uint32_t)READ_CR(2), (uint32_t)tf->error);
+		return 1;
+	}
 	if (v == 3)
 		return fast_patched(vm, tf);
 	if (v == 13)

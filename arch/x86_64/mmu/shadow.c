@@ -70,6 +70,7 @@ static void drop_tables(struct shadow *sh)
 	sh->gen++;
 	sh->pml4[0] = 0;
 	sh->used = 0;
+	sh->last_pt = 0;
 	sh->rmap_used = 0;
 	memset(sh->rmap_head, 0, sizeof sh->rmap_head);
 	if (active(sh))
@@ -83,8 +84,12 @@ static void shadow_reset(struct shadow *sh)
 	sh->resets++;
 }
 
+/* The leaf entry for la (made on the way if `create`). The page table found last is kept: tables
+ * stay where they are until drop_tables. */
 static uint64_t *leaf(struct shadow *sh, uint32_t la, int create)
 {
+	if (sh->last_pt && sh->last_pt_la == (la >> 21))
+		return &sh->last_pt[(la >> 12) & 511];
 	uint64_t *e = &sh->pml4[0];
 	for (int shift = 39; shift > 12; shift -= 9) {
 		if (!(*e & P) && (!create || table(sh, e) < 0))
@@ -92,6 +97,8 @@ static uint64_t *leaf(struct shadow *sh, uint32_t la, int create)
 		uint64_t *t = frame_to_virt((*e & ADDR) >> FRAME_SHIFT);
 		e = &t[((uint64_t)la >> (shift - 9)) & 511];
 	}
+	sh->last_pt = e - ((la >> 12) & 511);
+	sh->last_pt_la = la >> 21;
 	return e;
 }
 
@@ -221,7 +228,8 @@ int shadow_map(struct shadow *sh, uint32_t la, mfn_t mfn, int writable, int user
 		       (noexec && shadow_have_nx ? 1ULL << 63 : 0);
 	if (*e == val)
 		return 0;             /* there already (the VMM's own walk of a read-only page, gmem.c) */
-	assert(frame_owner(mfn) >= 1 && frame_owner(mfn) <= FRAME_MAX_OWNER);  /* never a VMM frame */
+	unsigned owner = frame_owner(mfn);
+	assert(owner >= 1 && owner <= FRAME_MAX_OWNER);  /* never a VMM frame */
 	if (rmap_add(sh, la, mfn) < 0) {
 		/* Out of reverse-map records: start over (bounded, never a crash). */
 		shadow_reset(sh);

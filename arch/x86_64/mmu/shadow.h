@@ -29,6 +29,8 @@ struct shadow {
 	unsigned rmap_allocated, rmap_used;
 	uint32_t rmap_head[RMAP_BUCKETS];      /* record index + 1; 0 = empty */
 	uint64_t fills, flushes, resets, invlpgs, large_drops, frame_unmaps;
+	uint64_t *last_pt;         /* the page table leaf() found last, for the 2 MiB at last_pt_la */
+	uint32_t last_pt_la;       /* (la >> 21) */
 	uint64_t gen;              /* bumped whenever entries are dropped (a guest-linear page may map
 	                            * elsewhere from then on); fills alone do not */
 };

@@ -81,7 +81,7 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		 * the VMM carries out the faulting instruction itself (mmio.c). */
 		return mmio_emulate(vm, tf, la, gpa, err);
 	}
-	if (pmap_lookup(&vm->pmap, gfn, &m) < 0) {
+	if ((m = pmap_peek(&vm->pmap, gfn)) == PMAP_NONE && pmap_lookup(&vm->pmap, gfn, &m) < 0) {
 		vm_fail(vm, "out of machine memory backing guest-physical %08x (eip %08lx)", gpa, tf->rip);
 		return -1;
 	}
