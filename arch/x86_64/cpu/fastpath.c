@@ -3,12 +3,14 @@
  * The general path (run.c vm_trap -> emulate.c / patch.c / reflect.c) decodes every instruction,
  * checks every segment and handles every case a CPU defines. Most traps of a running OS are the
  * same few simple cases: a system call `int 0x80` from a process, the `iret` that ends it, the
- * pushf/popf/cli/sti around its locks. Each has a short function here that does exactly what the
- * general path would do for that case, and gives up (returns 0, having changed nothing) on any
- * other: a segment that is not flat, a page the shadow does not map, a selector that needs a
- * check, tracing on. The general path then handles the trap from the start, so both paths must
- * agree -- the guest suites run under the VMM exercise the fast paths, and every case they refuse
- * exercises the general one (`make bench` and the exit report count `fast` traps).
+ * pushf/popf/cli/sti around its locks, a page fault. Each has a short function -- here, and
+ * reflect_fast in reflect.c for delivering a vector through the guest's IDT (Figure B.3, steps 1
+ * and 2) -- that does exactly what the general path would do for that case, and gives up
+ * (returns 0, having changed nothing) on any other: a segment that is not flat, a page the shadow
+ * does not map, a selector that needs a check, tracing on. The general path then handles the trap
+ * from the start, so both must agree: the guest suites under the VMM run with the fast paths (the
+ * exit line counts them: `fast paths N`) and with the boot option fast=off, which sends every
+ * trap the general way, and must give the native verdicts both times.
  *
  * Guest memory is touched through the VM's active shadow (gcopy.asm): a load or store that faults
  * is a page the software walk must see, so the fast path gives up on it. */
@@ -17,8 +19,8 @@
 #include "../cpu.h"
 #include "../../../vcpu/trace.h"
 
-/* Steps 3 and 4: the guest kernel's patched iret (32-bit, no prefix) back to a process or to
- * itself. */
+/* Figure B.3, steps 3 and 4: the guest kernel's patched iret (32-bit, no prefix) back to a
+ * process or to itself. */
 static int fast_iret(struct vm *vm, struct trapframe *tf)
 {
 	uint32_t w[5], sp = (uint32_t)tf->rsp;
