@@ -68,6 +68,17 @@ run() {   # run NAME TIMEOUT MEM [runner options...]
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 ${QEMU_X:-} -cdrom "$OUT/$name.iso" || fail=1
 }
 
+check() {  # check RESULT WHY-NOT COMMAND...: ok RESULT if the command succeeds
+	r=$1 why=$2
+	shift 2
+	if "$@"; then
+		echo "ok vmm-$ACCEL/$r" | tee -a "$R"
+	else
+		echo "not ok vmm-$ACCEL/$r - $why" | tee -a "$R"
+		fail=1
+	fi
+}
+
 same() {  # same NAME VM [REFERENCE]: that VM's verdicts equal the native ones (native.ktap)
 	if python3 tests/ktap_of.py "$OUT/$1-$ACCEL.log" "$2: " "$OUT/$1-$2.ktap" >/dev/null &&
 		diff -u "$OUT/${3:-native}.ktap" "$OUT/$1-$2.ktap" > "$OUT/$1-$2.diff"; then
@@ -83,12 +94,8 @@ run one 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 --expect "
 same one vm1
 # The fast paths (arch/x86_64/cpu/fastpath.c) took part in that run: they take most traps. With
 # fast=off every trap goes the general way, which must give the same verdicts.
-if grep -q "vm1 exits: .*; fast paths [1-9]" "$OUT/one-$ACCEL.log"; then
-	echo "ok vmm-$ACCEL/one/fast-paths-taken" | tee -a "$R"
-else
-	echo "not ok vmm-$ACCEL/one/fast-paths-taken - no trap took a fast path (see the exit line)" | tee -a "$R"
-	fail=1
-fi
+check one/fast-paths-taken "no trap took a fast path (see the exit line)" \
+	grep -q "vm1 exits: .*; fast paths [1-9]" "$OUT/one-$ACCEL.log"
 iso general "mem=128M fast=off" "guest-x86 test"
 run general 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 --expect "; fast paths 0;"
 same general vm1

@@ -40,7 +40,7 @@ def guest_iso(config, words):
     name = '%s-%s' % (config, words.replace(' ', '-').replace('=', '-'))
     if config == 'native':
         return iso(name, '  multiboot /boot/guest-x86.elf %s' % words)
-    vmm = 'mem=256M' + (' fast=off' if config == 'vtlb-general' else '')
+    vmm = 'mem=256M' + {'vtlb-general': ' fast=off', 'trace': ' shadow=trace'}.get(config, '')
     return iso(name, '  multiboot2 /boot/vmm.elf %s\n  module2 /boot/guest-x86.elf guest-x86 %s' % (vmm, words))
 
 
@@ -170,14 +170,15 @@ def main():
     print('\n(written: build/bench/results.json, build/bench/x86.md, build/bench/x86.svg)')
 
 
-def quick(names):
-    """`bench.py quick NAME...`: icount only, native and under the VMM, one benchmark each, with
-    the VMM's exits per operation and its per-kind profile of that run (while cutting a path)."""
+def quick(names, config='vtlb'):
+    """`bench.py quick [--trace] NAME...`: icount only, native and under the VMM (its virtual TLB, or
+    with --trace its traced shadows), one benchmark each, with the VMM's exits per operation and its
+    per-kind profile of that run (while cutting a path)."""
     os.makedirs(OUT, exist_ok=True)
-    _, base, _, _ = run(guest_iso('vtlb', 'bench=none'), 'icount', 'vm1: ')
+    _, base, _, _ = run(guest_iso(config, 'bench=none'), 'icount', 'vm1: ')
     for name in names:
         nat, _, _, _ = run(guest_iso('native', 'bench=' + name), 'icount', '')
-        vmm, ex, prof, _ = run(guest_iso('vtlb', 'bench=' + name), 'icount', 'vm1: ')
+        vmm, ex, prof, _ = run(guest_iso(config, 'bench=' + name), 'icount', 'vm1: ')
         if name not in nat or name not in vmm:
             sys.exit('bench: no result for %s' % name)
         n, (v, iters) = nat[name][0], vmm[name]
@@ -190,7 +191,9 @@ def quick(names):
 
 
 if __name__ == '__main__':
-    if sys.argv[1:2] == ['quick']:
+    if sys.argv[1:3] == ['quick', '--trace']:
+        quick(sys.argv[3:], 'trace')
+    elif sys.argv[1:2] == ['quick']:
         quick(sys.argv[2:])
     else:
         main()

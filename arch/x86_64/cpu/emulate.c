@@ -85,7 +85,7 @@ static void set_cr0(struct vm *vm, uint32_t v)
 	uint32_t changed = vm->cr0 ^ v;
 	vm->cr0 = v | 0x10;                      /* ET is hardwired to 1 */
 	if (changed & (CR0_PG | CR0_WP | CR0_PE))
-		shadow_flush(&vm->sh);
+		guest_paging_changed(vm, changed & (CR0_PG | CR0_WP | CR0_PE), 0);
 	if (changed & CR0_PG) {
 		/* The tables' linear addresses map elsewhere now: trace their new frames, and read the
 		 * IDT again (the CPU reads a gate through the paging of the moment it is used). */
@@ -193,7 +193,7 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 		return 1;                            /* a fault was reflected instead */
 	if ((vector == 6) != (in.kind == X86_K_STAC || in.kind == X86_K_CLAC))
 		return 0;
-	uint32_t la, off, e, fa;
+	uint32_t off, e, fa;
 	enum x86_seg seg;
 	unsigned size = (in.flags & X86_F_BYTEOP) ? 1 : in.opsize / 8;
 	uint16_t sel;
@@ -294,18 +294,19 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 		switch (in.reg) {
 		case 0: set_cr0(vm, v); break;
 		case 2: vm->cr2 = v; break;
-		case 3: vm->cr3 = v; shadow_flush(&vm->sh); break;   /* a new address space: empty shadow */
+		case 3: vm->cr3 = v; guest_cr3_written(vm); break;   /* a new address space */
 		case 4:
 			if (v & 0x20) {
 				vm_fail(vm, "guest enabled PAE paging at %08x: only 2-level paging is virtualized", eip);
 				return 1;
 			}
-			if ((vm->cr4 ^ v) & (CR4_PSE | 0x80 /* PGE */))
-				shadow_flush(&vm->sh);
+			uint32_t was = vm->cr4;
 			if (xfeat_write_cr4(vm, v) < 0) {     /* a bit this CPU does not have */
 				reflect(vm, tf, 13, REFLECT_EXC_ERR, 0);
 				return 1;
 			}
+			if ((was ^ v) & (CR4_PSE | CR4_PGE))
+				guest_paging_changed(vm, 0, (was ^ v) & (CR4_PSE | CR4_PGE));
 			break;
 		default:
 			reflect(vm, tf, 6, REFLECT_EXC, 0);
@@ -343,21 +344,11 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 		break;
 	}
 	case X86_K_INVLPG: {
-		uint32_t gpa, flags;
 		if (mem_operand(tf, &in, &off, &seg) < 0) {
 			reflect(vm, tf, 6, REFLECT_EXC, 0);
 			return 1;
 		}
-		la = seg_base(vm, tf, seg) + off;           /* (invlpg checks no limit) */
-		/* If the guest maps (or mapped) this address with a 4 MiB page, drop all of it. */
-		int large = 0;
-		if (vm->cr0 & CR0_PG) {
-			uint32_t *pd = gpa_ptr(vm, vm->cr3 & ~0xFFFu);
-			large = !pd || !(pd[la >> 22] & 1) || ((pd[la >> 22] & 0x80) && (vm->cr4 & CR4_PSE));
-		}
-		(void)gpa;
-		(void)flags;
-		shadow_invlpg(&vm->sh, la, large);
+		guest_invlpg(vm, seg_base(vm, tf, seg) + off);   /* (invlpg checks no limit) */
 		break;
 	}
 	case X86_K_WBINVD:

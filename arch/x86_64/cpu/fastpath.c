@@ -118,20 +118,14 @@ static int fast_priv(struct vm *vm, struct trapframe *tf)
 		len = 3;
 	} else if (op[1] == 0x22 && (op[2] & 0xF8) == 0xD8) {        /* mov cr3, r32: a new address space */
 		vm->cr3 = (uint32_t)*gpr(tf, op[2]);
-		shadow_flush(&vm->sh);
+		guest_cr3_written(vm);
 		len = 3;
 	} else if (op[1] == 0x01 && (op[2] & 0xF8) == 0x38 && (op[2] & 7) != 4 && (op[2] & 7) != 5) {
 		/* invlpg (reg), through DS: its base must be 0 (invlpg checks no limit) */
 		uint64_t ds = gdt_desc(vm, (uint16_t)tf->ds);
 		if (!(ds & D_PRESENT) || (ds & 0xFF0000FFFFFF0000ULL))
 			return 0;
-		uint32_t la = (uint32_t)*gpr(tf, op[2]);
-		int large = 0;                         /* the guest maps (or mapped) a 4 MiB page here */
-		if (vm->cr0 & CR0_PG) {
-			uint32_t *pd = gpa_ptr(vm, vm->cr3 & ~0xFFFu);
-			large = !pd || !(pd[la >> 22] & 1) || ((pd[la >> 22] & 0x80) && (vm->cr4 & CR4_PSE));
-		}
-		shadow_invlpg(&vm->sh, la, large);
+		guest_invlpg(vm, (uint32_t)*gpr(tf, op[2]));
 		len = 3;
 	} else {
 		return 0;

@@ -160,6 +160,18 @@ static int devices_quiet(const struct vm *vm, uint64_t tsc)
 	return !vm->io_touched && tsc < vm->next_event_tsc;
 }
 
+static uint64_t polled;                   /* the timer tick at which all VMs were last polled */
+
+/* The common case of every return: no real timer tick since the last look, the VM is the current
+ * one and can still run, its slice is not over, none of its devices may have moved. It keeps the
+ * CPU and nothing needs polling. */
+static int keeps_cpu(const struct vm *vm)
+{
+	uint64_t tsc = rdtsc();
+	return vm == cur && ticks == polled && vm->s.state == VM_RUNNABLE && !vm->halted && tsc < slice_end &&
+	       devices_quiet(vm, tsc);
+}
+
 static int wants_cpu(struct vm *vm)
 {
 	if (vm->s.state != VM_RUNNABLE && vm->s.state != VM_WAITING)
@@ -188,7 +200,7 @@ static void vm_unmake(struct vm *vm)
 		if (vm->disk_mask & (1u << s))
 			blkcow_destroy(&vm->disk[s]);
 	vm->disk_mask = 0;
-	shadow_destroy(&vm->sh);
+	shadow_teardown(vm);
 	patch_destroy(vm);
 	pmap_destroy(&vm->pmap);
 }
@@ -212,6 +224,9 @@ static void vm_print_exits(const struct vm *vm)
 				       vm->prof_cycles[k] / vm->prof_n[k]);
 	log_info("vmm", "%s profile (traps x VMM cycles each, trap to guest; instructions under -icount):%s", vm->name,
 		 n ? prof : " none");
+	char sh[400];
+	shadow_report(vm, sh, sizeof sh);
+	log_info("vmm", "%s %s", vm->name, sh);
 	log_info("vmm", "%s control registers at the end: CR0 %08x CR4 %08x XCR0 %llx", vm->name, vm->cr0, vm->cr4,
 		 (unsigned long long)vm->xcr0);
 }
@@ -250,8 +265,6 @@ static _Noreturn void all_done(void)
 /* Pick what runs next and make it so: called on the way back to a guest, after every trap. */
 static uint64_t stats_ticks, stats_next;     /* stats=N: print every VM's exits every N seconds */
 
-static uint64_t polled;                   /* the timer tick at which all VMs were last polled */
-
 /* The frame as the trap brought it in: its selectors had been loaded by the CPU from the real
  * GDT/LDT, so if neither they nor those tables (seg_gen) have changed when the VMM returns, the
  * frame is as usable as it was and seg_frame_ok need not look at it again. Not so for the frame
@@ -281,12 +294,7 @@ static void vm_resume(struct trapframe *tf)
 				vm_print_exits(&vms[i]);
 	}
 	for (;;) {
-		/* The common case first: no real timer tick since the last look, the current VM can
-		 * still run, its slice is not over, and none of its devices may have moved: it keeps
-		 * the CPU and nothing needs polling. */
-		uint64_t tsc = rdtsc();
-		if (cur && ticks == polled && cur->s.state == VM_RUNNABLE && !cur->halted && tsc < slice_end &&
-		    devices_quiet(cur, tsc))
+		if (cur && keeps_cpu(cur))
 			break;
 		/* Virtual time moves for every VM once per real timer tick (1 ms); between ticks only
 		 * the current VM can have changed (it trapped), so only it is looked at again, and only
@@ -383,9 +391,8 @@ void trace_step1(struct vm *vm, struct trapframe *tf, unsigned flow, const char 
  * selectors nor the real tables, and checks the CS and SS it loads: seg_frame_ok is not needed.) */
 static int quiet_return(struct vm *vm)
 {
-	uint64_t tsc = rdtsc();
-	return ticks == polled && vm->s.state == VM_RUNNABLE && tsc < slice_end && devices_quiet(vm, tsc) &&
-	       !vm->tables_open && !vm->tables_dirty && !vm->nstale && !(vm->vif && intr_pending(vm) >= 0);
+	return keeps_cpu(vm) && !vm->tables_open && !vm->tables_dirty && !vm->nstale &&
+	       !(vm->vif && intr_pending(vm) >= 0);
 }
 
 /* The general path: every trap a fast path did not take. */
@@ -511,6 +518,11 @@ static void *fw_mem(void *ctx, uint32_t gpa, uint32_t len)
 	return gpa_ptr(ctx, gpa);
 }
 
+/* Each VM's shadow (boot options shadow= and shadow_mem=): traced or a virtual TLB, and its bound
+ * in frames (0: a thirty-second of its RAM, at least 256 frames). */
+static int shadow_mode[MAX_VMS];
+static uint64_t shadow_budget;
+
 static int vm_create(struct vm *vm, unsigned id, const struct vmc_group *g, uint64_t ram)
 {
 	const struct mb_module *mod = &boot.mod[g->kernel];
@@ -522,7 +534,8 @@ static int vm_create(struct vm *vm, unsigned id, const struct vmc_group *g, uint
 	snprintf_(vm->name, sizeof vm->name, "vm%u", id);
 	vm->cmdline = mod->cmdline;
 	vm->con.id = id;
-	if (pmap_create(&vm->pmap, id, ram, &why) < 0 || shadow_init(&vm->sh) < 0)
+	uint64_t budget = shadow_budget ? shadow_budget : (ram >> 12) / 32 > 256 ? (ram >> 12) / 32 : 256;
+	if (pmap_create(&vm->pmap, id, ram, &why) < 0 || shadow_setup(vm, shadow_mode[id - 1], budget) < 0)
 		return refuse(vm, "%s", why);
 	uint64_t t = now_ns();
 	vio_init(&vm->io, t, rtc_epoch + (t - rtc_ns) / 1000000000, ram, uart_out, vm);
@@ -613,6 +626,35 @@ void vmm_start_guests(void)
 {
 	struct option *o_vms = boot_option("vms"), *o_mem = boot_option("mem"), *o_trace = boot_option("trace");
 	struct option *o_stats = boot_option("stats"), *o_fast = boot_option("fast");
+	struct option *o_shadow = boot_option("shadow"), *o_shmem = boot_option("shadow_mem");
+	if (o_shadow->set) {
+		/* One word, or one per VM in turn (the last one for the rest). */
+		const char *w = o_shadow->str;
+		for (int i = 0; i < MAX_VMS; i++) {
+			int len = 0;
+			while (w[len] && w[len] != ',')
+				len++;
+			if (len == 5 && !strncmp(w, "trace", 5)) {
+				shadow_mode[i] = 1;
+			} else if (len == 4 && !strncmp(w, "vtlb", 4)) {
+				shadow_mode[i] = 0;
+			} else {
+				log_warn("boot", "shadow=%s: each word is vtlb or trace; vm%d and later get vtlb", o_shadow->str, i + 1);
+				for (; i < MAX_VMS; i++)
+					shadow_mode[i] = 0;
+				break;
+			}
+			if (w[len] == ',')
+				w += len + 1;
+		}
+	}
+	if (o_shmem->set) {
+		if (o_shmem->num >= (64u << 12) && o_shmem->num <= (1ull << 30))
+			shadow_budget = o_shmem->num >> 12;
+		else
+			log_warn("boot", "shadow_mem=%llu: the bound must be 256K..1G; using a thirty-second of each VM's RAM",
+				 o_shmem->num);
+	}
 	if (o_fast->set) {
 		if (!strcmp(o_fast->str, "off"))
 			fast_paths = 0;

@@ -35,6 +35,7 @@
 #define CR0_WP (1u << 16)
 #define CR0_PG (1u << 31)
 #define CR4_PSE (1u << 4)
+#define CR4_PGE (1u << 7)
 
 enum exit_kind {       /* why the VMM got control, counted per VM (printed when a VM ends) */
 	EXIT_PRIV,       /* privileged instruction emulated (#GP at ring 1) */
@@ -296,6 +297,17 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
  * unscanned), with the permissions the policy gives it (vtlb.c). A hidden fault does it, and so
  * does the VMM's own software walk (gmem.c), as a CPU's walk fills its TLB. */
 void shadow_fill(struct vm *vm, uint32_t la, uint32_t gpa, mfn_t m, uint32_t flags, int write, int exec_unscanned);
+/* The shadow of a VM (vtlb.c): the virtual TLB (shadow.c) or, with `trace`, the cached and traced
+ * shadows (traced.c) with room for `budget` frames. 0, or -1 when machine memory is short. */
+int shadow_setup(struct vm *vm, int trace, uint64_t budget);
+void shadow_teardown(struct vm *vm);
+/* What the guest did to its translations (emulate.c, fastpath.c), for the shadow to follow: a CR3
+ * write; a change of these CR0 (PG, WP, PE) or CR4 (PSE, PGE) bits; invlpg of linear la. */
+void guest_cr3_written(struct vm *vm);
+void guest_paging_changed(struct vm *vm, uint32_t cr0_bits, uint32_t cr4_bits);
+void guest_invlpg(struct vm *vm, uint32_t la);
+/* One line of shadow counters for the VM's exit report (vtlb.c). */
+int shadow_report(const struct vm *vm, char *buf, unsigned size);
 /* Guest frame gfn holds scanned code and is being written: give it its own bytes back. */
 void shadow_code_written(struct vm *vm, uint32_t gfn);
 void trace_step1(struct vm *vm, struct trapframe *tf, unsigned flow, const char *what, unsigned back);

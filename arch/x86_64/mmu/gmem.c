@@ -7,6 +7,7 @@
  * the same side effects (Accessed and Dirty bits written into the guest's entries), because the
  * guest reads those bits back and must find what a real MMU would have left there. */
 #include "../cpu/vm.h"
+#include "traced.h"
 #include "../../../lib/kstring.h"
 
 #define PG_P 1u
@@ -143,6 +144,8 @@ static int copy(struct vm *vm, uint32_t la, void *buf, uint32_t n, int user, int
 				memcpy(p, b, chunk);
 			else
 				memcpy(b, p, chunk);
+			if (write && vm->sh.tr && traced_is_table(vm, gfn))
+				traced_written(vm, gfn, gpa & 0xFFF, chunk);   /* a page table: its shadows follow */
 			/* After a read, the next access the VMM makes here goes the fast way (the
 			 * shadow, which the guest's own accesses use too), as a TLB keeps what a walk
 			 * found. (Not after a write: the VMM's writes that miss the shadow are mostly

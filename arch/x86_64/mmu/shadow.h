@@ -1,11 +1,11 @@
 /* shadow.h - shadow page tables: guest-virtual -> machine, the tables the real MMU walks while a
  * guest runs (the aside on hardware-managed TLBs in the seed chapter).
  *
- * This is the virtual-TLB flavour: the shadow starts empty and is filled one 4 KiB entry at a time
+ * This file's tables are the virtual-TLB flavour (shadow=vtlb): the shadow starts empty and is filled one 4 KiB entry at a time
  * on "hidden" page faults (the guest's tables allow the access; the shadow just did not have it
  * yet). Like a TLB it is dropped when the guest says its translations changed: mov cr3, invlpg,
- * and CR0/CR4 paging-bit changes. A full shadow with traced (write-protected) guest page tables
- * can replace it behind the same interface. */
+ * and CR0/CR4 paging-bit changes. The full shadow with traced (write-protected) guest page tables
+ * is traced.h (shadow=trace); vtlb.c picks one per VM. */
 #ifndef ARCH_SHADOW_H
 #define ARCH_SHADOW_H
 #include <stdint.h>
@@ -33,6 +33,8 @@ struct shadow {
 	uint32_t last_pt_la;       /* (la >> 21) */
 	uint64_t gen;              /* bumped whenever entries are dropped (a guest-linear page may map
 	                            * elsewhere from then on); fills alone do not */
+	struct traced *tr;         /* shadow=trace: the cached, traced shadows (traced.c) are in use and
+	                            * root/pml4 are those of the guest's address space; 0: virtual TLB */
 };
 
 int shadow_init(struct shadow *sh);

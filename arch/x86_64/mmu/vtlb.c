@@ -14,13 +14,57 @@
  *    reused for data) faults, the VMM takes its patches out, and the page is scanned again the
  *    next time code on it runs. */
 #include "../cpu/vm.h"
+#include "traced.h"
 #include "../../../vcpu/trace.h"
 #include "../../../lib/log.h"
+#include "../../../lib/format.h"
 
 #define PF_P 1u
 #define PF_W 2u
 #define PF_U 4u
 #define PF_FETCH 0x10u
+
+/* ---- One interface, two shadows: the virtual TLB (shadow.c: emptied at every CR3 write) or,
+ * with shadow=trace, the shadows cached per guest page table and kept coherent by tracing
+ * (traced.c). Everything else in the VMM calls these. ---- */
+
+int shadow_setup(struct vm *vm, int trace, uint64_t budget)
+{
+	return trace ? traced_init(vm, budget) : shadow_init(&vm->sh);
+}
+
+void shadow_teardown(struct vm *vm)
+{
+	if (vm->sh.tr)
+		traced_destroy(vm);
+	else
+		shadow_destroy(&vm->sh);
+}
+
+void guest_cr3_written(struct vm *vm)
+{
+	if (!vm->sh.tr)
+		shadow_flush(&vm->sh);              /* a new address space: an empty virtual TLB */
+	else if (traced_switch(vm) < 0)         /* ... or its cached shadow */
+		vm_fail(vm, "out of machine memory for shadow page tables (cr3 %08x)", vm->cr3);
+}
+
+void guest_paging_changed(struct vm *vm, uint32_t cr0_bits, uint32_t cr4_bits)
+{
+	if (!vm->sh.tr) {
+		shadow_flush(&vm->sh);
+		return;
+	}
+	int r = 0;
+	if ((cr0_bits & CR0_WP) || (cr4_bits & CR4_PSE))
+		r = traced_reset(vm);               /* the guest's entries mean something else now */
+	else if (cr0_bits & (CR0_PG | CR0_PE))
+		r = traced_switch(vm);              /* paging on or off: another root */
+	else
+		traced_invlpg(vm, 0, 1);            /* PGE: its global entries leave the TLB */
+	if (r < 0)
+		vm_fail(vm, "out of machine memory for shadow page tables");
+}
 
 /* A write to scanned code (the guest's own, or one the VMM does on its behalf): give the page back
  * its own bytes; it is scanned again when code on it next runs. */
@@ -30,17 +74,50 @@ void shadow_code_written(struct vm *vm, uint32_t gfn)
 	vm->rescans++;
 	log_debug("patch", "%s: write to scanned code at gpa %08x: %u patches removed", vm->name, gfn << 12, n);
 	mfn_t m;
-	if (pmap_lookup(&vm->pmap, gfn, &m) == 0)
-		shadow_unmap_frame(&vm->sh, m);   /* every executable mapping of it must fault again */
+	if (vm->sh.tr)
+		traced_drop_gfn(vm, gfn);         /* every executable mapping of it must fault again */
+	else if (pmap_lookup(&vm->pmap, gfn, &m) == 0)
+		shadow_unmap_frame(&vm->sh, m);
 	else
 		shadow_flush(&vm->sh);
+}
+
+void guest_invlpg(struct vm *vm, uint32_t la)
+{
+	/* If the guest maps (or mapped) this address with a 4 MiB page, drop all of it. */
+	int large = 0;
+	if (vm->cr0 & CR0_PG) {
+		uint32_t *pd = gpa_ptr(vm, vm->cr3 & ~0xFFFu);
+		large = !pd || !(pd[la >> 22] & 1) || ((pd[la >> 22] & 0x80) && (vm->cr4 & CR4_PSE));
+	}
+	if (vm->sh.tr)
+		traced_invlpg(vm, la, large);       /* the shadow follows the tables already */
+	else
+		shadow_invlpg(&vm->sh, la, large);
 }
 
 void shadow_drop_frame(struct vm *vm, uint32_t gfn)
 {
 	mfn_t m;
-	if (pmap_lookup(&vm->pmap, gfn, &m) == 0)
+	if (vm->sh.tr)
+		traced_drop_gfn(vm, gfn);
+	else if (pmap_lookup(&vm->pmap, gfn, &m) == 0)
 		shadow_unmap_frame(&vm->sh, m);
+}
+
+int shadow_report(const struct vm *vm, char *buf, unsigned size)
+{
+	if (!vm->sh.tr)
+		return snprintf_(buf, size, "shadow vtlb: fills %lu flushes %lu resets %lu, %u table frames",
+				 vm->sh.fills, vm->sh.flushes, vm->sh.resets, vm->sh.allocated);
+	struct traced_stats s;
+	traced_get_stats(vm, &s);
+	return snprintf_(buf, size, "shadow trace: fills %lu; cr3 writes %lu (cached %lu, new %lu, evicted %lu); "
+			 "traced writes %lu; unshadowed %lu by flooding, %lu unemulated; write-protects %lu; "
+			 "frame drops %lu; resets %lu; tables %u of %u now, %lu reclaimed; roots %u; bound %u frames",
+			 s.fills, s.cr3_switches, s.root_hits, s.root_misses, s.evicted, s.traced_writes,
+			 s.flood_unshadows, s.emul_unshadows, s.wprotects, s.frame_drops, s.resets, s.tpages,
+			 s.tpages_max, s.reclaimed, s.roots, s.budget);
 }
 
 /* Does the instruction at CS:EIP start on guest frame gfn? (*gpa: where) */
@@ -98,7 +175,18 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		unsigned n = patch_scan(vm, from, 4096 - (from & 0xFFF));
 		vm->scans++;
 		log_debug("patch", "%s: code at %08x (gpa %08x) scanned on first run: %u patched", vm->name, la, gpa, n);
-		shadow_unmap_frame(&vm->sh, m);   /* its other mappings: no-execute, perhaps writable */
+		shadow_drop_frame(vm, gfn);       /* its other mappings: no-execute, perhaps writable */
+	} else if ((err & PF_P) && write && vm->sh.tr && traced_is_table(vm, gfn)) {
+		/* A write to a guest page table or directory a shadow depends on (traced.c): do it, which
+		 * clears the shadow entries made from what it overwrote (gmem.c calls traced_written). An
+		 * instruction the emulator does not know: the page stops being traced instead. */
+		if (emulate_code_write(vm, tf))
+			return 0;
+		if (traced_unshadow(vm, gfn) < 0) {
+			vm_fail(vm, "wrote its page directory (gpa %08x) with an instruction the VMM cannot emulate at eip %08lx",
+				gpa, tf->rip);
+			return -1;
+		}
 	} else if ((err & PF_P) && write && seg_traced(vm, gfn) && !vm->tables_open) {
 		/* A write to a page of the guest's GDT, IDT or LDT: do it, and let the CPU see the new
 		 * tables at once (the guest may load a segment from them with its next instruction). An
@@ -146,6 +234,8 @@ void shadow_fill(struct vm *vm, uint32_t la, uint32_t gpa, mfn_t m, uint32_t fla
 	int scanned = patch_scanned(vm, gfn);
 	int w = (flags & PF_W) && (write || (flags & SHADOW_DIRTY)) && !scanned && !gpa_is_rom(gpa) &&
 		(vm->tables_open || !seg_traced(vm, gfn));
-	if (shadow_map(&vm->sh, la, m, w, (flags & PF_U) != 0, kernel_page && !scanned && !exec_unscanned) < 0)
+	int nx = kernel_page && !scanned && !exec_unscanned;
+	if ((vm->sh.tr ? traced_fill(vm, la, gfn, m, w, (flags & PF_U) != 0, nx)
+		       : shadow_map(&vm->sh, la, m, w, (flags & PF_U) != 0, nx)) < 0)
 		vm_fail(vm, "out of machine memory for shadow page tables");
 }

@@ -1,0 +1,613 @@
+/* traced.c - shadow page tables proper, cached and kept coherent by tracing (see traced.h).
+ *
+ * A walk through what happens:
+ *  - The guest loads CR3 (traced_switch): the root of that page directory is looked up among the
+ *    cached ones (a hit: nothing else to do but load it) or made empty (a miss). The directory's
+ *    frame becomes traced: read-only in every shadow.
+ *  - The guest touches an address the shadow lacks: a hidden fault (vtlb.c walks the guest's
+ *    tables, sets its A/D bits, picks the permissions) ends in traced_fill, which finds the tpage
+ *    for the guest directory entry -- the one every other address space using the same guest page
+ *    table already has, or a new one, whose guest frame becomes traced -- and sets one entry.
+ *  - The guest writes a traced frame: the write faults, vtlb.c emulates it (gmem.c does the store),
+ *    and traced_written clears the shadow entries made from the guest entries it overwrote. The
+ *    real TLB keeps what it had until the guest's own invlpg or CR3 write, as on a real CPU: the
+ *    guest owes the flush, not the VMM. A table written again and again with no fault through it in
+ *    between (a page-table page freed and reused as data, or a parent's table during fork) is
+ *    unshadowed after FLOOD writes, KVM's write-flood rule: its tpages go, and it is a plain page.
+ *  - The VMM changes what a frame may be mapped as (a new traced table, scanned code): every
+ *    mapping of it is found through the reverse map and changed at once, with a TLB flush.
+ * Invariant: a shadow entry exists only where the guest's tables, as they are now, allow the access
+ * with nothing left to do (A set; writable only if D is set and the frame is neither a traced table
+ * nor scanned code), and it maps a frame of this VM. */
+#include "traced.h"
+#include "shadow.h"
+#include "../cpu/vm.h"
+#include "../cpu.h"
+#include "../boot.h"
+#include "../../../mm/assert.h"
+#include "../../../lib/kstring.h"
+
+#define P 1ULL
+#define W 2ULL
+#define U 4ULL
+#define NX (1ULL << 63)
+#define G_P 1u
+#define G_W 2u
+#define G_U 4u
+#define G_D 0x40u
+#define G_PS 0x80u
+
+/* A tpage's role: which half of the guest table, the guest directory entry's W and U bits; LARGE
+ * for 2 MiB of a 4 MiB guest page (its gfn is then the first frame of those 2 MiB), with D. */
+#define R_HALF 1u
+#define R_W 2u
+#define R_U 4u
+#define R_LARGE 8u
+#define R_D 16u
+
+#define TROOTS 32
+#define THASH_BITS 10
+#define TPAGES_MAX 16384      /* the index fits the 14 ignored bits of a directory entry */
+#define PAR_N 4
+#define PAR_MANY 0xFF
+#define FLOOD 4               /* traced writes with no fill in between: unshadow the table */
+#define NOPAGING 0xFFFFFFFFu  /* the root used while the guest's paging is off */
+#define UNUSED 0xFFFFFFFEu    /* a root slot with no address space */
+
+struct tpage {
+	uint32_t gfn;
+	uint8_t role, ref, npar, flood;   /* ref: used since the reclaim hand passed (CLOCK) */
+	uint16_t par[PAR_N];              /* root directory entries pointing here: root << 11 | j */
+	uint32_t hnext;                   /* hash chain (free list when free): index + 1 */
+	mfn_t m;                          /* the table, then its reverse-map records; 0: free */
+};
+
+/* Reverse map: one record per entry of every tpage (link i * 512 + e + 1 names entry e of tpage
+ * i), chained from the mapped guest frame's head. */
+struct rrec {
+	uint32_t next, gfn;
+};
+
+struct troot {
+	uint32_t gfn;                     /* the guest page directory, NOPAGING, or UNUSED */
+	uint32_t flood;
+	uint64_t stamp;
+	mfn_t m;                          /* PML4, PDPT, four page directories; 0: none yet */
+};
+
+struct traced {
+	mfn_t meta;
+	uint64_t meta_frames, nframes;
+	uint64_t budget, used;            /* shadow frames allowed and in use (6 a root, 2 a tpage) */
+	unsigned max, inuse, hand, cur;
+	uint32_t freelist;
+	int flush;                        /* a mapping lost permissions: flush the TLB before the guest runs */
+	uint64_t clock;
+	struct tpage *pg;
+	uint64_t *gi;                     /* per guest frame: rmap head (bits 0-31), tables using it (32-63) */
+	uint32_t hash[1u << THASH_BITS];
+	struct troot root[TROOTS];
+	struct traced_stats st;
+};
+
+static struct traced *T(const struct vm *vm) { return vm->sh.tr; }
+static uint64_t *table(const struct tpage *t) { return frame_to_virt(t->m); }
+static struct rrec *recs(const struct tpage *t) { return frame_to_virt(t->m + 1); }
+static uint64_t *root_pd(const struct troot *r) { return frame_to_virt(r->m + 2); }   /* 2048 entries */
+static unsigned bucket(uint32_t gfn) { return (gfn * 2654435761u) >> (32 - THASH_BITS); }
+static unsigned ntables(const struct traced *tr, uint32_t gfn) { return (unsigned)(tr->gi[gfn] >> 32); }
+
+/* A root's directory entry names its tpage in bits the MMU ignores (52-62 and 9-11). */
+static uint64_t pde_make(const struct tpage *t, unsigned i)
+{
+	return (t->m << FRAME_SHIFT) | P | W | U | ((uint64_t)(i & 0x7FF) << 52) | ((uint64_t)(i >> 11) << 9);
+}
+static unsigned pde_index(uint64_t e) { return (unsigned)((e >> 52) & 0x7FF) | (unsigned)(((e >> 9) & 7) << 11); }
+
+/* Before the guest runs again: a mapping that lost permission must not stay in the TLB. */
+static void finish(struct vm *vm, struct traced *tr)
+{
+	if (tr->flush && shadow_is_active(&vm->sh))
+		WRITE_CR(3, READ_CR(3));
+	tr->flush = 0;
+}
+
+/* ---- the reverse map ---- */
+
+static struct rrec *rec(struct traced *tr, uint32_t link) { return &recs(&tr->pg[(link - 1) >> 9])[(link - 1) & 511]; }
+static uint64_t *entry(struct traced *tr, uint32_t link) { return &table(&tr->pg[(link - 1) >> 9])[(link - 1) & 511]; }
+
+static void rmap_add(struct traced *tr, uint32_t gfn, uint32_t link)
+{
+	struct rrec *r = rec(tr, link);
+	r->gfn = gfn;
+	r->next = (uint32_t)tr->gi[gfn];
+	tr->gi[gfn] = (tr->gi[gfn] & ~0xFFFFFFFFull) | link;
+}
+
+static void rmap_del(struct traced *tr, uint32_t link)
+{
+	struct rrec *r = rec(tr, link);
+	uint32_t l = (uint32_t)tr->gi[r->gfn];
+	if (l == link) {
+		tr->gi[r->gfn] = (tr->gi[r->gfn] & ~0xFFFFFFFFull) | r->next;
+		return;
+	}
+	for (; l; l = rec(tr, l)->next)
+		if (rec(tr, l)->next == link) {
+			rec(tr, l)->next = r->next;
+			return;
+		}
+	assert(0);   /* every present entry has its record */
+}
+
+static void leaf_clear(struct traced *tr, unsigned i, unsigned e)
+{
+	uint64_t *x = &table(&tr->pg[i])[e];
+	if (*x & P) {
+		rmap_del(tr, i * 512 + e + 1);
+		*x = 0;
+	}
+}
+
+/* Frame gfn is (delta > 0) or is no longer (delta < 0) a table some shadow depends on. When it
+ * becomes one, every writable mapping of it is made read-only: from now on its writes are traced. */
+static void mark_table(struct traced *tr, uint32_t gfn, int delta)
+{
+	if (gfn >= tr->nframes)
+		return;
+	tr->gi[gfn] += (uint64_t)(int64_t)delta << 32;
+	if (delta < 0 || ntables(tr, gfn) != 1)
+		return;
+	for (uint32_t l = (uint32_t)tr->gi[gfn]; l; l = rec(tr, l)->next) {
+		uint64_t *x = entry(tr, l);
+		if (*x & W) {
+			*x &= ~W;
+			tr->flush = 1;
+			tr->st.wprotects++;
+		}
+	}
+}
+
+/* ---- tpages ---- */
+
+static void par_add(struct tpage *t, uint16_t p)
+{
+	if (t->npar == PAR_MANY)
+		return;
+	if (t->npar == PAR_N)
+		t->npar = PAR_MANY;   /* from now on, freeing it searches every root */
+	else
+		t->par[t->npar++] = p;
+}
+
+static void par_del(struct tpage *t, uint16_t p)
+{
+	if (t->npar == PAR_MANY)
+		return;
+	for (unsigned k = 0; k < t->npar; k++)
+		if (t->par[k] == p) {
+			t->par[k] = t->par[--t->npar];
+			return;
+		}
+}
+
+/* Root directory entry j of root r no longer points at its tpage. */
+static void pde_clear(struct traced *tr, unsigned r, unsigned j)
+{
+	uint64_t *pd = root_pd(&tr->root[r]);
+	if (pd[j] & P) {
+		par_del(&tr->pg[pde_index(pd[j])], (uint16_t)(r << 11 | j));
+		pd[j] = 0;
+	}
+}
+
+static void tpage_free(struct vm *vm, struct traced *tr, unsigned i)
+{
+	struct tpage *t = &tr->pg[i];
+	uint64_t *tb = table(t);
+	for (unsigned e = 0; e < 512; e++)
+		if (tb[e] & P)
+			rmap_del(tr, i * 512 + e + 1);
+	/* Its parents: the root entries that point here (all of them searched when it had too many to
+	 * keep a list). */
+	if (t->npar == PAR_MANY) {
+		for (unsigned r = 0; r < TROOTS; r++) {
+			uint64_t *pd = tr->root[r].gfn == UNUSED ? 0 : root_pd(&tr->root[r]);
+			for (unsigned j = 0; pd && j < 2048; j++)
+				if ((pd[j] & P) && pde_index(pd[j]) == i)
+					pd[j] = 0;
+		}
+	}
+	for (unsigned k = 0; t->npar != PAR_MANY && k < t->npar; k++) {
+		uint64_t *pd = root_pd(&tr->root[t->par[k] >> 11]);
+		pd[t->par[k] & 2047] = 0;
+	}
+	uint32_t *link = &tr->hash[bucket(t->gfn)];
+	while (*link != i + 1)
+		link = &tr->pg[*link - 1].hnext;
+	*link = t->hnext;
+	if (!(t->role & R_LARGE))
+		mark_table(tr, t->gfn, -1);
+	frame_free_run(FRAME_VMM, t->m, 2);
+	t->m = 0;
+	t->hnext = tr->freelist;
+	tr->freelist = i + 1;
+	tr->inuse--;
+	tr->used -= 2;
+	tr->flush = 1;           /* the frames may be anyone's from now on */
+	vm->sh.gen++;
+}
+
+/* The CLOCK hand: free `want` tpages not used since it last passed. */
+static void reclaim(struct vm *vm, struct traced *tr, unsigned want)
+{
+	unsigned freed = 0;
+	for (unsigned n = 0; n < 2 * tr->max && freed < want && tr->inuse; n++) {
+		unsigned i = tr->hand;
+		tr->hand = (tr->hand + 1) % tr->max;
+		struct tpage *t = &tr->pg[i];
+		if (!t->m)
+			continue;
+		if (t->ref) {
+			t->ref = 0;
+			continue;
+		}
+		tpage_free(vm, tr, i);
+		freed++;
+	}
+	tr->st.reclaimed += freed;
+}
+
+static int tpage_new(struct vm *vm, struct traced *tr, uint32_t gfn, unsigned role, unsigned *out)
+{
+	mfn_t m;
+	if (tr->used + 2 > tr->budget || !tr->freelist)
+		reclaim(vm, tr, tr->inuse / 4 + 1);
+	if (tr->used + 2 > tr->budget || !tr->freelist)
+		return -1;
+	if (frame_alloc_run(FRAME_VMM, 2, 1, &m) < 0) {
+		reclaim(vm, tr, tr->inuse / 4 + 1);      /* the machine is short: give some back */
+		if (frame_alloc_run(FRAME_VMM, 2, 1, &m) < 0)
+			return -1;
+	}
+	unsigned i = tr->freelist - 1;
+	struct tpage *t = &tr->pg[i];
+	tr->freelist = t->hnext;
+	memset(frame_to_virt(m), 0, FRAME_SIZE);
+	*t = (struct tpage){ .gfn = gfn, .role = (uint8_t)role, .ref = 1, .m = m };
+	t->hnext = tr->hash[bucket(gfn)];
+	tr->hash[bucket(gfn)] = i + 1;
+	tr->inuse++;
+	tr->used += 2;
+	if (!(role & R_LARGE))
+		mark_table(tr, gfn, +1);
+	*out = i;
+	return 0;
+}
+
+/* The tpage for la in the root in use, made if needed: what the guest's directory entry names. */
+static struct tpage *pde_table(struct vm *vm, struct traced *tr, uint32_t la, unsigned *out)
+{
+	struct troot *rt = &tr->root[tr->cur];
+	unsigned j = la >> 21, role;
+	uint32_t gfn;
+	if (rt->gfn == NOPAGING) {
+		gfn = j << 9;                          /* identity: 2 MiB of guest-physical */
+		role = R_LARGE | R_D | R_W | R_U;
+	} else {
+		const uint32_t *pd = gpa_ptr(vm, rt->gfn << 12);
+		uint32_t pde = pd ? pd[la >> 22] : 0;
+		if (!(pde & G_P))
+			return 0;                      /* (the walk that led here found it present) */
+		if ((pde & G_PS) && (vm->cr4 & CR4_PSE)) {
+			gfn = ((pde >> 12) & ~1023u) + (j & 1) * 512;
+			role = R_LARGE | ((pde & G_D) ? R_D : 0);
+		} else {
+			gfn = pde >> 12;
+			role = j & 1 ? R_HALF : 0;
+		}
+		role |= ((pde & G_W) ? R_W : 0) | ((pde & G_U) ? R_U : 0);
+	}
+	uint64_t *spd = root_pd(rt);
+	if (spd[j] & P) {
+		unsigned i = pde_index(spd[j]);
+		if (tr->pg[i].gfn == gfn && tr->pg[i].role == role) {
+			*out = i;
+			return &tr->pg[i];
+		}
+		pde_clear(tr, tr->cur, j);             /* it named another (a large page's D changed) */
+	}
+	unsigned i = 0;
+	uint32_t l;
+	for (l = tr->hash[bucket(gfn)]; l; l = tr->pg[l - 1].hnext)
+		if (tr->pg[l - 1].gfn == gfn && tr->pg[l - 1].role == role)
+			break;
+	if (l)
+		i = l - 1;                             /* another address space made it: shared */
+	else if (tpage_new(vm, tr, gfn, role, &i) < 0)
+		return 0;
+	par_add(&tr->pg[i], (uint16_t)(tr->cur << 11 | j));
+	spd[j] = pde_make(&tr->pg[i], i);
+	*out = i;
+	return &tr->pg[i];
+}
+
+int traced_fill(struct vm *vm, uint32_t la, uint32_t gfn, mfn_t m, int w, int u, int nx)
+{
+	struct traced *tr = T(vm);
+	unsigned i;
+	struct tpage *t = pde_table(vm, tr, la, &i);
+	if (!t) {
+		finish(vm, tr);
+		return -1;
+	}
+	t->ref = 1;
+	t->flood = 0;                               /* in use as a table: not a flood */
+	if (ntables(tr, gfn))
+		w = 0;                                  /* a traced table: its writes must fault */
+	unsigned e = (la >> 12) & 511;
+	uint64_t val = (m << FRAME_SHIFT) | P | (w ? W : 0) | (u ? U : 0) | (nx && shadow_have_nx ? NX : 0);
+	uint64_t *x = &table(t)[e];
+	if (*x != val) {
+		assert(frame_owner(m) == vm->pmap.vm);  /* never a VMM frame, never another VM's */
+		if (*x & P)
+			rmap_del(tr, i * 512 + e + 1);
+		*x = val;
+		rmap_add(tr, gfn, i * 512 + e + 1);
+		tr->st.fills++;
+		if (shadow_is_active(&vm->sh))
+			invlpg(la);
+	}
+	finish(vm, tr);
+	return 0;
+}
+
+int traced_is_table(const struct vm *vm, uint32_t gfn)
+{
+	const struct traced *tr = T(vm);
+	return gfn < tr->nframes && ntables(tr, gfn);
+}
+
+/* ---- roots ---- */
+
+static void root_clear(struct traced *tr, unsigned r)
+{
+	struct troot *rt = &tr->root[r];
+	for (unsigned j = 0; j < 2048; j++)
+		pde_clear(tr, r, j);
+	if (rt->gfn != NOPAGING)
+		mark_table(tr, rt->gfn, -1);
+	rt->gfn = UNUSED;
+	tr->flush = 1;
+}
+
+/* A root slot for `key`: an unused one with frames, a new one, or the least recently used. */
+static int root_new(struct vm *vm, struct traced *tr, uint32_t key, unsigned *out)
+{
+	unsigned r = TROOTS, empty = TROOTS, lru = TROOTS;
+	for (unsigned k = 0; k < TROOTS; k++) {
+		struct troot *rt = &tr->root[k];
+		if (rt->gfn == UNUSED && rt->m && r == TROOTS)
+			r = k;
+		else if (!rt->m && empty == TROOTS)
+			empty = k;
+		else if (rt->gfn != UNUSED && (lru == TROOTS || rt->stamp < tr->root[lru].stamp))
+			lru = k;
+	}
+	if (r == TROOTS && empty < TROOTS) {
+		while (tr->used + 6 > tr->budget && tr->inuse)
+			reclaim(vm, tr, tr->inuse / 4 + 1);
+		mfn_t m;
+		if (tr->used + 6 <= tr->budget && frame_alloc_run(FRAME_VMM, 6, 1, &m) == 0) {
+			memset(frame_to_virt(m), 0, 6 * FRAME_SIZE);
+			uint64_t *pml4 = frame_to_virt(m), *pdpt = frame_to_virt(m + 1), *vmm = paging_pml4();
+			for (int k = 256; k < 512; k++)
+				pml4[k] = vmm[k];
+			pml4[0] = ((m + 1) << FRAME_SHIFT) | P | W | U;
+			for (int k = 0; k < 4; k++)
+				pdpt[k] = ((m + 2 + (uint64_t)k) << FRAME_SHIFT) | P | W | U;
+			tr->root[empty] = (struct troot){ .gfn = UNUSED, .m = m };
+			tr->used += 6;
+			r = empty;
+		}
+	}
+	if (r == TROOTS) {
+		if (lru == TROOTS)
+			return -1;
+		root_clear(tr, lru);                   /* evict the least recently used address space */
+		tr->st.evicted++;
+		r = lru;
+	}
+	struct troot *rt = &tr->root[r];
+	rt->gfn = key;
+	if (key != NOPAGING)
+		mark_table(tr, key, +1);
+	*out = r;
+	return 0;
+}
+
+int traced_switch(struct vm *vm)
+{
+	struct traced *tr = T(vm);
+	int on = shadow_is_active(&vm->sh);
+	uint32_t key = (vm->cr0 & CR0_PG) ? vm->cr3 >> 12 : NOPAGING;
+	unsigned r;
+	tr->st.cr3_switches++;
+	for (r = 0; r < TROOTS; r++)
+		if (tr->root[r].gfn == key)
+			break;
+	if (r < TROOTS) {
+		tr->st.root_hits++;
+	} else {
+		tr->st.root_misses++;
+		if (root_new(vm, tr, key, &r) < 0)
+			return -1;
+	}
+	struct troot *rt = &tr->root[r];
+	rt->stamp = ++tr->clock;
+	rt->flood = 0;
+	tr->cur = r;
+	vm->sh.root = rt->m;
+	vm->sh.pml4 = frame_to_virt(rt->m);
+	vm->sh.gen++;
+	if (on)
+		WRITE_CR(3, rt->m << FRAME_SHIFT);     /* the guest's CR3 write flushes its TLB: so does this */
+	tr->flush = 0;
+	return 0;
+}
+
+int traced_reset(struct vm *vm)
+{
+	struct traced *tr = T(vm);
+	tr->st.resets++;
+	for (unsigned i = 0; i < tr->max; i++)
+		if (tr->pg[i].m)
+			tpage_free(vm, tr, i);
+	for (unsigned r = 0; r < TROOTS; r++)
+		if (tr->root[r].gfn != UNUSED)
+			root_clear(tr, r);
+	return traced_switch(vm);                      /* (loads CR3: the flush) */
+}
+
+/* ---- tracing ---- */
+
+void traced_written(struct vm *vm, uint32_t gfn, unsigned off, unsigned len)
+{
+	struct traced *tr = T(vm);
+	unsigned k0 = off >> 2, k1 = (off + len - 1) >> 2;
+	tr->st.traced_writes++;
+	/* As a page table: the entries of its tpages made from the guest entries written. */
+	for (uint32_t l = tr->hash[bucket(gfn)], next; l; l = next) {
+		unsigned i = l - 1;
+		struct tpage *t = &tr->pg[i];
+		next = t->hnext;
+		if (t->gfn != gfn || (t->role & R_LARGE))
+			continue;
+		for (unsigned k = k0; k <= k1; k++)
+			if ((k >> 9) == (t->role & R_HALF))
+				leaf_clear(tr, i, k & 511);
+		if (++t->flood >= FLOOD) {
+			tpage_free(vm, tr, i);
+			tr->st.flood_unshadows++;
+		}
+	}
+	/* As a page directory: the root entries (two of 2 MiB for each guest entry of 4 MiB). */
+	for (unsigned r = 0; r < TROOTS; r++) {
+		if (tr->root[r].gfn != gfn)
+			continue;
+		for (unsigned k = k0; k <= k1; k++) {
+			pde_clear(tr, r, 2 * k);
+			pde_clear(tr, r, 2 * k + 1);
+		}
+		if (r != tr->cur && ++tr->root[r].flood >= FLOOD) {
+			root_clear(tr, r);             /* a directory no longer in use, written as data */
+			tr->st.flood_unshadows++;
+		}
+	}
+	vm->sh.gen++;
+	finish(vm, tr);
+}
+
+int traced_unshadow(struct vm *vm, uint32_t gfn)
+{
+	struct traced *tr = T(vm);
+	if (tr->root[tr->cur].gfn == gfn)
+		return -1;
+	tr->st.emul_unshadows++;
+	for (uint32_t l = tr->hash[bucket(gfn)], next; l; l = next) {
+		next = tr->pg[l - 1].hnext;
+		if (tr->pg[l - 1].gfn == gfn && !(tr->pg[l - 1].role & R_LARGE))
+			tpage_free(vm, tr, l - 1);
+	}
+	for (unsigned r = 0; r < TROOTS; r++)
+		if (tr->root[r].gfn == gfn)
+			root_clear(tr, r);
+	finish(vm, tr);
+	return 0;
+}
+
+void traced_drop_gfn(struct vm *vm, uint32_t gfn)
+{
+	struct traced *tr = T(vm);
+	if (gfn >= tr->nframes)
+		return;
+	tr->st.frame_drops++;
+	for (uint32_t l; (l = (uint32_t)tr->gi[gfn]);) {
+		leaf_clear(tr, (l - 1) >> 9, (l - 1) & 511);
+		tr->flush = 1;
+	}
+	vm->sh.gen++;
+	finish(vm, tr);
+}
+
+void traced_invlpg(struct vm *vm, uint32_t la, int large)
+{
+	if (!shadow_is_active(&vm->sh))
+		return;
+	if (large)
+		WRITE_CR(3, READ_CR(3));
+	else
+		invlpg(la);
+}
+
+/* ---- life ---- */
+
+int traced_init(struct vm *vm, uint64_t budget)
+{
+	uint64_t nframes = vm->pmap.nframes, max = budget / 2 > TPAGES_MAX ? TPAGES_MAX : budget / 2;
+	uint64_t bytes = sizeof(struct traced) + max * sizeof(struct tpage) + nframes * 8;
+	uint64_t frames = (bytes + FRAME_SIZE - 1) / FRAME_SIZE;
+	mfn_t m;
+	shadow_have_nx = (rdmsr(MSR_EFER) >> 11) & 1;
+	if (budget < 16 || frame_alloc_run(FRAME_VMM, frames, 1, &m) < 0)
+		return -1;
+	memset(frame_to_virt(m), 0, frames * FRAME_SIZE);
+	struct traced *tr = frame_to_virt(m);
+	tr->meta = m;
+	tr->meta_frames = frames;
+	tr->nframes = nframes;
+	tr->budget = budget;
+	tr->max = (unsigned)max;
+	tr->pg = (struct tpage *)(tr + 1);
+	tr->gi = (uint64_t *)(tr->pg + max);
+	for (unsigned i = 0; i < tr->max; i++)
+		tr->pg[i].hnext = i + 2 <= tr->max ? i + 2 : 0;
+	tr->freelist = tr->max ? 1 : 0;
+	for (unsigned r = 0; r < TROOTS; r++)
+		tr->root[r].gfn = UNUSED;
+	vm->sh.tr = tr;
+	if (traced_switch(vm) < 0) {
+		traced_destroy(vm);
+		return -1;
+	}
+	return 0;
+}
+
+void traced_destroy(struct vm *vm)
+{
+	struct traced *tr = T(vm);
+	if (!tr)
+		return;
+	for (unsigned i = 0; i < tr->max; i++)
+		if (tr->pg[i].m)
+			frame_free_run(FRAME_VMM, tr->pg[i].m, 2);
+	for (unsigned r = 0; r < TROOTS; r++)
+		if (tr->root[r].m)
+			frame_free_run(FRAME_VMM, tr->root[r].m, 6);
+	vm->sh.tr = 0;
+	vm->sh.pml4 = 0;
+	frame_free_run(FRAME_VMM, tr->meta, tr->meta_frames);
+}
+
+void traced_get_stats(const struct vm *vm, struct traced_stats *st)
+{
+	const struct traced *tr = T(vm);
+	*st = tr->st;
+	st->tpages = tr->inuse;
+	st->tpages_max = tr->max;
+	st->budget = (unsigned)tr->budget;
+	st->roots = 0;
+	for (unsigned r = 0; r < TROOTS; r++)
+		st->roots += tr->root[r].gfn != UNUSED;
+}
