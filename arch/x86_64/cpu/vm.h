@@ -48,6 +48,7 @@ enum exit_kind {       /* why the VMM got control, counted per VM (printed when 
 	EXIT_IO,         /* in/out */
 	EXIT_HLT,        /* hlt: the guest gave its time away */
 	EXIT_MMIO,       /* an instruction that touched device memory (or wrote the BIOS area), emulated */
+	EXIT_PTWRITE,    /* a write to a traced guest page table, emulated (shadow=trace) */
 	EXIT_COUNT
 };
 

@@ -59,7 +59,9 @@ struct tpage {
 	uint8_t role, ref, npar, flood;   /* ref: used since the reclaim hand passed (CLOCK) */
 	uint16_t par[PAR_N];              /* root directory entries pointing here: root << 11 | j */
 	uint32_t hnext;                   /* hash chain (free list when free): index + 1 */
-	mfn_t m;                          /* the table, then its reverse-map records; 0: free */
+	uint32_t live;                    /* in use (else on the free list) */
+	mfn_t m;                          /* the table, then its reverse-map records (0: none yet);
+	                                   * a slot keeps its frames until the VM ends */
 };
 
 /* Reverse map: one record per entry of every tpage (link i * 512 + e + 1 names entry e of tpage
@@ -73,13 +75,15 @@ struct troot {
 	uint32_t flood;
 	uint64_t stamp;
 	mfn_t m;                          /* PML4, PDPT, four page directories; 0: none yet */
+	uint64_t live[32];                /* which of the 2048 directory entries are present */
 };
 
 struct traced {
 	mfn_t meta;
 	uint64_t meta_frames, nframes;
-	uint64_t budget, used;            /* shadow frames allowed and in use (6 a root, 2 a tpage) */
-	unsigned max, inuse, hand, cur;
+	uint64_t budget, used;            /* shadow frames allowed and held (6 a root, 2 a tpage) */
+	unsigned max, inuse, hand, cur;   /* tpage slots, live ones, CLOCK hand, the root in use */
+	unsigned nroots;                  /* root slots (up to TROOTS: an eighth of the bound) */
 	uint32_t freelist;
 	int flush;                        /* a mapping lost permissions: flush the TLB before the guest runs */
 	uint64_t clock;
@@ -199,7 +203,19 @@ static void pde_clear(struct traced *tr, unsigned r, unsigned j)
 	if (pd[j] & P) {
 		par_del(&tr->pg[pde_index(pd[j])], (uint16_t)(r << 11 | j));
 		pd[j] = 0;
+		tr->root[r].live[j >> 6] &= ~(1ULL << (j & 63));
 	}
+}
+
+/* The next present directory entry of root r from j on (2048: none). */
+static unsigned pde_next(const struct troot *rt, unsigned j)
+{
+	for (; j < 2048; j = (j | 63) + 1) {
+		uint64_t w = rt->live[j >> 6] >> (j & 63);
+		if (w)
+			return j + (unsigned)__builtin_ctzll(w);
+	}
+	return 2048;
 }
 
 static void tpage_free(struct vm *vm, struct traced *tr, unsigned i)
@@ -213,29 +229,27 @@ static void tpage_free(struct vm *vm, struct traced *tr, unsigned i)
 	 * keep a list). */
 	if (t->npar == PAR_MANY) {
 		for (unsigned r = 0; r < TROOTS; r++) {
-			uint64_t *pd = tr->root[r].gfn == UNUSED ? 0 : root_pd(&tr->root[r]);
-			for (unsigned j = 0; pd && j < 2048; j++)
-				if ((pd[j] & P) && pde_index(pd[j]) == i)
-					pd[j] = 0;
+			if (tr->root[r].gfn == UNUSED)
+				continue;
+			uint64_t *pd = root_pd(&tr->root[r]);
+			for (unsigned j = pde_next(&tr->root[r], 0); j < 2048; j = pde_next(&tr->root[r], j + 1))
+				if (pde_index(pd[j]) == i)
+					pde_clear(tr, r, j);
 		}
 	}
-	for (unsigned k = 0; t->npar != PAR_MANY && k < t->npar; k++) {
-		uint64_t *pd = root_pd(&tr->root[t->par[k] >> 11]);
-		pd[t->par[k] & 2047] = 0;
-	}
+	for (unsigned k = t->npar == PAR_MANY ? 0 : t->npar; k--;)
+		pde_clear(tr, t->par[k] >> 11, t->par[k] & 2047);   /* (takes par[k] off the list) */
 	uint32_t *link = &tr->hash[bucket(t->gfn)];
 	while (*link != i + 1)
 		link = &tr->pg[*link - 1].hnext;
 	*link = t->hnext;
 	if (!(t->role & R_LARGE))
 		mark_table(tr, t->gfn, -1);
-	frame_free_run(FRAME_VMM, t->m, 2);
-	t->m = 0;
-	t->hnext = tr->freelist;
+	t->live = 0;
+	t->hnext = tr->freelist;     /* first on the free list: its frames are reused next */
 	tr->freelist = i + 1;
 	tr->inuse--;
-	tr->used -= 2;
-	tr->flush = 1;           /* the frames may be anyone's from now on */
+	tr->flush = 1;               /* no TLB may keep what it mapped */
 	vm->sh.gen++;
 }
 
@@ -247,7 +261,7 @@ static void reclaim(struct vm *vm, struct traced *tr, unsigned want)
 		unsigned i = tr->hand;
 		tr->hand = (tr->hand + 1) % tr->max;
 		struct tpage *t = &tr->pg[i];
-		if (!t->m)
+		if (!t->live)
 			continue;
 		if (t->ref) {
 			t->ref = 0;
@@ -261,25 +275,32 @@ static void reclaim(struct vm *vm, struct traced *tr, unsigned want)
 
 static int tpage_new(struct vm *vm, struct traced *tr, uint32_t gfn, unsigned role, unsigned *out)
 {
-	mfn_t m;
-	if (tr->used + 2 > tr->budget || !tr->freelist)
-		reclaim(vm, tr, tr->inuse / 4 + 1);
-	if (tr->used + 2 > tr->budget || !tr->freelist)
+	if (!tr->freelist)
+		reclaim(vm, tr, tr->inuse / 4 + 1);      /* every slot is live: the bound is reached */
+	if (!tr->freelist)
 		return -1;
-	if (frame_alloc_run(FRAME_VMM, 2, 1, &m) < 0) {
-		reclaim(vm, tr, tr->inuse / 4 + 1);      /* the machine is short: give some back */
-		if (frame_alloc_run(FRAME_VMM, 2, 1, &m) < 0)
-			return -1;
+	struct tpage *t = &tr->pg[tr->freelist - 1];
+	if (!t->m) {
+		/* A slot never used: its frames now (the slots were sized to fit the bound). When the
+		 * machine is short, reclaim puts slots that have frames first on the free list. */
+		if (frame_alloc_run(FRAME_VMM, 2, 1, &t->m) < 0) {
+			t->m = 0;
+			reclaim(vm, tr, tr->inuse / 4 + 1);
+			t = &tr->pg[tr->freelist - 1];
+			if (!t->m)
+				return -1;
+		} else {
+			tr->used += 2;
+		}
 	}
-	unsigned i = tr->freelist - 1;
-	struct tpage *t = &tr->pg[i];
+	unsigned i = (unsigned)(t - tr->pg);
 	tr->freelist = t->hnext;
+	mfn_t m = t->m;
 	memset(frame_to_virt(m), 0, FRAME_SIZE);
-	*t = (struct tpage){ .gfn = gfn, .role = (uint8_t)role, .ref = 1, .m = m };
+	*t = (struct tpage){ .gfn = gfn, .role = (uint8_t)role, .ref = 1, .live = 1, .m = m };
 	t->hnext = tr->hash[bucket(gfn)];
 	tr->hash[bucket(gfn)] = i + 1;
 	tr->inuse++;
-	tr->used += 2;
 	if (!(role & R_LARGE))
 		mark_table(tr, gfn, +1);
 	*out = i;
@@ -329,6 +350,7 @@ static struct tpage *pde_table(struct vm *vm, struct traced *tr, uint32_t la, un
 		return 0;
 	par_add(&tr->pg[i], (uint16_t)(tr->cur << 11 | j));
 	spd[j] = pde_make(&tr->pg[i], i);
+	rt->live[j >> 6] |= 1ULL << (j & 63);
 	*out = i;
 	return &tr->pg[i];
 }
@@ -374,7 +396,7 @@ int traced_is_table(const struct vm *vm, uint32_t gfn)
 static void root_clear(struct traced *tr, unsigned r)
 {
 	struct troot *rt = &tr->root[r];
-	for (unsigned j = 0; j < 2048; j++)
+	for (unsigned j = pde_next(rt, 0); j < 2048; j = pde_next(rt, j + 1))
 		pde_clear(tr, r, j);
 	if (rt->gfn != NOPAGING)
 		mark_table(tr, rt->gfn, -1);
@@ -383,10 +405,10 @@ static void root_clear(struct traced *tr, unsigned r)
 }
 
 /* A root slot for `key`: an unused one with frames, a new one, or the least recently used. */
-static int root_new(struct vm *vm, struct traced *tr, uint32_t key, unsigned *out)
+static int root_new(struct traced *tr, uint32_t key, unsigned *out)
 {
 	unsigned r = TROOTS, empty = TROOTS, lru = TROOTS;
-	for (unsigned k = 0; k < TROOTS; k++) {
+	for (unsigned k = 0; k < tr->nroots; k++) {
 		struct troot *rt = &tr->root[k];
 		if (rt->gfn == UNUSED && rt->m && r == TROOTS)
 			r = k;
@@ -395,22 +417,18 @@ static int root_new(struct vm *vm, struct traced *tr, uint32_t key, unsigned *ou
 		else if (rt->gfn != UNUSED && (lru == TROOTS || rt->stamp < tr->root[lru].stamp))
 			lru = k;
 	}
-	if (r == TROOTS && empty < TROOTS) {
-		while (tr->used + 6 > tr->budget && tr->inuse)
-			reclaim(vm, tr, tr->inuse / 4 + 1);
-		mfn_t m;
-		if (tr->used + 6 <= tr->budget && frame_alloc_run(FRAME_VMM, 6, 1, &m) == 0) {
-			memset(frame_to_virt(m), 0, 6 * FRAME_SIZE);
-			uint64_t *pml4 = frame_to_virt(m), *pdpt = frame_to_virt(m + 1), *vmm = paging_pml4();
-			for (int k = 256; k < 512; k++)
-				pml4[k] = vmm[k];
-			pml4[0] = ((m + 1) << FRAME_SHIFT) | P | W | U;
-			for (int k = 0; k < 4; k++)
-				pdpt[k] = ((m + 2 + (uint64_t)k) << FRAME_SHIFT) | P | W | U;
-			tr->root[empty] = (struct troot){ .gfn = UNUSED, .m = m };
-			tr->used += 6;
-			r = empty;
-		}
+	mfn_t m;
+	if (r == TROOTS && empty < TROOTS && frame_alloc_run(FRAME_VMM, 6, 1, &m) == 0) {
+		memset(frame_to_virt(m), 0, 6 * FRAME_SIZE);
+		uint64_t *pml4 = frame_to_virt(m), *pdpt = frame_to_virt(m + 1), *vmm = paging_pml4();
+		for (int k = 256; k < 512; k++)
+			pml4[k] = vmm[k];
+		pml4[0] = ((m + 1) << FRAME_SHIFT) | P | W | U;
+		for (int k = 0; k < 4; k++)
+			pdpt[k] = ((m + 2 + (uint64_t)k) << FRAME_SHIFT) | P | W | U;
+		tr->root[empty] = (struct troot){ .gfn = UNUSED, .m = m };   /* (live: none) */
+		tr->used += 6;
+		r = empty;
 	}
 	if (r == TROOTS) {
 		if (lru == TROOTS)
@@ -441,7 +459,7 @@ int traced_switch(struct vm *vm)
 		tr->st.root_hits++;
 	} else {
 		tr->st.root_misses++;
-		if (root_new(vm, tr, key, &r) < 0)
+		if (root_new(tr, key, &r) < 0)
 			return -1;
 	}
 	struct troot *rt = &tr->root[r];
@@ -462,7 +480,7 @@ int traced_reset(struct vm *vm)
 	struct traced *tr = T(vm);
 	tr->st.resets++;
 	for (unsigned i = 0; i < tr->max; i++)
-		if (tr->pg[i].m)
+		if (tr->pg[i].live)
 			tpage_free(vm, tr, i);
 	for (unsigned r = 0; r < TROOTS; r++)
 		if (tr->root[r].gfn != UNUSED)
@@ -555,12 +573,16 @@ void traced_invlpg(struct vm *vm, uint32_t la, int large)
 
 int traced_init(struct vm *vm, uint64_t budget)
 {
-	uint64_t nframes = vm->pmap.nframes, max = budget / 2 > TPAGES_MAX ? TPAGES_MAX : budget / 2;
+	/* The bound: an eighth for roots (at least two), the rest for tpages. */
+	uint64_t nframes = vm->pmap.nframes, nroots = budget / 48 < 2 ? 2 : budget / 48 > TROOTS ? TROOTS : budget / 48;
+	uint64_t max = budget < 6 * nroots + 8 ? 0 : (budget - 6 * nroots) / 2;
+	if (max > TPAGES_MAX)
+		max = TPAGES_MAX;
 	uint64_t bytes = sizeof(struct traced) + max * sizeof(struct tpage) + nframes * 8;
 	uint64_t frames = (bytes + FRAME_SIZE - 1) / FRAME_SIZE;
 	mfn_t m;
 	shadow_have_nx = (rdmsr(MSR_EFER) >> 11) & 1;
-	if (budget < 16 || frame_alloc_run(FRAME_VMM, frames, 1, &m) < 0)
+	if (!max || frame_alloc_run(FRAME_VMM, frames, 1, &m) < 0)
 		return -1;
 	memset(frame_to_virt(m), 0, frames * FRAME_SIZE);
 	struct traced *tr = frame_to_virt(m);
@@ -569,6 +591,7 @@ int traced_init(struct vm *vm, uint64_t budget)
 	tr->nframes = nframes;
 	tr->budget = budget;
 	tr->max = (unsigned)max;
+	tr->nroots = (unsigned)nroots;
 	tr->pg = (struct tpage *)(tr + 1);
 	tr->gi = (uint64_t *)(tr->pg + max);
 	for (unsigned i = 0; i < tr->max; i++)

@@ -113,7 +113,7 @@ int shadow_report(const struct vm *vm, char *buf, unsigned size)
 	struct traced_stats s;
 	traced_get_stats(vm, &s);
 	return snprintf_(buf, size, "shadow trace: fills %lu; cr3 writes %lu (cached %lu, new %lu, evicted %lu); "
-			 "traced writes %lu; unshadowed %lu by flooding, %lu unemulated; write-protects %lu; "
+			 "traced writes %lu; unshadowed %lu by flooding, %lu for rep or unknown instructions; write-protects %lu; "
 			 "frame drops %lu; resets %lu; tables %u of %u now, %lu reclaimed; roots %u; bound %u frames",
 			 s.fills, s.cr3_switches, s.root_hits, s.root_misses, s.evicted, s.traced_writes,
 			 s.flood_unshadows, s.emul_unshadows, s.wprotects, s.frame_drops, s.resets, s.tpages,
@@ -126,6 +126,24 @@ static int runs_from(struct vm *vm, struct trapframe *tf, uint32_t gfn, uint32_t
 	uint32_t flags, perr;
 	uint32_t la = seg_base(vm, tf, X86_SEG_CS) + (uint32_t)tf->rip;
 	return guest_walk(vm, la, 0, guest_cpl(tf) == 3, gpa, &flags, &perr) == 0 && *gpa >> 12 == gfn;
+}
+
+/* Is the instruction at CS:EIP a rep (or repne) movs or stos? */
+static int rep_string(struct vm *vm, struct trapframe *tf)
+{
+	uint8_t b[6];
+	uint32_t e, fa;
+	if (guest_read(vm, seg_base(vm, tf, X86_SEG_CS) + (uint32_t)tf->rip, b, sizeof b, guest_cpl(tf) == 3, &e, &fa) < 0)
+		return 0;
+	int rep = 0;
+	for (unsigned k = 0; k < sizeof b; k++) {
+		if (b[k] == 0xF3 || b[k] == 0xF2)
+			rep = 1;
+		else if (b[k] != 0x66 && b[k] != 0x67 && b[k] != 0x26 && b[k] != 0x2E && b[k] != 0x36 &&
+			 b[k] != 0x3E && b[k] != 0x64 && b[k] != 0x65)
+			return rep && (b[k] == 0xA4 || b[k] == 0xA5 || b[k] == 0xAA || b[k] == 0xAB);
+	}
+	return 0;
 }
 
 static int true_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t perr)
@@ -178,11 +196,15 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		shadow_drop_frame(vm, gfn);       /* its other mappings: no-execute, perhaps writable */
 	} else if ((err & PF_P) && write && vm->sh.tr && traced_is_table(vm, gfn)) {
 		/* A write to a guest page table or directory a shadow depends on (traced.c): do it, which
-		 * clears the shadow entries made from what it overwrote (gmem.c calls traced_written). An
-		 * instruction the emulator does not know: the page stops being traced instead. */
-		if (emulate_code_write(vm, tf))
+		 * clears the shadow entries made from what it overwrote (gmem.c calls traced_written).
+		 * A rep stos/movs there is the guest clearing or filling the whole page (a table freed
+		 * and reused, or a new one being made), and so is an instruction the emulator does not
+		 * know: the page stops being traced instead, and the instruction runs itself. */
+		vm_count(vm, EXIT_PTWRITE);
+		int unshadowed = rep_string(vm, tf) && traced_unshadow(vm, gfn) == 0;
+		if (!unshadowed && emulate_code_write(vm, tf))
 			return 0;
-		if (traced_unshadow(vm, gfn) < 0) {
+		if (!unshadowed && traced_unshadow(vm, gfn) < 0) {
 			vm_fail(vm, "wrote its page directory (gpa %08x) with an instruction the VMM cannot emulate at eip %08lx",
 				gpa, tf->rip);
 			return -1;
