@@ -56,6 +56,7 @@ else
 	echo "skip host-firmware-iasl - iasl not installed (Debian package acpica-tools)" | tee -a "$results"
 fi
 build_run gmem tests/host/test_gmem.c arch/x86_64/mmu/gmem.c mm/frame.c mm/pmap.c lib/kstring.c
+build_run traced tests/host/test_traced.c arch/x86_64/mmu/traced.c arch/x86_64/mmu/gmem.c mm/frame.c mm/pmap.c lib/kstring.c
 build_run alu tests/host/test_alu.c arch/x86_64/cpu/alu.c
 build_run seg tests/host/test_seg.c arch/x86_64/cpu/reflect.c arch/x86_64/cpu/segments.c arch/x86_64/mmu/gmem.c \
 	mm/frame.c mm/pmap.c lib/kstring.c vcpu/trace.c

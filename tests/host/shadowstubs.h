@@ -13,9 +13,11 @@ void shadow_fill(struct vm *vm, uint32_t la, uint32_t gpa, mfn_t m, uint32_t fla
 {
 	(void)vm, (void)la, (void)gpa, (void)m, (void)flags, (void)write, (void)exec_unscanned;
 }
+#ifndef TEST_TRACED
 /* No traced shadow either (vm->sh.tr stays 0). */
 int traced_is_table(const struct vm *vm, uint32_t gfn) { (void)vm, (void)gfn; return 0; }
 void traced_written(struct vm *vm, uint32_t gfn, unsigned off, unsigned len) { (void)vm, (void)gfn, (void)off, (void)len; }
+#endif
 int gcopy(void *dst, const void *src, uint64_t n) { (void)dst, (void)src, (void)n; return -1; }
 
 #endif

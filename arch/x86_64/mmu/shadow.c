@@ -32,9 +32,14 @@ static int table(struct shadow *sh, uint64_t *entry)
 	return 0;
 }
 
-int shadow_init(struct shadow *sh)
+void shadow_probe(void)
 {
 	shadow_have_nx = (rdmsr(MSR_EFER) >> 11) & 1;
+}
+
+int shadow_init(struct shadow *sh)
+{
+	shadow_probe();
 	memset(sh, 0, sizeof *sh);
 	if (frame_alloc(FRAME_VMM, &sh->root) < 0)
 		return -1;

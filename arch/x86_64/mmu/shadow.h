@@ -44,6 +44,7 @@ void shadow_invlpg(struct shadow *sh, uint32_t la, int large);
 /* Map one 4 KiB page. Returns 0, or -1 if out of machine memory (the VM is then stopped). */
 int shadow_map(struct shadow *sh, uint32_t la, mfn_t mfn, int writable, int user, int noexec);
 extern int shadow_have_nx;   /* EFER.NXE is on: the shadow can map pages no-execute */
+void shadow_probe(void);     /* ... find out (shadow_init does; so must any other shadow) */
 /* Drop every mapping of machine frame mfn (made since the last flush). */
 void shadow_unmap_frame(struct shadow *sh, mfn_t mfn);
 /* Make this shadow the one the MMU uses; is it? */

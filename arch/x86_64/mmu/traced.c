@@ -581,7 +581,6 @@ int traced_init(struct vm *vm, uint64_t budget)
 	uint64_t bytes = sizeof(struct traced) + max * sizeof(struct tpage) + nframes * 8;
 	uint64_t frames = (bytes + FRAME_SIZE - 1) / FRAME_SIZE;
 	mfn_t m;
-	shadow_have_nx = (rdmsr(MSR_EFER) >> 11) & 1;
 	if (!max || frame_alloc_run(FRAME_VMM, frames, 1, &m) < 0)
 		return -1;
 	memset(frame_to_virt(m), 0, frames * FRAME_SIZE);
@@ -633,4 +632,22 @@ void traced_get_stats(const struct vm *vm, struct traced_stats *st)
 	st->roots = 0;
 	for (unsigned r = 0; r < TROOTS; r++)
 		st->roots += tr->root[r].gfn != UNUSED;
+}
+
+void traced_each_leaf(const struct vm *vm, void (*fn)(void *ctx, uint32_t root_gfn, uint32_t la, uint64_t leaf),
+		      void *ctx)
+{
+	const struct traced *tr = T(vm);
+	for (unsigned r = 0; r < TROOTS; r++) {
+		const struct troot *rt = &tr->root[r];
+		if (rt->gfn == UNUSED)
+			continue;
+		const uint64_t *pd = root_pd(rt);
+		for (unsigned j = pde_next(rt, 0); j < 2048; j = pde_next(rt, j + 1)) {
+			const uint64_t *tb = table(&tr->pg[pde_index(pd[j])]);
+			for (unsigned e = 0; e < 512; e++)
+				if (tb[e] & P)
+					fn(ctx, rt->gfn, j << 21 | e << 12, tb[e]);
+		}
+	}
 }

@@ -57,5 +57,9 @@ void traced_drop_gfn(struct vm *vm, uint32_t gfn);
 /* The guest's invlpg: the shadow is coherent already; only the real TLB entry goes. */
 void traced_invlpg(struct vm *vm, uint32_t la, int large);
 void traced_get_stats(const struct vm *vm, struct traced_stats *st);
+/* Every leaf of every cached shadow, for checking them (tests/host/test_traced.c): fn gets the
+ * root's guest directory frame (0xFFFFFFFF: paging off), the guest-linear page and the entry. */
+void traced_each_leaf(const struct vm *vm, void (*fn)(void *ctx, uint32_t root_gfn, uint32_t la, uint64_t leaf),
+		      void *ctx);
 
 #endif

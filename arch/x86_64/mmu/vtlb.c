@@ -30,7 +30,10 @@
 
 int shadow_setup(struct vm *vm, int trace, uint64_t budget)
 {
-	return trace ? traced_init(vm, budget) : shadow_init(&vm->sh);
+	if (!trace)
+		return shadow_init(&vm->sh);
+	shadow_probe();
+	return traced_init(vm, budget);
 }
 
 void shadow_teardown(struct vm *vm)
@@ -254,10 +257,17 @@ void shadow_fill(struct vm *vm, uint32_t la, uint32_t gpa, mfn_t m, uint32_t fla
 	uint32_t gfn = gpa >> 12;
 	int kernel_page = !(flags & PF_U) || !(vm->cr0 & CR0_PG);
 	int scanned = patch_scanned(vm, gfn);
-	int w = (flags & PF_W) && (write || (flags & SHADOW_DIRTY)) && !scanned && !gpa_is_rom(gpa) &&
+	int u = (flags & PF_U) != 0, wbit = (flags & PF_W) != 0;
+	if (write && !wbit) {
+		/* The walk let a write through a read-only entry: the guest kernel, with CR0.WP clear.
+		 * The real CPU keeps WP set (the VMM relies on it), so the page is mapped writable for
+		 * the kernel only; a user access to it then faults and maps it back, read-only. */
+		wbit = 1;
+		u = 0;
+	}
+	int w = wbit && (write || (flags & SHADOW_DIRTY)) && !scanned && !gpa_is_rom(gpa) &&
 		(vm->tables_open || !seg_traced(vm, gfn));
 	int nx = kernel_page && !scanned && !exec_unscanned;
-	if ((vm->sh.tr ? traced_fill(vm, la, gfn, m, w, (flags & PF_U) != 0, nx)
-		       : shadow_map(&vm->sh, la, m, w, (flags & PF_U) != 0, nx)) < 0)
+	if ((vm->sh.tr ? traced_fill(vm, la, gfn, m, w, u, nx) : shadow_map(&vm->sh, la, m, w, u, nx)) < 0)
 		vm_fail(vm, "out of machine memory for shadow page tables");
 }
