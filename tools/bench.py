@@ -5,8 +5,9 @@
   tcg     QEMU TCG wall clock through the TSC: `cycles` of an emulator, only ratios mean much;
   kvm     real cycles, only where tools/accel.sh finds real VT-x/AMD-V.
 For each guest-x86 benchmark (bench mode: a median of BENCH_RUNS runs, per operation) and each
-configuration (native; vtlb, the VMM's shadow; vtlb-general, the same with the fast paths off,
-icount only), and, under icount, the VMM exits per operation by
+configuration (native; vtlb, the VMM's virtual-TLB shadow; trace, its traced shadows cached per
+address space (shadow=trace); vtlb-general, vtlb with the fast paths off, icount only), and, under
+icount, the VMM exits per operation by
 kind: the benchmark run alone (boot word bench=NAME) minus a run with none (bench=none), divided by
 BENCH_RUNS * iterations. The VMM's own per-kind profile of the full run is printed too. The MIPS
 rows (tests/mips/bench.sh: native, VMM without and with the L2 TLB) join in TCG mode.
@@ -107,60 +108,76 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     accel = subprocess.run([os.path.join(ROOT, 'tools/accel.sh')], stdout=subprocess.PIPE, text=True).stdout.strip()
     modes = ['icount', 'tcg'] + (['kvm'] if accel == 'kvm' else [])
+    shadows = ['vtlb', 'trace']           # the VMM's two shadows (boot option shadow=)
     results, per_mode, profiles = [], {}, []
     for mode in modes:
-        nat, _, _, _ = run(guest_iso('native', 'bench'), mode, '')
-        vmm, _, prof, _ = run(guest_iso('vtlb', 'bench'), mode, 'vm1: ')
-        per_mode[mode] = (nat, vmm)
-        if prof:
-            profiles.append('%s: %s' % (mode, prof))
+        per_mode[mode] = {'native': run(guest_iso('native', 'bench'), mode, '')[0]}
+        for config in shadows:
+            res, _, prof, _ = run(guest_iso(config, 'bench'), mode, 'vm1: ')
+            per_mode[mode][config] = res
+            if prof:
+                profiles.append('%s, %s: %s' % (mode, config, prof))
         print('bench: %s done' % mode, file=sys.stderr)
     # The same under icount with the fast paths off (boot option fast=off): what they buy.
     general, _, prof, _ = run(guest_iso('vtlb-general', 'bench'), 'icount', 'vm1: ')
-    profiles.append('icount, fast=off: %s' % prof)
+    profiles.append('icount, vtlb, fast=off: %s' % prof)
     # Exits per operation (icount: the same instructions, the same exits, run after run).
     exits_per_op = {}
-    _, base, _, _ = run(guest_iso('vtlb', 'bench=none'), 'icount', 'vm1: ')
-    for name, (_, iters) in per_mode['icount'][1].items():
-        res, ex, _, _ = run(guest_iso('vtlb', 'bench=' + name), 'icount', 'vm1: ')
-        ops = BENCH_RUNS * iters
-        exits_per_op[name] = {k: round((ex.get(k, 0) - base.get(k, 0)) / ops, 3) for k in EXIT_KINDS
-                              if ex.get(k, 0) - base.get(k, 0) > 0}
+    for config in shadows:
+        _, base, _, _ = run(guest_iso(config, 'bench=none'), 'icount', 'vm1: ')
+        for name, (_, iters) in per_mode['icount'][config].items():
+            res, ex, _, _ = run(guest_iso(config, 'bench=' + name), 'icount', 'vm1: ')
+            ops = BENCH_RUNS * iters
+            exits_per_op[config, name] = {k: round((ex.get(k, 0) - base.get(k, 0)) / ops, 3) for k in EXIT_KINDS
+                                          if ex.get(k, 0) - base.get(k, 0) > 0}
     for name, (per_op, _) in general.items():
         results.append({'arch': 'x86', 'bench': name, 'config': 'vtlb-general', 'mode': 'icount',
                         'insns': per_op, 'cycles': per_op, 'exits': {}})
-    for mode, (nat, vmm) in per_mode.items():
-        for config, res in (('native', nat), ('vtlb', vmm)):
+    for mode, by_config in per_mode.items():
+        for config, res in by_config.items():
             for name, (per_op, _) in res.items():
                 results.append({'arch': 'x86', 'bench': name, 'config': config, 'mode': mode,
                                 'insns': per_op if mode == 'icount' else None, 'cycles': per_op,
-                                'exits': exits_per_op.get(name, {}) if config != 'native' and mode == 'icount' else {}})
+                                'exits': exits_per_op.get((config, name), {}) if mode == 'icount' else {}})
     results += mips_rows()
     json.dump(results, open(os.path.join(OUT, 'results.json'), 'w'), indent=1)
 
-    nat_i, vmm_i = per_mode['icount']
-    nat_t, vmm_t = per_mode['tcg']
+    ic, tc = per_mode['icount'], per_mode['tcg']
+
+    def ratio(by, config, name):
+        return by[config][name][0] / max(by['native'][name][0], 1) if name in by[config] and name in by['native'] else None
+
+    def exits(config, name):
+        ex = exits_per_op.get((config, name), {})
+        return ', '.join('%s %g' % (k, c) for k, c in sorted(ex.items(), key=lambda kv: -kv[1])) or '-'
+
     lines = ['guest-x86 nanobenchmarks per operation (median of %d runs): instructions under -icount '
-             '(exact), and TCG wall-clock TSC cycles (emulated: only the ratio means something)' % BENCH_RUNS, '',
-             '| benchmark | native insns | VMM insns | ratio | fast=off insns | TCG ratio | VMM exits per op |',
-             '|---|---:|---:|---:|---:|---:|---|']
+             '(exact), and TCG wall-clock TSC cycles (emulated: only the ratio means something); vtlb is the '
+             'virtual-TLB shadow, trace the traced shadows cached per address space (shadow=trace)' % BENCH_RUNS, '',
+             '| benchmark | native insns | vtlb insns | ratio | trace insns | ratio | vtlb fast=off | TCG ratio vtlb | TCG ratio trace |',
+             '|---|---:|---:|---:|---:|---:|---:|---:|---:|']
     rows = []
-    for name in nat_i:
-        if name not in vmm_i:
+    for name in ic['native']:
+        if name not in ic['vtlb'] or name not in ic['trace']:
             continue
-        n, v = nat_i[name][0], vmm_i[name][0]
-        tr = '%.2fx' % (vmm_t[name][0] / max(nat_t[name][0], 1)) if name in nat_t and name in vmm_t else '-'
-        ex = ', '.join('%s %g' % (k, c) for k, c in sorted(exits_per_op.get(name, {}).items(), key=lambda kv: -kv[1]))
+        n, v, t = ic['native'][name][0], ic['vtlb'][name][0], ic['trace'][name][0]
+        tv, tt = ratio(tc, 'vtlb', name), ratio(tc, 'trace', name)
         g = '%d' % general[name][0] if name in general else '-'
-        lines.append('| %s | %d | %d | %.2fx | %s | %s | %s |' % (name, n, v, v / max(n, 1), g, tr, ex or '-'))
+        lines.append('| %s | %d | %d | %.2fx | %d | %.2fx | %s | %s | %s |' % (
+            name, n, v, v / max(n, 1), t, t / max(n, 1), g, '%.2fx' % tv if tv else '-', '%.2fx' % tt if tt else '-'))
         rows.append((name, n, v))
+    lines += ['', '| benchmark | VMM exits per op, vtlb | VMM exits per op, trace |', '|---|---|---|']
+    for name in ic['native']:
+        lines.append('| %s | %s | %s |' % (name, exits('vtlb', name), exits('trace', name)))
     if 'kvm' in per_mode:
-        nat_k, vmm_k = per_mode['kvm']
-        lines += ['', '| benchmark | native cycles (KVM) | VMM cycles | ratio |', '|---|---:|---:|---:|']
-        for name in nat_k:
-            if name in vmm_k:
-                lines.append('| %s | %d | %d | %.2fx |' % (name, nat_k[name][0], vmm_k[name][0],
-                                                          vmm_k[name][0] / max(nat_k[name][0], 1)))
+        kv = per_mode['kvm']
+        lines += ['', '| benchmark | native cycles (KVM) | vtlb cycles | ratio | trace cycles | ratio |',
+                  '|---|---:|---:|---:|---:|---:|']
+        for name in kv['native']:
+            if name in kv['vtlb'] and name in kv['trace']:
+                lines.append('| %s | %d | %d | %.2fx | %d | %.2fx |' % (
+                    name, kv['native'][name][0], kv['vtlb'][name][0], ratio(kv, 'vtlb', name),
+                    kv['trace'][name][0], ratio(kv, 'trace', name)))
     lines += [''] + ['VMM profile of the whole bench run, ' + p for p in profiles]
     table = '\n'.join(lines)
     print(table)
