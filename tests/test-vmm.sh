@@ -89,9 +89,14 @@ same() {  # same NAME VM [REFERENCE]: that VM's verdicts equal the native ones (
 	fi
 }
 
+# The shadow by default is the traced one (arch/x86_64/mmu/traced.c): address spaces are found again
+# in its cache, and guest page-table writes are traced.
 iso one "mem=128M" "guest-x86 test"
-run one 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 --expect "instructions patched"
+run one 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 --expect "instructions patched" \
+	--expect "vm1 shadow trace: "
 same one vm1
+check one/shadows-cached "no CR3 write found its address space cached, or no page-table write was traced" \
+	grep -q "vm1 shadow trace: .*(cached [1-9][0-9]*, .*traced writes [1-9]" "$OUT/one-$ACCEL.log"
 # The fast paths (arch/x86_64/cpu/fastpath.c) took part in that run: they take most traps. With
 # fast=off every trap goes the general way, which must give the same verdicts.
 check one/fast-paths-taken "no trap took a fast path (see the exit line)" \
@@ -104,20 +109,18 @@ iso three "vms=3 mem=128M" "guest-x86 test"
 run three 600 1024 --expect-exit 1 --expect "vm3 off: exit code 0"
 for v in vm1 vm2 vm3; do same three $v; done
 
-# The traced shadows (shadow=trace, arch/x86_64/mmu/traced.c): the same verdicts, with address
-# spaces found again in the cache and guest page-table writes traced; three VMs with the two kinds
-# of shadow side by side; and a bound so small (shadow_mem=512K: 128 frames, two address spaces and
-# 58 tables) that tables are reclaimed and roots evicted all the time: the guest must not notice.
-iso one-trace "mem=128M shadow=trace" "guest-x86 test"
-run one-trace 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 --expect "vm1 shadow trace: "
-same one-trace vm1
-check one-trace/cached "no CR3 write found its address space cached, or no page-table write was traced" \
-	grep -q "vm1 shadow trace: .*(cached [1-9][0-9]*, .*traced writes [1-9]" "$OUT/one-trace-$ACCEL.log"
+# The virtual TLB (shadow=vtlb: emptied at every CR3 write) gives the same verdicts; three VMs with
+# the two kinds of shadow side by side; and a traced shadow bounded so tightly (shadow_mem=512K: 128
+# frames, two address spaces and 58 tables) that tables are reclaimed and roots evicted all the time:
+# the guest must not notice.
+iso one-vtlb "mem=128M shadow=vtlb" "guest-x86 test"
+run one-vtlb 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 --expect "vm1 shadow vtlb: "
+same one-vtlb vm1
 iso three-trace "vms=3 mem=128M shadow=trace,vtlb,trace" "guest-x86 test"
 run three-trace 600 1024 --expect-exit 1 --expect "vm3 off: exit code 0" --expect "vm1 shadow trace: " \
 	--expect "vm2 shadow vtlb: " --expect "vm3 shadow trace: "
 for v in vm1 vm2 vm3; do same three-trace $v; done
-iso tiny-trace "mem=128M shadow=trace shadow_mem=512K" "guest-x86 test"
+iso tiny-trace "mem=128M shadow_mem=512K" "guest-x86 test"
 run tiny-trace 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 --expect "bound 128 frames"
 same tiny-trace vm1
 check tiny-trace/reclaimed "the 128-frame bound never made the VMM reclaim tables and evict roots" \
@@ -160,20 +163,20 @@ run hostile 300 1024 --expect-exit 3 --expect "vm1 off: exit code 0" \
 	--expect "vm8: segs: # this line came out of rep outsb through an LDT data segment" \
 	--expect "vm8: segs: passed" --expect "vm8 off: exit code 0"
 same hostile vm1
-# The same hostile guests with the traced shadows.
-iso hostile-trace "mem=128M shadow=trace" "guest-x86 test" "hostile triple" "hostile hlt" "hostile long" \
+# The same hostile guests with the virtual TLB.
+iso hostile-vtlb "mem=128M shadow=vtlb" "guest-x86 test" "hostile triple" "hostile hlt" "hostile long" \
 	"hostile selfmod" "hostile v86" "hostile mmio" "hostile segs"
-run hostile-trace 300 1024 --expect-exit 3 --expect "vm1 off: exit code 0" \
+run hostile-vtlb 300 1024 --expect-exit 3 --expect "vm1 off: exit code 0" \
 	--expect "vm2: stopped: vector 3 beyond the guest's IDT" --expect "vm3: stopped: hlt with interrupts disabled" \
 	--expect "vm4: stopped: lgdt at" --expect "vm5: selfmod: ok" --expect "vm5 off: exit code 0" \
 	--expect "vm6: hostile guest: hostile v86" --expect "vm7: mmio: passed" --expect "vm7 off: exit code 0" \
 	--expect "vm8: segs: passed" --expect "vm8 off: exit code 0"
-same hostile-trace vm1
+same hostile-vtlb vm1
 # A page of the guest's text rewritten, then entered in its middle before its start (a VM of its
 # own: a VMM runs at most 8).
 iso midpage "" "hostile midpage"
 run midpage 120 256 --expect-exit 1 --expect "vm1: midpage: ok" --expect "vm1 off: exit code 0"
-for h in hostile hostile-trace; do
+for h in hostile hostile-vtlb; do
 	check $h/suites-no-failed-check "$(grep -c ': not ok - ' "$OUT/$h-$ACCEL.log") checks failed" \
 		sh -c "! grep -q ': not ok - ' '$OUT/$h-$ACCEL.log'"
 done
@@ -198,6 +201,9 @@ same dev vm1 native-dev
 iso dev-apic "mem=128M" "guest-x86 test devtest apic" "@hda disk=hda" "@hdb disk=hdb" "@hdd disk=hdd"
 run dev-apic 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1
 same dev-apic vm1 native-dev-apic
+iso dev-vtlb "mem=128M shadow=vtlb" "guest-x86 test devtest" "@hda disk=hda" "@hdb disk=hdb" "@hdd disk=hdd"
+run dev-vtlb 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 --expect "vm1 shadow vtlb: "
+same dev-vtlb vm1 native-dev
 iso dev3 "vms=3 mem=128M" "guest-x86 test devtest" "@hda disk=hda" "@hdb disk=hdb" "@hdd disk=hdd"
 run dev3 600 1024 --expect-exit 1 --expect "vm3 off: exit code 0"
 for v in vm1 vm2 vm3; do same dev3 $v native-dev; done

@@ -41,7 +41,7 @@ def guest_iso(config, words):
     name = '%s-%s' % (config, words.replace(' ', '-').replace('=', '-'))
     if config == 'native':
         return iso(name, '  multiboot /boot/guest-x86.elf %s' % words)
-    vmm = 'mem=256M' + {'vtlb-general': ' fast=off', 'trace': ' shadow=trace'}.get(config, '')
+    vmm = 'mem=256M' + {'vtlb-general': ' fast=off shadow=vtlb', 'vtlb': ' shadow=vtlb', 'trace': ' shadow=trace'}[config]
     return iso(name, '  multiboot2 /boot/vmm.elf %s\n  module2 /boot/guest-x86.elf guest-x86 %s' % (vmm, words))
 
 
@@ -187,9 +187,9 @@ def main():
     print('\n(written: build/bench/results.json, build/bench/x86.md, build/bench/x86.svg)')
 
 
-def quick(names, config='vtlb'):
-    """`bench.py quick [--trace] NAME...`: icount only, native and under the VMM (its virtual TLB, or
-    with --trace its traced shadows), one benchmark each, with the VMM's exits per operation and its
+def quick(names, config='trace'):
+    """`bench.py quick [--vtlb] NAME...`: icount only, native and under the VMM (its traced shadows, or
+    with --vtlb its virtual TLB), one benchmark each, with the VMM's exits per operation and its
     per-kind profile of that run (while cutting a path)."""
     os.makedirs(OUT, exist_ok=True)
     _, base, _, _ = run(guest_iso(config, 'bench=none'), 'icount', 'vm1: ')
@@ -208,8 +208,8 @@ def quick(names, config='vtlb'):
 
 
 if __name__ == '__main__':
-    if sys.argv[1:3] == ['quick', '--trace']:
-        quick(sys.argv[3:], 'trace')
+    if sys.argv[1:3] in (['quick', '--trace'], ['quick', '--vtlb']):
+        quick(sys.argv[3:], sys.argv[2][2:])
     elif sys.argv[1:2] == ['quick']:
         quick(sys.argv[2:])
     else:

@@ -32,7 +32,7 @@ struct option boot_options[] = {
 	{ "mem", OPT_SIZE, "RAM of each VM, e.g. 64M", 0, 0, "" },
 	{ "trace", OPT_STR, "flows to trace: syscall, trap, switch (comma-separated)", 0, 0, "" },
 	{ "fast", OPT_STR, "the short paths for common traps: on (default) or off", 0, 0, "" },
-	{ "shadow", OPT_STR, "shadow page tables: vtlb (default) or trace, or one word per VM (vtlb,trace,...)", 0, 0, "" },
+	{ "shadow", OPT_STR, "shadow page tables: trace (default) or vtlb, or one word per VM (trace,vtlb,...)", 0, 0, "" },
 	{ "shadow_mem", OPT_SIZE, "bound on each VM's traced shadow tables (default RAM/32, at least 1M)", 0, 0, "" },
 	{ "stats", OPT_NUM, "every N seconds, print each VM's exit counts (1..3600)", 0, 0, "" },
 	{ "crash", OPT_FLAG, "fault in the VMM on purpose, to show the register dump", 0, 0, "" },

@@ -17,6 +17,7 @@
 #include "vm.h"
 #include "fast.h"
 #include "../cpu.h"
+#include "../mmu/traced.h"
 #include "../../../vcpu/trace.h"
 
 /* Figure B.3, steps 3 and 4: the guest kernel's patched iret (32-bit, no prefix) back to a
@@ -131,6 +132,34 @@ static int fast_priv(struct vm *vm, struct trapframe *tf)
 		return 0;
 	}
 	vm_count(vm, EXIT_PRIV);
+	tf->rip = eip + len;
+	return 1;
+}
+
+/* The commonest write to a traced page table (shadow=trace: the table is mapped read-only, so the
+ * guest's store faulted, vtlb.c): the guest kernel setting one entry with mov r/m32, r32 (89 /r, no
+ * prefix), from flat code, 4 bytes aligned at the faulting address CR2 -- whose guest-physical
+ * address gpa the walk has found writable. The store, then traced_written, as the general path's
+ * emulation (mmio.c through gmem.c) would do them; anything else: 0, nothing done. */
+int fast_pt_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa)
+{
+	uint8_t b[3];
+	uint32_t eip = (uint32_t)tf->rip;
+	if (!fast_paths || (la & 3) || (tf->rflags & FL_TF) || !flat_kernel(vm, tf) || !gread(eip, b, 3) ||
+	    b[0] != 0x89 || (b[1] & 0xC0) == 0xC0)
+		return 0;
+	/* The length: opcode, ModRM, a SIB byte, a displacement. */
+	unsigned mod = b[1] >> 6, rm = b[1] & 7, len = 2;
+	if (rm == 4)
+		len += 1 + (mod == 0 && (b[2] & 7) == 5 ? 4 : 0);
+	else if (mod == 0 && rm == 5)
+		len += 4;
+	len += mod == 1 ? 1 : mod == 2 ? 4 : 0;
+	uint32_t *p = gpa_ptr(vm, gpa);
+	if (!p)
+		return 0;
+	*p = (uint32_t)*gpr(tf, (b[1] >> 3) & 7);
+	traced_written(vm, gpa >> 12, gpa & 0xFFF, 4);
 	tf->rip = eip + len;
 	return 1;
 }

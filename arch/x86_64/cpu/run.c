@@ -518,9 +518,9 @@ static void *fw_mem(void *ctx, uint32_t gpa, uint32_t len)
 	return gpa_ptr(ctx, gpa);
 }
 
-/* Each VM's shadow (boot options shadow= and shadow_mem=): traced or a virtual TLB, and its bound
- * in frames (0: a thirty-second of its RAM, at least 256 frames). */
-static int shadow_mode[MAX_VMS];
+/* Each VM's shadow (boot options shadow= and shadow_mem=): traced (the default) or a virtual TLB,
+ * and its bound in frames (0: a thirty-second of its RAM, at least 256 frames). */
+static int shadow_vtlb[MAX_VMS];            /* 1: that VM's shadow is the virtual TLB */
 static uint64_t shadow_budget;
 
 static int vm_create(struct vm *vm, unsigned id, const struct vmc_group *g, uint64_t ram)
@@ -535,7 +535,7 @@ static int vm_create(struct vm *vm, unsigned id, const struct vmc_group *g, uint
 	vm->cmdline = mod->cmdline;
 	vm->con.id = id;
 	uint64_t budget = shadow_budget ? shadow_budget : (ram >> 12) / 32 > 256 ? (ram >> 12) / 32 : 256;
-	if (pmap_create(&vm->pmap, id, ram, &why) < 0 || shadow_setup(vm, shadow_mode[id - 1], budget) < 0)
+	if (pmap_create(&vm->pmap, id, ram, &why) < 0 || shadow_setup(vm, !shadow_vtlb[id - 1], budget) < 0)
 		return refuse(vm, "%s", why);
 	uint64_t t = now_ns();
 	vio_init(&vm->io, t, rtc_epoch + (t - rtc_ns) / 1000000000, ram, uart_out, vm);
@@ -635,13 +635,13 @@ void vmm_start_guests(void)
 			while (w[len] && w[len] != ',')
 				len++;
 			if (len == 5 && !strncmp(w, "trace", 5)) {
-				shadow_mode[i] = 1;
+				shadow_vtlb[i] = 0;
 			} else if (len == 4 && !strncmp(w, "vtlb", 4)) {
-				shadow_mode[i] = 0;
+				shadow_vtlb[i] = 1;
 			} else {
-				log_warn("boot", "shadow=%s: each word is vtlb or trace; vm%d and later get vtlb", o_shadow->str, i + 1);
+				log_warn("boot", "shadow=%s: each word is trace or vtlb; vm%d and later get trace", o_shadow->str, i + 1);
 				for (; i < MAX_VMS; i++)
-					shadow_mode[i] = 0;
+					shadow_vtlb[i] = 0;
 				break;
 			}
 			if (w[len] == ',')

@@ -264,6 +264,9 @@ void msr_reset(struct vm_msrs *m);
  * what the short ways buy, and to test the general path on every trap). */
 int fast_trap(struct vm *vm, struct trapframe *tf);
 extern int fast_paths;
+/* A kernel's store of one entry to a traced page table at linear la, guest-physical gpa (RAM, a
+ * table and nothing else: not scanned code, not a descriptor table), done the short way. */
+int fast_pt_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa);
 
 /* Privileged instructions (emulate.c) and patched ones (patch.c): 1 handled, 0 reflect #GP. */
 int emulate_privileged(struct vm *vm, struct trapframe *tf);

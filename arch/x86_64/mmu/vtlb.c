@@ -204,6 +204,8 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		 * and reused, or a new one being made), and so is an instruction the emulator does not
 		 * know: the page stops being traced instead, and the instruction runs itself. */
 		vm_count(vm, EXIT_PTWRITE);
+		if (!patch_scanned(vm, gfn) && !seg_traced(vm, gfn) && fast_pt_write(vm, tf, la, gpa))
+			return 0;
 		int unshadowed = rep_string(vm, tf) && traced_unshadow(vm, gfn) == 0;
 		if (!unshadowed && emulate_code_write(vm, tf))
 			return 0;
