@@ -121,7 +121,7 @@ run three-trace 600 1024 --expect-exit 1 --expect "vm3 off: exit code 0" --expec
 	--expect "vm2 shadow vtlb: " --expect "vm3 shadow trace: "
 for v in vm1 vm2 vm3; do same three-trace $v; done
 iso tiny-trace "mem=128M shadow_mem=512K" "guest-x86 test"
-run tiny-trace 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 --expect "bound 128 frames"
+run tiny-trace 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 --expect ", bound 128"
 same tiny-trace vm1
 check tiny-trace/reclaimed "the 128-frame bound never made the VMM reclaim tables and evict roots" \
 	grep -q "vm1 shadow trace: .*evicted [1-9].* [1-9][0-9]* reclaimed" "$OUT/tiny-trace-$ACCEL.log"

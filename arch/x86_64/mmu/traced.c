@@ -629,6 +629,7 @@ void traced_get_stats(const struct vm *vm, struct traced_stats *st)
 	st->tpages = tr->inuse;
 	st->tpages_max = tr->max;
 	st->budget = (unsigned)tr->budget;
+	st->held = (unsigned)tr->used;
 	st->roots = 0;
 	for (unsigned r = 0; r < TROOTS; r++)
 		st->roots += tr->root[r].gfn != UNUSED;

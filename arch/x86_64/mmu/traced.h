@@ -30,7 +30,7 @@ struct traced;
 struct traced_stats {
 	uint64_t fills, traced_writes, flood_unshadows, emul_unshadows, reclaimed, evicted;
 	uint64_t cr3_switches, root_hits, root_misses, wprotects, frame_drops, resets;
-	unsigned tpages, tpages_max, roots, budget;
+	unsigned tpages, tpages_max, roots, budget, held;   /* held: frames the shadow has taken */
 };
 
 /* Set up the traced shadow of a VM with room for `budget` shadow frames, and its first root (the

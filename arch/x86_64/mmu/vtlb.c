@@ -117,10 +117,10 @@ int shadow_report(const struct vm *vm, char *buf, unsigned size)
 	traced_get_stats(vm, &s);
 	return snprintf_(buf, size, "shadow trace: fills %lu; cr3 writes %lu (cached %lu, new %lu, evicted %lu); "
 			 "traced writes %lu; unshadowed %lu by flooding, %lu for rep or unknown instructions; write-protects %lu; "
-			 "frame drops %lu; resets %lu; tables %u of %u now, %lu reclaimed; roots %u; bound %u frames",
+			 "frame drops %lu; resets %lu; tables %u of %u now, %lu reclaimed; roots %u; frames %u held, bound %u",
 			 s.fills, s.cr3_switches, s.root_hits, s.root_misses, s.evicted, s.traced_writes,
 			 s.flood_unshadows, s.emul_unshadows, s.wprotects, s.frame_drops, s.resets, s.tpages,
-			 s.tpages_max, s.reclaimed, s.roots, s.budget);
+			 s.tpages_max, s.reclaimed, s.roots, s.held, s.budget);
 }
 
 /* Does the instruction at CS:EIP start on guest frame gfn? (*gpa: where) */
