@@ -176,7 +176,13 @@ same hostile-vtlb vm1
 # own: a VMM runs at most 8).
 iso midpage "" "hostile midpage"
 run midpage 120 256 --expect-exit 1 --expect "vm1: midpage: ok" --expect "vm1 off: exit code 0"
-for h in hostile hostile-vtlb; do
+# The guest's own page tables used and misused (tests/hostile/ptables.inc: a self-mapped directory,
+# entries rewritten through it, A/D bits, aliases, CR0.WP both ways, entries and a table where
+# nothing decodes, two address spaces), one VM on each shadow.
+iso ptables "shadow=trace,vtlb" "hostile ptables" "hostile ptables"
+run ptables 120 256 --expect-exit 1 --expect "vm1: ptables: passed" --expect "vm2: ptables: passed" \
+	--expect "vm1 shadow trace: " --expect "vm2 shadow vtlb: "
+for h in hostile hostile-vtlb ptables; do
 	check $h/suites-no-failed-check "$(grep -c ': not ok - ' "$OUT/$h-$ACCEL.log") checks failed" \
 		sh -c "! grep -q ': not ok - ' '$OUT/$h-$ACCEL.log'"
 done
@@ -257,5 +263,6 @@ native() {   # native NAME MODE EXPECT...
 native selfmod selfmod --expect "selfmod: ok"
 native midpage midpage --expect "midpage: ok"
 native mmio mmio --expect "mmio: passed"
+native ptables ptables --expect "ptables: passed"
 native segs segs --expect "segs: # this line came out of rep outsb through an LDT data segment" --expect "segs: passed"
 exit $fail

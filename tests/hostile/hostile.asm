@@ -43,6 +43,10 @@
 ;             data segment with a base; lldt/sldt; faults with their error codes. Limit and type
 ;             violations are checked only when the CPU itself enforces them on a direct access
 ;             (QEMU's TCG does not: there they are skipped, natively and under the VMM alike).
+;   ptables : its own page tables used as OSes use them and misused (ptables.inc): a self-mapped
+;             directory, entries rewritten through it and at the tables' addresses, A/D bits, one
+;             table under two entries, a 4 MiB page, CR0.WP both ways, entries and a table where
+;             nothing decodes, two address spaces.
 bits 32
 section .text
 MB_MAGIC equ 0x1BADB002
@@ -88,6 +92,9 @@ _start:
 	mov edi, w_segs
 	call word_is
 	je mode_segs
+	mov edi, w_ptables
+	call word_is
+	je mode_ptables
 	mov edi, w_bootinfo
 	call word_is
 	je .bootinfo
@@ -406,6 +413,7 @@ w_selfmod: db "selfmod", 0
 w_v86:	db "v86", 0
 w_mmio:	db "mmio", 0
 w_segs:	db "segs", 0
+w_ptables: db "ptables", 0
 w_bootinfo:	db "bootinfo", 0
 w_midpage:	db "midpage", 0
 ok_msg:	db "selfmod: ok", 10, 0
@@ -444,6 +452,7 @@ v86_idt: resb 2048
 v86_tss: resb 104
 
 %include "suites.inc"              ; the mmio and segs suites
+%include "ptables.inc"             ; the ptables suite
 
 section .bss
 image_end:                             ; the kernel's highest loaded byte (end of .bss)
