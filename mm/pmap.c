@@ -16,7 +16,8 @@ int pmap_create(struct pmap *pm, unsigned vm, uint64_t ram_bytes, const char **w
 	}
 	pm->vm = vm;
 	pm->nframes = ram_bytes >> FRAME_SHIFT;
-	pm->table_frames = (pm->nframes * sizeof(mfn_t) + FRAME_SIZE - 1) >> FRAME_SHIFT;
+	uint64_t ngroups = (pm->nframes + PMAP_GROUP - 1) / PMAP_GROUP;
+	pm->table_frames = (pm->nframes * sizeof(mfn_t) + ngroups + FRAME_SIZE - 1) >> FRAME_SHIFT;
 	if (frame_alloc_run(FRAME_VMM, pm->table_frames, 1, &pm->table) < 0) {
 		*why = "out of machine memory for the P2M table";
 		return -1;
@@ -24,7 +25,24 @@ int pmap_create(struct pmap *pm, unsigned vm, uint64_t ram_bytes, const char **w
 	pm->p2m = frame_to_virt(pm->table);
 	for (uint64_t g = 0; g < pm->nframes; g++)
 		pm->p2m[g] = PMAP_NONE;
+	pm->begun = (uint8_t *)(pm->p2m + pm->nframes);
+	memset(pm->begun, 0, ngroups);
 	return 0;
+}
+
+/* The first frame of an untouched group: back all of it with one aligned run, if there is one. */
+static void back_group(struct pmap *pm, uint64_t gfn)
+{
+	uint64_t g0 = gfn & ~(uint64_t)(PMAP_GROUP - 1);
+	mfn_t m;
+	if (g0 + PMAP_GROUP > pm->nframes || frame_alloc_run(pm->vm, PMAP_GROUP, PMAP_GROUP, &m) < 0) {
+		pm->groups = 0;              /* none left: stop looking (each look scans the machine) */
+		return;
+	}
+	memset(frame_to_virt(m), 0, PMAP_GROUP * FRAME_SIZE);
+	for (uint64_t i = 0; i < PMAP_GROUP; i++)
+		pm->p2m[g0 + i] = m + i;
+	pm->backed += PMAP_GROUP;
 }
 
 int pmap_lookup(struct pmap *pm, uint64_t gfn, mfn_t *out)
@@ -32,6 +50,11 @@ int pmap_lookup(struct pmap *pm, uint64_t gfn, mfn_t *out)
 	if (gfn >= pm->nframes)
 		return -1;
 	mfn_t m = pm->p2m[gfn];
+	if (m == PMAP_NONE && pm->groups && !pm->begun[gfn / PMAP_GROUP]) {
+		back_group(pm, gfn);
+		m = pm->p2m[gfn];
+	}
+	pm->begun[gfn / PMAP_GROUP] = 1;
 	if (m == PMAP_NONE) {
 		if (frame_alloc(pm->vm, &m) < 0)
 			return -1;

@@ -17,7 +17,13 @@ struct pmap {
 	mfn_t table;        /* first machine frame of the p2m array (owned by the VMM) */
 	uint64_t table_frames;
 	uint64_t backed;    /* how many guest frames have a machine frame */
+	/* Back a whole aligned group of PMAP_GROUP guest frames with one aligned machine run when its
+	 * first frame is needed (so a shadow can map it with one large page: x86's 2 MiB), while the
+	 * machine has such runs; a group already begun, or no run free, goes frame by frame. */
+	int groups;
+	uint8_t *begun;     /* per group: some frame of it is backed */
 };
+#define PMAP_GROUP 512
 
 /* Returns 0, or -1 with *why set (bad size, out of memory). */
 int pmap_create(struct pmap *pm, unsigned vm, uint64_t ram_bytes, const char **why);

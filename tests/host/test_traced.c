@@ -37,6 +37,7 @@ int seg_traced_bytes(const struct vm *v, uint32_t gfn, unsigned off, unsigned le
 	return 0;
 }
 void shadow_code_written(struct vm *v, uint32_t gfn) { (void)v, (void)gfn; }
+int shadow_group_plain(struct vm *v, uint32_t gfn0) { (void)v, (void)gfn0; return 1; }
 
 #define G_P 1u
 #define G_W 2u
@@ -53,6 +54,7 @@ void shadow_code_written(struct vm *v, uint32_t gfn) { (void)v, (void)gfn; }
 static struct vm vm;
 static uint64_t rng;
 static unsigned bad;            /* leaf checks failed in this run (printed, then CHECKed) */
+static uint64_t demotions;      /* 2 MiB entries taken out, over the runs of a test */
 static struct { unsigned hits, fills, true_faults, beyond, table_writes, cr3, resets; } n;
 
 static uint32_t rnd(void)
@@ -77,8 +79,9 @@ static uint32_t rand_entry(void)
 {
 	uint32_t f = (rnd() % 8 ? G_P : 0) | (rnd() % 4 ? G_W : 0) | (rnd() % 4 ? G_U : 0) |
 		     (rnd() % 4 ? G_A : 0) | (rnd() % 2 ? G_D : 0);
-	switch (rnd() % 10) {
+	switch (rnd() % 11) {
 	case 0: return 0;
+	case 6: return ((0x400u + rnd() % 4) << 12) | f;               /* 4-6 MiB: mapped 2 MiB at a time, till one is a table */
 	case 1:
 	case 2:
 	case 3: return ((TBASE + rnd() % TABLES) << 12) | f;           /* a table (a PDE's, or a self-map) */
@@ -103,6 +106,8 @@ static uint64_t shadow_lookup(uint32_t la)
 		if (!(e & 1))
 			return 0;
 		e = ((uint64_t *)frame_to_virt((e & ADDR) >> 12))[(la >> shift) & 511];
+		if (shift == 21 && (e & 0x81) == 0x81)   /* 2 MiB: the 4 KiB page of it, as a leaf */
+			return (e & ~(0x80ULL | 0x7FFULL << 52)) + (la & 0x1FF000);
 	}
 	return e;
 }
@@ -200,6 +205,7 @@ static void run(uint64_t seed, unsigned steps, uint64_t budget)
 	memset(&n, 0, sizeof n);
 	if (pmap_create(&vm.pmap, 1, RAM, &why) < 0)
 		abort();
+	vm.pmap.groups = 1;                 /* 2 MiB runs: 2 MiB shadow entries where all is plain */
 	vm.cr0 = CR0_PE | CR0_PG | CR0_WP;
 	vm.cr4 = CR4_PSE;
 	vm.cr3 = TBASE << 12;
@@ -211,8 +217,10 @@ static void run(uint64_t seed, unsigned steps, uint64_t budget)
 		memset(x, 0, 4096);
 		for (uint32_t i = 0; t < NPD && i < 4; i++)
 			x[i] = ((TBASE + NPD + (t * 3 + i) % (TABLES - NPD)) << 12) | G_P | G_W | G_U | G_A;
-		if (t < NPD)
+		if (t < NPD) {
 			x[1023] = G_PS | G_P | G_W | G_A | G_D;
+			x[2] = 0x00400000u | G_PS | G_P | G_W | G_U | G_A | G_D;   /* 4-8 MiB: plain RAM */
+		}
 		for (uint32_t i = 0; t >= NPD && i < 16; i++)
 			x[i] = ((0x100u + rnd() % 64) << 12) | G_P | G_W | G_U | G_A | (rnd() % 2 ? G_D : 0);
 	}
@@ -261,7 +269,7 @@ static void run(uint64_t seed, unsigned steps, uint64_t budget)
 			vm.cr0 ^= CR0_PG;
 			CHECK(traced_switch(&vm) == 0);
 		} else {
-			traced_drop_gfn(&vm, 0x100u + rnd() % 64);         /* scanned code, say */
+			traced_drop_gfn(&vm, rnd() % 2 ? 0x100u + rnd() % 64 : 0x400u + rnd() % 4);   /* scanned code, say */
 		}
 		traced_each_leaf(&vm, check_leaf, 0);
 		if (bad)
@@ -271,29 +279,36 @@ static void run(uint64_t seed, unsigned steps, uint64_t budget)
 	traced_get_stats(&vm, &st);
 	printf("    # seed %llu, %u steps, bound %llu: %u hits, %u fills, %u true faults, %u beyond RAM, "
 	       "%u writes to traced tables, %u CR3 loads (%llu cached), %llu traced writes, %llu unshadowed, "
-	       "%llu reclaimed, %llu evicted\n", (unsigned long long)seed, steps, (unsigned long long)budget,
+	       "%llu reclaimed, %llu evicted, %llu 2 MiB entries (%llu taken out)\n", (unsigned long long)seed, steps,
+	       (unsigned long long)budget,
 	       n.hits, n.fills, n.true_faults, n.beyond, n.table_writes, n.cr3, (unsigned long long)st.root_hits,
 	       (unsigned long long)st.traced_writes, (unsigned long long)st.flood_unshadows,
-	       (unsigned long long)st.reclaimed, (unsigned long long)st.evicted);
+	       (unsigned long long)st.reclaimed, (unsigned long long)st.evicted, (unsigned long long)st.large,
+	       (unsigned long long)st.demotions);
 	CHECK(bad == 0);
 	/* The run exercised what it claims to: without these it would prove little. */
 	CHECK(n.hits > steps / 50 && n.fills > steps / 20 && n.true_faults && n.beyond && st.root_hits);
-	CHECK(st.traced_writes > steps / 100 && st.flood_unshadows);
+	CHECK(st.traced_writes > steps / 100 && st.flood_unshadows && st.large);
+	demotions += st.demotions;
 	traced_destroy(&vm);
 	pmap_destroy(&vm.pmap);
 }
 
 static void random_sequences_ample_bound(void)
 {
+	demotions = 0;
 	for (uint64_t seed = 1; seed <= 4; seed++)
 		run(seed * 0x9E3779B97F4A7C15ull, 20000, 1024);
+	CHECK(demotions > 0);
 }
 
 static void random_sequences_small_bound(void)
 {
 	struct traced_stats st;
+	demotions = 0;
 	for (uint64_t seed = 11; seed <= 14; seed++)
 		run(seed * 0x9E3779B97F4A7C15ull, 20000, 80);       /* 2 roots, 34 tables */
+	CHECK(demotions > 0);
 	/* (the last run's counters are gone with it; one more, kept, for the bound's effect) */
 	const char *why;
 	fake_machine();

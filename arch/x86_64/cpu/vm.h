@@ -301,6 +301,9 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
  * unscanned), with the permissions the policy gives it (vtlb.c). A hidden fault does it, and so
  * does the VMM's own software walk (gmem.c), as a CPU's walk fills its TLB. */
 void shadow_fill(struct vm *vm, uint32_t la, uint32_t gpa, mfn_t m, uint32_t flags, int write, int exec_unscanned);
+/* May the 512 guest frames from gfn0 all be mapped alike (no scanned code, descriptor table or
+ * BIOS area among them: one 2 MiB shadow entry can then map them)? (vtlb.c) */
+int shadow_group_plain(struct vm *vm, uint32_t gfn0);
 /* The shadow of a VM (vtlb.c): the virtual TLB (shadow.c) or, with `trace`, the cached and traced
  * shadows (traced.c) with room for `budget` frames. 0, or -1 when machine memory is short. */
 int shadow_setup(struct vm *vm, int trace, uint64_t budget);

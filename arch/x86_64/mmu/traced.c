@@ -31,6 +31,8 @@
 #define W 2ULL
 #define U 4ULL
 #define NX (1ULL << 63)
+#define PS 0x80ULL                    /* a root entry that maps 2 MiB itself */
+#define GROUP 512u                    /* guest frames under one 2 MiB entry (PMAP_GROUP) */
 #define G_P 1u
 #define G_W 2u
 #define G_U 4u
@@ -89,6 +91,7 @@ struct traced {
 	uint64_t clock;
 	struct tpage *pg;
 	uint64_t *gi;                     /* per guest frame: rmap head (bits 0-31), tables using it (32-63) */
+	uint16_t *lg;                     /* per group of GROUP guest frames: root entries mapping it large */
 	uint32_t hash[1u << THASH_BITS];
 	struct troot root[TROOTS];
 	struct traced_stats st;
@@ -101,12 +104,14 @@ static uint64_t *root_pd(const struct troot *r) { return frame_to_virt(r->m + 2)
 static unsigned bucket(uint32_t gfn) { return (gfn * 2654435761u) >> (32 - THASH_BITS); }
 static unsigned ntables(const struct traced *tr, uint32_t gfn) { return (unsigned)(tr->gi[gfn] >> 32); }
 
-/* A root's directory entry names its tpage in bits the MMU ignores (52-62 and 9-11). */
+/* A root's directory entry names its tpage in bits the MMU ignores (52-62 and 9-11); one that maps
+ * 2 MiB itself (PS) names its group of guest frames in bits 52-62. */
 static uint64_t pde_make(const struct tpage *t, unsigned i)
 {
 	return (t->m << FRAME_SHIFT) | P | W | U | ((uint64_t)(i & 0x7FF) << 52) | ((uint64_t)(i >> 11) << 9);
 }
 static unsigned pde_index(uint64_t e) { return (unsigned)((e >> 52) & 0x7FF) | (unsigned)(((e >> 9) & 7) << 11); }
+static unsigned pde_group(uint64_t e) { return (unsigned)((e >> 52) & 0x7FF); }
 
 /* Before the guest runs again: a mapping that lost permission must not stay in the TLB. */
 static void finish(struct vm *vm, struct traced *tr)
@@ -154,6 +159,27 @@ static void leaf_clear(struct traced *tr, unsigned i, unsigned e)
 	}
 }
 
+static void pde_clear(struct traced *tr, unsigned r, unsigned j);
+static unsigned pde_next(const struct troot *rt, unsigned j);
+
+/* Frame gfn may no longer be mapped as part of a 2 MiB entry (it became a table, or scanned code):
+ * every root entry that maps its group large goes; the next access decides again. */
+static void demote(struct traced *tr, uint32_t gfn)
+{
+	unsigned g = gfn / GROUP;
+	for (unsigned r = 0; tr->lg[g] && r < TROOTS; r++) {
+		if (tr->root[r].gfn == UNUSED)
+			continue;
+		const uint64_t *pd = root_pd(&tr->root[r]);
+		for (unsigned j = pde_next(&tr->root[r], 0); j < 2048; j = pde_next(&tr->root[r], j + 1))
+			if ((pd[j] & PS) && pde_group(pd[j]) == g) {
+				pde_clear(tr, r, j);
+				tr->flush = 1;
+				tr->st.demotions++;
+			}
+	}
+}
+
 /* Frame gfn is (delta > 0) or is no longer (delta < 0) a table some shadow depends on. When it
  * becomes one, every writable mapping of it is made read-only: from now on its writes are traced. */
 static void mark_table(struct traced *tr, uint32_t gfn, int delta)
@@ -163,6 +189,7 @@ static void mark_table(struct traced *tr, uint32_t gfn, int delta)
 	tr->gi[gfn] += (uint64_t)(int64_t)delta << 32;
 	if (delta < 0 || ntables(tr, gfn) != 1)
 		return;
+	demote(tr, gfn);
 	for (uint32_t l = (uint32_t)tr->gi[gfn]; l; l = rec(tr, l)->next) {
 		uint64_t *x = entry(tr, l);
 		if (*x & W) {
@@ -201,7 +228,10 @@ static void pde_clear(struct traced *tr, unsigned r, unsigned j)
 {
 	uint64_t *pd = root_pd(&tr->root[r]);
 	if (pd[j] & P) {
-		par_del(&tr->pg[pde_index(pd[j])], (uint16_t)(r << 11 | j));
+		if (pd[j] & PS)
+			tr->lg[pde_group(pd[j])]--;
+		else
+			par_del(&tr->pg[pde_index(pd[j])], (uint16_t)(r << 11 | j));
 		pd[j] = 0;
 		tr->root[r].live[j >> 6] &= ~(1ULL << (j & 63));
 	}
@@ -233,7 +263,7 @@ static void tpage_free(struct vm *vm, struct traced *tr, unsigned i)
 				continue;
 			uint64_t *pd = root_pd(&tr->root[r]);
 			for (unsigned j = pde_next(&tr->root[r], 0); j < 2048; j = pde_next(&tr->root[r], j + 1))
-				if (pde_index(pd[j]) == i)
+				if (!(pd[j] & PS) && pde_index(pd[j]) == i)
 					pde_clear(tr, r, j);
 		}
 	}
@@ -307,8 +337,35 @@ static int tpage_new(struct vm *vm, struct traced *tr, uint32_t gfn, unsigned ro
 	return 0;
 }
 
-/* The tpage for la in the root in use, made if needed: what the guest's directory entry names. */
-static struct tpage *pde_table(struct vm *vm, struct traced *tr, uint32_t la, unsigned *out)
+/* Can the 2 MiB of guest frames from gfn0 (a 4 MiB guest page's half, role LARGE) be mapped by one
+ * root entry? Only if every frame is RAM the VM has, backed by one aligned machine run, and plain
+ * (no traced table here, no scanned code, descriptor table or BIOS area: vtlb.c), and if the entry
+ * allows what the page asked for (w, u, nx) -- the guest kernel's pages are no-execute until
+ * scanned, so a 2 MiB one is no-execute for it. *val: the entry. */
+static int large_ok(struct vm *vm, struct traced *tr, uint32_t gfn0, unsigned role, int w, int u, int nx,
+		    uint64_t *val)
+{
+	int lw = (role & R_W) && (role & R_D), lu = (role & R_U) != 0;
+	int lnx = (!lu || tr->root[tr->cur].gfn == NOPAGING) && shadow_have_nx;
+	if (!(role & R_LARGE) || gfn0 + GROUP > tr->nframes || (w && !lw) || (u && !lu) || (lnx && !nx))
+		return 0;
+	mfn_t m0 = pmap_peek(&vm->pmap, gfn0);
+	if (m0 == PMAP_NONE || (m0 & (GROUP - 1)))
+		return 0;
+	for (unsigned i = 0; i < GROUP; i++)
+		if (pmap_peek(&vm->pmap, gfn0 + i) != m0 + i || ntables(tr, gfn0 + i))
+			return 0;
+	if (!shadow_group_plain(vm, gfn0))
+		return 0;
+	*val = (m0 << FRAME_SHIFT) | P | PS | (lw ? W : 0) | (lu ? U : 0) | (lnx ? NX : 0) |
+	       ((uint64_t)(gfn0 / GROUP) << 52);
+	return 1;
+}
+
+/* The root entry for la in the root in use, made if needed from what the guest's directory entry
+ * names: 1, its tpage in *out; 2, it maps 2 MiB itself (large_ok, for the page asked for with w, u,
+ * nx); 0, out of memory. */
+static int pde_table(struct vm *vm, struct traced *tr, uint32_t la, int w, int u, int nx, unsigned *out)
 {
 	struct troot *rt = &tr->root[tr->cur];
 	unsigned j = la >> 21, role;
@@ -330,14 +387,23 @@ static struct tpage *pde_table(struct vm *vm, struct traced *tr, uint32_t la, un
 		}
 		role |= ((pde & G_W) ? R_W : 0) | ((pde & G_U) ? R_U : 0);
 	}
-	uint64_t *spd = root_pd(rt);
+	uint64_t *spd = root_pd(rt), val;
 	if (spd[j] & P) {
 		unsigned i = pde_index(spd[j]);
-		if (tr->pg[i].gfn == gfn && tr->pg[i].role == role) {
+		if (!(spd[j] & PS) && tr->pg[i].gfn == gfn && tr->pg[i].role == role) {
 			*out = i;
-			return &tr->pg[i];
+			return 1;
 		}
-		pde_clear(tr, tr->cur, j);             /* it named another (a large page's D changed) */
+		/* It named another tpage (a large page's D changed), or it maps 2 MiB and the access
+		 * still faulted (D changed, or it allows too little): decide again. */
+		pde_clear(tr, tr->cur, j);
+	}
+	if (large_ok(vm, tr, gfn, role, w, u, nx, &val)) {
+		spd[j] = val;
+		rt->live[j >> 6] |= 1ULL << (j & 63);
+		tr->lg[gfn / GROUP]++;
+		tr->st.large++;
+		return 2;
 	}
 	unsigned i = 0;
 	uint32_t l;
@@ -352,18 +418,23 @@ static struct tpage *pde_table(struct vm *vm, struct traced *tr, uint32_t la, un
 	spd[j] = pde_make(&tr->pg[i], i);
 	rt->live[j >> 6] |= 1ULL << (j & 63);
 	*out = i;
-	return &tr->pg[i];
+	return 1;
 }
 
 int traced_fill(struct vm *vm, uint32_t la, uint32_t gfn, mfn_t m, int w, int u, int nx)
 {
 	struct traced *tr = T(vm);
 	unsigned i;
-	struct tpage *t = pde_table(vm, tr, la, &i);
-	if (!t) {
+	if (ntables(tr, gfn))
+		w = 0;                                  /* a traced table: its writes must fault */
+	int k = pde_table(vm, tr, la, w, u, nx, &i);
+	if (k != 1) {
+		if (k == 2 && shadow_is_active(&vm->sh))
+			invlpg(la);
 		finish(vm, tr);
-		return -1;
+		return k ? 0 : -1;
 	}
+	struct tpage *t = &tr->pg[i];
 	t->ref = 1;
 	t->flood = 0;                               /* in use as a table: not a flood */
 	if (ntables(tr, gfn))
@@ -551,6 +622,7 @@ void traced_drop_gfn(struct vm *vm, uint32_t gfn)
 	if (gfn >= tr->nframes)
 		return;
 	tr->st.frame_drops++;
+	demote(tr, gfn);
 	for (uint32_t l; (l = (uint32_t)tr->gi[gfn]);) {
 		leaf_clear(tr, (l - 1) >> 9, (l - 1) & 511);
 		tr->flush = 1;
@@ -578,7 +650,7 @@ int traced_init(struct vm *vm, uint64_t budget)
 	uint64_t max = budget < 6 * nroots + 8 ? 0 : (budget - 6 * nroots) / 2;
 	if (max > TPAGES_MAX)
 		max = TPAGES_MAX;
-	uint64_t bytes = sizeof(struct traced) + max * sizeof(struct tpage) + nframes * 8;
+	uint64_t bytes = sizeof(struct traced) + max * sizeof(struct tpage) + nframes * 8 + (nframes / GROUP + 1) * 2;
 	uint64_t frames = (bytes + FRAME_SIZE - 1) / FRAME_SIZE;
 	mfn_t m;
 	if (!max || frame_alloc_run(FRAME_VMM, frames, 1, &m) < 0)
@@ -593,6 +665,7 @@ int traced_init(struct vm *vm, uint64_t budget)
 	tr->nroots = (unsigned)nroots;
 	tr->pg = (struct tpage *)(tr + 1);
 	tr->gi = (uint64_t *)(tr->pg + max);
+	tr->lg = (uint16_t *)(tr->gi + nframes);
 	for (unsigned i = 0; i < tr->max; i++)
 		tr->pg[i].hnext = i + 2 <= tr->max ? i + 2 : 0;
 	tr->freelist = tr->max ? 1 : 0;
@@ -645,6 +718,11 @@ void traced_each_leaf(const struct vm *vm, void (*fn)(void *ctx, uint32_t root_g
 			continue;
 		const uint64_t *pd = root_pd(rt);
 		for (unsigned j = pde_next(rt, 0); j < 2048; j = pde_next(rt, j + 1)) {
+			if (pd[j] & PS) {                /* 2 MiB: as its 512 pages */
+				for (unsigned e = 0; e < 512; e++)
+					fn(ctx, rt->gfn, j << 21 | e << 12, (pd[j] & ~(PS | 0x7FFULL << 52)) + ((uint64_t)e << 12));
+				continue;
+			}
 			const uint64_t *tb = table(&tr->pg[pde_index(pd[j])]);
 			for (unsigned e = 0; e < 512; e++)
 				if (tb[e] & P)

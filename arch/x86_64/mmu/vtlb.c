@@ -33,7 +33,21 @@ int shadow_setup(struct vm *vm, int trace, uint64_t budget)
 	if (!trace)
 		return shadow_init(&vm->sh);
 	shadow_probe();
+	vm->pmap.groups = 1;     /* RAM in aligned 2 MiB runs where the machine has them: 2 MiB entries */
 	return traced_init(vm, budget);
+}
+
+int shadow_group_plain(struct vm *vm, uint32_t gfn0)
+{
+	if (gfn0 < (GPA_ROM_END >> 12) && gfn0 + 512 > (GPA_ROM_START >> 12))
+		return 0;                         /* the BIOS area: read-only */
+	for (unsigned k = 0; k < 512 / 8; k++)
+		if (vm->scanned[gfn0 / 8 + k])
+			return 0;                 /* scanned code: read-only, executable */
+	for (unsigned k = 0; k < vm->ntraced; k++)
+		if (vm->traced[k] - gfn0 < 512)
+			return 0;                 /* a GDT, IDT or LDT page: read-only */
+	return 1;
 }
 
 void shadow_teardown(struct vm *vm)
@@ -117,10 +131,11 @@ int shadow_report(const struct vm *vm, char *buf, unsigned size)
 	traced_get_stats(vm, &s);
 	return snprintf_(buf, size, "shadow trace: fills %lu; cr3 writes %lu (cached %lu, new %lu, evicted %lu); "
 			 "traced writes %lu; unshadowed %lu by flooding, %lu for rep or unknown instructions; write-protects %lu; "
-			 "frame drops %lu; resets %lu; tables %u of %u now, %lu reclaimed; roots %u; frames %u held, bound %u",
+			 "frame drops %lu; resets %lu; 2 MiB entries %lu (%lu taken out); tables %u of %u now, %lu reclaimed; "
+			 "roots %u; frames %u held, bound %u",
 			 s.fills, s.cr3_switches, s.root_hits, s.root_misses, s.evicted, s.traced_writes,
-			 s.flood_unshadows, s.emul_unshadows, s.wprotects, s.frame_drops, s.resets, s.tpages,
-			 s.tpages_max, s.reclaimed, s.roots, s.held, s.budget);
+			 s.flood_unshadows, s.emul_unshadows, s.wprotects, s.frame_drops, s.resets, s.large, s.demotions,
+			 s.tpages, s.tpages_max, s.reclaimed, s.roots, s.held, s.budget);
 }
 
 /* Does the instruction at CS:EIP start on guest frame gfn? (*gpa: where) */
