@@ -149,7 +149,7 @@ vmm_iso vmm-acpi "mem=256M" "linux"
 vmm_run vmm-acpi 900 1024 --expect "vm1: linux-ktap: " --expect "vm1 off: exit code 0" --expect-exit 1
 same vmm-acpi vm1
 # The default shadow is the traced one: address spaces were found again in its cache. The virtual
-# TLB (shadow=vtlb) gives the same verdicts; and two Linux VMs, one on each kind of shadow.
+# TLB (shadow=vtlb) gives the same verdicts; and three Linux VMs at once, on both kinds of shadow.
 if grep -q "vm1 shadow trace: .*(cached [1-9][0-9]*, .*traced writes [1-9]" "$OUT/vmm-acpi.log"; then
 	echo "ok linux/vmm-acpi/shadows-cached" | tee -a "$R"
 else
@@ -159,11 +159,10 @@ vmm_iso vmm-vtlb "mem=256M shadow=vtlb" "linux"
 vmm_run vmm-vtlb 900 1024 --expect "vm1: linux-ktap: " --expect "vm1 off: exit code 0" --expect-exit 1 \
 	--expect "vm1 shadow vtlb: "
 same vmm-vtlb vm1
-vmm_iso vmm-two-trace "mem=256M shadow=trace,vtlb" "linux" "linux"
-vmm_run vmm-two-trace 1200 1024 --expect "vm1 off: exit code 0" --expect "vm2 off: exit code 0" --expect-exit 1 \
-	--expect "vm1 shadow trace: " --expect "vm2 shadow vtlb: "
-same vmm-two-trace vm1
-same vmm-two-trace vm2
+vmm_iso vmm-three-mixed "mem=256M shadow=trace,vtlb,trace" "linux" "linux" "linux"
+vmm_run vmm-three-mixed 1500 1280 --expect "vm1 off: exit code 0" --expect "vm2 off: exit code 0" \
+	--expect "vm3 off: exit code 0" --expect-exit 1 --expect "vm1 shadow trace: " --expect "vm2 shadow vtlb: "
+for v in vm1 vm2 vm3; do same vmm-three-mixed $v; done
 # On the newest CPU QEMU has (-cpu max): Linux turns on SMEP, SMAP (stac/clac in every user copy),
 # UMIP and XSAVE with AVX, MPX and PKRU components (xsetbv); under the VMM they must work as they do
 # natively (xfeat.c).

@@ -210,8 +210,8 @@ same dev-apic vm1 native-dev-apic
 iso dev-vtlb "mem=128M shadow=vtlb" "guest-x86 test devtest" "@hda disk=hda" "@hdb disk=hdb" "@hdd disk=hdd"
 run dev-vtlb 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 --expect "vm1 shadow vtlb: "
 same dev-vtlb vm1 native-dev
-iso dev3 "vms=3 mem=128M" "guest-x86 test devtest" "@hda disk=hda" "@hdb disk=hdb" "@hdd disk=hdd"
-run dev3 600 1024 --expect-exit 1 --expect "vm3 off: exit code 0"
+iso dev3 "vms=3 mem=128M shadow=vtlb,trace,vtlb" "guest-x86 test devtest" "@hda disk=hda" "@hdb disk=hdb" "@hdd disk=hdd"
+run dev3 600 1024 --expect-exit 1 --expect "vm3 off: exit code 0" --expect "vm1 shadow vtlb: " --expect "vm2 shadow trace: "
 for v in vm1 vm2 vm3; do same dev3 $v native-dev; done
 
 # VMs made of several modules. Each configuration error alone: the VM is refused with its reason (a

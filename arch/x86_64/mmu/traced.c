@@ -15,7 +15,8 @@
  *    between (a page-table page freed and reused as data, or a parent's table during fork) is
  *    unshadowed after FLOOD writes, KVM's write-flood rule: its tpages go, and it is a plain page.
  *  - The VMM changes what a frame may be mapped as (a new traced table, scanned code): every
- *    mapping of it is found through the reverse map and changed at once, with a TLB flush.
+ *    mapping of it is found through the reverse map and changed at once, with a TLB flush, and a
+ *    2 MiB root entry over it (a 4 MiB guest page whose frames were all plain) is taken out.
  * Invariant: a shadow entry exists only where the guest's tables, as they are now, allow the access
  * with nothing left to do (A set; writable only if D is set and the frame is neither a traced table
  * nor scanned code), and it maps a frame of this VM. */

@@ -9,8 +9,9 @@
  *  - tpages: a shadow page table (512 entries, 2 MiB) for each half of a guest page table, keyed by
  *    (guest frame, role). The role holds the guest directory entry's U and W bits, so a tpage's
  *    entries depend on the guest table and the frames it maps, never on which address space points
- *    at it: the kernel's tables are shadowed once for all processes. A 4 MiB guest page gets
- *    tpages too (role LARGE: 4 KiB entries over the 4 MiB frame range; nothing to trace).
+ *    at it: the kernel's tables are shadowed once for all processes. A 4 MiB guest page is mapped
+ *    by 2 MiB root entries where its frames are one aligned machine run and all plain; else it
+ *    gets tpages too (role LARGE: 4 KiB entries over the frame range; nothing to trace).
  *  - tracing: every guest frame that is a page table or directory of a cached shadow is mapped
  *    read-only in every shadow (a reverse map finds its mappings). A guest write to it faults, is
  *    emulated, and clears exactly the shadow entries derived from the guest entries it changed.
