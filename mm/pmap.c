@@ -35,7 +35,9 @@ static void back_group(struct pmap *pm, uint64_t gfn)
 {
 	uint64_t g0 = gfn & ~(uint64_t)(PMAP_GROUP - 1);
 	mfn_t m;
-	if (g0 + PMAP_GROUP > pm->nframes || frame_alloc_run(pm->vm, PMAP_GROUP, PMAP_GROUP, &m) < 0) {
+	if (g0 + PMAP_GROUP > pm->nframes)
+		return;                      /* the last group, not whole: frame by frame */
+	if (frame_alloc_run(pm->vm, PMAP_GROUP, PMAP_GROUP, &m) < 0) {
 		pm->groups = 0;              /* none left: stop looking (each look scans the machine) */
 		return;
 	}
@@ -54,8 +56,8 @@ int pmap_lookup(struct pmap *pm, uint64_t gfn, mfn_t *out)
 		back_group(pm, gfn);
 		m = pm->p2m[gfn];
 	}
-	pm->begun[gfn / PMAP_GROUP] = 1;
 	if (m == PMAP_NONE) {
+		pm->begun[gfn / PMAP_GROUP] = 1;
 		if (frame_alloc(pm->vm, &m) < 0)
 			return -1;
 		memset(frame_to_virt(m), 0, FRAME_SIZE); /* never leak another VM's data */

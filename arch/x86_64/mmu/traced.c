@@ -358,6 +358,7 @@ static int large_ok(struct vm *vm, struct traced *tr, uint32_t gfn0, unsigned ro
 			return 0;
 	if (!shadow_group_plain(vm, gfn0))
 		return 0;
+	assert(frame_owner(m0) == vm->pmap.vm);     /* 2 MiB of this VM's frames, never the VMM's */
 	*val = (m0 << FRAME_SHIFT) | P | PS | (lw ? W : 0) | (lu ? U : 0) | (lnx ? NX : 0) |
 	       ((uint64_t)(gfn0 / GROUP) << 52);
 	return 1;
@@ -426,9 +427,7 @@ int traced_fill(struct vm *vm, uint32_t la, uint32_t gfn, mfn_t m, int w, int u,
 {
 	struct traced *tr = T(vm);
 	unsigned i;
-	if (ntables(tr, gfn))
-		w = 0;                                  /* a traced table: its writes must fault */
-	int k = pde_table(vm, tr, la, w, u, nx, &i);
+	int k = pde_table(vm, tr, la, w, u, nx, &i);   /* (a table's group is never mapped 2 MiB) */
 	if (k != 1) {
 		if (k == 2 && shadow_is_active(&vm->sh))
 			invlpg(la);
