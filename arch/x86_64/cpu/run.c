@@ -319,10 +319,10 @@ static void vm_resume(struct trapframe *tf)
 				vm_finished(vm);
 		}
 			/* Stay with the current VM until its slice is over, unless it cannot run. */
+		if (cur && cur->s.state == VM_RUNNABLE && !cur->halted && rdtsc() < slice_end)
+			break;                           /* the rest of its slice, not a new one */
 		struct vm *next = 0;
-		if (cur && cur->s.state == VM_RUNNABLE && rdtsc() < slice_end)
-			next = cur;
-		if (!next) {
+		{
 			struct vm_sched *list[MAX_VMS];
 			for (int i = 0; i < nvms; i++)
 				list[i] = &vms[i].s;
