@@ -16,6 +16,7 @@
  * is a page the software walk must see, so the fast path gives up on it. */
 #include "vm.h"
 #include "fast.h"
+#include "alu.h"
 #include "../cpu.h"
 #include "../mmu/traced.h"
 #include "../../../vcpu/trace.h"
@@ -136,32 +137,92 @@ static int fast_priv(struct vm *vm, struct trapframe *tf)
 	return 1;
 }
 
-/* The commonest write to a traced page table (shadow=trace: the table is mapped read-only, so the
- * guest's store faulted, vtlb.c): the guest kernel setting one entry with mov r/m32, r32 (89 /r, no
- * prefix), from flat code, 4 bytes aligned at the faulting address CR2 -- whose guest-physical
- * address gpa the walk has found writable. The store, then traced_written, as the general path's
- * emulation (mmio.c through gmem.c) would do them; anything else: 0, nothing done. */
-int fast_pt_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa)
+/* A guest kernel's store to a page the shadow maps read-only because the VMM must see every
+ * write to it: a traced page table (shadow=trace), or a page that holds the guest's GDT, IDT or
+ * LDT -- and often the kernel's own variables beside them (guest-x86 keeps its TSS, `current` and
+ * its free-frame count in its GDT's page: two or three such writes per context switch). The
+ * general path decodes the instruction in full and emulates it through gmem.c; here only the
+ * plain forms a kernel compiler emits, without prefixes, from flat code:
+ *     88/89 /r    mov r/m, r            A2/A3     mov moffs, al/eax
+ *     C6/C7 /0    mov r/m, imm          80/81/83  add/or/adc/sbb/and/sub/xor r/m, imm
+ *     FF /0, /1   inc, dec r/m32
+ * Such an instruction touches exactly its one memory operand, so the operand is at the faulting
+ * address la (CR2) -- an aligned operand cannot cross a page, so CR2 is its first byte; an
+ * unaligned one goes the general way. gpa is where the guest's walk found la, writable, in RAM.
+ * After the write, what gmem.c's store does: the shadow entries made from an overwritten
+ * page-table entry are cleared (traced_written), a descriptor table written is read again on the
+ * way back (tables_dirty). 1 done, 0 nothing done. */
+static uint8_t *byte_reg(struct trapframe *tf, unsigned r);
+
+int fast_guarded_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa)
 {
-	uint8_t b[3];
-	uint32_t eip = (uint32_t)tf->rip;
-	if (!fast_paths || (la & 3) || (tf->rflags & FL_TF) || !flat_kernel(vm, tf) || !gread(eip, b, 3) ||
-	    b[0] != 0x89 || (b[1] & 0xC0) == 0xC0)
+	enum { MOV = -1 };
+	uint8_t b[8];
+	uint32_t eip = (uint32_t)tf->rip, val = 0;
+	unsigned size, len, imm = 0;
+	int op = MOV;
+	if (!fast_paths || (tf->rflags & FL_TF) || !flat_kernel(vm, tf) || !gread(eip, b, 2))
 		return 0;
-	/* The length: opcode, ModRM, a SIB byte, a displacement. */
-	unsigned mod = b[1] >> 6, rm = b[1] & 7, len = 2;
-	if (rm == 4)
-		len += 1 + (mod == 0 && (b[2] & 7) == 5 ? 4 : 0);
-	else if (mod == 0 && rm == 5)
-		len += 4;
-	len += mod == 1 ? 1 : mod == 2 ? 4 : 0;
-	uint32_t *p = gpa_ptr(vm, gpa);
-	if (!p)
+	if (b[0] == 0xA2 || b[0] == 0xA3) {               /* the operand's address follows */
+		if (!gread(eip + 1, b + 1, 4) || (b[1] | b[2] << 8 | b[3] << 16 | (uint32_t)b[4] << 24) != la)
+			return 0;
+		size = b[0] == 0xA3 ? 4 : 1;
+		val = (uint32_t)tf->rax;
+		len = 5;
+	} else {
+		unsigned mod = b[1] >> 6, rm = b[1] & 7, reg = (b[1] >> 3) & 7;
+		switch (b[0]) {
+		case 0x88: case 0x89: break;
+		case 0xC6: case 0xC7: if (reg) return 0; imm = b[0] == 0xC7 ? 4 : 1; break;
+		case 0x80: case 0x81: case 0x83: if (reg == ALU_CMP) return 0;
+			op = (int)reg, imm = b[0] == 0x81 ? 4 : 1; break;
+		case 0xFF: if (reg > 1) return 0; op = reg ? ALU_DEC : ALU_INC; break;
+		default: return 0;
+		}
+		if (mod == 3 || !gread(eip + 2, b + 2, 1))
+			return 0;
+		len = 2;                                  /* opcode, ModRM, a SIB byte, a displacement */
+		if (rm == 4)
+			len += 1 + (mod == 0 && (b[2] & 7) == 5 ? 4 : 0);
+		else if (mod == 0 && rm == 5)
+			len += 4;
+		len += mod == 1 ? 1 : mod == 2 ? 4 : 0;
+		size = b[0] & 1 ? 4 : 1;
+		if (b[0] == 0x89)
+			val = (uint32_t)*gpr(tf, reg);
+		else if (b[0] == 0x88)
+			val = *byte_reg(tf, reg);
+		else if (imm && !gread(eip + len, &val, imm))     /* the immediate ends the instruction */
+			return 0;
+		if (b[0] == 0x83)
+			val = (uint32_t)(int32_t)(int8_t)val;
+		len += imm;
+	}
+	uint8_t *p = gpa_ptr(vm, gpa);
+	if ((la & (size - 1)) || !p)
 		return 0;
-	*p = (uint32_t)*gpr(tf, (b[1] >> 3) & 7);
-	traced_written(vm, gpa >> 12, gpa & 0xFFF, 4);
+	if (op != MOV) {                                  /* read-modify-write, flags as the CPU sets them */
+		uint32_t fl = (uint32_t)tf->rflags;
+		val = alu((enum alu_op)op, size, size == 4 ? *(uint32_t *)p : *p, val, &fl);
+		tf->rflags = (tf->rflags & ~(uint64_t)ALU_STATUS) | (fl & ALU_STATUS);
+	}
+	uint32_t gfn = gpa >> 12, off = gpa & 0xFFF;
+	if (size == 4)
+		*(uint32_t *)p = val;
+	else
+		*p = (uint8_t)val;
+	if (vm->ntraced)
+		vm->tables_dirty |= seg_traced_bytes(vm, gfn, off, size);
+	if (vm->sh.tr && traced_is_table(vm, gfn))
+		traced_written(vm, gfn, off, size);
 	tf->rip = eip + len;
 	return 1;
+}
+
+/* AL, CL, DL, BL, AH, CH, DH, BH: the 8-bit registers of a ModRM reg field without REX. */
+static uint8_t *byte_reg(struct trapframe *tf, unsigned r)
+{
+	return (uint8_t *)gpr(tf, r & 3) + (r >> 2);
 }
 
 int fast_paths = 1;

@@ -31,7 +31,7 @@ struct code_range {
 
 #define PATCH_CACHE 64
 struct patch_hit { uint32_t addr, idx, gen; };
-struct patch_lhit { uint32_t la, idx, gen; uint64_t sgen; };
+struct patch_lhit { uint32_t la, idx, gen; uint64_t sgen, root; };
 
 struct patch_table {
 	struct patch p[PATCH_MAX];

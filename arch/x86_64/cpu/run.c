@@ -209,13 +209,13 @@ static void vm_unmake(struct vm *vm)
 static void vm_print_exits(const struct vm *vm)
 {
 	log_info("vmm", "%s exits: priv %lu patched %lu syscall/softint %lu exceptions %lu hidden-pf %lu "
-		 "true-pf %lu irqs %lu io %lu hlt %lu mmio %lu pt-write %lu; fast paths %lu; code scans %lu rescans %lu (writes to running code emulated %lu)",
+		 "true-pf %lu irqs %lu io %lu hlt %lu mmio %lu pt-write %lu dt-write %lu; fast paths %lu; code scans %lu rescans %lu (writes to running code emulated %lu)",
 		 vm->name, vm->exits[EXIT_PRIV], vm->exits[EXIT_PATCH], vm->exits[EXIT_SYSCALL], vm->exits[EXIT_EXCEPTION],
 		 vm->exits[EXIT_HIDDEN_PF], vm->exits[EXIT_TRUE_PF], vm->exits[EXIT_IRQ], vm->exits[EXIT_IO],
-		 vm->exits[EXIT_HLT], vm->exits[EXIT_MMIO], vm->exits[EXIT_PTWRITE], vm->fast_exits,
+		 vm->exits[EXIT_HLT], vm->exits[EXIT_MMIO], vm->exits[EXIT_PTWRITE], vm->exits[EXIT_DTWRITE], vm->fast_exits,
 		 vm->scans, vm->rescans, vm->code_writes_emulated);
 	static const char *const kind[EXIT_COUNT] = { "priv", "patched", "syscall/softint", "exceptions",
-		"hidden-pf", "true-pf", "irqs", "io", "hlt", "mmio", "pt-write" };
+		"hidden-pf", "true-pf", "irqs", "io", "hlt", "mmio", "pt-write", "dt-write" };
 	char prof[400];
 	int n = 0;
 	for (int k = 0; k < EXIT_COUNT; k++)

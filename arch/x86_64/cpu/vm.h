@@ -49,6 +49,7 @@ enum exit_kind {       /* why the VMM got control, counted per VM (printed when 
 	EXIT_HLT,        /* hlt: the guest gave its time away */
 	EXIT_MMIO,       /* an instruction that touched device memory (or wrote the BIOS area), emulated */
 	EXIT_PTWRITE,    /* a write to a traced guest page table, emulated (shadow=trace) */
+	EXIT_DTWRITE,    /* a write to a page that holds the guest's GDT, IDT or LDT, emulated */
 	EXIT_COUNT
 };
 
@@ -264,9 +265,10 @@ void msr_reset(struct vm_msrs *m);
  * what the short ways buy, and to test the general path on every trap). */
 int fast_trap(struct vm *vm, struct trapframe *tf);
 extern int fast_paths;
-/* A kernel's store of one entry to a traced page table at linear la, guest-physical gpa (RAM, a
- * table and nothing else: not scanned code, not a descriptor table), done the short way. */
-int fast_pt_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa);
+/* A kernel's plain store at linear la, guest-physical gpa (RAM, not scanned code), to a page the
+ * shadow keeps read-only for the VMM's sake (a traced page table, a descriptor table's page),
+ * done the short way: 1 done, 0 the general path must emulate it. */
+int fast_guarded_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa);
 
 /* Privileged instructions (emulate.c) and patched ones (patch.c): 1 handled, 0 reflect #GP. */
 int emulate_privileged(struct vm *vm, struct trapframe *tf);

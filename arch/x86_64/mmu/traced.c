@@ -532,6 +532,7 @@ int traced_switch(struct vm *vm)
 		tr->st.root_misses++;
 		if (root_new(tr, key, &r) < 0)
 			return -1;
+		vm->sh.gen++;      /* a root (re)built: what its tables map may have changed untraced */
 	}
 	struct troot *rt = &tr->root[r];
 	rt->stamp = ++tr->clock;
@@ -539,7 +540,6 @@ int traced_switch(struct vm *vm)
 	tr->cur = r;
 	vm->sh.root = rt->m;
 	vm->sh.pml4 = frame_to_virt(rt->m);
-	vm->sh.gen++;
 	if (on)
 		WRITE_CR(3, rt->m << FRAME_SHIFT);     /* the guest's CR3 write flushes its TLB: so does this */
 	tr->flush = 0;

@@ -219,7 +219,7 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		 * and reused, or a new one being made), and so is an instruction the emulator does not
 		 * know: the page stops being traced instead, and the instruction runs itself. */
 		vm_count(vm, EXIT_PTWRITE);
-		if (!patch_scanned(vm, gfn) && !seg_traced(vm, gfn) && fast_pt_write(vm, tf, la, gpa))
+		if (!patch_scanned(vm, gfn) && fast_guarded_write(vm, tf, la, gpa))
 			return 0;
 		int unshadowed = rep_string(vm, tf) && traced_unshadow(vm, gfn) == 0;
 		if (!unshadowed && emulate_code_write(vm, tf))
@@ -235,8 +235,9 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		 * instruction the emulator does not know writes the page itself instead, and the tables
 		 * are read again (and protected again) at the VMM's next entry (vm_resume). The tables
 		 * the emulated write touched (gmem.c notes them in tables_dirty) are read again on the
-		 * way back to the guest. */
-		if (emulate_code_write(vm, tf))
+		 * way back to the guest. The commonest stores have a short way (fastpath.c). */
+		vm_count(vm, EXIT_DTWRITE);
+		if ((!patch_scanned(vm, gfn) && fast_guarded_write(vm, tf, la, gpa)) || emulate_code_write(vm, tf))
 			return 0;
 		vm->tables_open = 2;              /* protected again at the entry after the next one */
 	} else if ((err & PF_P) && write && patch_scanned(vm, gfn)) {

@@ -193,6 +193,7 @@ void cputest_run(void)
 {
 	ktest_report(check_idt_live_write(), "idt_live_write");
 	ktest_report(check_ldt_live_write(), "ldt_live_write");
+	ktest_report(store_forms_check(), "store_forms_gdt_page");
 	uint32_t e7b = cpuid7_ebx(), e7c = cpuid7_ecx(), e1c = cpuid1_ecx();
 	feature_test(e7b & (1u << 7), check_smep, "cr4_smep", "SMEP");
 	feature_test(e7b & (1u << 20), check_smap, "cr4_smap_stac_clac", "SMAP");

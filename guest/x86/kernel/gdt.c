@@ -10,9 +10,16 @@ struct __attribute__((packed)) tss {
 	uint16_t trap, iomap_base;
 };
 
-static struct tss tss;
-uint64_t gdt[8];
-const unsigned gdt_size = sizeof(gdt);
+/* The GDT, the TSS and a few words of plain data share one page, as in many kernels (a VMM that
+ * write-protects the GDT's page then sees every write to the rest of it: store_forms_check). */
+static struct {
+	uint64_t gdt[8];
+	struct tss tss;
+	uint32_t scratch[8];
+} __attribute__((aligned(512))) dt_page;         /* (smaller than 512 bytes: inside one page) */
+#define tss dt_page.tss
+uint64_t *const gdt = dt_page.gdt;
+const unsigned gdt_size = sizeof(dt_page.gdt);
 
 /* access: P, DPL, S, type; flags: G (4 KiB granularity), D/B (32-bit). */
 static uint64_t segment(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
@@ -43,7 +50,7 @@ void gdt_init(void)
 	tss.ss0 = KDATA_SEL;
 	tss.iomap_base = sizeof(tss);	/* no I/O bitmap: ring 3 in/out always faults */
 
-	d.limit = sizeof(gdt) - 1;
+	d.limit = gdt_size - 1;
 	d.base = (uint32_t)gdt;
 	lgdt(&d);
 	gdt_load_segments();
@@ -86,4 +93,45 @@ void ldt_live_write_read(uint32_t b0, uint32_t b1, uint32_t *v0, uint32_t *v1)
 	__asm__ volatile("mov %1, %%fs\n\tmovl %%fs:0, %0\n\tmov %2, %%fs" : "=r"(*v1) : "r"(0x0C), "r"(0) : "memory");
 	lldt(0);
 	gdt[7] = 0;
+}
+
+/* Every store form a kernel compiler emits, on a word in the GDT's page and on one elsewhere:
+ * the results and the flags after each must be the same (a VMM that write-protects the GDT's
+ * page carries these out itself: fast_guarded_write, or its general emulator with fast=off). */
+#define STORE_FORMS(m, abs, abs8, f)                                                            \
+	__asm__ volatile("movl $0x7ffffff0, (%[mm])\n\t"            /* C7 /0 */                     \
+			 "addl $0x20, (%[mm])\n\tpushfl\n\tpopl 0(%[ff])\n\t"   /* 83 /0: overflow */    \
+			 "orl $0x00010000, (%[mm])\n\tpushfl\n\tpopl 4(%[ff])\n\t"  /* 81 /1 */          \
+			 "stc\n\tadcl $1, (%[mm])\n\tpushfl\n\tpopl 8(%[ff])\n\t"  /* 83 /2 */          \
+			 "stc\n\tsbbl $3, (%[mm])\n\tpushfl\n\tpopl 12(%[ff])\n\t" /* 83 /3 */         \
+			 "andl $-16, (%[mm])\n\tpushfl\n\tpopl 16(%[ff])\n\t"  /* 83 /4, sign-extended */ \
+			 "subl $0x12345678, (%[mm])\n\tpushfl\n\tpopl 20(%[ff])\n\t" /* 81 /5 */         \
+			 "xorl $-1, (%[mm])\n\tpushfl\n\tpopl 24(%[ff])\n\t"   /* 83 /6 */                \
+			 "incl (%[mm])\n\tpushfl\n\tpopl 28(%[ff])\n\t"        /* FF /0 */                \
+			 "decl 4(%[mm])\n\tpushfl\n\tpopl 32(%[ff])\n\t"       /* FF /1, disp8 */         \
+			 "addb $0x80, 1(%[mm])\n\tpushfl\n\tpopl 36(%[ff])\n\t" /* 80 /0 */               \
+			 "movl $0x1234abcd, %%eax\n\t"                                                     \
+			 "movl %%eax, 8(%[mm])\n\t"                                 /* 89 */                 \
+			 "movb %%ah, 12(%[mm])\n\t"                                 /* 88, AH */             \
+			 "movb $0x5a, 13(%[mm])\n\t"                                /* C6 /0 */              \
+			 "movl %%eax, %c[aa]\n\t"                                   /* A3 */                 \
+			 "movb %%al, %c[a8]\n\t"                                    /* A2 */                 \
+			 : : [mm] "r"(m), [ff] "r"(f), [aa] "i"(abs), [a8] "i"(abs8) : "eax", "cc", "memory")
+
+static uint32_t plain[8];
+
+int store_forms_check(void)
+{
+	uint32_t fg[10], fp[10];
+	for (int i = 0; i < 8; i++)
+		dt_page.scratch[i] = plain[i] = 0x11111111u * (uint32_t)i;
+	STORE_FORMS(&dt_page.scratch[0], &dt_page.scratch[5], (uint8_t *)&dt_page.scratch[6] + 3, fg);
+	STORE_FORMS(&plain[0], &plain[5], (uint8_t *)&plain[6] + 3, fp);
+	for (int i = 0; i < 8; i++)
+		if (dt_page.scratch[i] != plain[i])
+			return 0;
+	for (int i = 0; i < 10; i++)
+		if ((fg[i] ^ fp[i]) & 0x8D5u)        /* CF PF AF ZF SF OF */
+			return 0;
+	return plain[0] != 0 && plain[5] == 0x1234abcdu;   /* (and the stores did happen) */
 }

@@ -39,10 +39,11 @@ void poweroff(int failed) __attribute__((noreturn));
 /* gdt.c, idt.c */
 void gdt_init(void);
 void tss_set_kstack(uint32_t esp0);
-extern uint64_t gdt[];
+extern uint64_t *const gdt;
 extern const unsigned gdt_size;
 uint32_t gdt_live_write_read(uint32_t base);
 void ldt_live_write_read(uint32_t b0, uint32_t b1, uint32_t *v0, uint32_t *v1);
+int store_forms_check(void);
 void idt_retarget(int vec, int stub);
 void scratch_map_user(uint32_t pa);
 void cputest_run(void);
