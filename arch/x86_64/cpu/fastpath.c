@@ -148,13 +148,14 @@ static int fast_priv(struct vm *vm, struct trapframe *tf)
  *     FF /0, /1   inc, dec r/m32
  * Such an instruction touches exactly its one memory operand, so the operand is at the faulting
  * address la (CR2) -- an aligned operand cannot cross a page, so CR2 is its first byte; an
- * unaligned one goes the general way. gpa is where the guest's walk found la, writable, in RAM.
+ * unaligned one goes the general way. gpa is where the guest's walk found la, writable, in RAM
+ * backed by machine frame m.
  * After the write, what gmem.c's store does: the shadow entries made from an overwritten
  * page-table entry are cleared (traced_written), a descriptor table written is read again on the
  * way back (tables_dirty). 1 done, 0 nothing done. */
 static uint8_t *byte_reg(struct trapframe *tf, unsigned r);
 
-int fast_guarded_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa)
+int fast_guarded_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa, mfn_t m)
 {
 	enum { MOV = -1 };
 	uint8_t b[8];
@@ -198,9 +199,9 @@ int fast_guarded_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_
 			val = (uint32_t)(int32_t)(int8_t)val;
 		len += imm;
 	}
-	uint8_t *p = gpa_ptr(vm, gpa);
-	if ((la & (size - 1)) || !p)
+	if (la & (size - 1))
 		return 0;
+	uint8_t *p = (uint8_t *)frame_to_virt(m) + (gpa & 0xFFF);
 	if (op != MOV) {                                  /* read-modify-write, flags as the CPU sets them */
 		uint32_t fl = (uint32_t)tf->rflags;
 		val = alu((enum alu_op)op, size, size == 4 ? *(uint32_t *)p : *p, val, &fl);

@@ -265,10 +265,11 @@ void msr_reset(struct vm_msrs *m);
  * what the short ways buy, and to test the general path on every trap). */
 int fast_trap(struct vm *vm, struct trapframe *tf);
 extern int fast_paths;
-/* A kernel's plain store at linear la, guest-physical gpa (RAM, not scanned code), to a page the
+/* A kernel's plain store at linear la, guest-physical gpa (RAM in machine frame m, not scanned
+ * code), to a page the
  * shadow keeps read-only for the VMM's sake (a traced page table, a descriptor table's page),
  * done the short way: 1 done, 0 the general path must emulate it. */
-int fast_guarded_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa);
+int fast_guarded_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa, mfn_t m);
 
 /* Privileged instructions (emulate.c) and patched ones (patch.c): 1 handled, 0 reflect #GP. */
 int emulate_privileged(struct vm *vm, struct trapframe *tf);

@@ -219,7 +219,7 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		 * and reused, or a new one being made), and so is an instruction the emulator does not
 		 * know: the page stops being traced instead, and the instruction runs itself. */
 		vm_count(vm, EXIT_PTWRITE);
-		if (!patch_scanned(vm, gfn) && fast_guarded_write(vm, tf, la, gpa))
+		if (!patch_scanned(vm, gfn) && fast_guarded_write(vm, tf, la, gpa, m))
 			return 0;
 		int unshadowed = rep_string(vm, tf) && traced_unshadow(vm, gfn) == 0;
 		if (!unshadowed && emulate_code_write(vm, tf))
@@ -237,7 +237,7 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		 * the emulated write touched (gmem.c notes them in tables_dirty) are read again on the
 		 * way back to the guest. The commonest stores have a short way (fastpath.c). */
 		vm_count(vm, EXIT_DTWRITE);
-		if ((!patch_scanned(vm, gfn) && fast_guarded_write(vm, tf, la, gpa)) || emulate_code_write(vm, tf))
+		if ((!patch_scanned(vm, gfn) && fast_guarded_write(vm, tf, la, gpa, m)) || emulate_code_write(vm, tf))
 			return 0;
 		vm->tables_open = 2;              /* protected again at the entry after the next one */
 	} else if ((err & PF_P) && write && patch_scanned(vm, gfn)) {
