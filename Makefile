@@ -27,7 +27,7 @@ VMM_OBJ    := $(VMM_C:%.c=$(B)/%.o) $(VMM_ASM:%.asm=$(B)/%.o) $(B)/font.o
 GUEST_X86  := $(BUILD)/guest-x86/kernel.elf
 
 .PHONY: all iso run run-tcg gdb test test-host test-boot test-bochs test-uefi test-native test-vmm \
-        test-decoder test-mips test-linux linux-guest bench clean deps fuzz
+        test-decoder test-mips test-linux linux-guest bench clean deps fuzz test-cpus test-cpus-quick
 all: $(B)/vmm.elf
 
 # The tools: installed on first use by tools/deps.sh (apt-get as root on Debian; elsewhere it
@@ -90,7 +90,7 @@ gdb: $(BUILD)/vmm.iso
 	gdb -q $(B)/vmm.elf -ex 'target remote :1234'; kill %1 2>/dev/null || true
 
 # ---- tests: every layer writes build/results/<layer>.txt; `make test` counts them all. ----
-LAYERS := host decoder boot bochs uefi native vmm mips linux
+LAYERS := host decoder boot bochs uefi native vmm mips linux cpus-quick
 R      := $(BUILD)/results
 
 test: $(DEPS)
@@ -128,6 +128,16 @@ bench: $(B)/vmm.elf $(GUEST_X86)
 # the VMM must never panic and the good guest must pass. See docs/NOTES.md for its state.
 fuzz: $(B)/vmm.elf $(GUEST_X86)
 	@tests/fuzz/run.sh $(SEEDS)
+
+# The guest suite natively and under the VMM on a matrix of QEMU CPU models (old and new, Intel and
+# AMD), verdict for verdict, and under the VMM on Bochs' CPU models: tests/test-cpus.sh. `make test`
+# runs the models in CPUS_QUICK (the first AMD64 part, without LAHF in 64-bit mode; a Core 2; a
+# Zen; no NX); `make test-cpus` the whole matrix (about 8 minutes).
+CPUS_QUICK := Opteron_G1 core2duo EPYC qemu64,-nx
+test-cpus-quick: $(B)/vmm.elf $(GUEST_X86)
+	@mkdir -p $(R) && NXCHECK=1 tests/test-cpus.sh $(R)/cpus-quick.txt $(CPUS_QUICK)
+test-cpus: $(B)/vmm.elf $(GUEST_X86)
+	@mkdir -p $(R) && BOCHS=1 NXCHECK=1 tests/test-cpus.sh $(R)/cpus.txt
 
 test-mips: $(DEPS)
 	@tests/mips/run.sh

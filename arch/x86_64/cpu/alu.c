@@ -1,12 +1,15 @@
-/* alu.c - see alu.h. Each operation runs as the very instruction on this CPU; lahf and seto read
- * the status flags back (no pushf: no stack is touched, so this also runs in host tests). */
+/* alu.c - see alu.h. Each operation runs as the very instruction on this CPU; pushfq reads the
+ * status flags back. (Not lahf: in 64-bit mode it exists only where CPUID 80000001h ECX bit 0 says
+ * so, and the first AMD64 and EM64T CPUs -- QEMU's Opteron_G1 -- lack it: #UD in the VMM. The
+ * pushfq steps over the 128-byte red zone first, so this also runs in the host tests' user mode.) */
 #include "alu.h"
 
+#define READ_FLAGS "lea -128(%%rsp), %%rsp\n\tpushfq\n\tpop %q[fl]\n\tlea 128(%%rsp), %%rsp"
 #define BIN(INSN, T, SFX, C)                                                                    \
 	do {                                                                                    \
 		T x = (T)a, y = (T)b;                                                           \
-		__asm__("btl $0, %k[c]\n\t" INSN SFX " %[y], %[x]\n\tlahf\n\tseto %[of]"        \
-			: [x] "+" C(x), "=&a"(ah), [of] "=&q"(of)                                 \
+		__asm__("btl $0, %k[c]\n\t" INSN SFX " %[y], %[x]\n\t" READ_FLAGS              \
+			: [x] "+" C(x), [fl] "=&r"(fl)                                            \
 			: [y] C(y), [c] "r"(cin)                                                 \
 			: "cc");                                                                 \
 		r = x;                                                                          \
@@ -14,8 +17,8 @@
 #define UN(INSN, T, SFX, C)                                                                     \
 	do {                                                                                    \
 		T x = (T)a;                                                                     \
-		__asm__("btl $0, %k[c]\n\t" INSN SFX " %[x]\n\tlahf\n\tseto %[of]"              \
-			: [x] "+" C(x), "=&a"(ah), [of] "=&q"(of)                                 \
+		__asm__("btl $0, %k[c]\n\t" INSN SFX " %[x]\n\t" READ_FLAGS                    \
+			: [x] "+" C(x), [fl] "=&r"(fl)                                            \
 			: [c] "r"(cin)                                                           \
 			: "cc");                                                                 \
 		r = x;                                                                          \
@@ -32,8 +35,8 @@
 
 uint32_t alu(enum alu_op op, unsigned size, uint32_t a, uint32_t b, uint32_t *eflags)
 {
-	uint32_t r = a, ah = 0, cin = *eflags & 1, mask = ALU_STATUS;
-	uint8_t of = 0;
+	uint32_t r = a, cin = *eflags & 1, mask = ALU_STATUS;
+	uint64_t fl = 0;
 	switch (op) {
 	case ALU_ADD: SIZED(BIN, "add"); break;
 	case ALU_OR:  SIZED(BIN, "or"); break;
@@ -49,7 +52,6 @@ uint32_t alu(enum alu_op op, unsigned size, uint32_t a, uint32_t b, uint32_t *ef
 	case ALU_NEG: SIZED(UN, "neg"); break;
 	case ALU_NOT: SIZED(UN, "not"); mask = 0; break;      /* not writes no flags */
 	}
-	uint32_t st = ((ah >> 8) & 0xD5u) | (of ? 0x800u : 0);
-	*eflags = (*eflags & ~mask) | (st & mask);
+	*eflags = (*eflags & ~mask) | ((uint32_t)fl & mask);
 	return size == 1 ? (r & 0xFF) : size == 2 ? (r & 0xFFFF) : r;
 }

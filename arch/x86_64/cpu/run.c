@@ -569,7 +569,15 @@ static int vm_create(struct vm *vm, unsigned id, const struct vmc_group *g, uint
 		initrd = (struct mb1_image){ phys_to_virt(m->start), m->end - m->start, m->cmdline };
 	}
 	if (is_bzimage(kernel.bytes, kernel.size)) {
-		/* A Linux kernel: the boot protocol's loader (load/linux.c). */
+		/* A Linux kernel: the boot protocol's loader (load/linux.c). It decompresses and patches
+		 * its own code at run time, and the VMM finds that code by its first execution, which
+		 * only a no-execute shadow entry can catch: without NX (absent, or Intel's XD turned
+		 * off in the firmware setup) its pushf/popf/cli would run unpatched and it would fail
+		 * in obscure ways. (A multiboot ELF kernel's code is scanned at load: it runs.) */
+		if (!shadow_have_nx)
+			return refuse(vm, "module %d '%s': a Linux kernel needs NX (execute disable) to be caught running "
+				      "new code, and this CPU has it off or lacks it (turn XD/NX on in the firmware setup)",
+				      g->kernel, mod->cmdline);
 		struct boot_module k = { kernel.bytes, kernel.size, kernel.cmdline }, rd = { initrd.bytes, initrd.size, initrd.cmdline }, vml;
 		if (g->vmlinux >= 0) {
 			const struct mb_module *m = &boot.mod[g->vmlinux];
