@@ -158,7 +158,7 @@ $(LINUX)/initrd.gz: guest/linux/init tools/mkinitramfs.py $(LINUX)/busybox $(LIN
 test-linux: $(DEPS)
 	@tests/test-linux.sh $(R)/linux.txt
 
-test-boot: $(B)/vmm.elf
+test-boot: $(B)/vmm.elf $(GUEST_X86)
 	@tests/boot.sh qemu $(R)/boot.txt
 
 test-uefi: $(B)/vmm.elf $(GUEST_X86)

@@ -56,6 +56,18 @@ qemu_cases() {
 		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -cdrom "$out/notelf.iso"
 	run "small-memory-$accel" "$t" --require-ktap --expect-exit 1 -- \
 		qemu-system-x86_64 -accel "$accel" -m 16 $QEMU_DEV -cdrom "$out/selftest.iso"
+	# Machines other than QEMU's default PC: the Q35 chipset (the guest suite under the VMM), and
+	# -nodefaults: with COM1 only and no VGA, then with a VGA and no serial port at all (the VMM
+	# says so on the screen and goes on: the exit device's code is the suite's verdict).
+	run "q35-vmm-guest-$accel" "$t" --require-ktap --strip-prefix "vm1: " --expect-exit 1 \
+		--expect "vm1 off: exit code 0" -- \
+		qemu-system-x86_64 -accel "$accel" -machine q35 -m 512 $QEMU_DEV -cdrom "$out/vmmguest.iso"
+	run "nodefaults-serial-only-$accel" "$t" --require-ktap --strip-prefix "vm1: " --expect-exit 1 \
+		--expect "vm1 off: exit code 0" -- \
+		qemu-system-x86_64 -accel "$accel" -nodefaults -m 512 $QEMU_DEV -cdrom "$out/vmmguest.iso"
+	run "nodefaults-no-com1-$accel" "$t" --expect-exit 1 -- qemu-system-x86_64 -accel "$accel" -nodefaults \
+		-vga std -monitor none -m 512 -display none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-cdrom "$out/vmmguest.iso"
 }
 
 case $mode in
@@ -65,6 +77,7 @@ qemu)
 	iso crash "crash"
 	mkdir -p "$out/notelf"; echo "this is not an ELF file" > "$out/notelf/kernel.elf"
 	iso notelf "test" "$out/notelf/kernel.elf" "notelf"
+	iso vmmguest "" build/guest-x86/kernel.elf "guest-x86 test"
 	if [ "$(tools/accel.sh)" = kvm ]; then qemu_cases kvm 60
 	else echo "skip $mode-kvm - $(tools/accel.sh -v 2>&1 >/dev/null)" | tee -a "$results"; fi
 	qemu_cases tcg 120

@@ -6,6 +6,7 @@
 void serial_init(void);
 void serial_putc(char c);
 int serial_getc(void);
+int serial_present(void);   /* COM1 answered at serial_init */
 
 void vga_init(uint64_t phys, unsigned cols, unsigned rows, unsigned pitch);
 void vga_putc(char c);

@@ -159,7 +159,7 @@ void kmain(uint32_t magic, uint32_t info)
 	options_parse(boot.cmdline, boot_options, n_boot_options, keep_problem);
 	struct option *o = option_find(boot_options, n_boot_options, "console");
 	int bad_console = o->set && strcmp(o->str, "serial") && strcmp(o->str, "screen") && strcmp(o->str, "both");
-	if (o->set && strcmp(o->str, "serial") == 0)
+	if (o->set && strcmp(o->str, "serial") == 0 && serial_present())
 		console_screen = 0;
 	screen_init();
 
@@ -170,6 +170,9 @@ void kmain(uint32_t magic, uint32_t info)
 		log_warn("boot", "%s", problems[i]);
 	if (bad_console)
 		log_warn("boot", "bad value in boot option 'console=%s' (serial, screen or both)", o->str);
+	if (!serial_present())
+		log_warn("boot", "no serial port (COM1 at 0x3F8 does not answer): console on the screen only%s",
+			 o->set && strcmp(o->str, "serial") == 0 ? ", not serial as console=serial asked" : "");
 	o = option_find(boot_options, n_boot_options, "loglevel");
 	if (o->set)
 		log_threshold = o->num > 3 ? LOG_DEBUG : (enum log_level)o->num;

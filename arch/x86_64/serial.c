@@ -30,6 +30,11 @@ void serial_putc(char c)
 	outb(COM1, (uint8_t)c);
 }
 
+int serial_present(void)
+{
+	return present;
+}
+
 int serial_getc(void)
 {
 	if (!present || !(inb(COM1 + 5) & 0x01))
