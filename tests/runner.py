@@ -4,7 +4,7 @@
 Usage:
   runner.py --name NAME --timeout SEC --log FILE [--results FILE] [--expect-exit N]
             [--ktap-out FILE] [--serial-file FILE] [--strip-prefix STR] [--expect TEXT]...
-            [--stop-on TEXT] [--times FILE]
+            [--stop-on TEXT] [--times FILE] [--send 'PATTERN=>TEXT']...
             -- COMMAND...
 
 The command's stdout (the serial console with `-serial stdio` / `-nographic`) is copied to the log;
@@ -15,6 +15,9 @@ when, within the time limit:
     result line says "not ok",
   - every --expect TEXT appears on the console,
   - the exit status equals --expect-exit when given.
+With --send, TEXT (backslash escapes allowed: '\x1d' is Ctrl-]) is written to the command's stdin
+(the serial line with `-serial stdio`) once PATTERN has appeared on the console after where the
+previous --send's PATTERN was found: an operator typing at the console, in order.
 It appends `ok NAME` or `not ok NAME - reason` to --results, and one line per KTAP test
 (`ok NAME/test`), and writes normalized KTAP verdicts (`ok test` / `not ok test`) to --ktap-out so
 that two runs (native and under the VMM) can be compared line for line.
@@ -68,6 +71,8 @@ def main():
                     help='the run must end in a VMM panic (tests of the panic path itself)')
     ap.add_argument('--times', help='append "NAME: W s wall clock, C s cpu" (the command\'s user+sys '
                     'time, which other load on the machine does not inflate) to this file')
+    ap.add_argument('--send', action='append', default=[],
+                    help="'PATTERN=>TEXT': type TEXT once PATTERN is on the console (in order)")
     ap.add_argument('cmd', nargs=argparse.REMAINDER)
     a = ap.parse_args()
     cmd = a.cmd[1:] if a.cmd[:1] == ['--'] else a.cmd
@@ -77,17 +82,34 @@ def main():
     if a.serial_file and os.path.exists(a.serial_file):
         os.unlink(a.serial_file)
 
+    sends = []
+    for s in a.send:
+        if '=>' not in s:
+            ap.error("--send wants 'PATTERN=>TEXT'")
+        pat, text = s.split('=>', 1)
+        sends.append((pat.encode(), text.encode().decode('unicode_escape').encode('latin-1')))
     start = time.monotonic()
     timed_out = False
     with open(a.log, 'wb') as log:
-        p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                             start_new_session=True)
+        p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                             stdin=subprocess.PIPE if sends else subprocess.DEVNULL, start_new_session=True)
         console = a.serial_file if a.serial_file else a.log
         status = None
+        seen = 0                              # console offset after the last --send's PATTERN
         while status is None:
             try:
-                status = p.wait(timeout=0.5)
+                status = p.wait(timeout=0.2 if sends else 0.5)
             except subprocess.TimeoutExpired:
+                if sends and os.path.exists(console):
+                    at = open(console, 'rb').read().find(sends[0][0], seen)
+                    if at >= 0:
+                        seen = at + len(sends[0][0])
+                        try:
+                            p.stdin.write(sends[0][1])
+                            p.stdin.flush()
+                        except OSError:
+                            pass
+                        sends.pop(0)
                 if a.stop_on and stop_line_seen(console, a.stop_on):
                     os.killpg(p.pid, 9)
                     p.wait()

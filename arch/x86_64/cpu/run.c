@@ -75,11 +75,32 @@ static void uart_out(void *ctx, char c)
 
 /* ---- the machine switch ---- */
 
+static uint64_t cur_since;                /* when cur got the CPU */
+
+uint64_t vm_time_used(const struct vm *vm)
+{
+	return vm->run_tsc + (vm == cur ? rdtsc() - cur_since : 0);
+}
+
+int vm_total(void)
+{
+	return nvms;
+}
+
+struct vm *vm_at(int i)
+{
+	return &vms[i];
+}
+
 static void switch_to(struct vm *next, struct trapframe *tf)
 {
-	slice_end = rdtsc() + slice_tsc;         /* a new slice, for it or (picked again) for the same VM */
+	uint64_t now = rdtsc();
+	slice_end = now + slice_tsc;             /* a new slice, for it or (picked again) for the same VM */
 	if (next == cur)
 		return;
+	if (cur)
+		cur->run_tsc += now - cur_since;
+	cur_since = now;
 	if (trace_begin(TRACE_SWITCH))
 		kprintf("trace: machine switch %s -> %s (eip %08lx -> %08lx)\n", cur ? cur->name : "-", next->name,
 			cur ? tf->rip : 0, next->tf.rip);
@@ -96,25 +117,25 @@ static void switch_to(struct vm *next, struct trapframe *tf)
 	shadow_activate(&cur->sh);
 }
 
-/* ---- the real console's input: to the VM with the focus; Ctrl-] moves the focus ---- */
+/* ---- the real console's input: to the VM with the focus; Ctrl-] opens the operator's console ---- */
 
 static int focus;
+
+int vm_focus(int i)
+{
+	if (i >= 0 && i < nvms) {
+		focus = i;
+		kprintf("[vmm] console focus: %s\n", vms[focus].name);
+	}
+	return focus;
+}
 
 static void console_poll(void)
 {
 	int c;
 	while ((c = serial_getc()) >= 0) {
-		if (c == 0x1D) {                        /* Ctrl-] */
-			for (int k = 1; k <= nvms; k++) {
-				int i = (focus + k) % nvms;
-				if (vms[i].s.state == VM_RUNNABLE || vms[i].s.state == VM_WAITING) {
-					focus = i;
-					break;
-				}
-			}
-			kprintf("[vmm] console focus: %s\n", vms[focus].name);
+		if (operator_key(c))
 			continue;
-		}
 		if (nvms && !vio_input(&vms[focus].io, (char)c, now_ns()))
 			log_warn("vmm", "%s: console input overrun", vms[focus].name);
 		vms[focus].intr_known = 0;
@@ -174,7 +195,7 @@ static int keeps_cpu(const struct vm *vm)
 
 static int wants_cpu(struct vm *vm)
 {
-	if (vm->s.state != VM_RUNNABLE && vm->s.state != VM_WAITING)
+	if ((vm->s.state != VM_RUNNABLE && vm->s.state != VM_WAITING) || vm->paused)
 		return 0;
 	if (!vm->halted)
 		return 1;
@@ -287,6 +308,8 @@ static int frame_as_it_came(const struct trapframe *tf)
 
 static void vm_resume(struct trapframe *tf)
 {
+	if (operator_ready())
+		operator_run(tf);
 	if (stats_ticks && ticks >= stats_next) {
 		stats_next = ticks + stats_ticks;
 		for (int i = 0; i < nvms; i++)
@@ -742,8 +765,8 @@ void vmm_start_guests(void)
 	slice_tsc = tsc_khz * 3;                 /* 3 ms time slices: short against a guest's 10 ms tick,
 	                                          * so its own scheduler sees time pass smoothly */
 	timer_add_hook(console_poll);
-	if (nvms > 1)
-		log_info("vmm", "console input goes to vm1; Ctrl-] moves it to the next VM");
+	log_info("vmm", "console input goes to vm1; Ctrl-] on the serial line opens the operator's console "
+		 "(help lists its commands)");
 	trap_guest_hook = vm_trap;
 	trap_resume_hook = irq_from_guest;
 	/* Enter the first guest: build its frame on the VMM stack and return into it. */

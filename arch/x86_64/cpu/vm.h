@@ -138,9 +138,24 @@ struct vm {
 	uint64_t fast_exits;             /* traps that took a fast path (fastpath.c) */
 	uint64_t patched_kinds[X86_K_COUNT];   /* patched at load, per instruction kind */
 	uint64_t start_tsc, end_tsc;
+	uint64_t run_tsc;                /* time it had the CPU, up to its last switch out */
+	int paused;                      /* by the operator (operator.c): not scheduled until resumed */
 };
 
 extern struct vm *cur;                   /* the VM whose state is on the CPU */
+
+/* The VMs (run.c), for the operator's console (operator.c): vm_at(0 .. vm_total()-1). */
+int vm_total(void);
+struct vm *vm_at(int i);
+int vm_focus(int i);                     /* move the console input to VM i; -1: just tell which */
+uint64_t vm_time_used(const struct vm *vm);   /* TSC ticks it has had the CPU */
+
+/* The operator's console (operator.c): operator_key takes each character of the VMM's serial
+ * input first (1: it was the console's); a finished command line is run by operator_run on the
+ * way back to a guest, with the current VM's frame. */
+int operator_key(int c);
+int operator_ready(void);
+void operator_run(struct trapframe *tf);
 
 /* Count one exit of kind k (and charge this trap's profile to it if it is the first). */
 static inline void vm_count(struct vm *vm, enum exit_kind k)
