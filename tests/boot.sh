@@ -62,6 +62,16 @@ qemu_cases() {
 	run "q35-vmm-guest-$accel" "$t" --require-ktap --strip-prefix "vm1: " --expect-exit 1 \
 		--expect "vm1 off: exit code 0" -- \
 		qemu-system-x86_64 -accel "$accel" -machine q35 -m 512 $QEMU_DEV -cdrom "$out/vmmguest.iso"
+	# The VMM's tick: the local APIC by default (apic.c), the PIT when asked; a bad value is said.
+	run "timer-apic-$accel" "$t" --require-ktap --strip-prefix "vm1: " --expect-exit 1 \
+		--expect "timer 1000 Hz from the local APIC" -- \
+		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -cdrom "$out/vmmguest.iso"
+	run "timer-pit-$accel" "$t" --require-ktap --strip-prefix "vm1: " --expect-exit 1 \
+		--expect "timer 1000 Hz from the PIT (not the local APIC: timer=pit)" -- \
+		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -cdrom "$out/vmmguest-pit.iso"
+	run "timer-bad-option-$accel" "$t" --require-ktap --strip-prefix "vm1: " --expect-exit 1 \
+		--expect "bad value in boot option 'timer=hpet' (apic or pit); using apic" -- \
+		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -cdrom "$out/vmmguest-badtimer.iso"
 	run "nodefaults-serial-only-$accel" "$t" --require-ktap --strip-prefix "vm1: " --expect-exit 1 \
 		--expect "vm1 off: exit code 0" -- \
 		qemu-system-x86_64 -accel "$accel" -nodefaults -m 512 $QEMU_DEV -cdrom "$out/vmmguest.iso"
@@ -78,6 +88,8 @@ qemu)
 	mkdir -p "$out/notelf"; echo "this is not an ELF file" > "$out/notelf/kernel.elf"
 	iso notelf "test" "$out/notelf/kernel.elf" "notelf"
 	iso vmmguest "" build/guest-x86/kernel.elf "guest-x86 test"
+	iso vmmguest-pit "timer=pit" build/guest-x86/kernel.elf "guest-x86 test"
+	iso vmmguest-badtimer "timer=hpet" build/guest-x86/kernel.elf "guest-x86 test"
 	if [ "$(tools/accel.sh)" = kvm ]; then qemu_cases kvm 60
 	else echo "skip $mode-kvm - $(tools/accel.sh -v 2>&1 >/dev/null)" | tee -a "$results"; fi
 	qemu_cases tcg 120

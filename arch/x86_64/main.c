@@ -27,6 +27,7 @@ struct option boot_options[] = {
 	{ "test", OPT_FLAG, "run the VMM self tests and exit", 0, 0, "" },
 	{ "loglevel", OPT_NUM, "0 errors .. 3 debug", 0, 0, "" },
 	{ "timer_hz", OPT_NUM, "VMM timer frequency, 18..10000", 0, 0, "" },
+	{ "timer", OPT_STR, "the VMM's tick: apic (the local APIC, default; the PIT if there is none) or pit", 0, 0, "" },
 	{ "console", OPT_STR, "serial, screen or both", 0, 0, "" },
 	{ "vms", OPT_NUM, "number of VMs, 1..8 (modules are reused round-robin)", 0, 0, "" },
 	{ "mem", OPT_SIZE, "RAM of each VM, e.g. 64M", 0, 0, "" },
@@ -191,9 +192,14 @@ void kmain(uint32_t magic, uint32_t info)
 		log_warn("boot", "timer_hz=%llu out of range 18..10000; using 100", o->num);
 	else if (o->set)
 		hz = (unsigned)o->num;
-	timer_init(hz);
+	o = option_find(boot_options, n_boot_options, "timer");
+	if (o->set && strcmp(o->str, "pit") && strcmp(o->str, "apic"))
+		log_warn("boot", "bad value in boot option 'timer=%s' (apic or pit); using apic", o->str);
+	timer_init(hz, !(o->set && strcmp(o->str, "pit") == 0));
 	sti();
-	log_info("cpu", "TSC %lu.%03lu MHz, timer %u Hz; boot took %lu ms", tsc_khz / 1000, tsc_khz % 1000, hz,
+	log_info("cpu", "TSC %lu.%03lu MHz, timer %u Hz from the %s%s%s%s; boot took %lu ms", tsc_khz / 1000,
+		 tsc_khz % 1000, hz, timer_source, timer_no_apic ? " (not the local APIC: " : "",
+		 timer_no_apic ? timer_no_apic : "", timer_no_apic ? ")" : "",
 		 (rdtsc() - boot_tsc) / tsc_khz);
 
 	if (option_find(boot_options, n_boot_options, "crash")->set)

@@ -1,9 +1,12 @@
-/* pic.c - the real 8259 interrupt controllers and the 8254 PIT.
+/* pic.c - the real 8259 interrupt controllers, the 8254 PIT and the VMM's tick.
  *
- * The PICs are remapped to vectors 32..47 (the CPU's exceptions own 0..31). PIT channel 0 runs
- * periodically at timer_hz and drives the VMM's time slices. The TSC is calibrated against PIT
- * channel 2 (polled, 50 ms) so that boot times and guest virtual time can be given in real units. */
+ * The PICs are remapped to vectors 32..47 (the CPU's exceptions own 0..31). The TSC is calibrated
+ * against PIT channel 2 (polled, 50 ms) so that boot times and guest virtual time can be given in
+ * real units. The tick (timer_hz) that drives the VMM's time slices comes from the local APIC
+ * (apic.c) when the CPU has one and the boot option timer=pit does not forbid it, else from PIT
+ * channel 0 in periodic mode on IRQ 0. */
 #include "pic.h"
+#include "apic.h"
 #include "cpu.h"
 #include "trap.h"
 
@@ -73,13 +76,25 @@ static void calibrate_tsc(void)
 		tsc_khz = 1000000; /* no usable PIT: assume 1 GHz rather than divide by zero */
 }
 
-static void timer_irq(struct trapframe *tf)
+static void timer_tick(void)
 {
-	(void)tf;
 	ticks++;
 	for (int i = 0; i < 4; i++)
 		if (hooks[i])
 			hooks[i]();
+}
+
+static void timer_irq(struct trapframe *tf)
+{
+	(void)tf;
+	timer_tick();
+}
+
+void timer_apic_tick(void)
+{
+	apic_eoi();
+	apic_timer_rearm();
+	timer_tick();
 }
 
 void timer_add_hook(void (*fn)(void))
@@ -91,16 +106,25 @@ void timer_add_hook(void (*fn)(void))
 		}
 }
 
-void timer_init(unsigned hz)
+const char *timer_source = "PIT";
+const char *timer_no_apic;                 /* why the local APIC is not the timer, if it is not */
+
+void timer_init(unsigned hz, int use_apic)
 {
 	calibrate_tsc();
 	timer_hz = hz;
+	tsc_at_init = rdtsc();
+	if (!use_apic)
+		timer_no_apic = "timer=pit";
+	else if (apic_timer_start(hz, tsc_khz, &timer_source) == 0)
+		return;                            /* the PIT's IRQ 0 stays masked */
+	else
+		timer_no_apic = timer_source, timer_source = "PIT";
 	uint32_t div = PIT_HZ / hz;
 	outb(0x43, 0x34);                          /* channel 0, lo/hi, mode 2 (rate generator) */
 	outb(0x40, div & 0xFF);
 	outb(0x40, (div >> 8) & 0xFF);
 	irq_register(0, timer_irq);
-	tsc_at_init = rdtsc();
 	pic_mask(0, 0);
 }
 

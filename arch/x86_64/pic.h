@@ -8,7 +8,11 @@ void pic_mask(unsigned irq, int masked);
 void pic_eoi(unsigned irq);
 int pic_spurious(unsigned irq);
 
-void timer_init(unsigned hz);
+/* The VMM's tick at hz: from the local APIC when use_apic and the CPU has one, else the PIT.
+ * timer_source says which (and timer_no_apic why not the APIC). */
+void timer_init(unsigned hz, int use_apic);
+extern const char *timer_source, *timer_no_apic;
+void timer_apic_tick(void);            /* the local APIC's tick vector arrived (trap.c) */
 extern volatile uint64_t ticks;        /* timer interrupts since timer_init */
 extern unsigned timer_hz;
 extern uint64_t tsc_khz;               /* TSC frequency, calibrated against the PIT */

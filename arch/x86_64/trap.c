@@ -6,6 +6,7 @@
 #include "trap.h"
 #include "cpu.h"
 #include "pic.h"
+#include "apic.h"
 #include "../../lib/log.h"
 
 static void (*irq_handlers[16])(struct trapframe *);
@@ -45,6 +46,13 @@ void trap_dump(const struct trapframe *tf)
 void trap(struct trapframe *tf)
 {
 	/* 1. Interrupt lines first: the timer and real devices. */
+	if (tf->vector == APIC_TIMER_VEC || tf->vector == APIC_SPURIOUS_VEC) {
+		if (tf->vector == APIC_TIMER_VEC)
+			timer_apic_tick();         /* (a spurious one needs no EOI) */
+		if ((tf->cs & 3) != 0 && trap_resume_hook)
+			trap_resume_hook(tf);
+		return;
+	}
 	if (tf->vector >= IRQ_BASE && tf->vector < IRQ_BASE + 16) {
 		unsigned irq = (unsigned)(tf->vector - IRQ_BASE);
 		if (pic_spurious(irq))

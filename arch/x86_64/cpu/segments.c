@@ -21,6 +21,7 @@
  * the type of the segment the selector names there, and raises #GP(0), or #SS(0) for SS, as the
  * CPU does. */
 #include "vm.h"
+#include "../apic.h"
 #include "../../../lib/kstring.h"
 #include "../../../lib/log.h"
 #include "../../../mm/assert.h"
@@ -243,7 +244,8 @@ void seg_load_idt(struct vm *vm)
 		uint8_t dpl = 0;
 		uint64_t g = gates[v];
 		int errcode = v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
-		int vmm_irq = (v >= IRQ_BASE && v < IRQ_BASE + 16) || v == 2 || v == 18;   /* + NMI, #MC */
+		int vmm_irq = (v >= IRQ_BASE && v < IRQ_BASE + 16) || v == 2 || v == 18 ||   /* + NMI, #MC */
+			      v == APIC_TIMER_VEC || v == APIC_SPURIOUS_VEC;                 /* + the VMM's tick */
 		if (!errcode && !vmm_irq && (g & D_PRESENT)) {
 			dpl = (uint8_t)D_DPL(g);
 			if (dpl == 0)
