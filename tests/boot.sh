@@ -66,6 +66,15 @@ qemu_cases() {
 	run "timer-apic-$accel" "$t" --require-ktap --strip-prefix "vm1: " --expect-exit 1 \
 		--expect "timer 1000 Hz from the local APIC" -- \
 		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -cdrom "$out/vmmguest.iso"
+	# The machine's ACPI tables (acpi.c): two CPUs in the MADT, one runs the VMM, the other stays
+	# parked; the TSC calibrated against the PM timer, or against the PIT when there is no ACPI.
+	run "smp2-madt-$accel" "$t" --require-ktap --strip-prefix "vm1: " --expect-exit 1 \
+		--expect "the MADT lists 2 CPUs (APIC IDs 0 1); the VMM runs on APIC ID 0, the others stay parked" \
+		--expect "calibrated against the ACPI PM timer" -- \
+		qemu-system-x86_64 -accel "$accel" -smp 2 -m 512 $QEMU_DEV -cdrom "$out/vmmguest.iso"
+	run "no-acpi-$accel" "$t" --require-ktap --strip-prefix "vm1: " --expect-exit 1 \
+		--expect "no ACPI tables: no RSDP" --expect "calibrated against the PIT" -- \
+		qemu-system-x86_64 -accel "$accel" -machine pc,acpi=off -m 512 $QEMU_DEV -cdrom "$out/vmmguest.iso"
 	run "timer-pit-$accel" "$t" --require-ktap --strip-prefix "vm1: " --expect-exit 1 \
 		--expect "timer 1000 Hz from the PIT (not the local APIC: timer=pit)" -- \
 		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -cdrom "$out/vmmguest-pit.iso"

@@ -10,6 +10,7 @@
 #include "cpu.h"
 #include "console.h"
 #include "multiboot.h"
+#include "acpi.h"
 #include "desc.h"
 #include "pic.h"
 #include "trap.h"
@@ -18,6 +19,7 @@
 #include "../../mm/frame.h"
 #include "../../vcpu/vmconfig.h"
 #include "../../lib/kstring.h"
+#include "../../lib/format.h"
 #include "../../lib/log.h"
 #include "../../lib/options.h"
 
@@ -142,6 +144,29 @@ static void list_modules(void)
 	}
 }
 
+/* The CPUs the firmware's MADT lists: this one runs the VMM; the others are never started. */
+static void report_cpus(const struct acpi_info *a)
+{
+	uint32_t r[4];
+	cpuid(1, 0, r);
+	unsigned me = r[1] >> 24;
+	if (!a->found) {
+		log_info("cpu", "no ACPI tables: %s; one CPU used (APIC ID %u)", a->why, me);
+		return;
+	}
+	if (!a->ncpus) {
+		log_info("cpu", "ACPI tables without a MADT; one CPU used (APIC ID %u)", me);
+		return;
+	}
+	char ids[200];
+	int n = 0;
+	for (unsigned i = 0; i < a->ncpus && i < ACPI_MAX_CPUS && n < (int)sizeof ids - 12; i++)
+		n += snprintf_(ids + n, sizeof ids - (size_t)n, " %u", a->apic_id[i]);
+	log_info("cpu", "the MADT lists %u CPU%s (APIC IDs%s%s); the VMM runs on APIC ID %u%s", a->ncpus,
+		 a->ncpus == 1 ? "" : "s", ids, a->ncpus > ACPI_MAX_CPUS ? " ..." : "", me,
+		 a->ncpus > 1 ? ", the others stay parked (never started)" : "");
+}
+
 void kmain(uint32_t magic, uint32_t info)
 {
 	boot_tsc = rdtsc();
@@ -179,6 +204,9 @@ void kmain(uint32_t magic, uint32_t info)
 		log_threshold = o->num > 3 ? LOG_DEBUG : (enum log_level)o->num;
 
 	memory_init();
+	struct acpi_info acpi;
+	acpi_scan(boot.rsdp_phys, &acpi);
+	report_cpus(&acpi);
 	paging_drop_identity();
 	paging_espfix();
 	list_modules();
@@ -195,10 +223,10 @@ void kmain(uint32_t magic, uint32_t info)
 	o = option_find(boot_options, n_boot_options, "timer");
 	if (o->set && strcmp(o->str, "pit") && strcmp(o->str, "apic"))
 		log_warn("boot", "bad value in boot option 'timer=%s' (apic or pit); using apic", o->str);
-	timer_init(hz, !(o->set && strcmp(o->str, "pit") == 0));
+	timer_init(hz, !(o->set && strcmp(o->str, "pit") == 0), (uint16_t)acpi.pm_timer_port, acpi.pm_timer_32);
 	sti();
-	log_info("cpu", "TSC %lu.%03lu MHz, timer %u Hz from the %s%s%s%s; boot took %lu ms", tsc_khz / 1000,
-		 tsc_khz % 1000, hz, timer_source, timer_no_apic ? " (not the local APIC: " : "",
+	log_info("cpu", "TSC %lu.%03lu MHz (calibrated against %s), timer %u Hz from the %s%s%s%s; boot took %lu ms",
+		 tsc_khz / 1000, tsc_khz % 1000, tsc_source, hz, timer_source, timer_no_apic ? " (not the local APIC: " : "",
 		 timer_no_apic ? timer_no_apic : "", timer_no_apic ? ")" : "",
 		 (rdtsc() - boot_tsc) / tsc_khz);
 

@@ -8,7 +8,7 @@ struct tag { uint32_t type, size; };
 
 enum {
 	TAG_END = 0, TAG_CMDLINE = 1, TAG_LOADER = 2, TAG_MODULE = 3, TAG_MEMINFO = 4,
-	TAG_MMAP = 6, TAG_FB = 8, TAG_EFI32 = 11, TAG_EFI64 = 12,
+	TAG_MMAP = 6, TAG_FB = 8, TAG_EFI32 = 11, TAG_EFI64 = 12, TAG_ACPI_OLD = 14, TAG_ACPI_NEW = 15,
 };
 
 /* A string inside a tag must end (NUL) before the tag does. */
@@ -116,6 +116,11 @@ int multiboot_parse(uint64_t phys, struct boot_info *bi, const char **why)
 		case TAG_EFI32:
 		case TAG_EFI64:
 			bi->efi = 1;
+			break;
+		case TAG_ACPI_NEW:                      /* the ACPI 2.0+ RSDP (36 bytes) is preferred */
+		case TAG_ACPI_OLD:
+			if (t->size >= 8 + 20 && (t->type == TAG_ACPI_NEW || !bi->rsdp_phys))
+				bi->rsdp_phys = phys + off + 8;
 			break;
 		default:
 			break; /* tags we do not need */

@@ -21,6 +21,7 @@ struct boot_info {
 	int have_fb;
 	struct fb_info fb;
 	int efi;                          /* booted from UEFI firmware */
+	uint64_t rsdp_phys;               /* GRUB's copy of the ACPI RSDP (tag 15, else 14), or 0 */
 };
 
 /* Parse the information at machine address `phys`. Returns 0, or -1 with *why set. */

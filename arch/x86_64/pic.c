@@ -1,8 +1,9 @@
 /* pic.c - the real 8259 interrupt controllers, the 8254 PIT and the VMM's tick.
  *
  * The PICs are remapped to vectors 32..47 (the CPU's exceptions own 0..31). The TSC is calibrated
- * against PIT channel 2 (polled, 50 ms) so that boot times and guest virtual time can be given in
- * real units. The tick (timer_hz) that drives the VMM's time slices comes from the local APIC
+ * (50 ms, polled) against the ACPI PM timer when the machine's FADT names one (acpi.c), else PIT
+ * channel 2, else CPUID's frequency leaves, so that boot times and guest virtual time can be
+ * given in real units. The tick (timer_hz) that drives the VMM's time slices comes from the local APIC
  * (apic.c) when the CPU has one and the boot option timer=pit does not forbid it, else from PIT
  * channel 0 in periodic mode on IRQ 0. */
 #include "pic.h"
@@ -58,9 +59,9 @@ int pic_spurious(unsigned irq)
 	return 1;
 }
 
-static void calibrate_tsc(void)
+/* PIT channel 2, mode 0, gate on, speaker off: count down 50 ms and watch OUT2. 0 if it never ends. */
+static uint64_t tsc_khz_pit(void)
 {
-	/* Channel 2, mode 0, gate on, speaker off: count down 50 ms and watch OUT2. */
 	uint16_t count = PIT_HZ / 20;
 	outb(0x61, (inb(0x61) & ~0x02) | 0x01);
 	outb(0x43, 0xB0);
@@ -69,11 +70,60 @@ static void calibrate_tsc(void)
 	uint64_t t0 = rdtsc();
 	for (uint64_t spin = 0; !(inb(0x61) & 0x20); spin++)
 		if (spin > 100000000)
-			break;
+			return 0;
+	return (rdtsc() - t0) / 50;
+}
+
+/* The ACPI PM timer (3.579545 MHz, 24 or 32 bits): 50 ms of it. 0 if it does not move. */
+static uint64_t tsc_khz_pm(uint16_t port, int wide)
+{
+	const uint32_t mask = wide ? 0xFFFFFFFFu : 0xFFFFFFu, want = 3579545 / 20;
+	uint32_t p0 = inl(port) & mask, p;
+	uint64_t t0 = rdtsc(), spin = 0;
+	while ((((p = inl(port) & mask) - p0) & mask) < want)
+		if (++spin > 100000000)
+			return 0;
 	uint64_t t1 = rdtsc();
-	tsc_khz = (t1 - t0) / 50;
-	if (tsc_khz == 0)
-		tsc_khz = 1000000; /* no usable PIT: assume 1 GHz rather than divide by zero */
+	return (t1 - t0) * 3579545 / ((uint64_t)((p - p0) & mask) * 1000);
+}
+
+/* CPUID 15h (TSC/crystal ratio and crystal Hz) or 16h (base MHz), where the CPU reports them. */
+static uint64_t tsc_khz_cpuid(void)
+{
+	uint32_t r[4];
+	cpuid(0, 0, r);
+	unsigned max = r[0];
+	if (max >= 0x15) {
+		cpuid(0x15, 0, r);
+		if (r[0] && r[1] && r[2])
+			return (uint64_t)r[2] / 1000 * r[1] / r[0];
+	}
+	if (max >= 0x16) {
+		cpuid(0x16, 0, r);
+		if (r[0] & 0xFFFF)
+			return (uint64_t)(r[0] & 0xFFFF) * 1000;
+	}
+	return 0;
+}
+
+const char *tsc_source = "PIT";
+
+static void calibrate_tsc(uint16_t pm_port, int pm_wide)
+{
+	if (pm_port && (tsc_khz = tsc_khz_pm(pm_port, pm_wide)) != 0) {
+		tsc_source = "the ACPI PM timer";
+		return;
+	}
+	if ((tsc_khz = tsc_khz_pit()) != 0) {
+		tsc_source = "the PIT";
+		return;
+	}
+	if ((tsc_khz = tsc_khz_cpuid()) != 0) {
+		tsc_source = "CPUID (no PM timer or PIT counted)";
+		return;
+	}
+	tsc_khz = 1000000;   /* nothing to measure with: assume 1 GHz rather than divide by zero */
+	tsc_source = "nothing: 1 GHz assumed (no PM timer, PIT or CPUID frequency)";
 }
 
 static void timer_tick(void)
@@ -109,9 +159,9 @@ void timer_add_hook(void (*fn)(void))
 const char *timer_source = "PIT";
 const char *timer_no_apic;                 /* why the local APIC is not the timer, if it is not */
 
-void timer_init(unsigned hz, int use_apic)
+void timer_init(unsigned hz, int use_apic, uint16_t pm_port, int pm_wide)
 {
-	calibrate_tsc();
+	calibrate_tsc(pm_port, pm_wide);
 	timer_hz = hz;
 	tsc_at_init = rdtsc();
 	if (!use_apic)
