@@ -156,6 +156,18 @@ run operator 300 512 --expect-exit 3 --expect "vm1 off: exit code 0" --expect "v
 	--send 'no such VM=>\x1dregs\r' --send 'takes one argument=>\x1dresume vm2\r' \
 	--send 'vm2 resumed=>\x1dstop 2\r'
 
+# The same console from the PS/2 keyboard (arch/x86_64/kbd.c; a box without a serial port): keys
+# typed through QEMU's monitor (sendkey), the console read from the serial file.
+K='sendkey ctrl-bracket_right\nsendkey l\nsendkey i\nsendkey s\nsendkey t\nsendkey ret\n'
+S='sendkey ctrl-bracket_right\nsendkey s\nsendkey t\nsendkey o\nsendkey p\nsendkey spc\nsendkey 2\nsendkey ret\n'
+python3 tests/runner.py --name "vmm-$ACCEL/operator-keyboard" --timeout 300 --log "$OUT/operator-keyboard-$ACCEL.log" \
+	--results "$R" --serial-file "$OUT/operator-keyboard-$ACCEL.serial" --expect-exit 3 \
+	--expect "console input: the serial line and the PS/2 keyboard" --expect "vm2 running, 128 MiB" \
+	--expect "vm2: stopped: stopped by the operator" --expect "vm1 off: exit code 0" \
+	--send "vm2: # guest-x86=>$K" --send "vm2 running, 128 MiB=>$S" -- qemu-system-x86_64 -accel "$ACCEL" -m 512 \
+	-display none -monitor stdio -serial "file:$OUT/operator-keyboard-$ACCEL.serial" -no-reboot \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -cdrom "$OUT/operator.iso" || fail=1
+
 iso trace "mem=128M trace=syscall,trap" "guest-x86 test"
 run trace 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 \
 	--expect "1. the process trapped: int 0x80" --expect "2. VMM calls the guest handler for vector 0x80" \

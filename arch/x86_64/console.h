@@ -7,6 +7,9 @@ void serial_init(void);
 void serial_putc(char c);
 int serial_getc(void);
 int serial_present(void);   /* COM1 answered at serial_init */
+int kbd_init(void);         /* the real PS/2 keyboard (kbd.c): 1 if a controller answers */
+int kbd_getc(void);         /* a key as ASCII, or -1 */
+int console_getc(void);     /* the next input character, serial line first, then keyboard; -1 */
 
 void vga_init(uint64_t phys, unsigned cols, unsigned rows, unsigned pitch);
 void vga_putc(char c);

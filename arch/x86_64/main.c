@@ -199,6 +199,11 @@ void kmain(uint32_t magic, uint32_t info)
 	if (!serial_present())
 		log_warn("boot", "no serial port (COM1 at 0x3F8 does not answer): console on the screen only%s",
 			 o->set && strcmp(o->str, "serial") == 0 ? ", not serial as console=serial asked" : "");
+	if (kbd_init())
+		log_info("boot", "console input: %sthe PS/2 keyboard", serial_present() ? "the serial line and " : "");
+	else
+		log_info("boot", "console input: %s (no PS/2 keyboard controller answers)",
+			 serial_present() ? "the serial line only" : "none");
 	o = option_find(boot_options, n_boot_options, "loglevel");
 	if (o->set)
 		log_threshold = o->num > 3 ? LOG_DEBUG : (enum log_level)o->num;

@@ -1,5 +1,5 @@
-/* operator.c - the operator's console, on the VMM's serial line (the QEMU monitor and Xen's `xl`
- * are the models).
+/* operator.c - the operator's console, on the VMM's serial line or the PS/2 keyboard (the QEMU
+ * monitor and Xen's `xl` are the models).
  *
  * Ctrl-] opens it: the VMM prints "vmm> " and collects a line (Backspace edits, Esc or Ctrl-]
  * again closes it); Enter runs the command, and what is typed goes back to the VM with the focus.

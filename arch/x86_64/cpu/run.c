@@ -133,7 +133,7 @@ int vm_focus(int i)
 static void console_poll(void)
 {
 	int c;
-	while ((c = serial_getc()) >= 0) {
+	while ((c = console_getc()) >= 0) {
 		if (operator_key(c))
 			continue;
 		if (nvms && !vio_input(&vms[focus].io, (char)c, now_ns()))
@@ -765,8 +765,7 @@ void vmm_start_guests(void)
 	slice_tsc = tsc_khz * 3;                 /* 3 ms time slices: short against a guest's 10 ms tick,
 	                                          * so its own scheduler sees time pass smoothly */
 	timer_add_hook(console_poll);
-	log_info("vmm", "console input goes to vm1; Ctrl-] on the serial line opens the operator's console "
-		 "(help lists its commands)");
+	log_info("vmm", "console input goes to vm1; Ctrl-] opens the operator's console (help lists its commands)");
 	trap_guest_hook = vm_trap;
 	trap_resume_hook = irq_from_guest;
 	/* Enter the first guest: build its frame on the VMM stack and return into it. */
