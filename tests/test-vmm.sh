@@ -156,6 +156,13 @@ run operator 300 512 --expect-exit 3 --expect "vm1 off: exit code 0" --expect "v
 	--send 'no such VM=>\x1dregs\r' --send 'takes one argument=>\x1dresume vm2\r' \
 	--send 'vm2 resumed=>\x1dstop 2\r'
 
+# One VM, paused: the CPU idles with nothing to run, and `resume` (typed then) must still run.
+iso operator-one "mem=128M" "guest-x86 bench"
+run operator-one 120 512 --expect-exit 3 --expect "vm1 paused, 128 MiB" --expect "vmm: vm1 resumed" \
+	--expect "vm1: stopped: stopped by the operator" \
+	--send 'vm1: # guest-x86=>\x1dpause 1\r' --send 'vmm: vm1 paused=>\x1dlist\r' \
+	--send 'vm1 paused, 128 MiB=>\x1dresume 1\r' --send 'vmm: vm1 resumed=>\x1dstop 1\r'
+
 # The same console from the PS/2 keyboard (arch/x86_64/kbd.c; a box without a serial port): keys
 # typed through QEMU's monitor (sendkey), the console read from the serial file.
 K='sendkey ctrl-bracket_right\nsendkey l\nsendkey i\nsendkey s\nsendkey t\nsendkey ret\n'

@@ -14,6 +14,7 @@
 #define PIC1 0x20
 #define PIC2 0xA0
 #define PIT_HZ 1193182
+#define SPIN_MAX 5000000   /* port reads (about 1 us each on hardware) before a counter is given up */
 
 volatile uint64_t ticks;
 unsigned timer_hz;
@@ -69,7 +70,7 @@ static uint64_t tsc_khz_pit(void)
 	outb(0x42, count >> 8);
 	uint64_t t0 = rdtsc();
 	for (uint64_t spin = 0; !(inb(0x61) & 0x20); spin++)
-		if (spin > 100000000)
+		if (spin > SPIN_MAX)
 			return 0;
 	return (rdtsc() - t0) / 50;
 }
@@ -81,7 +82,7 @@ static uint64_t tsc_khz_pm(uint16_t port, int wide)
 	uint32_t p0 = inl(port) & mask, p;
 	uint64_t t0 = rdtsc(), spin = 0;
 	while ((((p = inl(port) & mask) - p0) & mask) < want)
-		if (++spin > 100000000)
+		if (++spin > SPIN_MAX)
 			return 0;
 	uint64_t t1 = rdtsc();
 	return (t1 - t0) * 3579545 / ((uint64_t)((p - p0) & mask) * 1000);

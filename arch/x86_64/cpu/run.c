@@ -308,8 +308,6 @@ static int frame_as_it_came(const struct trapframe *tf)
 
 static void vm_resume(struct trapframe *tf)
 {
-	if (operator_ready())
-		operator_run(tf);
 	if (stats_ticks && ticks >= stats_next) {
 		stats_next = ticks + stats_ticks;
 		for (int i = 0; i < nvms; i++)
@@ -317,6 +315,9 @@ static void vm_resume(struct trapframe *tf)
 				vm_print_exits(&vms[i]);
 	}
 	for (;;) {
+		/* (inside the loop: with every VM paused the CPU idles here, and `resume` must run) */
+		if (operator_ready())
+			operator_run(tf);
 		if (cur && keeps_cpu(cur))
 			break;
 		/* Virtual time moves for every VM once per real timer tick (1 ms); between ticks only
