@@ -38,6 +38,18 @@ int seg_traced_bytes(const struct vm *v, uint32_t gfn, unsigned off, unsigned le
 }
 void shadow_code_written(struct vm *v, uint32_t gfn) { (void)v, (void)gfn; }
 int shadow_group_plain(struct vm *v, uint32_t gfn0) { (void)v, (void)gfn0; return 1; }
+/* vtlb.c's policy as far as this test's guest has it (no code, no descriptor tables, no BIOS area
+ * in its RAM): writable once dirty, user as the walk says. traced.c's prefetch asks it. */
+void shadow_rights(struct vm *v, uint32_t gpa, uint32_t flags, int write, int exec_unscanned, int *w, int *u, int *nx)
+{
+	(void)v, (void)gpa, (void)exec_unscanned;
+	int wbit = (flags & 2) != 0;
+	*u = (flags & 4) != 0;
+	if (write && !wbit)
+		wbit = 1, *u = 0;
+	*w = wbit && (write || (flags & SHADOW_DIRTY));
+	*nx = 0;
+}
 
 #define G_P 1u
 #define G_W 2u
@@ -279,12 +291,13 @@ static void run(uint64_t seed, unsigned steps, uint64_t budget)
 	traced_get_stats(&vm, &st);
 	printf("    # seed %llu, %u steps, bound %llu: %u hits, %u fills, %u true faults, %u beyond RAM, "
 	       "%u writes to traced tables, %u CR3 loads (%llu cached), %llu traced writes, %llu unshadowed, "
-	       "%llu reclaimed, %llu evicted, %llu 2 MiB entries (%llu taken out)\n", (unsigned long long)seed, steps,
+	       "%llu reclaimed, %llu evicted, %llu 2 MiB entries (%llu taken out), %llu prefetched at a write\n",
+	       (unsigned long long)seed, steps,
 	       (unsigned long long)budget,
 	       n.hits, n.fills, n.true_faults, n.beyond, n.table_writes, n.cr3, (unsigned long long)st.root_hits,
 	       (unsigned long long)st.traced_writes, (unsigned long long)st.flood_unshadows,
 	       (unsigned long long)st.reclaimed, (unsigned long long)st.evicted, (unsigned long long)st.large,
-	       (unsigned long long)st.demotions);
+	       (unsigned long long)st.demotions, (unsigned long long)st.prefetches);
 	CHECK(bad == 0);
 	/* The run exercised what it claims to: without these it would prove little. */
 	CHECK(n.hits > steps / 50 && n.fills > steps / 20 && n.true_faults && n.beyond && st.root_hits);

@@ -319,6 +319,8 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
  * unscanned), with the permissions the policy gives it (vtlb.c). A hidden fault does it, and so
  * does the VMM's own software walk (gmem.c), as a CPU's walk fills its TLB. */
 void shadow_fill(struct vm *vm, uint32_t la, uint32_t gpa, mfn_t m, uint32_t flags, int write, int exec_unscanned);
+/* ... the permissions themselves (writable, user, no-execute), for traced.c's prefetch too. */
+void shadow_rights(struct vm *vm, uint32_t gpa, uint32_t flags, int write, int exec_unscanned, int *w, int *u, int *nx);
 /* May the 512 guest frames from gfn0 all be mapped alike (no scanned code, descriptor table or
  * BIOS area among them: one 2 MiB shadow entry can then map them)? (vtlb.c) */
 int shadow_group_plain(struct vm *vm, uint32_t gfn0);

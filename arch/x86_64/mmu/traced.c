@@ -37,6 +37,7 @@
 #define G_P 1u
 #define G_W 2u
 #define G_U 4u
+#define G_A 0x20u
 #define G_D 0x40u
 #define G_PS 0x80u
 
@@ -561,6 +562,34 @@ int traced_reset(struct vm *vm)
 
 /* ---- tracing ---- */
 
+/* KVM's prefetch: the guest has just written entry e of the table tpage i shadows, and the new
+ * entry is present and already Accessed -- the guest (Linux does: its PTEs are made with A set)
+ * says the page is in use. Make now the leaf the next access's hidden fault would make, with the
+ * same permissions (shadow_rights: read-only until D is set, and so on), instead of leaving the
+ * entry empty for a fault to fill. Only when the target frame is backed already (a prefetch does
+ * not allocate) and is RAM; nothing is set in the guest's entry (A is set, D is not touched). */
+static void prefetch(struct vm *vm, struct traced *tr, unsigned i, unsigned e, uint32_t pte)
+{
+	uint32_t tgfn = pte >> 12;
+	mfn_t m;
+	if ((pte & (G_P | G_A)) != (G_P | G_A) || tgfn >= tr->nframes || (m = pmap_peek(&vm->pmap, tgfn)) == PMAP_NONE)
+		return;
+	unsigned role = tr->pg[i].role;
+	/* (the walk's flags keep U and W at the entries' bit positions, as the #PF error code does) */
+	uint32_t flags = ((pte & G_U) && (role & R_U) ? G_U : 0) | ((pte & G_W) && (role & R_W) ? G_W : 0) |
+			 (pte & G_D ? SHADOW_DIRTY : 0);
+	int w, u, nx;
+	shadow_rights(vm, tgfn << 12, flags, 0, 0, &w, &u, &nx);
+	if (ntables(tr, tgfn))
+		w = 0;                                  /* a traced table: its writes must fault */
+	uint64_t *x = &table(&tr->pg[i])[e];
+	assert(!(*x & P));                              /* (traced_written cleared it) */
+	assert(frame_owner(m) == vm->pmap.vm);          /* never a VMM frame, never another VM's */
+	*x = (m << FRAME_SHIFT) | P | (w ? W : 0) | (u ? U : 0) | (nx && shadow_have_nx ? NX : 0);
+	rmap_add(tr, tgfn, i * 512 + e + 1);
+	tr->st.prefetches++;
+}
+
 void traced_written(struct vm *vm, uint32_t gfn, unsigned off, unsigned len)
 {
 	struct traced *tr = T(vm);
@@ -573,9 +602,13 @@ void traced_written(struct vm *vm, uint32_t gfn, unsigned off, unsigned len)
 		next = t->hnext;
 		if (t->gfn != gfn || (t->role & R_LARGE))
 			continue;
+		const uint32_t *g = pmap_peek(&vm->pmap, gfn) == PMAP_NONE ? 0 : frame_to_virt(pmap_peek(&vm->pmap, gfn));
 		for (unsigned k = k0; k <= k1; k++)
-			if ((k >> 9) == (t->role & R_HALF))
+			if ((k >> 9) == (t->role & R_HALF)) {
 				leaf_clear(tr, i, k & 511);
+				if (g)
+					prefetch(vm, tr, i, k & 511, g[k]);
+			}
 		if (++t->flood >= FLOOD) {
 			tpage_free(vm, tr, i);
 			tr->st.flood_unshadows++;

@@ -32,6 +32,7 @@ struct traced_stats {
 	uint64_t fills, traced_writes, flood_unshadows, emul_unshadows, reclaimed, evicted;
 	uint64_t cr3_switches, root_hits, root_misses, wprotects, frame_drops, resets;
 	uint64_t large, demotions;        /* 2 MiB entries made; taken out again (a frame changed) */
+	uint64_t prefetches;              /* leaves made at a guest's write of an Accessed entry */
 	unsigned tpages, tpages_max, roots, budget, held;   /* held: frames the shadow has taken */
 };
 

@@ -129,11 +129,11 @@ int shadow_report(const struct vm *vm, char *buf, unsigned size)
 				 vm->sh.fills, vm->sh.flushes, vm->sh.resets, vm->sh.allocated);
 	struct traced_stats s;
 	traced_get_stats(vm, &s);
-	return snprintf_(buf, size, "shadow trace: fills %lu; cr3 writes %lu (cached %lu, new %lu, evicted %lu); "
+	return snprintf_(buf, size, "shadow trace: fills %lu (%lu prefetched at a write); cr3 writes %lu (cached %lu, new %lu, evicted %lu); "
 			 "traced writes %lu; unshadowed %lu by flooding, %lu for rep or unknown instructions; write-protects %lu; "
 			 "frame drops %lu; resets %lu; 2 MiB entries %lu (%lu taken out); tables %u of %u now, %lu reclaimed; "
 			 "roots %u; frames %u held, bound %u",
-			 s.fills, s.cr3_switches, s.root_hits, s.root_misses, s.evicted, s.traced_writes,
+			 s.fills, s.prefetches, s.cr3_switches, s.root_hits, s.root_misses, s.evicted, s.traced_writes,
 			 s.flood_unshadows, s.emul_unshadows, s.wprotects, s.frame_drops, s.resets, s.large, s.demotions,
 			 s.tpages, s.tpages_max, s.reclaimed, s.roots, s.held, s.budget);
 }
@@ -266,7 +266,7 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 	return 0;
 }
 
-void shadow_fill(struct vm *vm, uint32_t la, uint32_t gpa, mfn_t m, uint32_t flags, int write, int exec_unscanned)
+void shadow_rights(struct vm *vm, uint32_t gpa, uint32_t flags, int write, int exec_unscanned, int *w, int *u, int *nx)
 {
 	/* Writable only once the guest entry is dirty (so the first write faults again and sets D, as
 	 * the MMU would) and never for scanned code or a descriptor table; no-execute for guest-kernel
@@ -275,17 +275,24 @@ void shadow_fill(struct vm *vm, uint32_t la, uint32_t gpa, mfn_t m, uint32_t fla
 	uint32_t gfn = gpa >> 12;
 	int kernel_page = !(flags & PF_U) || !(vm->cr0 & CR0_PG);
 	int scanned = patch_scanned(vm, gfn);
-	int u = (flags & PF_U) != 0, wbit = (flags & PF_W) != 0;
+	int wbit = (flags & PF_W) != 0;
+	*u = (flags & PF_U) != 0;
 	if (write && !wbit) {
 		/* The walk let a write through a read-only entry: the guest kernel, with CR0.WP clear.
 		 * The real CPU keeps WP set (the VMM relies on it), so the page is mapped writable for
 		 * the kernel only; a user access to it then faults and maps it back, read-only. */
 		wbit = 1;
-		u = 0;
+		*u = 0;
 	}
-	int w = wbit && (write || (flags & SHADOW_DIRTY)) && !scanned && !gpa_is_rom(gpa) &&
-		(vm->tables_open || !seg_traced(vm, gfn));
-	int nx = kernel_page && !scanned && !exec_unscanned;
-	if ((vm->sh.tr ? traced_fill(vm, la, gfn, m, w, u, nx) : shadow_map(&vm->sh, la, m, w, u, nx)) < 0)
+	*w = wbit && (write || (flags & SHADOW_DIRTY)) && !scanned && !gpa_is_rom(gpa) &&
+	     (vm->tables_open || !seg_traced(vm, gfn));
+	*nx = kernel_page && !scanned && !exec_unscanned;
+}
+
+void shadow_fill(struct vm *vm, uint32_t la, uint32_t gpa, mfn_t m, uint32_t flags, int write, int exec_unscanned)
+{
+	int w, u, nx;
+	shadow_rights(vm, gpa, flags, write, exec_unscanned, &w, &u, &nx);
+	if ((vm->sh.tr ? traced_fill(vm, la, gpa >> 12, m, w, u, nx) : shadow_map(&vm->sh, la, m, w, u, nx)) < 0)
 		vm_fail(vm, "out of machine memory for shadow page tables");
 }
