@@ -595,6 +595,10 @@ void traced_written(struct vm *vm, uint32_t gfn, unsigned off, unsigned len)
 	struct traced *tr = T(vm);
 	unsigned k0 = off >> 2, k1 = (off + len - 1) >> 2;
 	tr->st.traced_writes++;
+	/* The guest's table as it is now (backed: the guest has just written it). */
+	mfn_t gm = pmap_peek(&vm->pmap, gfn);
+	assert(gm != PMAP_NONE);
+	const uint32_t *g = frame_to_virt(gm);
 	/* As a page table: the entries of its tpages made from the guest entries written. */
 	for (uint32_t l = tr->hash[bucket(gfn)], next; l; l = next) {
 		unsigned i = l - 1;
@@ -602,11 +606,10 @@ void traced_written(struct vm *vm, uint32_t gfn, unsigned off, unsigned len)
 		next = t->hnext;
 		if (t->gfn != gfn || (t->role & R_LARGE))
 			continue;
-		const uint32_t *g = pmap_peek(&vm->pmap, gfn) == PMAP_NONE ? 0 : frame_to_virt(pmap_peek(&vm->pmap, gfn));
 		for (unsigned k = k0; k <= k1; k++)
 			if ((k >> 9) == (t->role & R_HALF)) {
 				leaf_clear(tr, i, k & 511);
-				if (g)
+				if ((g[k] & (G_P | G_A)) == (G_P | G_A))
 					prefetch(vm, tr, i, k & 511, g[k]);
 			}
 		if (++t->flood >= FLOOD) {
