@@ -165,12 +165,12 @@ void timer_init(unsigned hz, int use_apic, uint16_t pm_port, int pm_wide)
 	calibrate_tsc(pm_port, pm_wide);
 	timer_hz = hz;
 	tsc_at_init = rdtsc();
-	if (!use_apic)
-		timer_no_apic = "timer=pit";
-	else if (apic_timer_start(hz, tsc_khz, &timer_source) == 0)
+	const char *how = "timer=pit";
+	if (use_apic && apic_timer_start(hz, tsc_khz, &how) == 0) {
+		timer_source = how;
 		return;                            /* the PIT's IRQ 0 stays masked */
-	else
-		timer_no_apic = timer_source, timer_source = "PIT";
+	}
+	timer_no_apic = how;
 	uint32_t div = PIT_HZ / hz;
 	outb(0x43, 0x34);                          /* channel 0, lo/hi, mode 2 (rate generator) */
 	outb(0x40, div & 0xFF);

@@ -342,20 +342,16 @@ static void vm_resume(struct trapframe *tf)
 			if (vm->s.state != VM_RUNNABLE && vm->s.state != VM_WAITING && vm->end_tsc == 0)
 				vm_finished(vm);
 		}
-			/* Stay with the current VM until its slice is over, unless it cannot run. */
+		/* Stay with the current VM until its slice is over, unless it cannot run: the rest of
+		 * its slice, not a new one (a new one at every pass starved the other VMs). */
 		if (cur && cur->s.state == VM_RUNNABLE && !cur->halted && rdtsc() < slice_end)
-			break;                           /* the rest of its slice, not a new one */
-		struct vm *next = 0;
-		{
-			struct vm_sched *list[MAX_VMS];
-			for (int i = 0; i < nvms; i++)
-				list[i] = &vms[i].s;
-			int k = sched_pick(list, nvms, cur ? (int)(cur - vms) : nvms - 1);
-			if (k >= 0)
-				next = &vms[k];
-		}
-		if (next) {
-			switch_to(next, tf);
+			break;
+		struct vm_sched *list[MAX_VMS];
+		for (int i = 0; i < nvms; i++)
+			list[i] = &vms[i].s;
+		int k = sched_pick(list, nvms, cur ? (int)(cur - vms) : nvms - 1);
+		if (k >= 0) {
+			switch_to(&vms[k], tf);
 			break;
 		}
 		int live = 0;

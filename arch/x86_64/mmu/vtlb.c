@@ -266,7 +266,8 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 	return 0;
 }
 
-void shadow_rights(struct vm *vm, uint32_t gpa, uint32_t flags, int write, int exec_unscanned, int *w, int *u, int *nx)
+static inline void rights(struct vm *vm, uint32_t gpa, uint32_t flags, int write, int exec_unscanned, int *w, int *u,
+			  int *nx)
 {
 	/* Writable only once the guest entry is dirty (so the first write faults again and sets D, as
 	 * the MMU would) and never for scanned code or a descriptor table; no-execute for guest-kernel
@@ -289,10 +290,15 @@ void shadow_rights(struct vm *vm, uint32_t gpa, uint32_t flags, int write, int e
 	*nx = kernel_page && !scanned && !exec_unscanned;
 }
 
+void shadow_rights(struct vm *vm, uint32_t gpa, uint32_t flags, int write, int exec_unscanned, int *w, int *u, int *nx)
+{
+	rights(vm, gpa, flags, write, exec_unscanned, w, u, nx);
+}
+
 void shadow_fill(struct vm *vm, uint32_t la, uint32_t gpa, mfn_t m, uint32_t flags, int write, int exec_unscanned)
 {
 	int w, u, nx;
-	shadow_rights(vm, gpa, flags, write, exec_unscanned, &w, &u, &nx);
+	rights(vm, gpa, flags, write, exec_unscanned, &w, &u, &nx);     /* (inline: the hot path) */
 	if ((vm->sh.tr ? traced_fill(vm, la, gpa >> 12, m, w, u, nx) : shadow_map(&vm->sh, la, m, w, u, nx)) < 0)
 		vm_fail(vm, "out of machine memory for shadow page tables");
 }
