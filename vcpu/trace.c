@@ -5,6 +5,12 @@
 static unsigned budget[TRACE_FLOWS];
 static unsigned active;   /* flows whose current event is traced */
 static unsigned left;     /* flows with budget left */
+unsigned trace_live;      /* left | active (trace.h) */
+
+static void update(void)
+{
+	trace_live = left | active;
+}
 
 static int bit(unsigned flow)
 {
@@ -36,6 +42,7 @@ int trace_parse(const char *list, unsigned n, const char **bad)
 		}
 		p += len + (e ? 1 : 0);
 	}
+	update();
 	return 0;
 }
 
@@ -44,18 +51,19 @@ int trace_begin(unsigned flow)
 	int b = bit(flow);
 	if (budget[b] == 0) {
 		active &= ~flow;
+		update();
 		return 0;
 	}
 	if (--budget[b] == 0)
 		left &= ~flow;
 	active |= flow;
+	update();
 	return 1;
 }
 
 int trace_on(unsigned flow) { return (active & flow) != 0; }
-void trace_end(unsigned flow) { active &= ~flow; }
-
-int trace_left(unsigned flows)
+void trace_end(unsigned flow)
 {
-	return ((left | active) & flows) != 0;
+	active &= ~flow;
+	update();
 }

@@ -5,12 +5,17 @@
 ; registers and the data segment selectors (a guest's, when the trap came from a guest), calls
 ; trap(struct trapframe *) and restores whatever trap() left in the frame, so the handler can
 ; change where and how execution resumes (that is how the VMM enters and leaves guests).
+;
+; The traps a running guest takes most -- #BP (a patched instruction), #GP (a privileged one),
+; #PF and int n -- come in by a shorter way, `fast_common`: it saves only the registers a 32-bit
+; guest can see and lets fast_entry() (run.c) try the fast paths (fastpath.c) first. Only when they
+; cannot finish the trap alone is the full frame made and the general path run.
 
 bits 64
 ESPFIX_BASE equ 0xFFFFFF0000000000     ; as in cpu.h
 ESPFIX_SLOT equ 0x800                  ; page offset of the frame in the alias
 section .text
-extern trap, gdt
+extern trap, gdt, fast_entry, fast_finish
 global trap_vectors, trap_return, vcpu_enter
 
 %macro STUB 1
@@ -21,7 +26,11 @@ stub_%1:
 	push 0
 %endif
 	push %1
+%if %1 == 3 || %1 == 13 || %1 == 14 || (%1 >= 48 && %1 != 0xF0 && %1 != 0xFF)
+	jmp fast_common                ; (32-47, 0xF0, 0xFF: the VMM's interrupt lines)
+%else
 	jmp trap_common
+%endif
 %endmacro
 
 %assign i 0
@@ -29,6 +38,64 @@ stub_%1:
 STUB i
 %assign i i+1
 %endrep
+
+; The short way in. The stack holds the CPU's frame, the error code and the vector, as for
+; trap_common. A trap from the VMM itself (a guest access in gcopy.asm that faulted) goes the full
+; way at once. From a guest, the rest of a struct trapframe is reserved and filled with what the
+; guest can see: EAX..EDI and its selectors -- not R8-R15, which compatibility mode cannot reach.
+; On the way back only EAX..EDI are loaded again: a fast path changes no data selector.
+FRAME_REST equ 19 * 8                  ; struct trapframe below the vector: 4 selectors, 15 registers
+fast_common:
+	test byte [rsp + 24], 3        ; CS (vector, error, rip, cs)
+	jz trap_common
+	sub rsp, FRAME_REST
+	mov [rsp + 144], rax
+	mov [rsp + 136], rbx
+	mov [rsp + 128], rcx
+	mov [rsp + 120], rdx
+	mov [rsp + 112], rsi
+	mov [rsp + 104], rdi
+	mov [rsp + 96], rbp
+	mov rcx, ds                    ; (zero-extended)
+	mov [rsp + 24], rcx
+	mov rcx, es
+	mov [rsp + 16], rcx
+	mov rcx, fs
+	mov [rsp + 8], rcx
+	mov rcx, gs
+	mov [rsp], rcx
+	cld
+	mov rdi, rsp
+	call fast_entry                ; 0 not taken, 1 done and quiet, 2 done, vm_resume must run
+	cmp eax, 1
+	jne .full
+	mov rax, [rsp + 144]
+	mov rbx, [rsp + 136]
+	mov rcx, [rsp + 128]
+	mov rdx, [rsp + 120]
+	mov rsi, [rsp + 112]
+	mov rdi, [rsp + 104]
+	mov rbp, [rsp + 96]
+	add rsp, FRAME_REST + 16
+	jmp iret_to_guest
+.full:	; Make the frame whole (R8-R11 as the C code left them: nobody can tell), then the general
+	; path (eax 0) or the resume after a fast path (eax 2).
+	mov [rsp + 88], r8
+	mov [rsp + 80], r9
+	mov [rsp + 72], r10
+	mov [rsp + 64], r11
+	mov [rsp + 56], r12
+	mov [rsp + 48], r13
+	mov [rsp + 40], r14
+	mov [rsp + 32], r15
+	mov rdi, rsp
+	test eax, eax
+	jz .general
+	call fast_finish
+	jmp trap_return
+.general:
+	call trap
+	jmp trap_return
 
 trap_common:
 	push rax
@@ -101,7 +168,8 @@ trap_return:                            ; rsp = the frame to resume
 	pop rax
 	add rsp, 16                    ; vector and error code
 	test byte [rsp + 8], 3         ; back to the VMM itself (CS RPL 0): as it is
-	jz .iret
+	jz iret_now
+iret_to_guest:                          ; rsp = the CPU's frame, every guest register loaded
 	; Back to a guest on a 16-bit stack segment (B clear, or in its LDT: not looked at): iretq
 	; from the espfix alias (paging.c) at an address whose bits 31:16 are the guest's ESP[31:16],
 	; because an iretq to a 16-bit stack segment loads only SP and leaves the rest of RSP as it
@@ -133,7 +201,7 @@ trap_return:                            ; rsp = the frame to resume
 	mov rsp, rdx
 	pop rdx
 	pop rax
-.iret:	iretq
+iret_now:	iretq
 
 section .rodata
 align 8

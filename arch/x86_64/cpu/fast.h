@@ -34,17 +34,36 @@ static inline int flat_code(const struct vm *vm, uint16_t sel, unsigned cpl)
 	return (d & D_FLAT_MASK) == D_FLAT_CODE && D_DPL(d) == (cpl ? cpl : 1);
 }
 
-/* The guest kernel's CS and SS are both flat (what the fast paths for its traps need). The last
+/* A guest-kernel CS:SS pair (real selectors, RPL 1) that is flat, as fast paths need. The last
  * pair found so is remembered until the real tables change (seg_gen). */
+static inline int flat_kernel_pair(struct vm *vm, uint16_t cs, uint16_t ss)
+{
+	if (cs == vm->flat_cs && ss == vm->flat_ss && vm->flat_gen == vm->seg_gen)
+		return 1;
+	if ((cs & 3) != 1 || (ss & 3) != 1 || !flat_code(vm, cs, 0) || !flat_stack(vm, ss, 0))
+		return 0;
+	vm->flat_cs = cs;
+	vm->flat_ss = ss;
+	vm->flat_gen = vm->seg_gen;
+	return 1;
+}
+
+/* The guest kernel runs on a flat CS and SS. */
 static inline int flat_kernel(struct vm *vm, const struct trapframe *tf)
 {
-	if (tf->cs == vm->flat_cs && tf->ss == vm->flat_ss && vm->flat_gen == vm->seg_gen)
+	return flat_kernel_pair(vm, (uint16_t)tf->cs, (uint16_t)tf->ss);
+}
+
+/* The same for a process's CS:SS pair (RPL 3). */
+static inline int flat_user_pair(struct vm *vm, uint16_t cs, uint16_t ss)
+{
+	if (cs == vm->flat_ucs && ss == vm->flat_uss && vm->flat_ugen == vm->seg_gen)
 		return 1;
-	if ((tf->cs & 3) != 1 || !flat_code(vm, (uint16_t)tf->cs, 0) || !flat_stack(vm, (uint16_t)tf->ss, 0))
+	if ((cs & 3) != 3 || (ss & 3) != 3 || !flat_code(vm, cs, 3) || !flat_stack(vm, ss, 3))
 		return 0;
-	vm->flat_cs = (uint16_t)tf->cs;
-	vm->flat_ss = (uint16_t)tf->ss;
-	vm->flat_gen = vm->seg_gen;
+	vm->flat_ucs = cs;
+	vm->flat_uss = ss;
+	vm->flat_ugen = vm->seg_gen;
 	return 1;
 }
 

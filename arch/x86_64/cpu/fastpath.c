@@ -30,7 +30,7 @@ static int fast_iret(struct vm *vm, struct trapframe *tf)
 		return 0;
 	uint16_t cs = (uint16_t)w[1];
 	if ((cs & 3) == 3) {
-		if (!gread(sp + 12, w + 3, 8) || !flat_code(vm, cs, 3) || !flat_stack(vm, (uint16_t)w[4], 3))
+		if (!gread(sp + 12, w + 3, 8) || !flat_user_pair(vm, cs, (uint16_t)w[4]))
 			return 0;
 		tf->rsp = w[3];
 		tf->ss = (uint16_t)w[4];
@@ -228,27 +228,42 @@ static uint8_t *byte_reg(struct trapframe *tf, unsigned r)
 
 int fast_paths = 1;
 
-int fast_trap(struct vm *vm, struct trapframe *tf)
+/* trapentry.asm's short way in (fast_common): a guest's #PF, #BP, #GP or int n. The frame holds
+ * the guest's registers but not R8-R15. Each case either finishes the trap or changes nothing. */
+int fast_entry(struct trapframe *tf)
 {
-	/* A traced flow prints its steps: the general path does that. So does it take the frame trap.c
-	 * makes of a trap from virtual-8086 mode (a null CS), which only its resume can refuse. */
-	if (vm->trace_pending || trace_left(TRACE_SYSCALL | TRACE_TRAP) || !(tf->cs & ~3ull))
+	struct vm *vm = cur;
+	/* The general path prints a traced flow's steps; and it alone handles virtual-8086 frames
+	 * (a TCG quirk, trap.c). */
+	if (!vm || !fast_paths || vm->trace_pending || trace_left(TRACE_SYSCALL | TRACE_TRAP) || (tf->rflags & FL_VM))
 		return 0;
-	unsigned v = (unsigned)tf->vector;
-	if (v == 14) {
+	uint64_t t0 = rdtsc();
+	vm->trap_kind = EXIT_COUNT;
+	switch (tf->vector) {
+	case 14:
 		/* A page fault has no shorter way than shadow_fault itself (vtlb.c: a hidden one is
 		 * filled, a true one reflected through reflect_fast); what it saves here is the general
 		 * resume. Nothing it does touches a data selector or leaves a CS or SS unchecked. */
 		shadow_fault(vm, tf, (uint32_t)READ_CR(2), (uint32_t)tf->error);
-		return 1;
+		break;
+	case 3:
+		if (!fast_patched(vm, tf))
+			return 0;
+		break;
+	case 13:
+		if (!fast_priv(vm, tf))
+			return 0;
+		break;
+	default:                                       /* int n the guest's gate allowed */
+		if (tf->vector < 32 || guest_cpl(tf) != 3 || !reflect_fast(vm, tf, (unsigned)tf->vector, REFLECT_SOFT, 0))
+			return 0;
+		vm_count(vm, EXIT_SYSCALL);
 	}
-	if (v == 3)
-		return fast_patched(vm, tf);
-	if (v == 13)
-		return fast_priv(vm, tf);
-	if (v >= 32 && guest_cpl(tf) == 3 && reflect_fast(vm, tf, v, REFLECT_SOFT, 0)) {
-		vm_count(vm, EXIT_SYSCALL);                /* int n the guest's gate allowed */
-		return 1;
+	vm->fast_exits++;
+	if (!vm_quiet(vm)) {
+		vm->fast_t0 = t0;
+		return 2;
 	}
-	return 0;
+	vm_profile(vm, t0);
+	return 1;
 }

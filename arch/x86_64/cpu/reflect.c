@@ -15,19 +15,6 @@
 #include "../../../vcpu/trace.h"
 #include "../../../lib/log.h"
 
-uint32_t guest_eflags(struct vm *vm, const struct trapframe *tf)
-{
-	return ((uint32_t)tf->rflags & ~(FL_IF | FL_IOPL)) | vm->vif | vm->viopl;
-}
-
-void set_guest_eflags(struct vm *vm, struct trapframe *tf, uint32_t fl)
-{
-	/* At the guest's CPL 0 it may change IF and IOPL, which stay virtual; the real ones do not move. */
-	vm->vif = fl & FL_IF;
-	vm->viopl = fl & FL_IOPL;
-	tf->rflags = (tf->rflags & ~(uint64_t)FL_USER) | (fl & FL_USER) | FL_IF;
-}
-
 /* The guest's ring-0 stack from its TSS (esp0 at offset 4, ss0 at offset 8): the TSS is read from
  * guest memory every time, at the base the CPU cached when the guest loaded TR. */
 static int tss_stack(struct vm *vm, uint32_t *esp0, uint16_t *ss0)
@@ -58,12 +45,7 @@ int reflect_fast(struct vm *vm, struct trapframe *tf, unsigned v, int how, uint3
 	/* The gate, as the guest's IDT holds it (read when the IDT was loaded or written). */
 	if (!vm->gate[v].type || vm->tables_open || vm->nstale || (from == 3 && vm->tr == 0))
 		return 0;
-	uint16_t sel = vm->gate[v].sel;
-	/* The handler's code segment: a guest ring-0 one (the guest wrote DPL 0; the copy the CPU
-	 * runs on says DPL 1), flat. The copy is the guest's GDT as it is in memory (its pages are
-	 * traced), unless an old descriptor stands in for an empty one (nstale: not here). */
-	if (!flat_code(vm, sel, 0) || vm->gdt_dpl[sel >> 3] != 0)
-		return 0;
+	uint16_t sel = vm->gate[v].sel, cs = (uint16_t)((sel & ~3u) | 1);
 	uint32_t frame[6], esp = (uint32_t)tf->rsp, n = 0;
 	uint16_t ss = (uint16_t)tf->ss;
 	if (how == REFLECT_EXC_ERR)
@@ -71,28 +53,34 @@ int reflect_fast(struct vm *vm, struct trapframe *tf, unsigned v, int how, uint3
 	frame[n++] = (uint32_t)tf->rip;
 	frame[n++] = sel_to_guest((uint16_t)tf->cs);
 	frame[n++] = guest_eflags(vm, tf);
-	uint32_t e, fa;
 	if (from == 3) {
 		/* The ring-0 stack from the guest's TSS: esp0 at offset 4, ss0 at 8. (Right after a
 		 * guest CR3 write the shadow maps neither the TSS nor the stack: the software walk
 		 * then reads them, and maps them for the next time.) */
-		uint32_t ts[2];
+		uint32_t ts[2], e, fa;
 		if (!gread(vm->tr_base + 4, ts, 8) && guest_read(vm, vm->tr_base + 4, ts, 8, 0, &e, &fa) < 0)
 			return 0;
 		frame[n++] = esp;
 		frame[n++] = ss;                     /* ring-3 selectors: the guest sees them as they are */
 		esp = ts[0];
-		ss = (uint16_t)ts[1];
+		ss = (uint16_t)((ts[1] & ~3u) | 1);
 	}
-	if (!flat_stack(vm, ss, 0))
+	/* The handler's code segment and its stack: a guest ring-0 pair (the guest wrote DPL 0 for
+	 * the code; the copy the CPU runs on says DPL 1), flat. The copy is the guest's GDT as it is
+	 * in memory (its pages are traced), unless an old descriptor stands in for an empty one
+	 * (nstale: not here). */
+	if (!flat_kernel_pair(vm, cs, ss) || vm->gdt_dpl[sel >> 3] != 0)
 		return 0;
 	esp -= 4 * n;
-	if (!gwrite(esp, frame, 4 * n) && guest_write(vm, esp, frame, 4 * n, 0, &e, &fa) < 0)
-		return 0;
+	if (!gwrite(esp, frame, 4 * n)) {
+		uint32_t e, fa;
+		if (guest_write(vm, esp, frame, 4 * n, 0, &e, &fa) < 0)
+			return 0;
+	}
 	tf->rip = vm->gate[v].off;
-	tf->cs = (sel & ~3u) | 1;
+	tf->cs = cs;
 	tf->rsp = esp;
-	tf->ss = (ss & ~3u) | 1;
+	tf->ss = ss;
 	tf->rflags &= ~(uint64_t)(FL_TF | FL_NT | FL_RF | FL_VM);
 	if (vm->gate[v].type == 0x0E)
 		vm->vif = 0;                               /* interrupt gate: IF cleared */

@@ -406,13 +406,16 @@ void trace_step1(struct vm *vm, struct trapframe *tf, unsigned flow, const char 
 }
 
 /* After a fast path (fastpath.c): can the guest go straight back? Only when vm_resume would find
- * nothing to do: no timer tick since the last look, the slice not over, no device moved, no
- * descriptor-table business, no interrupt to deliver. (A fast path touches neither the data
- * selectors nor the real tables, and checks the CS and SS it loads: seg_frame_ok is not needed.) */
-static int quiet_return(struct vm *vm)
+ * nothing to do: it is still the VM's slice, no timer tick since the last look, no device moved,
+ * no descriptor-table business, no interrupt to deliver. (A fast path touches neither the data
+ * selectors nor the real tables, and checks the CS and SS it loads: seg_frame_ok is not needed.)
+ * keeps_cpu and more, in one function: it runs on every fast trap. */
+int vm_quiet(struct vm *vm)
 {
-	return keeps_cpu(vm) && !vm->tables_open && !vm->tables_dirty && !vm->nstale &&
-	       !(vm->vif && intr_pending(vm) >= 0);
+	uint64_t tsc = rdtsc();
+	return tsc < slice_end && tsc < vm->next_event_tsc && ticks == polled && vm == cur &&
+	       vm->s.state == VM_RUNNABLE && !(vm->halted | vm->io_touched | vm->tables_open | vm->tables_dirty) &&
+	       !vm->nstale && !(vm->vif && intr_pending(vm) >= 0);
 }
 
 /* The general path: every trap a fast path did not take. */
@@ -474,6 +477,8 @@ static void vm_trap_general(struct vm *vm, struct trapframe *tf)
 	}
 }
 
+/* The general way: trap() calls it for every trap from a guest that the short way below did not
+ * take (and for all of them with fast=off). */
 static int vm_trap(struct trapframe *tf)
 {
 	struct vm *vm = cur;
@@ -481,26 +486,20 @@ static int vm_trap(struct trapframe *tf)
 		return 0;
 	uint64_t t0 = rdtsc();
 	vm->trap_kind = EXIT_COUNT;
-	/* The commonest traps have a short way (fastpath.c); when it is taken and nothing else is
-	 * waiting, the guest goes straight back. */
-	if (fast_paths && fast_trap(vm, tf)) {
-		vm->fast_exits++;
-		if (!quiet_return(vm)) {
-			note_entry(tf);    /* (as the fast path left it: a good frame, its CS and SS checked) */
-			vm_resume(tf);
-		}
-	} else {
-		note_entry(tf);
-		vm_trap_general(vm, tf);
-		vm_resume(tf);
-	}
-	/* The profile: charge the whole path, up to the return into a guest, to the first kind of
-	 * exit this trap counted (a hlt's includes the time the CPU then idled). */
-	if (vm->trap_kind < EXIT_COUNT) {
-		vm->prof_n[vm->trap_kind]++;
-		vm->prof_cycles[vm->trap_kind] += rdtsc() - t0;
-	}
+	note_entry(tf);
+	vm_trap_general(vm, tf);
+	vm_resume(tf);
+	vm_profile(vm, t0);
 	return 1;
+}
+
+/* After a fast path that vm_quiet said no to (fastpath.c, fast_entry): the frame is whole now. */
+void fast_finish(struct trapframe *tf)
+{
+	struct vm *vm = cur;
+	note_entry(tf);        /* (as the fast path left it: a good frame, its CS and SS checked) */
+	vm_resume(tf);
+	vm_profile(vm, vm->fast_t0);
 }
 
 /* An interrupt (the real timer, the real UART) arrived while a guest ran. */

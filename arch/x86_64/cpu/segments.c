@@ -33,11 +33,6 @@
 #define D_DPL(d)  (((d) >> 45) & 3)
 #define D_ACCESSED (1ULL << 40)
 
-uint16_t sel_to_guest(uint16_t real)
-{
-	return (real & 3) == 1 ? (uint16_t)(real & ~3u) : real;
-}
-
 /* One guest descriptor -> the real one. */
 static uint64_t compress(uint64_t d)
 {

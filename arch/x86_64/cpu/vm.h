@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "../trap.h"
 #include "../desc.h"
+#include "../cpu.h"
 #include "../mmu/shadow.h"
 #include "patch.h"
 #include "xfeat.h"
@@ -108,6 +109,8 @@ struct vm {
 	uint64_t seg_gen;                /* counts seg_install and other changes of the real tables */
 	uint16_t flat_cs, flat_ss;       /* a guest-kernel CS:SS pair found flat (fast.h) ... */
 	uint64_t flat_gen;               /* ... at this seg_gen */
+	uint16_t flat_ucs, flat_uss;     /* the same for a process's pair */
+	uint64_t flat_ugen;
 	uint8_t idt_dpl[256];
 	/* The guest's IDT as seg_load_idt last read it (the pages are traced, so it is read again
 	 * whenever the guest writes them): for each vector the handler's offset and selector, and the
@@ -135,6 +138,7 @@ struct vm {
 	 * first kind the current trap counted (EXIT_COUNT: none yet), set by vm_count. */
 	uint64_t prof_n[EXIT_COUNT], prof_cycles[EXIT_COUNT];
 	unsigned trap_kind;
+	uint64_t fast_t0;                /* when the trap fast_finish is ending began */
 	uint64_t fast_exits;             /* traps that took a fast path (fastpath.c) */
 	uint64_t patched_kinds[X86_K_COUNT];   /* patched at load, per instruction kind */
 	uint64_t start_tsc, end_tsc;
@@ -158,6 +162,16 @@ int operator_ready(void);
 void operator_run(struct trapframe *tf);
 
 /* Count one exit of kind k (and charge this trap's profile to it if it is the first). */
+/* The profile: charge the whole path, from the trap (t0) up to the return into a guest, to the
+ * first kind of exit this trap counted (a hlt's includes the time the CPU then idled). */
+static inline void vm_profile(struct vm *vm, uint64_t t0)
+{
+	if (vm->trap_kind < EXIT_COUNT) {
+		vm->prof_n[vm->trap_kind]++;
+		vm->prof_cycles[vm->trap_kind] += rdtsc() - t0;
+	}
+}
+
 static inline void vm_count(struct vm *vm, enum exit_kind k)
 {
 	vm->exits[k]++;
@@ -212,7 +226,10 @@ void seg_install(struct vm *vm);                  /* put them (and the IDT DPLs)
 void seg_load_idt(struct vm *vm);                 /* recompute the real gate DPLs */
 int seg_check(struct vm *vm, uint16_t sel, int code, unsigned cpl); /* usable by the guest at cpl? */
 int seg_guest_desc(struct vm *vm, uint16_t sel, uint64_t *desc);    /* the guest's own descriptor */
-uint16_t sel_to_guest(uint16_t real);             /* RPL 1 -> 0: what the guest expects to see */
+static inline uint16_t sel_to_guest(uint16_t real) /* RPL 1 -> 0: what the guest expects to see */
+{
+	return (real & 3) == 1 ? (uint16_t)(real & ~3u) : real;
+}
 int seg_frame_ok(struct vm *vm, struct trapframe *tf); /* can we return into this frame? */
 
 /* A segment as the CPU holds it once a selector is loaded (the descriptor's hidden part). The
@@ -263,8 +280,18 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, uint32_t len);
 /* A guest_read/guest_write on the guest's behalf failed: give the guest the #PF a CPU would (with
  * its CR2), or stop the VM when err is 0xFFFFFFFF (the machine has no frame left to back its RAM). */
 void guest_pf(struct vm *vm, struct trapframe *tf, uint32_t err, uint32_t addr);
-uint32_t guest_eflags(struct vm *vm, const struct trapframe *tf);
-void set_guest_eflags(struct vm *vm, struct trapframe *tf, uint32_t fl);
+static inline uint32_t guest_eflags(const struct vm *vm, const struct trapframe *tf)
+{
+	return ((uint32_t)tf->rflags & ~(FL_IF | FL_IOPL)) | vm->vif | vm->viopl;
+}
+
+/* At the guest's CPL 0 it may change IF and IOPL, which stay virtual; the real ones do not move. */
+static inline void set_guest_eflags(struct vm *vm, struct trapframe *tf, uint32_t fl)
+{
+	vm->vif = fl & FL_IF;
+	vm->viopl = fl & FL_IOPL;
+	tf->rflags = (tf->rflags & ~(uint64_t)FL_USER) | (fl & FL_USER) | FL_IF;
+}
 
 /* sysenter from a guest process (#GP or #UD at ring 3) and sysexit from its kernel, done as the
  * guest's SYSENTER MSRs ask (sysenter.c): 1 handled, 0 not that instruction (sysexit: #GP). */
@@ -278,7 +305,12 @@ void msr_reset(struct vm_msrs *m);
 /* The short ways for the commonest traps (fastpath.c): 1 done, 0 the general path must do it.
  * fast_paths: on unless the boot option fast=off asks for the general path only (to measure
  * what the short ways buy, and to test the general path on every trap). */
-int fast_trap(struct vm *vm, struct trapframe *tf);
+/* The short way in from trapentry.asm (fastpath.c): fast_entry tries the fast paths on a frame
+ * without R8-R15 -- 0 not taken, 1 done (straight back), 2 done but fast_finish (run.c, on the
+ * whole frame) must run vm_resume, because vm_quiet (run.c) said something waits. */
+int fast_entry(struct trapframe *tf);
+void fast_finish(struct trapframe *tf);
+int vm_quiet(struct vm *vm);
 extern int fast_paths;
 /* A kernel's plain store at linear la, guest-physical gpa (RAM in machine frame m, not scanned
  * code), to a page the
