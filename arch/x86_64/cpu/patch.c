@@ -354,22 +354,14 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 	return 1;
 }
 
-const struct patch *patch_at(struct vm *vm, uint32_t la)
+const struct patch *patch_at_miss(struct vm *vm, uint32_t la)
 {
-	/* The int3 just ran at la through the shadow; while no shadow entry has been dropped since
-	 * (sh.gen) and the shadow root is the same one (the traced shadow keeps one per address
-	 * space and does not count a switch back to a cached one as a drop), la still reaches the
-	 * frame it reached when this lookup was made. The root is part of the key: processes run
-	 * the same kernel code in different address spaces, and must not evict each other. */
 	struct patch_table *pt = &vm->pt;
-	struct patch_lhit *c = &pt->lcache[(la ^ (la >> 7) ^ (uint32_t)vm->sh.root * 13) % PATCH_CACHE];
-	if (c->la == la && c->gen == pt->gen && c->sgen == vm->sh.gen && c->root == vm->sh.root && pt->gen)
-		return &pt->p[c->idx];
 	uint32_t gpa;
 	if (guest_translate(vm, la, &gpa) < 0)
 		return 0;
 	const struct patch *p = patch_find(pt, gpa);
 	if (p)
-		*c = (struct patch_lhit){ la, (uint32_t)(p - pt->p), pt->gen, vm->sh.gen, vm->sh.root };
+		pt->lcache[patch_lslot(la, vm->sh.root)] = (struct patch_lhit){ la, (uint32_t)(p - pt->p), pt->gen, vm->sh.gen, vm->sh.root };
 	return p;
 }

@@ -371,8 +371,26 @@ int shadow_report(const struct vm *vm, char *buf, unsigned size);
 void shadow_code_written(struct vm *vm, uint32_t gfn);
 void trace_step1(struct vm *vm, struct trapframe *tf, unsigned flow, const char *what, unsigned back);
 
-/* The patch at guest-linear `la` (found by its guest-physical address), or 0. */
-const struct patch *patch_at(struct vm *vm, uint32_t la);
+/* The patch at guest-linear la (where an int3 just ran), or 0. The int3 ran at la through the
+ * shadow; while no shadow entry has been dropped since (sh.gen) and the shadow root is the same
+ * one (the traced shadow keeps one per address space and does not count a switch back to a cached
+ * one as a drop), la still reaches the frame it reached when a lookup was cached. The root is part
+ * of the key: processes run the same kernel code in different address spaces, and must not evict
+ * each other. A miss translates la and searches the table (patch.c). */
+static inline unsigned patch_lslot(uint32_t la, uint64_t root)
+{
+	return (la ^ (la >> 7) ^ (uint32_t)root * 13) % PATCH_CACHE;
+}
+
+const struct patch *patch_at_miss(struct vm *vm, uint32_t la);
+
+static inline const struct patch *patch_at(struct vm *vm, uint32_t la)
+{
+	const struct patch_lhit *c = &vm->pt.lcache[patch_lslot(la, vm->sh.root)];
+	if (c->la == la && c->gen == vm->pt.gen && c->sgen == vm->sh.gen && c->root == vm->sh.root && vm->pt.gen)
+		return &vm->pt.p[c->idx];
+	return patch_at_miss(vm, la);
+}
 
 /* The vCPU loop (run.c). */
 void vm_fail(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -599,6 +599,10 @@ void traced_written(struct vm *vm, uint32_t gfn, unsigned off, unsigned len)
 	mfn_t gm = pmap_peek(&vm->pmap, gfn);
 	assert(gm != PMAP_NONE);
 	const uint32_t *g = frame_to_virt(gm);
+	/* The frame is a table for ntables() shadows: tpages (as a page table) and roots (as a page
+	 * directory). Those that are not tpages are roots; when there are none, the 32 root slots
+	 * need no look (most writes: a page table's). */
+	unsigned roots = ntables(tr, gfn);
 	/* As a page table: the entries of its tpages made from the guest entries written. */
 	for (uint32_t l = tr->hash[bucket(gfn)], next; l; l = next) {
 		unsigned i = l - 1;
@@ -606,6 +610,7 @@ void traced_written(struct vm *vm, uint32_t gfn, unsigned off, unsigned len)
 		next = t->hnext;
 		if (t->gfn != gfn || (t->role & R_LARGE))
 			continue;
+		roots--;
 		for (unsigned k = k0; k <= k1; k++)
 			if ((k >> 9) == (t->role & R_HALF)) {
 				leaf_clear(tr, i, k & 511);
@@ -618,9 +623,10 @@ void traced_written(struct vm *vm, uint32_t gfn, unsigned off, unsigned len)
 		}
 	}
 	/* As a page directory: the root entries (two of 2 MiB for each guest entry of 4 MiB). */
-	for (unsigned r = 0; r < TROOTS; r++) {
+	for (unsigned r = 0; roots && r < TROOTS; r++) {
 		if (tr->root[r].gfn != gfn)
 			continue;
+		roots--;
 		for (unsigned k = k0; k <= k1; k++) {
 			pde_clear(tr, r, 2 * k);
 			pde_clear(tr, r, 2 * k + 1);
