@@ -20,7 +20,7 @@ static uint16_t *owner;      /* owner[mfn - first] */
 static mfn_t first, limit;   /* managed frames are [first, limit) */
 static mfn_t hint;           /* next-fit cursor */
 static struct frame_stats st;
-static void *(*p2v)(uint64_t pa);
+uintptr_t frame_physmap;
 
 static void add(struct range *r, int *n, uint64_t base, uint64_t len)
 {
@@ -50,7 +50,7 @@ static int is_reserved(uint64_t a, uint64_t b)
 	return 0;
 }
 
-int frame_init(void *(*phys_to_virt)(uint64_t pa), const char **why)
+int frame_init(uintptr_t physmap, const char **why)
 {
 	/* 1. The span of whole frames inside usable memory. */
 	mfn_t lo = ~0ULL, hi = 0;
@@ -88,8 +88,8 @@ int frame_init(void *(*phys_to_virt)(uint64_t pa), const char **why)
 		return -1;
 	}
 	frame_add_reserved(at, need);
-	p2v = phys_to_virt;
-	owner = phys_to_virt(at);
+	frame_physmap = physmap;
+	owner = (void *)(physmap + at);
 	first = lo;
 	limit = hi;
 	hint = lo;
@@ -117,11 +117,6 @@ int frame_init(void *(*phys_to_virt)(uint64_t pa), const char **why)
 	/* Reserved-but-usable frames count as owned by the VMM: they hold its image, tables, modules. */
 	st.owned[FRAME_VMM] = st.reserved;
 	return 0;
-}
-
-void *frame_to_virt(mfn_t mfn)
-{
-	return p2v(mfn << FRAME_SHIFT);
 }
 
 unsigned frame_owner(mfn_t mfn)

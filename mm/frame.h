@@ -29,7 +29,7 @@ enum {
 void frame_add_usable(uint64_t base, uint64_t len);
 void frame_add_reserved(uint64_t base, uint64_t len);
 /* Build the owner table. Returns 0, or -1 with *why set if there is no usable memory or no room. */
-int frame_init(void *(*phys_to_virt)(uint64_t pa), const char **why);
+int frame_init(uintptr_t physmap, const char **why);
 
 /* Allocation. Return 0 on success, -1 when no frame (or no aligned run) is free. */
 int frame_alloc(unsigned owner, mfn_t *out);
@@ -40,8 +40,14 @@ void frame_free_run(unsigned owner, mfn_t first, uint64_t count);
 uint64_t frame_free_all(unsigned owner);
 
 unsigned frame_owner(mfn_t mfn);   /* FRAME_RESERVED for frames outside managed memory */
-/* Where the VMM reaches machine frame `mfn` (through the phys_to_virt given to frame_init). */
-void *frame_to_virt(mfn_t mfn);
+/* Where the VMM reaches machine frame `mfn`: every port maps machine memory linearly, at the
+ * address given to frame_init (x86-64: its physmap; MIPS: kseg0). On every guest-memory access,
+ * so inline. */
+extern uintptr_t frame_physmap;
+static inline void *frame_to_virt(mfn_t mfn)
+{
+	return (void *)(frame_physmap + (uintptr_t)(mfn << FRAME_SHIFT));
+}
 
 struct frame_stats {
 	uint64_t managed;          /* frames in usable memory */

@@ -23,8 +23,6 @@ extern char __image_start[], __image_end[];
 struct regs *vmm_schedule(void);
 void vmm_main(int argc, char **argv, char **envp, uint32_t memsize);
 
-static void *p2v(uint64_t pa) { return kseg0((uint32_t)pa); }
-
 static int word_is(const char *w, size_t len, const char *key, const char **val)
 {
 	size_t k = strlen(key);
@@ -108,7 +106,7 @@ void vmm_main(int argc, char **argv, char **envp, uint32_t memsize)
 	frame_add_usable(0, memsize);
 	frame_add_reserved(0, 0x100000);        /* vectors, boot arguments */
 	frame_add_reserved(img, (uint32_t)(__image_end - __image_start));
-	if (frame_init(p2v, &why) < 0)
+	if (frame_init((uintptr_t)kseg0(0), &why) < 0)
 		panic("frame allocator: %s", why);
 	struct frame_stats st;
 	frame_get_stats(&st);

@@ -60,11 +60,6 @@ static void keep_problem(const char *msg)
 		memcpy(problems[nproblems++], msg, strlen(msg) + 1 < 160 ? strlen(msg) + 1 : 159);
 }
 
-static void *p2v(uint64_t pa)
-{
-	return phys_to_virt(pa);
-}
-
 static const char *mmap_type(uint32_t t)
 {
 	switch (t) {
@@ -112,7 +107,7 @@ static void memory_init(void)
 	for (int i = 0; i < boot.nmod; i++)
 		frame_add_reserved(boot.mod[i].start, boot.mod[i].end - boot.mod[i].start);
 	const char *why;
-	if (usable == 0 || frame_init(p2v, &why) < 0)
+	if (usable == 0 || frame_init(PHYSMAP_BASE, &why) < 0)
 		panic("no usable memory: %s", usable == 0 ? "the memory map lists no usable RAM" : why);
 	if (top > (4ULL << 30))
 		paging_extend_physmap(top);

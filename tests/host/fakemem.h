@@ -8,7 +8,6 @@
 
 #define FAKE_MEM (32ULL << 20)
 static unsigned char *fake_mem;
-static void *fake_p2v(uint64_t pa) { return fake_mem + pa; }
 
 _Noreturn void mm_assert_fail(const char *cond, const char *file, int line)
 {
@@ -25,7 +24,7 @@ static void fake_machine(void)
 	frame_reset();
 	frame_add_usable(0, FAKE_MEM);
 	frame_add_reserved(0, 1 << 20);
-	if (frame_init(fake_p2v, &why) < 0) {
+	if (frame_init((uintptr_t)fake_mem, &why) < 0) {
 		printf("# frame_init: %s\n", why);
 		abort();
 	}

@@ -29,7 +29,7 @@ static void setup(void)
 	frame_add_usable(1 << 20, MEM - (1 << 20));
 	frame_add_reserved(0, 1 << 20);
 	frame_add_reserved(2 << 20, 1 << 20);         /* "the VMM image" */
-	if (frame_init(p2v, &why) < 0) {
+	if (frame_init((uintptr_t)mem, &why) < 0) {
 		printf("# frame_init: %s\n", why);
 		abort();
 	}
@@ -104,10 +104,10 @@ static void no_usable_memory(void)
 	const char *why = 0;
 	frame_reset();
 	frame_add_reserved(0, 1 << 20);
-	CHECK(frame_init(p2v, &why) == -1 && why && strstr(why, "no usable memory"));
+	CHECK(frame_init((uintptr_t)mem, &why) == -1 && why && strstr(why, "no usable memory"));
 	frame_reset();
 	frame_add_usable(0, 0x800);                     /* less than one whole frame */
-	CHECK(frame_init(p2v, &why) == -1);
+	CHECK(frame_init((uintptr_t)mem, &why) == -1);
 }
 
 static void pmap_backs_on_demand(void)
