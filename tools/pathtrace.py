@@ -81,11 +81,14 @@ def tracer():
     M = 0xffffffffffffffff
     stubs = (int(gdb.parse_and_eval('(long)&stub_1')) - int(gdb.parse_and_eval('(long)&stub_0'))) & M
     stub0 = int(gdb.parse_and_eval('(long)&stub_0')) & M
-    common = int(gdb.parse_and_eval('(long)&trap_common')) & M
+    common = min(int(gdb.parse_and_eval('(long)&trap_common')) & M, int(gdb.parse_and_eval('(long)&fast_common')) & M)
     for t in range(int(e['PT_TRAPS'])):
-        if t:   # run the guest to the next trap into the VMM (any vector)
-            gdb.execute('tbreak trap_common', to_string=True)
+        if t:   # run the guest to the next trap into the VMM (any vector), past the stub: the full
+                # way in (trap_common) or the short one (fast_common)
+            gdb.execute('break trap_common', to_string=True)
+            gdb.execute('break fast_common', to_string=True)
             gdb.execute('continue', to_string=True)
+            gdb.execute('delete', to_string=True)
             # the stub that came before: the vector is on the stack ([rsp])
         start = pc()
         vec = (start - stub0) // stubs if start < common else int(gdb.parse_and_eval('*(long *)$rsp'))

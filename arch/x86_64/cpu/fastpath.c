@@ -101,13 +101,15 @@ static int fast_priv(struct vm *vm, struct trapframe *tf)
 {
 	uint8_t op[3];
 	uint32_t eip = (uint32_t)tf->rip, len;
+	/* (three bytes at once, unless they would cross into the next page: then one, for cli/sti) */
+	unsigned have = (eip & 0xFFF) <= 0xFFD ? 3 : 1;
 	if (tf->error != 0 || !(flat_kernel(vm, tf) || (guest_cpl(tf) == 0 && flat_code(vm, (uint16_t)tf->cs, 0))) ||
-	    !gread(eip, op, 1))
+	    !gread(eip, op, have))
 		return 0;
 	if (op[0] == 0xFA || op[0] == 0xFB) {
 		vm->vif = op[0] == 0xFB ? FL_IF : 0;
 		len = 1;
-	} else if (op[0] != 0x0F || (eip & 0xFFF) > 0xFFD || !gread(eip + 1, op + 1, 2)) {
+	} else if (op[0] != 0x0F || have < 3) {
 		return 0;
 	} else if (op[1] == 0x20 && (op[2] & 0xC0) == 0xC0) {        /* mov r32, crN */
 		unsigned cr = (op[2] >> 3) & 7;

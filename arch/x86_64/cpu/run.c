@@ -1,7 +1,7 @@
 /* run.c - the vCPU: start VMs, take their traps, give them virtual interrupts, switch machines.
  *
  * Every trap from a guest (ring 1 or 3) arrives in vm_trap() with the guest's registers in the
- * trap frame on the VMM's stack. The VMM handles it -- emulates, reflects, or fixes a shadow
+ * trap frame on the VMM's stack -- unless a fast path (fastpath.c, fast_entry) finished it first. The VMM handles it -- emulates, reflects, or fixes a shadow
  * entry -- and then vm_resume() decides what runs next: the same guest (with a virtual interrupt
  * delivered first if one is pending and the guest's IF is set), or another VM (a machine switch:
  * the whole frame, FPU/SSE state, GDT, IDT gate DPLs and shadow root are exchanged), or nobody

@@ -134,7 +134,7 @@ struct vm {
 
 	uint64_t exits[EXIT_COUNT];
 	/* The profile: traps by the kind they turned out to be, and the VMM's cycles on them, from
-	 * vm_trap to the return to a guest (under -icount, cycles are instructions). trap_kind is the
+	 * vm_trap or fast_entry to the return to a guest (under -icount, cycles are instructions). trap_kind is the
 	 * first kind the current trap counted (EXIT_COUNT: none yet), set by vm_count. */
 	uint64_t prof_n[EXIT_COUNT], prof_cycles[EXIT_COUNT];
 	unsigned trap_kind;
