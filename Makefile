@@ -18,10 +18,11 @@ CFLAGS     := -std=c11 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-
               -fno-omit-frame-pointer -O2 -g -Wall -Wextra -Werror -MMD -MP
 LDFLAGS    := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments -T boot/x86_64/linker.ld
 
-VMM_C      := $(wildcard arch/x86_64/*.c arch/x86_64/*/*.c) $(wildcard mm/*.c) $(wildcard vcpu/*.c) \
+VMM_C      := $(filter-out arch/x86_64/cpu/asm_offsets.c,$(wildcard arch/x86_64/*.c arch/x86_64/*/*.c)) \
+              $(wildcard mm/*.c) $(wildcard vcpu/*.c) \
               lib/format.c lib/kstring.c lib/options.c lib/log.c lib/calendar.c
 VMM_ASM    := boot/x86_64/multiboot2.asm boot/x86_64/entry.asm arch/x86_64/trapentry.asm \
-              arch/x86_64/mmu/gcopy.asm
+              arch/x86_64/mmu/gcopy.asm arch/x86_64/cpu/direct.asm
 VMM_OBJ    := $(VMM_C:%.c=$(B)/%.o) $(VMM_ASM:%.asm=$(B)/%.o) $(B)/font.o
 
 GUEST_X86  := $(BUILD)/guest-x86/kernel.elf
@@ -44,7 +45,14 @@ $(B)/%.o: %.c | $(DEPS)
 
 $(B)/%.o: %.asm | $(DEPS)
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf64 -g -F dwarf $< -o $@
+	$(NASM) -f elf64 -g -F dwarf -I$(B)/ $< -o $@
+
+# struct offsets for the assembly (arch/x86_64/cpu/asm_offsets.c says how)
+$(B)/asm_offsets.inc: arch/x86_64/cpu/asm_offsets.c | $(DEPS)
+	@mkdir -p $(B)
+	$(CC) $(CFLAGS) -MT $@ -MF $(B)/asm_offsets.d -S $< -o $(B)/asm_offsets.s
+	sed -n 's/.*->\([A-Za-z0-9_]*\) \([0-9]*\).*/\1 equ \2/p' $(B)/asm_offsets.s > $@
+$(B)/arch/x86_64/cpu/direct.o: $(B)/asm_offsets.inc
 
 $(FONT_GZ): | $(DEPS)
 $(B)/font.psf: $(FONT_GZ)

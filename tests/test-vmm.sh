@@ -1,6 +1,7 @@
 #!/bin/sh
 # test-vmm.sh ACCEL RESULTS - the guest/x86 suite under the VMM, compared with its native results:
-#   one VM (and again with the fast paths off: fast=off); three VMs at once; trace=syscall,trap shows the four steps of Figure B.3;
+#   one VM (again with the fast paths off: fast=off; one-vtlb with the C fast paths only: fast=c);
+#   three VMs at once; trace=syscall,trap shows the four steps of Figure B.3;
 #   hostile guests (triple fault, hlt with interrupts off, a jump to a 64-bit segment, v8086) next to
 #   a good VM: each hostile VM is stopped with a one-line reason, the good one still passes; a
 #   self-modifying guest; the device-memory and segment suites (also run natively); three VMs that
@@ -97,12 +98,14 @@ run one 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 --expect "
 same one vm1
 check one/shadows-cached "no CR3 write found its address space cached, or no page-table write was traced" \
 	grep -q "vm1 shadow trace: .*(cached [1-9][0-9]*, .*traced writes [1-9]" "$OUT/one-$ACCEL.log"
-# The fast paths (arch/x86_64/cpu/fastpath.c) took part in that run: they take most traps. With
-# fast=off every trap goes the general way, which must give the same verdicts.
-check one/fast-paths-taken "no trap took a fast path (see the exit line)" \
-	grep -q "vm1 exits: .*; fast paths [1-9]" "$OUT/one-$ACCEL.log"
+# The fast paths (arch/x86_64/cpu/fastpath.c) took part in that run: they take most traps, and of
+# those the direct paths (cpu/direct.asm) the commonest. With fast=off every trap goes the general
+# way, which must give the same verdicts; one-vtlb below runs with fast=c (no direct paths), so the
+# C fast paths are tested on every trap they take too.
+check one/fast-paths-taken "no trap took a fast path, or none a direct path (see the exit line)" \
+	grep -q "vm1 exits: .*; fast paths [1-9][0-9]*, direct [1-9]" "$OUT/one-$ACCEL.log"
 iso general "mem=128M fast=off" "guest-x86 test"
-run general 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 --expect "; fast paths 0;"
+run general 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 --expect "; fast paths 0, direct 0;"
 same general vm1
 
 iso three "vms=3 mem=128M" "guest-x86 test"
@@ -113,8 +116,9 @@ for v in vm1 vm2 vm3; do same three $v; done
 # the two kinds of shadow side by side; and a traced shadow bounded so tightly (shadow_mem=512K: 128
 # frames, two address spaces and 58 tables) that tables are reclaimed and roots evicted all the time:
 # the guest must not notice.
-iso one-vtlb "mem=128M shadow=vtlb" "guest-x86 test"
-run one-vtlb 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 --expect "vm1 shadow vtlb: "
+iso one-vtlb "mem=128M shadow=vtlb fast=c" "guest-x86 test"
+run one-vtlb 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 --expect "vm1 shadow vtlb: " \
+	--expect ", direct 0;"
 same one-vtlb vm1
 iso three-trace "vms=3 mem=128M shadow=trace,vtlb,trace" "guest-x86 test"
 run three-trace 600 1024 --expect-exit 1 --expect "vm3 off: exit code 0" --expect "vm1 shadow trace: " \

@@ -71,6 +71,13 @@ void trap(struct trapframe *tf)
 		tf->rip = (uintptr_t)gcopy_fault;
 		return;
 	}
+	/* The same for a direct path (cpu/direct.asm) touching guest memory (below 4 GiB): it gives
+	 * the trap to the slower paths, which walk the guest's tables. */
+	if (tf->vector == 14 && (tf->cs & 3) == 0 && READ_CR(2) < (1ULL << 32) &&
+	    tf->rip >= (uintptr_t)direct_guest_begin && tf->rip < (uintptr_t)direct_guest_end) {
+		tf->rip = (uintptr_t)direct_give_up;
+		return;
+	}
 	/* Real CPUs never enter virtual-8086 mode in long mode, but QEMU's TCG lets a guest's 32-bit
 	 * iret with VM=1 do so: its frame has a real-mode CS (RPL 0) yet it came from a guest. Show it
 	 * as ring 3 with a null CS: the vCPU code reflects it or cannot resume it, and stops that VM. */

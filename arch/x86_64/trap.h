@@ -19,6 +19,8 @@ void irq_register(unsigned irq, void (*fn)(struct trapframe *));
 
 /* gcopy.asm's two copying instructions and its fixup (a #PF at either resumes at the fixup). */
 extern const char gcopy_movsd[], gcopy_movsb[], gcopy_fault[];
+/* cpu/direct.asm's guest accesses lie between these two labels; a #PF there resumes at the third. */
+extern const char direct_guest_begin[], direct_guest_end[], direct_give_up[];
 
 /* For self tests: if set, an exception in the VMM at ring 0 calls this instead of panicking;
  * it returns nonzero if it handled (and fixed up) the fault. */

@@ -8,15 +8,16 @@
 ;
 ; The traps a running guest takes most -- #BP (a patched instruction), #GP (a privileged one),
 ; #PF and int n -- come in by a shorter way, `fast_common`: it saves only the registers a 32-bit
-; guest can see and lets fast_entry() (run.c) try the fast paths (fastpath.c) first. Only when they
-; cannot finish the trap alone is the full frame made and the general path run.
+; guest can see and lets fast_entry() (fastpath.c) try the fast paths first. Only when they
+; cannot finish the trap alone is the full frame made and the general path run. Before that, the
+; commonest four (int 0x80, #BP, #GP) try the direct paths in assembly (cpu/direct.asm).
 
 bits 64
 ESPFIX_BASE equ 0xFFFFFF0000000000     ; as in cpu.h
 ESPFIX_SLOT equ 0x800                  ; page offset of the frame in the alias
 section .text
-extern trap, gdt, fast_entry, fast_finish
-global trap_vectors, trap_return, vcpu_enter
+extern trap, gdt, fast_entry, fast_finish, direct_syscall, direct_int3, direct_gp
+global trap_vectors, trap_return, vcpu_enter, fast_common
 
 %macro STUB 1
 align 16
@@ -26,7 +27,13 @@ stub_%1:
 	push 0
 %endif
 	push %1
-%if %1 == 3 || %1 == 13 || %1 == 14 || (%1 >= 48 && %1 != 0xF0 && %1 != 0xFF)
+%if %1 == 0x80
+	jmp direct_syscall             ; (the direct paths: cpu/direct.asm)
+%elif %1 == 3
+	jmp direct_int3
+%elif %1 == 13
+	jmp direct_gp
+%elif %1 == 14 || (%1 >= 48 && %1 != 0xF0 && %1 != 0xFF)
 	jmp fast_common                ; (32-47, 0xF0, 0xFF: the VMM's interrupt lines)
 %else
 	jmp trap_common

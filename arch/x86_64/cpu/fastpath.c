@@ -13,7 +13,11 @@
  * trap the general way, and must give the native verdicts both times.
  *
  * Guest memory is touched through the VM's active shadow (gcopy.asm): a load or store that faults
- * is a page the software walk must see, so the fast path gives up on it. */
+ * is a page the software walk must see, so the fast path gives up on it.
+ *
+ * int 0x80 and the patched iret, pushf, popf, cli and sti are tried one step earlier still, by the
+ * direct paths in assembly (direct.asm); they come here when those decline (and always with the
+ * boot option fast=c, which the tests use so that these stay tested on every trap). */
 #include "vm.h"
 #include "fast.h"
 #include "alu.h"

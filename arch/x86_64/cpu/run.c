@@ -8,6 +8,7 @@
  * (every guest is in hlt: the VMM halts the real CPU until the next interrupt). */
 #include <stdarg.h>
 #include "vm.h"
+#include "direct.h"
 #include "../cpu.h"
 #include "../boot.h"
 #include "../pic.h"
@@ -230,10 +231,11 @@ static void vm_unmake(struct vm *vm)
 static void vm_print_exits(const struct vm *vm)
 {
 	log_info("vmm", "%s exits: priv %lu patched %lu syscall/softint %lu exceptions %lu hidden-pf %lu "
-		 "true-pf %lu irqs %lu io %lu hlt %lu mmio %lu pt-write %lu dt-write %lu; fast paths %lu; code scans %lu rescans %lu (writes to running code emulated %lu)",
+		 "true-pf %lu irqs %lu io %lu hlt %lu mmio %lu pt-write %lu dt-write %lu; fast paths %lu, direct %lu; code scans %lu rescans %lu (writes to running code emulated %lu)",
 		 vm->name, vm->exits[EXIT_PRIV], vm->exits[EXIT_PATCH], vm->exits[EXIT_SYSCALL], vm->exits[EXIT_EXCEPTION],
 		 vm->exits[EXIT_HIDDEN_PF], vm->exits[EXIT_TRUE_PF], vm->exits[EXIT_IRQ], vm->exits[EXIT_IO],
 		 vm->exits[EXIT_HLT], vm->exits[EXIT_MMIO], vm->exits[EXIT_PTWRITE], vm->exits[EXIT_DTWRITE], vm->fast_exits,
+		 vm->direct_exits,
 		 vm->scans, vm->rescans, vm->code_writes_emulated);
 	static const char *const kind[EXIT_COUNT] = { "priv", "patched", "syscall/softint", "exceptions",
 		"hidden-pf", "true-pf", "irqs", "io", "hlt", "mmio", "pt-write", "dt-write" };
@@ -304,6 +306,41 @@ static int frame_as_it_came(const struct trapframe *tf)
 {
 	return entry.vm == cur && entry.gen == cur->seg_gen && entry.sel[0] == tf->cs && entry.sel[1] == tf->ss &&
 	       entry.sel[2] == tf->ds && entry.sel[3] == tf->es && entry.sel[4] == tf->fs && entry.sel[5] == tf->gs;
+}
+
+/* The direct paths (direct.asm, direct.h) until the next trap that is not theirs: armed only when
+ * the VM leaves vm_resume with nothing pending at all -- what vm_quiet checks, and, whatever the
+ * guest's IF, no interrupt waiting (a direct popf or iret may set it) -- and only until its slice
+ * ends or its next timer event falls due. What they need about the guest's tables is taken from
+ * the caches the C paths keep (flat pairs at this seg_gen, the IDT's gate for int 0x80). */
+struct direct direct;
+int direct_paths = 1;
+
+static void direct_arm(struct vm *vm)
+{
+	struct direct *d = &direct;
+	d->until = 0;
+	if (!fast_paths || !direct_paths || vm->trace_pending || vm->trace_esp ||
+	    trace_left(TRACE_SYSCALL | TRACE_TRAP) || vm != cur || vm->s.state != VM_RUNNABLE || vm->halted ||
+	    vm->io_touched || vm->tables_open || vm->tables_dirty || vm->nstale || intr_pending(vm) >= 0 ||
+	    vm->flat_gen != vm->seg_gen)
+		return;
+	d->vm = vm;
+	d->seg_gen = vm->seg_gen;
+	d->kcs = vm->flat_cs;
+	d->kss = vm->flat_ss;
+	int user = vm->flat_ugen == vm->seg_gen;
+	d->ucs = user ? vm->flat_ucs : 0;
+	d->uss = user ? vm->flat_uss : 0;
+	/* int 0x80 as reflect_fast would deliver it: a gate to the flat kernel CS (the guest wrote DPL
+	 * 0 for it), a TSS whose esp0/ss0 lie below 4 GiB. */
+	uint16_t sel = vm->gate[0x80].sel;
+	d->sys_ok = vm->gate[0x80].type && vm->tr && (uint64_t)vm->tr_base + 12 <= (1ULL << 32) &&
+		    ((sel & ~3u) | 1) == d->kcs && vm->gdt_dpl[sel >> 3] == 0;
+	d->sys_eip = vm->gate[0x80].off;
+	d->sys_vif = vm->gate[0x80].type == 0x0E ? 0 : ~0u;
+	d->tss_esp0 = vm->tr_base + 4;
+	d->until = slice_end < vm->next_event_tsc ? slice_end : vm->next_event_tsc;
 }
 
 static void vm_resume(struct trapframe *tf)
@@ -387,6 +424,7 @@ static void vm_resume(struct trapframe *tf)
 		vm_fail(cur, "cannot resume at %04lx:%08lx: CS or SS is not usable", tf->cs, tf->rip);
 	if (cur->s.state != VM_RUNNABLE) /* delivery failed and stopped it: look again */
 		vm_resume(tf);
+	direct_arm(cur);
 }
 
 /* ---- traps from guests ---- */
@@ -685,8 +723,10 @@ void vmm_start_guests(void)
 	if (o_fast->set) {
 		if (!strcmp(o_fast->str, "off"))
 			fast_paths = 0;
+		else if (!strcmp(o_fast->str, "c"))
+			direct_paths = 0;
 		else if (strcmp(o_fast->str, "on"))
-			log_warn("boot", "fast=%s: on or off; the fast paths stay on", o_fast->str);
+			log_warn("boot", "fast=%s: on, c (no direct paths) or off; the fast paths stay on", o_fast->str);
 	}
 	if (o_stats->set) {
 		if (o_stats->num >= 1 && o_stats->num <= 3600)

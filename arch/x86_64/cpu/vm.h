@@ -140,6 +140,7 @@ struct vm {
 	unsigned trap_kind;
 	uint64_t fast_t0;                /* when the trap fast_finish is ending began */
 	uint64_t fast_exits;             /* traps that took a fast path (fastpath.c) */
+	uint64_t direct_exits;           /* ... of which the direct paths (direct.asm) did in assembly */
 	uint64_t patched_kinds[X86_K_COUNT];   /* patched at load, per instruction kind */
 	uint64_t start_tsc, end_tsc;
 	uint64_t run_tsc;                /* time it had the CPU, up to its last switch out */
@@ -304,7 +305,8 @@ void msr_reset(struct vm_msrs *m);
 
 /* The short ways for the commonest traps (fastpath.c): 1 done, 0 the general path must do it.
  * fast_paths: on unless the boot option fast=off asks for the general path only (to measure
- * what the short ways buy, and to test the general path on every trap). */
+ * what the short ways buy, and to test the general path on every trap); fast=c keeps them but
+ * not the direct paths (direct.h). */
 /* The short way in from trapentry.asm (fastpath.c): fast_entry tries the fast paths on a frame
  * without R8-R15 -- 0 not taken, 1 done (straight back), 2 done but fast_finish (run.c, on the
  * whole frame) must run vm_resume, because vm_quiet (run.c) said something waits. */
