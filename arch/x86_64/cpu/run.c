@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include "vm.h"
 #include "direct.h"
+#include "fast.h"
 #include "../cpu.h"
 #include "../boot.h"
 #include "../pic.h"
@@ -322,14 +323,16 @@ static void direct_arm(struct vm *vm)
 	d->until = 0;
 	if (!fast_paths || !direct_paths || vm->trace_pending || vm->trace_esp ||
 	    trace_left(TRACE_SYSCALL | TRACE_TRAP) || vm != cur || vm->s.state != VM_RUNNABLE || vm->halted ||
-	    vm->io_touched || vm->tables_open || vm->tables_dirty || vm->nstale || intr_pending(vm) >= 0 ||
-	    vm->flat_gen != vm->seg_gen)
+	    vm->io_touched || vm->tables_open || vm->tables_dirty || vm->nstale || intr_pending(vm) >= 0)
+		return;
+	/* The flat pairs the C paths found last, checked again if the tables changed since. */
+	if (!flat_kernel_pair(vm, vm->flat_cs, vm->flat_ss))
 		return;
 	d->vm = vm;
 	d->seg_gen = vm->seg_gen;
 	d->kcs = vm->flat_cs;
 	d->kss = vm->flat_ss;
-	int user = vm->flat_ugen == vm->seg_gen;
+	int user = flat_user_pair(vm, vm->flat_ucs, vm->flat_uss);
 	d->ucs = user ? vm->flat_ucs : 0;
 	d->uss = user ? vm->flat_uss : 0;
 	/* int 0x80 as reflect_fast would deliver it: a gate to the flat kernel CS (the guest wrote DPL

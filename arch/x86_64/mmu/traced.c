@@ -152,16 +152,18 @@ static void rmap_del(struct traced *tr, uint32_t link)
 	assert(0);   /* every present entry has its record */
 }
 
-static void leaf_clear(struct traced *tr, unsigned i, unsigned e)
+/* 1 if it was present (a mapping dropped), 0 if there was nothing to clear. */
+static int leaf_clear(struct traced *tr, unsigned i, unsigned e)
 {
 	uint64_t *x = &table(&tr->pg[i])[e];
-	if (*x & P) {
-		rmap_del(tr, i * 512 + e + 1);
-		*x = 0;
-	}
+	if (!(*x & P))
+		return 0;
+	rmap_del(tr, i * 512 + e + 1);
+	*x = 0;
+	return 1;
 }
 
-static void pde_clear(struct traced *tr, unsigned r, unsigned j);
+static int pde_clear(struct traced *tr, unsigned r, unsigned j);
 static unsigned pde_next(const struct troot *rt, unsigned j);
 
 /* Frame gfn may no longer be mapped as part of a 2 MiB entry (it became a table, or scanned code):
@@ -226,17 +228,18 @@ static void par_del(struct tpage *t, uint16_t p)
 }
 
 /* Root directory entry j of root r no longer points at its tpage. */
-static void pde_clear(struct traced *tr, unsigned r, unsigned j)
+static int pde_clear(struct traced *tr, unsigned r, unsigned j)
 {
 	uint64_t *pd = root_pd(&tr->root[r]);
-	if (pd[j] & P) {
-		if (pd[j] & PS)
-			tr->lg[pde_group(pd[j])]--;
-		else
-			par_del(&tr->pg[pde_index(pd[j])], (uint16_t)(r << 11 | j));
-		pd[j] = 0;
-		tr->root[r].live[j >> 6] &= ~(1ULL << (j & 63));
-	}
+	if (!(pd[j] & P))
+		return 0;
+	if (pd[j] & PS)
+		tr->lg[pde_group(pd[j])]--;
+	else
+		par_del(&tr->pg[pde_index(pd[j])], (uint16_t)(r << 11 | j));
+	pd[j] = 0;
+	tr->root[r].live[j >> 6] &= ~(1ULL << (j & 63));
+	return 1;
 }
 
 /* The next present directory entry of root r from j on (2048: none). */
@@ -603,6 +606,7 @@ void traced_written(struct vm *vm, uint32_t gfn, unsigned off, unsigned len)
 	 * directory). Those that are not tpages are roots; when there are none, the 32 root slots
 	 * need no look (most writes: a page table's). */
 	unsigned roots = ntables(tr, gfn);
+	int dropped = 0;            /* a present shadow entry went (most writes fill an empty one) */
 	/* As a page table: the entries of its tpages made from the guest entries written. */
 	for (uint32_t l = tr->hash[bucket(gfn)], next; l; l = next) {
 		unsigned i = l - 1;
@@ -613,7 +617,7 @@ void traced_written(struct vm *vm, uint32_t gfn, unsigned off, unsigned len)
 		roots--;
 		for (unsigned k = k0; k <= k1; k++)
 			if ((k >> 9) == (t->role & R_HALF)) {
-				leaf_clear(tr, i, k & 511);
+				dropped |= leaf_clear(tr, i, k & 511);
 				if ((g[k] & (G_P | G_A)) == (G_P | G_A))
 					prefetch(vm, tr, i, k & 511, g[k]);
 			}
@@ -628,15 +632,20 @@ void traced_written(struct vm *vm, uint32_t gfn, unsigned off, unsigned len)
 			continue;
 		roots--;
 		for (unsigned k = k0; k <= k1; k++) {
-			pde_clear(tr, r, 2 * k);
-			pde_clear(tr, r, 2 * k + 1);
+			dropped |= pde_clear(tr, r, 2 * k);
+			dropped |= pde_clear(tr, r, 2 * k + 1);
 		}
 		if (r != tr->cur && ++tr->root[r].flood >= FLOOD) {
 			root_clear(tr, r);             /* a directory no longer in use, written as data */
 			tr->st.flood_unshadows++;
+			dropped = 1;
 		}
 	}
-	vm->sh.gen++;
+	/* Only a dropped mapping can make a guest-linear page map elsewhere (what sh.gen tells the
+	 * caches keyed by it, vm.h patch_at); a write into an empty entry (a new page) cannot.
+	 * (tpage_free counts its own.) */
+	if (dropped)
+		vm->sh.gen++;
 	finish(vm, tr);
 }
 

@@ -172,10 +172,35 @@ static int true_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t
 	return reflect(vm, tf, 14, REFLECT_EXC_ERR, perr);
 }
 
+/* A write to a page the shadow maps read-only so that the VMM sees it (a traced page table, a
+ * descriptor table and what shares its page), done by fast_guarded_write: remembered, so that the
+ * next write fault on the same page skips the walk and the checks below, which would find the
+ * same (the shadow entry that faulted is the one they were made for). */
+static int guarded_again(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
+{
+	struct guard_hit *g = &vm->guard[vm->sh.root & 3];
+	if ((err & (PF_P | PF_W | PF_U)) != (PF_P | PF_W) || g->lpage != la >> 12 || g->sgen != vm->sh.gen ||
+	    g->root != vm->sh.root || vm->tables_open || !fast_guarded_write(vm, tf, la, g->gpage << 12 | (la & 0xFFF), g->m))
+		return 0;
+	vm_count(vm, (enum exit_kind)g->kind);
+	return 1;
+}
+
+static int guarded_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa, mfn_t m, unsigned kind)
+{
+	if (!fast_guarded_write(vm, tf, la, gpa, m))
+		return 0;
+	struct guard_hit *g = &vm->guard[vm->sh.root & 3];
+	*g = (struct guard_hit){ la >> 12, gpa >> 12, m, vm->sh.gen, vm->sh.root, kind };
+	return 1;
+}
+
 int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 {
 	uint32_t gpa, flags, perr;
 	int write = (err & PF_W) != 0, user = guest_cpl(tf) == 3, fetch = (err & PF_FETCH) != 0;
+	if (guarded_again(vm, tf, la, err))
+		return 0;
 	/* With CR4.SMEP a 32-bit MMU reports instruction fetches in the error code (I/D). */
 	uint32_t fetch_bit = fetch && (vm->cr4 & CR4_SMEP) ? PF_FETCH : 0;
 	if (guest_walk(vm, la, write, user, &gpa, &flags, &perr) < 0)
@@ -219,7 +244,7 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		 * and reused, or a new one being made), and so is an instruction the emulator does not
 		 * know: the page stops being traced instead, and the instruction runs itself. */
 		vm_count(vm, EXIT_PTWRITE);
-		if (!patch_scanned(vm, gfn) && fast_guarded_write(vm, tf, la, gpa, m))
+		if (!patch_scanned(vm, gfn) && guarded_write(vm, tf, la, gpa, m, EXIT_PTWRITE))
 			return 0;
 		int unshadowed = rep_string(vm, tf) && traced_unshadow(vm, gfn) == 0;
 		if (!unshadowed && emulate_code_write(vm, tf))
@@ -237,7 +262,7 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		 * the emulated write touched (gmem.c notes them in tables_dirty) are read again on the
 		 * way back to the guest. The commonest stores have a short way (fastpath.c). */
 		vm_count(vm, EXIT_DTWRITE);
-		if ((!patch_scanned(vm, gfn) && fast_guarded_write(vm, tf, la, gpa, m)) || emulate_code_write(vm, tf))
+		if ((!patch_scanned(vm, gfn) && guarded_write(vm, tf, la, gpa, m, EXIT_DTWRITE)) || emulate_code_write(vm, tf))
 			return 0;
 		vm->tables_open = 2;              /* protected again at the entry after the next one */
 	} else if ((err & PF_P) && write && patch_scanned(vm, gfn)) {
