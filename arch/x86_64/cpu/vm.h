@@ -62,6 +62,7 @@ struct vm_msrs {
 	uint64_t amd_syscfg, amd_hwcr;
 };
 
+#define GUARD_SLOTS 8
 struct vm {
 	struct vm_sched s;               /* id, state, stop reason (vcpu/sched.h) */
 	char name[16];                   /* "vm1" */
@@ -118,10 +119,10 @@ struct vm {
 	struct { uint32_t off; uint16_t sel; uint8_t type; } gate[256];
 
 	struct shadow sh;
-	/* The page the last guarded write (fastpath.c) went to, as shadow_fault found it, one per
-	 * shadow root (of four slots): while no shadow entry has been dropped since (sh.gen) under
+	/* The pages the last guarded writes (fastpath.c) went to, as shadow_fault found them, in
+	 * GUARD_SLOTS slots by shadow root and page: while no shadow entry has been dropped since (sh.gen) under
 	 * that root, a write fault there finds the same thing again (vtlb.c). */
-	struct guard_hit { uint32_t lpage, gpage; mfn_t m; uint64_t sgen, root; unsigned kind; } guard[4];
+	struct guard_hit { uint32_t lpage, gpage; mfn_t m; uint64_t sgen, root; unsigned kind; } guard[GUARD_SLOTS];
 	struct patch_table pt;
 	uint8_t scanned[GUEST_MAX_FRAMES / 8];   /* guest frames whose code has been scanned and patched */
 	uint64_t scans, rescans, code_writes_emulated;

@@ -178,9 +178,14 @@ static int true_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t
  * same (the shadow entry that faulted is the one they were made for). */
 static int guarded_again(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 {
-	struct guard_hit *g = &vm->guard[vm->sh.root & 3];
+	struct guard_hit *g = &vm->guard[(vm->sh.root ^ (la >> 12)) % GUARD_SLOTS];
 	if ((err & (PF_P | PF_W | PF_U)) != (PF_P | PF_W) || g->lpage != la >> 12 || g->sgen != vm->sh.gen ||
-	    g->root != vm->sh.root || vm->tables_open || !fast_guarded_write(vm, tf, la, g->gpage << 12 | (la & 0xFFF), g->m))
+	    g->root != vm->sh.root || vm->tables_open)
+		return 0;
+	/* (still guarded for the same reason: a table's tracing can end -- flooding -- without an
+	 * entry being dropped, and then the next write must map the page writable instead) */
+	if (!(g->kind == EXIT_PTWRITE ? vm->sh.tr && traced_is_table(vm, g->gpage) : seg_traced(vm, g->gpage)) ||
+	    patch_scanned(vm, g->gpage) || !fast_guarded_write(vm, tf, la, g->gpage << 12 | (la & 0xFFF), g->m))
 		return 0;
 	vm_count(vm, (enum exit_kind)g->kind);
 	return 1;
@@ -190,7 +195,7 @@ static int guarded_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint3
 {
 	if (!fast_guarded_write(vm, tf, la, gpa, m))
 		return 0;
-	struct guard_hit *g = &vm->guard[vm->sh.root & 3];
+	struct guard_hit *g = &vm->guard[(vm->sh.root ^ (la >> 12)) % GUARD_SLOTS];
 	*g = (struct guard_hit){ la >> 12, gpa >> 12, m, vm->sh.gen, vm->sh.root, kind };
 	return 1;
 }
