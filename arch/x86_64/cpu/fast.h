@@ -34,37 +34,24 @@ static inline int flat_code(const struct vm *vm, uint16_t sel, unsigned cpl)
 	return (d & D_FLAT_MASK) == D_FLAT_CODE && D_DPL(d) == (cpl ? cpl : 1);
 }
 
-/* A guest-kernel CS:SS pair (real selectors, RPL 1) that is flat, as fast paths need. The last
- * pair found so is remembered until the real tables change (seg_gen). */
-static inline int flat_kernel_pair(struct vm *vm, uint16_t cs, uint16_t ss)
+/* A CS:SS pair (real selectors) that is flat, as fast paths need: the guest kernel's (cpl 0: RPL
+ * 1, c = &vm->kflat) or a process's (cpl 3: RPL 3, c = &vm->uflat). The last pair found so is
+ * remembered in c until the real tables change (seg_gen). */
+static inline int flat_pair(struct vm *vm, struct flat_pair *c, uint16_t cs, uint16_t ss, unsigned cpl)
 {
-	if (cs == vm->flat_cs && ss == vm->flat_ss && vm->flat_gen == vm->seg_gen)
+	if (cs == c->cs && ss == c->ss && c->gen == vm->seg_gen)
 		return 1;
-	if ((cs & 3) != 1 || (ss & 3) != 1 || !flat_code(vm, cs, 0) || !flat_stack(vm, ss, 0))
+	unsigned rpl = cpl ? cpl : 1;
+	if ((cs & 3) != rpl || (ss & 3) != rpl || !flat_code(vm, cs, cpl) || !flat_stack(vm, ss, cpl))
 		return 0;
-	vm->flat_cs = cs;
-	vm->flat_ss = ss;
-	vm->flat_gen = vm->seg_gen;
+	*c = (struct flat_pair){ cs, ss, vm->seg_gen };
 	return 1;
 }
 
 /* The guest kernel runs on a flat CS and SS. */
 static inline int flat_kernel(struct vm *vm, const struct trapframe *tf)
 {
-	return flat_kernel_pair(vm, (uint16_t)tf->cs, (uint16_t)tf->ss);
-}
-
-/* The same for a process's CS:SS pair (RPL 3). */
-static inline int flat_user_pair(struct vm *vm, uint16_t cs, uint16_t ss)
-{
-	if (cs == vm->flat_ucs && ss == vm->flat_uss && vm->flat_ugen == vm->seg_gen)
-		return 1;
-	if ((cs & 3) != 3 || (ss & 3) != 3 || !flat_code(vm, cs, 3) || !flat_stack(vm, ss, 3))
-		return 0;
-	vm->flat_ucs = cs;
-	vm->flat_uss = ss;
-	vm->flat_ugen = vm->seg_gen;
-	return 1;
+	return flat_pair(vm, &vm->kflat, (uint16_t)tf->cs, (uint16_t)tf->ss, 0);
 }
 
 /* n bytes at guest-linear la, through the shadow: 1 done, 0 not mapped so (give up). */

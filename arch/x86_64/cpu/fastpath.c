@@ -34,7 +34,7 @@ static int fast_iret(struct vm *vm, struct trapframe *tf)
 		return 0;
 	uint16_t cs = (uint16_t)w[1];
 	if ((cs & 3) == 3) {
-		if (!gread(sp + 12, w + 3, 8) || !flat_user_pair(vm, cs, (uint16_t)w[4]))
+		if (!gread(sp + 12, w + 3, 8) || !flat_pair(vm, &vm->uflat, cs, (uint16_t)w[4], 3))
 			return 0;
 		tf->rsp = w[3];
 		tf->ss = (uint16_t)w[4];

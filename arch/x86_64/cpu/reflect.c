@@ -69,7 +69,7 @@ int reflect_fast(struct vm *vm, struct trapframe *tf, unsigned v, int how, uint3
 	 * the code; the copy the CPU runs on says DPL 1), flat. The copy is the guest's GDT as it is
 	 * in memory (its pages are traced), unless an old descriptor stands in for an empty one
 	 * (nstale: not here). */
-	if (!flat_kernel_pair(vm, cs, ss) || vm->gdt_dpl[sel >> 3] != 0)
+	if (!flat_pair(vm, &vm->kflat, cs, ss, 0) || vm->gdt_dpl[sel >> 3] != 0)
 		return 0;
 	esp -= 4 * n;
 	if (!gwrite(esp, frame, 4 * n)) {

@@ -326,15 +326,15 @@ static void direct_arm(struct vm *vm)
 	    vm->io_touched || vm->tables_open || vm->tables_dirty || vm->nstale || intr_pending(vm) >= 0)
 		return;
 	/* The flat pairs the C paths found last, checked again if the tables changed since. */
-	if (!flat_kernel_pair(vm, vm->flat_cs, vm->flat_ss))
+	if (!flat_pair(vm, &vm->kflat, vm->kflat.cs, vm->kflat.ss, 0))
 		return;
 	d->vm = vm;
 	d->seg_gen = vm->seg_gen;
-	d->kcs = vm->flat_cs;
-	d->kss = vm->flat_ss;
-	int user = flat_user_pair(vm, vm->flat_ucs, vm->flat_uss);
-	d->ucs = user ? vm->flat_ucs : 0;
-	d->uss = user ? vm->flat_uss : 0;
+	d->kcs = vm->kflat.cs;
+	d->kss = vm->kflat.ss;
+	int user = flat_pair(vm, &vm->uflat, vm->uflat.cs, vm->uflat.ss, 3);
+	d->ucs = user ? vm->uflat.cs : 0;
+	d->uss = user ? vm->uflat.ss : 0;
 	/* int 0x80 as reflect_fast would deliver it: a gate to the flat kernel CS (the guest wrote DPL
 	 * 0 for it), a TSS whose esp0/ss0 lie below 4 GiB. */
 	uint16_t sel = vm->gate[0x80].sel;

@@ -108,10 +108,8 @@ struct vm {
 	uint64_t ldt[GUEST_LDT_MAX] __attribute__((aligned(16)));
 	unsigned ldt_n;
 	uint64_t seg_gen;                /* counts seg_install and other changes of the real tables */
-	uint16_t flat_cs, flat_ss;       /* a guest-kernel CS:SS pair found flat (fast.h) ... */
-	uint64_t flat_gen;               /* ... at this seg_gen */
-	uint16_t flat_ucs, flat_uss;     /* the same for a process's pair */
-	uint64_t flat_ugen;
+	/* A CS:SS pair found flat (fast.h flat_pair) at seg_gen gen: the guest kernel's, a process's. */
+	struct flat_pair { uint16_t cs, ss; uint64_t gen; } kflat, uflat;
 	uint8_t idt_dpl[256];
 	/* The guest's IDT as seg_load_idt last read it (the pages are traced, so it is read again
 	 * whenever the guest writes them): for each vector the handler's offset and selector, and the
@@ -119,8 +117,8 @@ struct vm {
 	struct { uint32_t off; uint16_t sel; uint8_t type; } gate[256];
 
 	struct shadow sh;
-	/* The pages the last guarded writes (fastpath.c) went to, as shadow_fault found them, in
-	 * GUARD_SLOTS slots by shadow root and page: while no shadow entry has been dropped since (sh.gen) under
+	/* The guest-kernel pages the last guarded writes (fastpath.c) went to, as shadow_fault found
+	 * them, in GUARD_SLOTS slots by shadow root and page: while no shadow entry has been dropped since (sh.gen) under
 	 * that root, a write fault there finds the same thing again (vtlb.c). */
 	struct guard_hit { uint32_t lpage, gpage; mfn_t m; uint64_t sgen, root; unsigned kind; } guard[GUARD_SLOTS];
 	struct patch_table pt;

@@ -191,10 +191,13 @@ static int guarded_again(struct vm *vm, struct trapframe *tf, uint32_t la, uint3
 	return 1;
 }
 
-static int guarded_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa, mfn_t m, unsigned kind)
+static int guarded_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa, mfn_t m, uint32_t flags,
+			 unsigned kind)
 {
 	if (!fast_guarded_write(vm, tf, la, gpa, m))
 		return 0;
+	if (flags & PF_U)
+		return 1;     /* (a user page: whether the kernel may write it depends on SMAP and AC too) */
 	struct guard_hit *g = &vm->guard[(vm->sh.root ^ (la >> 12)) % GUARD_SLOTS];
 	*g = (struct guard_hit){ la >> 12, gpa >> 12, m, vm->sh.gen, vm->sh.root, kind };
 	return 1;
@@ -249,7 +252,7 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		 * and reused, or a new one being made), and so is an instruction the emulator does not
 		 * know: the page stops being traced instead, and the instruction runs itself. */
 		vm_count(vm, EXIT_PTWRITE);
-		if (!patch_scanned(vm, gfn) && guarded_write(vm, tf, la, gpa, m, EXIT_PTWRITE))
+		if (!patch_scanned(vm, gfn) && guarded_write(vm, tf, la, gpa, m, flags, EXIT_PTWRITE))
 			return 0;
 		int unshadowed = rep_string(vm, tf) && traced_unshadow(vm, gfn) == 0;
 		if (!unshadowed && emulate_code_write(vm, tf))
@@ -267,7 +270,7 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		 * the emulated write touched (gmem.c notes them in tables_dirty) are read again on the
 		 * way back to the guest. The commonest stores have a short way (fastpath.c). */
 		vm_count(vm, EXIT_DTWRITE);
-		if ((!patch_scanned(vm, gfn) && guarded_write(vm, tf, la, gpa, m, EXIT_DTWRITE)) || emulate_code_write(vm, tf))
+		if ((!patch_scanned(vm, gfn) && guarded_write(vm, tf, la, gpa, m, flags, EXIT_DTWRITE)) || emulate_code_write(vm, tf))
 			return 0;
 		vm->tables_open = 2;              /* protected again at the entry after the next one */
 	} else if ((err & PF_P) && write && patch_scanned(vm, gfn)) {
