@@ -23,7 +23,7 @@ MODES = {'icount': ['-accel', 'tcg', '-icount', 'shift=0,sleep=off'], 'tcg': ['-
          'kvm': ['-accel', 'kvm', '-cpu', 'host']}
 BENCH_RUNS = 11          # guest/x86/common/stats.h
 EXIT_KINDS = ['priv', 'patched', 'syscall/softint', 'exceptions', 'hidden-pf', 'true-pf', 'irqs', 'io',
-              'hlt', 'mmio', 'pt-write', 'dt-write']
+              'hlt', 'mmio', 'pt-write', 'dt-write', 'hypercall']
 
 
 def iso(name, entry):

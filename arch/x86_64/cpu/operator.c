@@ -69,7 +69,7 @@ static const char *const state_name[] = { "running", "waiting", "stopped", "off"
 static void list(void)
 {
 	static const char *const kind[EXIT_COUNT] = { "priv", "patched", "syscall", "exceptions",
-		"hidden-pf", "true-pf", "irqs", "io", "hlt", "mmio", "pt-write", "dt-write" };
+		"hidden-pf", "true-pf", "irqs", "io", "hlt", "mmio", "pt-write", "dt-write", "hypercall" };
 	for (int i = 0; i < vm_total(); i++) {
 		struct vm *vm = vm_at(i);
 		char ex[400], sh[400];

@@ -69,10 +69,14 @@ void vm_check_power(struct vm *vm)
 	}
 }
 
+void vm_console_putc(struct vm *vm, char c)
+{
+	vconsole_putc(&vm->con, c, print_line);
+}
+
 static void uart_out(void *ctx, char c)
 {
-	struct vm *vm = ctx;
-	vconsole_putc(&vm->con, c, print_line);
+	vm_console_putc(ctx, c);
 }
 
 /* ---- the machine switch ---- */
@@ -92,6 +96,11 @@ int vm_total(void)
 struct vm *vm_at(int i)
 {
 	return &vms[i];
+}
+
+void vm_yield(void)
+{
+	slice_end = 0;
 }
 
 static void switch_to(struct vm *next, struct trapframe *tf)
@@ -232,14 +241,14 @@ static void vm_unmake(struct vm *vm)
 static void vm_print_exits(const struct vm *vm)
 {
 	log_info("vmm", "%s exits: priv %lu patched %lu syscall/softint %lu exceptions %lu hidden-pf %lu "
-		 "true-pf %lu irqs %lu io %lu hlt %lu mmio %lu pt-write %lu dt-write %lu; fast paths %lu, direct %lu; code scans %lu rescans %lu (writes to running code emulated %lu)",
+		 "true-pf %lu irqs %lu io %lu hlt %lu mmio %lu pt-write %lu dt-write %lu hypercall %lu; fast paths %lu, direct %lu; code scans %lu rescans %lu (writes to running code emulated %lu)",
 		 vm->name, vm->exits[EXIT_PRIV], vm->exits[EXIT_PATCH], vm->exits[EXIT_SYSCALL], vm->exits[EXIT_EXCEPTION],
 		 vm->exits[EXIT_HIDDEN_PF], vm->exits[EXIT_TRUE_PF], vm->exits[EXIT_IRQ], vm->exits[EXIT_IO],
-		 vm->exits[EXIT_HLT], vm->exits[EXIT_MMIO], vm->exits[EXIT_PTWRITE], vm->exits[EXIT_DTWRITE], vm->fast_exits,
+		 vm->exits[EXIT_HLT], vm->exits[EXIT_MMIO], vm->exits[EXIT_PTWRITE], vm->exits[EXIT_DTWRITE], vm->exits[EXIT_HYPERCALL], vm->fast_exits,
 		 vm->direct_exits,
 		 vm->scans, vm->rescans, vm->code_writes_emulated);
 	static const char *const kind[EXIT_COUNT] = { "priv", "patched", "syscall/softint", "exceptions",
-		"hidden-pf", "true-pf", "irqs", "io", "hlt", "mmio", "pt-write", "dt-write" };
+		"hidden-pf", "true-pf", "irqs", "io", "hlt", "mmio", "pt-write", "dt-write", "hypercall" };
 	char prof[400];
 	int n = 0;
 	for (int k = 0; k < EXIT_COUNT; k++)
@@ -500,7 +509,9 @@ static void vm_trap_general(struct vm *vm, struct trapframe *tf)
 		vm_fail(vm, "%s at %08lx", v == 8 ? "double fault" : "machine check (or int 18)", tf->rip);
 		break;
 	default:
-		if (v >= 32) {                                 /* int n the guest's gate allowed */
+		if (v == 0x82 && hypercall(vm, tf)) {
+			/* a para-virtual call (hypercall.c) */
+		} else if (v >= 32) {                          /* int n the guest's gate allowed */
 			vm_count(vm, EXIT_SYSCALL);
 			if (v == 0x80)
 				trace_step1(vm, tf, TRACE_SYSCALL, "int 0x80", 2);

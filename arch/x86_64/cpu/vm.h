@@ -51,6 +51,7 @@ enum exit_kind {       /* why the VMM got control, counted per VM (printed when 
 	EXIT_MMIO,       /* an instruction that touched device memory (or wrote the BIOS area), emulated */
 	EXIT_PTWRITE,    /* a write to a traced guest page table, emulated (shadow=trace) */
 	EXIT_DTWRITE,    /* a write to a page that holds the guest's GDT, IDT or LDT, emulated */
+	EXIT_HYPERCALL,  /* int 0x82 from a guest kernel that knows the VMM (hypercall.c) */
 	EXIT_COUNT
 };
 
@@ -397,8 +398,13 @@ static inline const struct patch *patch_at(struct vm *vm, uint32_t la)
 	return patch_at_miss(vm, la);
 }
 
+/* Hypercalls (hypercall.c): 1 if this int 0x82 was one (done), 0 if it is the guest's own. */
+int hypercall(struct vm *vm, struct trapframe *tf);
+
 /* The vCPU loop (run.c). */
 void vm_fail(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vm_console_putc(struct vm *vm, char c);     /* a byte of the guest's console output */
+void vm_yield(void);                             /* the current VM's slice ends now */
 uint64_t now_ns(void);
 /* After the guest touched its devices: a power-off (the debug exit port, ACPI S5) ends the VM with
  * its exit code; a reset request (i8042, port 0x92, 0xCF9) stops it, since a VM cannot be reset. */

@@ -31,10 +31,19 @@ extern unsigned timer_hz;
 /* console.c */
 void serial_init(void);
 void serial_putc(char c);
+void console_write(const char *s, uint32_t n);	/* by hypercall under the VMM (pv.c) */
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));	/* "# " prefix in test/bench */
 void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void poweroff(int failed) __attribute__((noreturn));
+
+/* pv.c: para-virtual calls to the VMM, when it is found (include/hypercall.h) */
+enum pv_mode { PV_AUTO, PV_ON, PV_OFF };
+extern int pv_active;
+void pv_init(enum pv_mode mode);
+int32_t hcall(uint32_t nr, uint32_t b, uint32_t c, uint32_t d, uint32_t out[3]);
+int pv_console_write(const char *s, uint32_t len);
+void pv_block(void);
 
 /* gdt.c, idt.c */
 void gdt_init(void);

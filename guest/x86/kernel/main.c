@@ -36,6 +36,7 @@ uint32_t mb_mem_upper_kib;
 static uint32_t ranges[2 * MAX_RANGES];
 static int nranges;
 static char cmdline[256];
+static enum pv_mode opt_pv = PV_AUTO;
 static const char *bad_opt;	/* reported once the console format is settled */
 static int bad_len;
 
@@ -100,6 +101,10 @@ static void parse_cmdline(void)
 			opt_apic = 1;
 		else if (n == 7 && !strncmp(w, "acpioff", 7))
 			opt_acpioff = 1;
+		else if (n == 2 && !strncmp(w, "pv", 2))
+			opt_pv = PV_ON;
+		else if (n == 4 && !strncmp(w, "nopv", 4))
+			opt_pv = PV_OFF;
 		else if (n > 3 && !strncmp(w, "hz=", 3)) {
 			unsigned long long v;
 			if (parse_size(w + 3, n - 3, &v) == 0 && v >= 19 && v <= 10000)
@@ -131,6 +136,7 @@ void kmain(uint32_t magic, const struct mb_info *mbi)
 
 	gdt_init();
 	idt_init();
+	pv_init(opt_pv);	/* (needs the IDT: on bare metal its probe reaches our own handler) */
 	pic_init();
 	pit_init(timer_hz);
 	intr_set_handler(VEC_IRQ0, clock_tick);

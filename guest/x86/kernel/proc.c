@@ -75,7 +75,12 @@ void schedule(void)
 		}
 		if (next)
 			break;
-		__asm__ volatile("sti; hlt; cli" ::: "memory");	/* idle: sleep until an interrupt */
+		if (pv_active) {					/* idle: sleep until an interrupt */
+			pv_block();
+			__asm__ volatile("cli" ::: "memory");
+		} else {
+			__asm__ volatile("sti; hlt; cli" ::: "memory");
+		}
 	}
 	if (next != prev) {
 		current = next;

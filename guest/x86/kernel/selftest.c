@@ -5,6 +5,8 @@
 #include "kernel.h"
 #include "x86.h"
 #include "../include/ktest.h"
+#include "../include/hypercall.h"
+#include "../include/abi.h"
 #include "drivers.h"
 
 int ktest_failed;
@@ -115,6 +117,26 @@ static int check_accessed_dirty(void)
 	return ok;
 }
 
+/* The hypercall ABI (include/hypercall.h): on bare metal the probe is answered by our own
+ * handler and nothing else happens; under the VMM every call answers as documented, a bad
+ * argument with its error code (and the VM goes on). */
+static int check_hypercalls(void)
+{
+	static const char line[] = "# hypercall: a line written by HC_CONSOLE_WRITE\n";
+	uint32_t o[3];
+	int32_t r = hcall(HC_PROBE, 0, 0, 0, o);
+	if (r == HC_NOVMM)
+		return 1;
+	return r == 0 && o[0] == HC_SIGNATURE && o[1] == HC_VERSION && o[2] == (1u << HC_NCALLS) - 1 &&
+	       hcall(HC_CONSOLE_WRITE, (uint32_t)line, sizeof line - 1, 0, 0) == (int32_t)sizeof line - 1 &&
+	       hcall(HC_CONSOLE_WRITE, (uint32_t)line, 0, 0, 0) == 0 &&
+	       hcall(HC_CONSOLE_WRITE, USER_BASE, 16, 0, 0) == HC_EFAULT &&	/* (no process yet: unmapped) */
+	       hcall(HC_CONSOLE_WRITE, 0xFFFFFFF0u, 64, 0, 0) == HC_EFAULT &&	/* past 4 GiB */
+	       hcall(HC_CONSOLE_WRITE, (uint32_t)line, HC_CONSOLE_MAX + 1, 0, 0) == HC_EINVAL &&
+	       hcall(HC_NCALLS, 0, 0, 0, 0) == HC_ENOSYS && hcall(0xFFFF, 0, 0, 0, 0) == HC_ENOSYS &&
+	       hcall(HC_YIELD, 0, 0, 0, 0) == 0;
+}
+
 void ktest_kernel(void)
 {
 	struct dtr d;
@@ -147,6 +169,7 @@ void ktest_kernel(void)
 		ktest_report(gdt_live_write_read((uint32_t)&probe[1]) == 0x5EC0DE02u &&
 			     gdt_live_write_read((uint32_t)&probe[0]) == 0x5EC0DE01u, "gdt_live_write");
 	}
+	ktest_report(check_hypercalls(), "hypercall_abi");
 	cputest_run();
 	if (ktest_no != KTEST_KERNEL_COUNT)
 		panic("KTEST_KERNEL_COUNT is %d, ran %d", KTEST_KERNEL_COUNT, ktest_no);

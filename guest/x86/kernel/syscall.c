@@ -57,7 +57,7 @@ static int sys_pgstat(uint32_t va, int clear)
 
 void syscall_dispatch(struct trapframe *tf)
 {
-	uint32_t a = tf->ebx, b = tf->ecx, c = tf->edx, i;
+	uint32_t a = tf->ebx, b = tf->ecx, c = tf->edx;
 	char name[16], arg[128];
 	int r = -1, st;
 
@@ -86,8 +86,7 @@ void syscall_dispatch(struct trapframe *tf)
 	case SYS_WRITE:
 		if (!user_range_ok(b, c))
 			break;
-		for (i = 0; i < c; i++)
-			serial_putc(((const char *)b)[i]);
+		console_write((const char *)b, c);
 		r = (int)c;
 		break;
 	case SYS_SBRK:

@@ -1,6 +1,7 @@
 /* trap.c - where every interrupt, exception and system call lands (from traps.asm).
  * Faults from user mode kill the process with a one-line reason; the kernel goes on. */
 #include "kernel.h"
+#include "../include/hypercall.h"
 #include "x86.h"
 #include "../include/abi.h"
 #include "drivers.h"
@@ -89,6 +90,8 @@ void trap_dispatch(struct trapframe *tf)
 		fault_caught = 1;
 	} else if (v == 0x80)
 		syscall_dispatch(tf);
+	else if (v == HC_VECTOR && !tf_from_user(tf))
+		tf->eax = (uint32_t)HC_NOVMM;	/* a hypercall reached us: there is no VMM (pv.c) */
 	else if (v >= VEC_IRQ0)
 		interrupt(v);
 	else if (v == 14)
