@@ -6,7 +6,9 @@
   kvm     real cycles, only where tools/accel.sh finds real VT-x/AMD-V.
 For each guest-x86 benchmark (bench mode: a median of BENCH_RUNS runs, per operation) and each
 configuration (native; vtlb, the VMM's virtual-TLB shadow; trace, its traced shadows cached per
-address space (shadow=trace); vtlb-general, vtlb with the fast paths off, icount only), and, under
+address space (shadow=trace); vtlb-general, vtlb with the fast paths off, icount only; pv, trace with
+the guest using the VMM's hypercalls, icount only -- the others are full virtualization: the guest
+boots with nopv), and, under
 icount, the VMM exits per operation by
 kind: the benchmark run alone (boot word bench=NAME) minus a run with none (bench=none), divided by
 BENCH_RUNS * iterations. The VMM's own per-kind profile of the full run is printed too. The MIPS
@@ -41,7 +43,11 @@ def guest_iso(config, words):
     name = '%s-%s' % (config, words.replace(' ', '-').replace('=', '-'))
     if config == 'native':
         return iso(name, '  multiboot /boot/guest-x86.elf %s' % words)
-    vmm = 'mem=256M' + {'vtlb-general': ' fast=off shadow=vtlb', 'vtlb': ' shadow=vtlb', 'trace': ' shadow=trace'}[config]
+    vmm = 'mem=256M' + {'vtlb-general': ' fast=off shadow=vtlb', 'vtlb': ' shadow=vtlb', 'trace': ' shadow=trace',
+                        'pv': ' shadow=trace'}[config]
+    # Full virtualization (nopv: the guest makes no hypercalls) except in config pv, where guest-x86
+    # finds the VMM and uses its hypercalls (docs/hypercalls.md).
+    words += '' if config == 'pv' else ' nopv'
     return iso(name, '  multiboot2 /boot/vmm.elf %s\n  module2 /boot/guest-x86.elf guest-x86 %s' % (vmm, words))
 
 
@@ -118,9 +124,12 @@ def main():
             if prof:
                 profiles.append('%s, %s: %s' % (mode, config, prof))
         print('bench: %s done' % mode, file=sys.stderr)
-    # The same under icount with the fast paths off (boot option fast=off): what they buy.
+    # The same under icount with the fast paths off (boot option fast=off): what they buy; and with
+    # the guest's hypercalls (traced shadows): what para-virtualization buys.
     general, _, prof, _ = run(guest_iso('vtlb-general', 'bench'), 'icount', 'vm1: ')
     profiles.append('icount, vtlb, fast=off: %s' % prof)
+    pv, _, prof, _ = run(guest_iso('pv', 'bench'), 'icount', 'vm1: ')
+    profiles.append('icount, trace, pv: %s' % prof)
     # Exits per operation (icount: the same instructions, the same exits, run after run).
     exits_per_op = {}
     for config in shadows:
@@ -130,9 +139,10 @@ def main():
             ops = BENCH_RUNS * iters
             exits_per_op[config, name] = {k: round((ex.get(k, 0) - base.get(k, 0)) / ops, 3) for k in EXIT_KINDS
                                           if ex.get(k, 0) - base.get(k, 0) > 0}
-    for name, (per_op, _) in general.items():
-        results.append({'arch': 'x86', 'bench': name, 'config': 'vtlb-general', 'mode': 'icount',
-                        'insns': per_op, 'cycles': per_op, 'exits': {}})
+    for config, res in (('vtlb-general', general), ('pv', pv)):
+        for name, (per_op, _) in res.items():
+            results.append({'arch': 'x86', 'bench': name, 'config': config, 'mode': 'icount',
+                            'insns': per_op, 'cycles': per_op, 'exits': {}})
     for mode, by_config in per_mode.items():
         for config, res in by_config.items():
             for name, (per_op, _) in res.items():
@@ -154,8 +164,8 @@ def main():
     lines = ['guest-x86 nanobenchmarks per operation (median of %d runs): instructions under -icount '
              '(exact), and TCG wall-clock TSC cycles (emulated: only the ratio means something); vtlb is the '
              'virtual-TLB shadow, trace the traced shadows cached per address space (shadow=trace)' % BENCH_RUNS, '',
-             '| benchmark | native insns | vtlb insns | ratio | trace insns | ratio | vtlb fast=off | TCG ratio vtlb | TCG ratio trace |',
-             '|---|---:|---:|---:|---:|---:|---:|---:|---:|']
+             '| benchmark | native insns | vtlb insns | ratio | trace insns | ratio | vtlb fast=off | trace pv | TCG ratio vtlb | TCG ratio trace |',
+             '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|']
     rows = []
     for name in ic['native']:
         if name not in ic['vtlb'] or name not in ic['trace']:
@@ -163,8 +173,9 @@ def main():
         n, v, t = ic['native'][name][0], ic['vtlb'][name][0], ic['trace'][name][0]
         tv, tt = ratio(tc, 'vtlb', name), ratio(tc, 'trace', name)
         g = '%d' % general[name][0] if name in general else '-'
-        lines.append('| %s | %d | %d | %.2fx | %d | %.2fx | %s | %s | %s |' % (
-            name, n, v, v / max(n, 1), t, t / max(n, 1), g, '%.2fx' % tv if tv else '-', '%.2fx' % tt if tt else '-'))
+        pvs = '%d (%.2fx)' % (pv[name][0], pv[name][0] / max(n, 1)) if name in pv else '-'
+        lines.append('| %s | %d | %d | %.2fx | %d | %.2fx | %s | %s | %s | %s |' % (
+            name, n, v, v / max(n, 1), t, t / max(n, 1), g, pvs, '%.2fx' % tv if tv else '-', '%.2fx' % tt if tt else '-'))
         rows.append((name, n, v))
     lines += ['', '| benchmark | VMM exits per op, vtlb | VMM exits per op, trace |', '|---|---|---|']
     for name in ic['native']:
@@ -188,8 +199,8 @@ def main():
 
 
 def quick(names, config='trace'):
-    """`bench.py quick [--vtlb] NAME...`: icount only, native and under the VMM (its traced shadows, or
-    with --vtlb its virtual TLB), one benchmark each, with the VMM's exits per operation and its
+    """`bench.py quick [--vtlb|--pv] NAME...`: icount only, native and under the VMM (its traced shadows,
+    with --vtlb its virtual TLB, with --pv traced shadows and the guest's hypercalls), one benchmark each, with the VMM's exits per operation and its
     per-kind profile of that run (while cutting a path)."""
     os.makedirs(OUT, exist_ok=True)
     _, base, _, _ = run(guest_iso(config, 'bench=none'), 'icount', 'vm1: ')
@@ -208,7 +219,7 @@ def quick(names, config='trace'):
 
 
 if __name__ == '__main__':
-    if sys.argv[1:3] in (['quick', '--trace'], ['quick', '--vtlb']):
+    if sys.argv[1:3] in (['quick', '--trace'], ['quick', '--vtlb'], ['quick', '--pv']):
         quick(sys.argv[3:], sys.argv[2][2:])
     elif sys.argv[1:2] == ['quick']:
         quick(sys.argv[2:])

@@ -52,7 +52,7 @@ void asm_offsets(void)
 	DEF(D_SYS_OK, offsetof(struct direct, sys_ok));
 	DEF(D_SYS_EIP, offsetof(struct direct, sys_eip));
 	DEF(D_SYS_VIF, offsetof(struct direct, sys_vif));
-	DEF(D_TSS_ESP0, offsetof(struct direct, tss_esp0));
+	DEF(D_KSTACK, offsetof(struct direct, kstack));
 	DEF(FL_IF_B, FL_IF);
 	DEF(FL_IOPL_B, FL_IOPL);
 	DEF(FL_USER_B, FL_USER);

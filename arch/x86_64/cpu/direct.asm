@@ -94,9 +94,10 @@ direct_syscall:
 	ARMED
 	cmp dword [rel direct + D_SYS_OK], 0
 	je direct_give_up
-	; Step 2: the kernel stack is the one the guest's TSS names (esp0, ss0 at +4, +8). Its
-	; selector must be the flat kernel SS; the frame [eip cs eflags esp ss] goes below esp0.
-	mov eax, [rel direct + D_TSS_ESP0]
+	; Step 2: the kernel stack is the one the guest's TSS names (esp0, ss0 at +4, +8), or the one
+	; it gave by hypercall. Its selector must be the flat kernel SS; the frame
+	; [eip cs eflags esp ss] goes below esp0.
+	mov rax, [rel direct + D_KSTACK]
 direct_guest_begin:                     ; (a #PF from here to direct_guest_end gives up)
 	mov ecx, [rax]
 	movzx edx, word [rax + 4]

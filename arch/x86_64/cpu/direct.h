@@ -30,7 +30,8 @@ struct direct {
 	uint32_t sys_ok;             /* int 0x80 can be delivered directly: its gate ... */
 	uint32_t sys_eip;            /* ... leads here, in kcs */
 	uint32_t sys_vif;            /* ... and leaves this much of the virtual IF (0: interrupt gate) */
-	uint32_t tss_esp0;           /* the guest TSS's esp0 (linear; ss0 follows) */
+	uint64_t kstack;             /* where esp0 and ss0 (4 bytes on) are read: the guest TSS's (a
+	                              * linear address), or the VMM's copy after HC_SET_KSTACK */
 };
 
 extern struct direct direct;

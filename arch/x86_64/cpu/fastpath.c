@@ -260,6 +260,13 @@ int fast_entry(struct trapframe *tf)
 		if (!fast_priv(vm, tf))
 			return 0;
 		break;
+	case 0x82:                                     /* a hypercall (hypercall.c), or not */
+		if (guest_cpl(tf) == 0) {
+			if (!hypercall(vm, tf))
+				return 0;
+			break;
+		}
+		/* fall through */
 	default:                                       /* int n the guest's gate allowed */
 		if (tf->vector < 32 || guest_cpl(tf) != 3 || !reflect_fast(vm, tf, (unsigned)tf->vector, REFLECT_SOFT, 0))
 			return 0;

@@ -32,6 +32,27 @@ static int32_t console_write(struct vm *vm, uint32_t la, uint32_t len)
 	return (int32_t)len;
 }
 
+/* HC_MMU_UPDATE: many page-table writes for one trap, instead of one trap each (a traced
+ * table's write faults; every write under shadow=trace). Each is a store the guest could have
+ * made itself, with the same effects on the shadows (gmem.c guest_phys_store). */
+static int32_t mmu_update(struct vm *vm, uint32_t la, uint32_t n, uint32_t *done)
+{
+	struct hc_mmu_update u[64];
+	*done = 0;
+	if (n > HC_MMU_MAX)
+		return HC_EINVAL;
+	while (*done < n) {
+		uint32_t k = n - *done < 64 ? n - *done : 64, e, fa;
+		if ((uint64_t)la + (uint64_t)(*done + k) * sizeof u[0] > (1ULL << 32) ||
+		    guest_read(vm, la + *done * (uint32_t)sizeof u[0], u, k * (uint32_t)sizeof u[0], 0, &e, &fa) < 0)
+			return HC_EFAULT;
+		for (uint32_t i = 0; i < k; i++, ++*done)
+			if ((u[i].gpa & 3) || guest_phys_store(vm, u[i].gpa, &u[i].val, 4) < 0)
+				return HC_EINVAL;
+	}
+	return (int32_t)n;
+}
+
 int hypercall(struct vm *vm, struct trapframe *tf)
 {
 	uint32_t eax = (uint32_t)tf->rax;
@@ -60,6 +81,25 @@ int hypercall(struct vm *vm, struct trapframe *tf)
 		vm_count(vm, EXIT_HLT);
 		put(tf, 0);
 		break;
+	case HC_SET_KSTACK:
+		/* From now on traps from ring 3 switch to this stack without reading the TSS (reflect.c);
+		 * the selector is checked where it is used, as the TSS's would be. */
+		if (tf->rcx > 0xFFFF) {
+			put(tf, HC_EINVAL);
+			break;
+		}
+		vm->pv_kstack[0] = (uint32_t)tf->rbx;
+		vm->pv_kstack[1] = (uint32_t)tf->rcx;
+		put(tf, 0);
+		break;
+	case HC_MMU_UPDATE: {
+		uint32_t done;
+		int32_t r = mmu_update(vm, (uint32_t)tf->rbx, (uint32_t)tf->rcx, &done);
+		if (r < 0)
+			tf->rdx = done;
+		put(tf, r);
+		break;
+	}
 	default:
 		put(tf, HC_ENOSYS);
 	}

@@ -20,6 +20,11 @@
 static int tss_stack(struct vm *vm, uint32_t *esp0, uint16_t *ss0)
 {
 	uint32_t e, fa, v[2];
+	if (vm->pv_kstack[1]) {                /* the guest said where (HC_SET_KSTACK) */
+		*esp0 = vm->pv_kstack[0];
+		*ss0 = (uint16_t)vm->pv_kstack[1];
+		return 0;
+	}
 	if (vm->tr == 0)
 		return -1;
 	if (guest_read(vm, vm->tr_base + 4, v, 8, 0, &e, &fa) < 0)
@@ -43,7 +48,7 @@ int reflect_fast(struct vm *vm, struct trapframe *tf, unsigned v, int how, uint3
 {
 	unsigned from = guest_cpl(tf);
 	/* The gate, as the guest's IDT holds it (read when the IDT was loaded or written). */
-	if (!vm->gate[v].type || vm->tables_open || vm->nstale || (from == 3 && vm->tr == 0))
+	if (!vm->gate[v].type || vm->tables_open || vm->nstale || (from == 3 && vm->tr == 0 && !vm->pv_kstack[1]))
 		return 0;
 	uint16_t sel = vm->gate[v].sel, cs = (uint16_t)((sel & ~3u) | 1);
 	uint32_t frame[6], esp = (uint32_t)tf->rsp, n = 0;
@@ -58,7 +63,9 @@ int reflect_fast(struct vm *vm, struct trapframe *tf, unsigned v, int how, uint3
 		 * guest CR3 write the shadow maps neither the TSS nor the stack: the software walk
 		 * then reads them, and maps them for the next time.) */
 		uint32_t ts[2], e, fa;
-		if (!gread(vm->tr_base + 4, ts, 8) && guest_read(vm, vm->tr_base + 4, ts, 8, 0, &e, &fa) < 0)
+		if (vm->pv_kstack[1])
+			ts[0] = vm->pv_kstack[0], ts[1] = vm->pv_kstack[1];   /* (HC_SET_KSTACK) */
+		else if (!gread(vm->tr_base + 4, ts, 8) && guest_read(vm, vm->tr_base + 4, ts, 8, 0, &e, &fa) < 0)
 			return 0;
 		frame[n++] = esp;
 		frame[n++] = ss;                     /* ring-3 selectors: the guest sees them as they are */

@@ -347,11 +347,11 @@ static void direct_arm(struct vm *vm)
 	/* int 0x80 as reflect_fast would deliver it: a gate to the flat kernel CS (the guest wrote DPL
 	 * 0 for it), a TSS whose esp0/ss0 lie below 4 GiB. */
 	uint16_t sel = vm->gate[0x80].sel;
-	d->sys_ok = vm->gate[0x80].type && vm->tr && (uint64_t)vm->tr_base + 12 <= (1ULL << 32) &&
+	d->sys_ok = vm->gate[0x80].type && (vm->pv_kstack[1] || (vm->tr && (uint64_t)vm->tr_base + 12 <= (1ULL << 32))) &&
 		    ((sel & ~3u) | 1) == d->kcs && vm->gdt_dpl[sel >> 3] == 0;
 	d->sys_eip = vm->gate[0x80].off;
 	d->sys_vif = vm->gate[0x80].type == 0x0E ? 0 : ~0u;
-	d->tss_esp0 = vm->tr_base + 4;
+	d->kstack = vm->pv_kstack[1] ? (uintptr_t)vm->pv_kstack : vm->tr_base + 4;
 	d->until = slice_end < vm->next_event_tsc ? slice_end : vm->next_event_tsc;
 }
 

@@ -84,6 +84,7 @@ struct vm {
 	uint16_t ldtr, tr;
 	uint32_t ldt_base, ldt_limit;    /* the LDT descriptor cached at lldt, as the CPU's LDTR holds it */
 	uint32_t tr_base;                /* the TSS base cached at ltr, as the CPU's TR register does */
+	uint32_t pv_kstack[2];           /* esp0, ss0 from HC_SET_KSTACK (hypercall.c); ss0 0: the TSS's */
 	struct vm_msrs msr;              /* the MSRs the guest's CPU has (msr.c) */
 	int halted;                      /* in hlt, waiting for a virtual interrupt */
 	int trace_pending;               /* trace=syscall/trap: step 1 printed, reflect() prints step 2 */
@@ -203,6 +204,10 @@ int guest_translate(struct vm *vm, uint32_t la, uint32_t *gpa);
 int guest_read(struct vm *vm, uint32_t la, void *buf, uint32_t n, int user, uint32_t *pf_err, uint32_t *pf_addr);
 int guest_write(struct vm *vm, uint32_t la, const void *buf, uint32_t n, int user, uint32_t *pf_err,
 		uint32_t *pf_addr);
+/* A store into guest RAM by guest-physical address (within one page), with what the guest's own
+ * store would set off (traced tables, descriptor tables, scanned code): 0, or -1 if gpa is not
+ * RAM (a device, the BIOS area, past the end) or machine memory ran out. */
+int guest_phys_store(struct vm *vm, uint32_t gpa, const void *buf, uint32_t n);
 
 /* Segments (segments.c). */
 void seg_load_gdt(struct vm *vm);                 /* rebuild the compressed copy from guest memory */

@@ -101,6 +101,31 @@ protection:
 	return -1;
 }
 
+/* A store into guest RAM at guest-physical gpa (n bytes within one page, backed in machine frame m)
+ * with what the guest's own store would set off: scanned code gets its own bytes back, a written
+ * GDT/IDT/LDT is read again, a traced page table's shadows follow. */
+static void ram_store(struct vm *vm, uint32_t gpa, mfn_t m, const void *buf, uint32_t n)
+{
+	uint32_t gfn = gpa >> 12;
+	if (gfn < GUEST_MAX_FRAMES && (vm->scanned[gfn / 8] >> (gfn % 8) & 1))
+		shadow_code_written(vm, gfn);
+	if (vm->ntraced)
+		vm->tables_dirty |= seg_traced_bytes(vm, gfn, gpa & 0xFFF, n);
+	memcpy((uint8_t *)frame_to_virt(m) + (gpa & 0xFFF), buf, n);
+	if (vm->sh.tr && traced_is_table(vm, gfn))
+		traced_written(vm, gfn, gpa & 0xFFF, n);
+}
+
+int guest_phys_store(struct vm *vm, uint32_t gpa, const void *buf, uint32_t n)
+{
+	mfn_t m;
+	uint32_t gfn = gpa >> 12;
+	if (n > 4096 - (gpa & 0xFFF) || gfn >= vm->pmap.nframes || gpa_is_rom(gpa) || pmap_lookup(&vm->pmap, gfn, &m) < 0)
+		return -1;
+	ram_store(vm, gpa, m, buf, n);
+	return 0;
+}
+
 /* Copy across pages; the access is checked like the guest's own (supervisor unless `user`), and
  * each page goes where the guest's own access would: RAM, the read-only BIOS area, or a device. */
 static int copy(struct vm *vm, uint32_t la, void *buf, uint32_t n, int user, int write,
@@ -130,22 +155,15 @@ static int copy(struct vm *vm, uint32_t la, void *buf, uint32_t n, int user, int
 			/* the BIOS area is read-only: the bytes go nowhere (the chunk lies within it) */
 		} else {
 			mfn_t m;
-			uint8_t *p = pmap_lookup(&vm->pmap, gfn, &m) < 0 ? 0 : (uint8_t *)frame_to_virt(m) + (gpa & 0xFFF);
-			if (!p) {
+			if (pmap_lookup(&vm->pmap, gfn, &m) < 0) {
 				*pf_err = 0xFFFFFFFFu;   /* out of machine memory: no guest-visible fault fits */
 				*pf_addr = la;
 				return -1;
 			}
-			if (write && gfn < GUEST_MAX_FRAMES && (vm->scanned[gfn / 8] >> (gfn % 8) & 1))
-				shadow_code_written(vm, gfn);   /* as the guest's own write would */
-			if (write && vm->ntraced)           /* its GDT/IDT/LDT: read again */
-				vm->tables_dirty |= seg_traced_bytes(vm, gfn, gpa & 0xFFF, chunk);
 			if (write)
-				memcpy(p, b, chunk);
+				ram_store(vm, gpa, m, b, chunk);
 			else
-				memcpy(b, p, chunk);
-			if (write && vm->sh.tr && traced_is_table(vm, gfn))
-				traced_written(vm, gfn, gpa & 0xFFF, chunk);   /* a page table: its shadows follow */
+				memcpy(b, (uint8_t *)frame_to_virt(m) + (gpa & 0xFFF), chunk);
 			/* After a read, the next access the VMM makes here goes the fast way (the
 			 * shadow, which the guest's own accesses use too), as a TLB keeps what a walk
 			 * found. (Not after a write: the VMM's writes that miss the shadow are mostly

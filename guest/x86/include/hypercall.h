@@ -24,9 +24,21 @@
 #define HC_CONSOLE_WRITE 1   /* EBX = linear address, ECX = length (at most HC_CONSOLE_MAX) -> bytes written */
 #define HC_YIELD         2   /* give the rest of this time slice to another VM -> 0 */
 #define HC_BLOCK         3   /* sti + hlt in one: sleep until a virtual interrupt -> 0, interrupts on */
-#define HC_NCALLS        4
+#define HC_MMU_UPDATE    4   /* EBX = linear address of struct hc_mmu_update[ECX] (ECX <= HC_MMU_MAX):
+                              * each 32-bit store done as if by the guest -> ECX; on a bad entry
+                              * the error, with EDX = the entries done before it */
+#define HC_SET_KSTACK    5   /* EBX = esp0, ECX = ss0: the kernel stack for traps from ring 3, instead of
+                              * the TSS's (which the VMM then stops reading); ss0 0: the TSS's again -> 0 */
+#define HC_NCALLS        6
 
 #define HC_CONSOLE_MAX   4096
+#define HC_MMU_MAX       512
+
+/* One page-table update (Xen's mmu_update idea): a 32-bit entry at a guest-physical address. */
+struct hc_mmu_update {
+	unsigned int gpa;    /* 4-byte aligned, in the VM's RAM */
+	unsigned int val;
+};
 
 /* Errors (negative, as a 32-bit EAX). */
 #define HC_ENOSYS  (-38)             /* no such call */

@@ -2,6 +2,7 @@
  * the kernel stack to use on a trap from ring 3. Loaded with lgdt, lldt (null) and ltr. */
 #include "kernel.h"
 #include "x86.h"
+#include "../include/hypercall.h"
 
 struct __attribute__((packed)) tss {
 	uint32_t link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
@@ -60,7 +61,10 @@ void gdt_init(void)
 
 void tss_set_kstack(uint32_t esp0)
 {
-	tss.esp0 = esp0;
+	if (pv_active)
+		hcall(HC_SET_KSTACK, esp0, KDATA_SEL, 0, 0);	/* (the TSS shares the GDT's page: a trap) */
+	else
+		tss.esp0 = esp0;
 }
 
 /* The self test of a write to the live GDT: the CPU uses a changed descriptor at the next load of

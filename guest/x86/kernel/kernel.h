@@ -44,6 +44,8 @@ void pv_init(enum pv_mode mode);
 int32_t hcall(uint32_t nr, uint32_t b, uint32_t c, uint32_t d, uint32_t out[3]);
 int pv_console_write(const char *s, uint32_t len);
 void pv_block(void);
+void pv_pte_set(uint32_t *pte, uint32_t val);	/* batched: pv_pte_flush sends them */
+void pv_pte_flush(void);
 
 /* gdt.c, idt.c */
 void gdt_init(void);

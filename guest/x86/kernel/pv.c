@@ -31,10 +31,11 @@ void pv_init(enum pv_mode mode)
 			klog("guest-x86: pv asked for, but no VMM answered the probe: running as on bare metal\n");
 		return;
 	}
-	pv_active = o[1] == HC_VERSION && (o[2] & (1u << HC_CONSOLE_WRITE | 1u << HC_BLOCK)) ==
-					       (1u << HC_CONSOLE_WRITE | 1u << HC_BLOCK);
+	uint32_t need = 1u << HC_CONSOLE_WRITE | 1u << HC_BLOCK | 1u << HC_MMU_UPDATE;
+	pv_active = o[1] == HC_VERSION && (o[2] & need) == need;
 	klog("guest-x86: VMM found (hypercall ABI %u, calls %#x): %s\n", o[1], o[2],
-	     pv_active ? "console and idle by hypercall" : "not an ABI this kernel knows; not used");
+	     pv_active ? "console, idle and fork's page-table updates by hypercall" :
+			 "not an ABI this kernel knows; not used");
 }
 
 int pv_console_write(const char *s, uint32_t len)
@@ -46,4 +47,25 @@ int pv_console_write(const char *s, uint32_t len)
 void pv_block(void)
 {
 	hcall(HC_BLOCK, 0, 0, 0, 0);
+}
+
+/* Page-table entries written by the VMM in batches (HC_MMU_UPDATE): one trap for up to 64 of them
+ * instead of one each when the VMM traces the tables. The caller flushes the batch (and the TLB)
+ * before it relies on the new entries. */
+static struct hc_mmu_update batch[64];
+static unsigned nbatch;
+
+void pv_pte_set(uint32_t *pte, uint32_t val)
+{
+	if (nbatch == sizeof batch / sizeof batch[0])
+		pv_pte_flush();
+	batch[nbatch].gpa = (uint32_t)pte;	/* (the kernel maps RAM at its physical addresses) */
+	batch[nbatch++].val = val;
+}
+
+void pv_pte_flush(void)
+{
+	if (nbatch && hcall(HC_MMU_UPDATE, (uint32_t)batch, nbatch, 0, 0) != (int32_t)nbatch)
+		panic("the VMM refused a page-table update batch of %u entries", nbatch);
+	nbatch = 0;
 }

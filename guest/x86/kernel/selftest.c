@@ -123,18 +123,35 @@ static int check_accessed_dirty(void)
 static int check_hypercalls(void)
 {
 	static const char line[] = "# hypercall: a line written by HC_CONSOLE_WRITE\n";
-	uint32_t o[3];
-	int32_t r = hcall(HC_PROBE, 0, 0, 0, o);
+	static volatile uint32_t cell[2];
+	static struct hc_mmu_update u[3];
+	uint32_t o[3], probe[3];
+	int32_t r = hcall(HC_PROBE, 0, 0, 0, probe);
 	if (r == HC_NOVMM)
 		return 1;
-	return r == 0 && o[0] == HC_SIGNATURE && o[1] == HC_VERSION && o[2] == (1u << HC_NCALLS) - 1 &&
+	/* HC_MMU_UPDATE: two good stores, then (third entry) an unaligned one: the error, 2 done */
+	u[0] = (struct hc_mmu_update){ (uint32_t)&cell[0], 0x5EC0DE11u };
+	u[1] = (struct hc_mmu_update){ (uint32_t)&cell[1], 0x5EC0DE12u };
+	u[2] = (struct hc_mmu_update){ (uint32_t)&cell[0] + 1, 0 };
+	int mmu_ok = hcall(HC_MMU_UPDATE, (uint32_t)u, 2, 0, 0) == 2 && cell[0] == 0x5EC0DE11u &&
+		     cell[1] == 0x5EC0DE12u && hcall(HC_MMU_UPDATE, (uint32_t)u, 3, 0, o) == HC_EINVAL && o[2] == 2;
+	u[0].gpa = 0xFFFFF000u;		/* not RAM */
+	mmu_ok = mmu_ok && hcall(HC_MMU_UPDATE, (uint32_t)u, 1, 0, o) == HC_EINVAL && o[2] == 0 &&
+		 hcall(HC_MMU_UPDATE, USER_BASE, 1, 0, 0) == HC_EFAULT &&
+		 hcall(HC_MMU_UPDATE, (uint32_t)u, HC_MMU_MAX + 1, 0, 0) == HC_EINVAL &&
+		 hcall(HC_MMU_UPDATE, (uint32_t)u, 0, 0, 0) == 0;
+	return mmu_ok && r == 0 && probe[0] == HC_SIGNATURE && probe[1] == HC_VERSION &&
+	       probe[2] == (1u << HC_NCALLS) - 1 &&
 	       hcall(HC_CONSOLE_WRITE, (uint32_t)line, sizeof line - 1, 0, 0) == (int32_t)sizeof line - 1 &&
 	       hcall(HC_CONSOLE_WRITE, (uint32_t)line, 0, 0, 0) == 0 &&
 	       hcall(HC_CONSOLE_WRITE, USER_BASE, 16, 0, 0) == HC_EFAULT &&	/* (no process yet: unmapped) */
 	       hcall(HC_CONSOLE_WRITE, 0xFFFFFFF0u, 64, 0, 0) == HC_EFAULT &&	/* past 4 GiB */
 	       hcall(HC_CONSOLE_WRITE, (uint32_t)line, HC_CONSOLE_MAX + 1, 0, 0) == HC_EINVAL &&
 	       hcall(HC_NCALLS, 0, 0, 0, 0) == HC_ENOSYS && hcall(0xFFFF, 0, 0, 0, 0) == HC_ENOSYS &&
-	       hcall(HC_YIELD, 0, 0, 0, 0) == 0;
+	       hcall(HC_YIELD, 0, 0, 0, 0) == 0 &&
+	       hcall(HC_SET_KSTACK, 0x1000, 0x10000, 0, 0) == HC_EINVAL &&
+	       /* (set, then back to the TSS: no process runs yet, whatever pv decided) */
+	       hcall(HC_SET_KSTACK, 0x1000, KDATA_SEL, 0, 0) == 0 && hcall(HC_SET_KSTACK, 0, 0, 0, 0) == 0;
 }
 
 void ktest_kernel(void)

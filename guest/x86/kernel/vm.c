@@ -142,7 +142,11 @@ uint32_t *vm_fork(uint32_t *pd)
 				continue;
 			if (e & (PTE_W | PTE_COW)) {
 				e = (e & ~PTE_W) | PTE_COW;
-				if (pt[j] & PTE_W) {
+				if (!(pt[j] & PTE_W))
+					;
+				else if (pv_active)
+					pv_pte_set(&pt[j], e);	/* (batched: one trap for many) */
+				else {
 					pt[j] = e;
 					invlpg(((uint32_t)i << 22) | ((uint32_t)j << 12));
 				}
@@ -150,6 +154,10 @@ uint32_t *vm_fork(uint32_t *pd)
 			((uint32_t *)cpt)[j] = e & ~(PTE_A | PTE_D);
 			frame_get(FRAME(e));
 		}
+	}
+	if (pv_active) {
+		pv_pte_flush();
+		write_cr3(read_cr3());	/* one TLB flush for the batch, instead of an invlpg each */
 	}
 	return child;
 }
