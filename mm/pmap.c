@@ -45,6 +45,7 @@ static void back_group(struct pmap *pm, uint64_t gfn)
 	for (uint64_t i = 0; i < PMAP_GROUP; i++)
 		pm->p2m[g0 + i] = m + i;
 	pm->backed += PMAP_GROUP;
+	pm->zeroed += PMAP_GROUP;
 }
 
 int pmap_lookup(struct pmap *pm, uint64_t gfn, mfn_t *out)
@@ -63,10 +64,22 @@ int pmap_lookup(struct pmap *pm, uint64_t gfn, mfn_t *out)
 		memset(frame_to_virt(m), 0, FRAME_SIZE); /* never leak another VM's data */
 		pm->p2m[gfn] = m;
 		pm->backed++;
+		pm->zeroed++;
 	}
 	assert(frame_owner(m) == pm->vm); /* a VM only ever reaches its own frames */
 	*out = m;
 	return 0;
+}
+
+void pmap_release(struct pmap *pm, uint64_t gfn)
+{
+	if (gfn >= pm->nframes || pm->p2m[gfn] == PMAP_NONE)
+		return;
+	frame_free(pm->vm, pm->p2m[gfn]);
+	pm->p2m[gfn] = PMAP_NONE;
+	pm->begun[gfn / PMAP_GROUP] = 1;   /* (its group is backed frame by frame from now on) */
+	pm->backed--;
+	pm->released++;
 }
 
 void pmap_destroy(struct pmap *pm)

@@ -17,6 +17,8 @@ struct pmap {
 	mfn_t table;        /* first machine frame of the p2m array (owned by the VMM) */
 	uint64_t table_frames;
 	uint64_t backed;    /* how many guest frames have a machine frame */
+	uint64_t zeroed;    /* machine frames zeroed to back guest frames (the VMM's share of zeroing) */
+	uint64_t released;  /* guest frames given back (pmap_release) */
 	/* Back a whole aligned group of PMAP_GROUP guest frames with one aligned machine run when its
 	 * first frame is needed (so a shadow can map it with one large page: x86's 2 MiB), while the
 	 * machine has such runs; a group already begun, or no run free, goes frame by frame. */
@@ -36,6 +38,10 @@ static inline mfn_t pmap_peek(const struct pmap *pm, uint64_t gfn)
 {
 	return gfn < pm->nframes ? pm->p2m[gfn] : PMAP_NONE;
 }
+/* The guest no longer needs gfn's contents (it said so: a hypercall): its machine frame goes
+ * back to the machine, and the next pmap_lookup backs it with a zeroed one. The caller has
+ * removed every mapping of the frame first. */
+void pmap_release(struct pmap *pm, uint64_t gfn);
 /* Give all the VM's frames and the table back. */
 void pmap_destroy(struct pmap *pm);
 

@@ -7,6 +7,7 @@
  * is reflected as before. Every argument is checked: a bad one is an error code in EAX, never a
  * stopped VM. */
 #include "vm.h"
+#include "../mmu/traced.h"
 #include "../../../guest/x86/include/hypercall.h"
 
 static void put(struct trapframe *tf, int32_t v)
@@ -53,6 +54,26 @@ static int32_t mmu_update(struct vm *vm, uint32_t la, uint32_t n, uint32_t *done
 	return (int32_t)n;
 }
 
+/* HC_FRAME_FREE: the guest frees gfn (seed B.5: the VMM cannot tell a free page from a used one).
+ * Whatever the VMM keeps about the frame goes first -- patches of scanned code, shadows built
+ * from it as a page table, every shadow mapping of it -- then its machine frame (pmap_release);
+ * the next touch backs it with a zeroed one, so the guest need not zero it again. A frame that
+ * holds the guest's descriptor tables or its current page directory is in use: refused. */
+static int32_t frame_free_call(struct vm *vm, uint32_t gfn)
+{
+	if (gfn >= vm->pmap.nframes || seg_traced(vm, gfn))
+		return HC_EINVAL;
+	if (vm->sh.tr && traced_is_table(vm, gfn) && traced_unshadow(vm, gfn) < 0)
+		return HC_EINVAL;
+	if (pmap_peek(&vm->pmap, gfn) == PMAP_NONE)
+		return 0;                           /* never touched: nothing to give back */
+	if (patch_scanned(vm, gfn))
+		shadow_code_written(vm, gfn);       /* (its patches go; the page is unscanned) */
+	shadow_drop_frame(vm, gfn);
+	pmap_release(&vm->pmap, gfn);
+	return 0;
+}
+
 int hypercall(struct vm *vm, struct trapframe *tf)
 {
 	uint32_t eax = (uint32_t)tf->rax;
@@ -91,6 +112,9 @@ int hypercall(struct vm *vm, struct trapframe *tf)
 		vm->pv_kstack[0] = (uint32_t)tf->rbx;
 		vm->pv_kstack[1] = (uint32_t)tf->rcx;
 		put(tf, 0);
+		break;
+	case HC_FRAME_FREE:
+		put(tf, frame_free_call(vm, (uint32_t)tf->rbx));
 		break;
 	case HC_MMU_UPDATE: {
 		uint32_t done;

@@ -260,6 +260,8 @@ static void vm_print_exits(const struct vm *vm)
 	char sh[400];
 	shadow_report(vm, sh, sizeof sh);
 	log_info("vmm", "%s %s", vm->name, sh);
+	log_info("vmm", "%s memory: %lu frames backed now, %lu zeroed by the VMM to back them, %lu given back by the guest (HC_FRAME_FREE)",
+		 vm->name, vm->pmap.backed, vm->pmap.zeroed, vm->pmap.released);
 	log_info("vmm", "%s control registers at the end: CR0 %08x CR4 %08x XCR0 %llx", vm->name, vm->cr0, vm->cr4,
 		 (unsigned long long)vm->xcr0);
 }

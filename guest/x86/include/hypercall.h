@@ -29,7 +29,9 @@
                               * the error, with EDX = the entries done before it */
 #define HC_SET_KSTACK    5   /* EBX = esp0, ECX = ss0: the kernel stack for traps from ring 3, instead of
                               * the TSS's (which the VMM then stops reading); ss0 0: the TSS's again -> 0 */
-#define HC_NCALLS        6
+#define HC_FRAME_FREE    6   /* EBX = guest frame number: its contents are not needed any more; the VMM
+                              * takes its memory back, and the next touch finds it zeroed -> 0 */
+#define HC_NCALLS        7
 
 #define HC_CONSOLE_MAX   4096
 #define HC_MMU_MAX       512

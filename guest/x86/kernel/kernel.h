@@ -72,6 +72,8 @@ extern volatile uint32_t ticks;
 /* frame.c: physical page frames */
 void frames_init(uint32_t kernel_end, uint32_t ram_top, const uint32_t *ranges, int nranges);
 uint32_t frame_alloc(void);	/* physical address, not zeroed; 0 when out of memory */
+uint32_t frame_alloc_zero(void);	/* ... zeroed (by us, or by the VMM: frame.c) */
+void frames_report(void);	/* a line: pages the kernel zeroed, frames given back */
 void frame_get(uint32_t pa);
 void frame_put(uint32_t pa);
 unsigned frame_refs(uint32_t pa);

@@ -247,6 +247,7 @@ int proc_wait(int *status)
 static void finish(int status) __attribute__((noreturn));
 static void finish(int status)
 {
+	frames_report();
 	if (boot_mode == MODE_TEST) {
 		int failed = ktest_failed + (status != 0);
 		kprintf("# guest-x86 test suite done: %s\n", failed ? "FAIL" : "PASS");

@@ -117,6 +117,20 @@ static int check_accessed_dirty(void)
 	return ok;
 }
 
+/* HC_FRAME_FREE: a frame given back reads zero at its next touch; a frame in use by the
+ * descriptor tables, or past the end of RAM, is refused. */
+static int check_frame_free(void)
+{
+	uint32_t a = frame_alloc();
+	volatile uint32_t *w = (volatile uint32_t *)a;
+	w[0] = 0xAB, w[1023] = 0xCD;
+	int ok = hcall(HC_FRAME_FREE, a / PAGE, 0, 0, 0) == 0 && w[0] == 0 && w[1023] == 0 &&
+		 hcall(HC_FRAME_FREE, (uint32_t)gdt / PAGE, 0, 0, 0) == HC_EINVAL &&
+		 hcall(HC_FRAME_FREE, 0xFFFFFFFFu, 0, 0, 0) == HC_EINVAL;
+	frame_put(a);
+	return ok;
+}
+
 /* The hypercall ABI (include/hypercall.h): on bare metal the probe is answered by our own
  * handler and nothing else happens; under the VMM every call answers as documented, a bad
  * argument with its error code (and the VM goes on). */
@@ -151,7 +165,8 @@ static int check_hypercalls(void)
 	       hcall(HC_YIELD, 0, 0, 0, 0) == 0 &&
 	       hcall(HC_SET_KSTACK, 0x1000, 0x10000, 0, 0) == HC_EINVAL &&
 	       /* (set, then back to the TSS: no process runs yet, whatever pv decided) */
-	       hcall(HC_SET_KSTACK, 0x1000, KDATA_SEL, 0, 0) == 0 && hcall(HC_SET_KSTACK, 0, 0, 0, 0) == 0;
+	       hcall(HC_SET_KSTACK, 0x1000, KDATA_SEL, 0, 0) == 0 && hcall(HC_SET_KSTACK, 0, 0, 0, 0) == 0 &&
+	       check_frame_free();
 }
 
 void ktest_kernel(void)

@@ -67,9 +67,8 @@ uint32_t *vm_pte(uint32_t *pd, uint32_t va, int create)
 	uint32_t *pde = &pd[PDX(va)], pt;
 
 	if (!(*pde & PTE_P)) {
-		if (!create || !(pt = frame_alloc()))
+		if (!create || !(pt = frame_alloc_zero()))
 			return 0;
-		page_zero(pt);
 		*pde = pt | PTE_U | PTE_W | PTE_P;	/* the PTEs decide the real rights */
 	}
 	return &((uint32_t *)FRAME(*pde))[PTX(va)];
@@ -79,9 +78,8 @@ int vm_map_new(uint32_t *pd, uint32_t va, uint32_t flags)
 {
 	uint32_t *pte = vm_pte(pd, va, 1), pa;
 
-	if (!pte || !(pa = frame_alloc()))
+	if (!pte || !(pa = frame_alloc_zero()))
 		return -1;
-	page_zero(pa);
 	*pte = pa | flags | PTE_U | PTE_P;
 	return 0;
 }
@@ -129,12 +127,11 @@ uint32_t *vm_fork(uint32_t *pd)
 	for (i = PDX(USER_BASE); i < (int)PDX(USER_TOP); i++) {
 		if (!(pd[i] & PTE_P))
 			continue;
-		uint32_t *pt = (uint32_t *)FRAME(pd[i]), cpt = frame_alloc();
+		uint32_t *pt = (uint32_t *)FRAME(pd[i]), cpt = frame_alloc_zero();
 		if (!cpt) {
 			vm_free(child);
 			return 0;
 		}
-		page_zero(cpt);
 		child[i] = cpt | PTE_U | PTE_W | PTE_P;
 		for (j = 0; j < 1024; j++) {
 			uint32_t e = pt[j];
