@@ -179,6 +179,20 @@ void frame_free(unsigned who, mfn_t m)
 	st.frees++;
 }
 
+void frame_give(mfn_t m, unsigned from, unsigned to)
+{
+	assert(m >= first && m < limit && to <= FRAME_MAX_OWNER);
+	assert(owner[m - first] == from); /* only the owner may give a frame away */
+	owner[m - first] = (uint16_t)to;
+	st.owned[from]--;
+	st.owned[to]++;
+}
+
+uint64_t frame_nfree(void)
+{
+	return st.free;
+}
+
 void frame_free_run(unsigned who, mfn_t m, uint64_t count)
 {
 	for (uint64_t k = 0; k < count; k++)

@@ -18,7 +18,9 @@ typedef uint64_t mfn_t;           /* machine frame number: machine address >> 12
 
 enum {
 	FRAME_VMM = 0,            /* owned by the VMM itself */
-	FRAME_MAX_OWNER = 63,     /* VM ids are 1..FRAME_MAX_OWNER */
+	FRAME_MAX_OWNER = 63,     /* owners 1..FRAME_MAX_OWNER: the VMs and FRAME_SHARED */
+	FRAME_SHARED = 63,        /* a frame several guest frames share copy-on-write (share.c) */
+	FRAME_MAX_VM = 62,        /* VM ids are 1..FRAME_MAX_VM */
 	FRAME_RESERVED = 0xfffe,  /* not memory we may hand out (holes, VMM image, modules) */
 	FRAME_FREE = 0xffff,
 };
@@ -35,6 +37,9 @@ int frame_init(uintptr_t physmap, const char **why);
 int frame_alloc(unsigned owner, mfn_t *out);
 int frame_alloc_run(unsigned owner, uint64_t count, uint64_t align_frames, mfn_t *out);
 void frame_free(unsigned owner, mfn_t mfn);
+/* Hand frame mfn from its owner `from` to `to` (a VM's frame becomes a shared one). */
+void frame_give(mfn_t mfn, unsigned from, unsigned to);
+uint64_t frame_nfree(void);       /* frames free now */
 void frame_free_run(unsigned owner, mfn_t first, uint64_t count);
 /* Give every frame of `owner` back (when a VM is destroyed). Returns how many. */
 uint64_t frame_free_all(unsigned owner);

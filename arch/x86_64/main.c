@@ -37,6 +37,9 @@ struct option boot_options[] = {
 	{ "fast", OPT_STR, "the short paths for common traps: on (default) or off", 0, 0, "" },
 	{ "shadow", OPT_STR, "shadow page tables: trace (default) or vtlb, or one word per VM (trace,vtlb,...)", 0, 0, "" },
 	{ "shadow_mem", OPT_SIZE, "bound on each VM's traced shadow tables (default RAM/32, at least 1M)", 0, 0, "" },
+	{ "share", OPT_NUM, "content-based page sharing: frames each VM's scanner hashes per tick (0 = off, default)", 0, 0, "" },
+	{ "zstore", OPT_SIZE, "bound of the compressed store the VMM pages guest frames out to (default 1/8 of memory; 0 = none)", 0, 0, "" },
+	{ "balloon", OPT_STR, "balloon targets, one size per VM (e.g. 16M,0,32M), for guests with a balloon driver", 0, 0, "" },
 	{ "stats", OPT_NUM, "every N seconds, print each VM's exit counts (1..3600)", 0, 0, "" },
 	{ "crash", OPT_FLAG, "fault in the VMM on purpose, to show the register dump", 0, 0, "" },
 };

@@ -24,7 +24,9 @@ build_run() {
 		--require-ktap --expect-exit 0 -- "$out/$name" || fail=1
 }
 build_run lib tests/host/test_lib.c lib/format.c lib/options.c lib/kstring.c lib/calendar.c
-build_run frame tests/host/test_frame.c mm/frame.c mm/pmap.c lib/kstring.c
+MM="mm/frame.c mm/pmap.c mm/share.c mm/zstore.c mm/lz.c"
+build_run frame tests/host/test_frame.c $MM lib/kstring.c
+build_run share tests/host/test_share.c $MM lib/kstring.c
 build_run vmconfig tests/host/test_vmconfig.c vcpu/vmconfig.c lib/format.c lib/kstring.c
 PC="arch/x86_64/pc/*.c mm/blkcow.c mm/frame.c lib/kstring.c lib/format.c lib/calendar.c"
 build_run vdev tests/host/test_vdev.c $PC
@@ -55,14 +57,14 @@ if command -v iasl >/dev/null 2>&1; then
 else
 	echo "skip host-firmware-iasl - iasl not installed (Debian package acpica-tools)" | tee -a "$results"
 fi
-build_run gmem tests/host/test_gmem.c arch/x86_64/mmu/gmem.c mm/frame.c mm/pmap.c lib/kstring.c
-build_run traced tests/host/test_traced.c arch/x86_64/mmu/traced.c arch/x86_64/mmu/gmem.c mm/frame.c mm/pmap.c lib/kstring.c
+build_run gmem tests/host/test_gmem.c arch/x86_64/mmu/gmem.c $MM lib/kstring.c
+build_run traced tests/host/test_traced.c arch/x86_64/mmu/traced.c arch/x86_64/mmu/gmem.c $MM lib/kstring.c
 build_run alu tests/host/test_alu.c arch/x86_64/cpu/alu.c
 build_run seg tests/host/test_seg.c arch/x86_64/cpu/reflect.c arch/x86_64/cpu/segments.c arch/x86_64/mmu/gmem.c \
-	mm/frame.c mm/pmap.c lib/kstring.c vcpu/trace.c
+	$MM lib/kstring.c vcpu/trace.c
 CPU="arch/x86_64/cpu/mmio.c arch/x86_64/cpu/alu.c arch/x86_64/cpu/msr.c arch/x86_64/cpu/sysenter.c arch/x86_64/cpu/emulate.c arch/x86_64/cpu/decode.c arch/x86_64/cpu/patch.c"
 build_run mmio tests/host/test_mmio.c $CPU arch/x86_64/cpu/reflect.c arch/x86_64/cpu/segments.c arch/x86_64/mmu/gmem.c \
-	mm/frame.c mm/pmap.c lib/kstring.c vcpu/trace.c
+	$MM lib/kstring.c vcpu/trace.c
 build_run reflect tests/host/test_reflect.c arch/x86_64/cpu/reflect.c arch/x86_64/cpu/segments.c arch/x86_64/mmu/gmem.c \
-	mm/frame.c mm/pmap.c lib/kstring.c vcpu/trace.c
+	$MM lib/kstring.c vcpu/trace.c
 exit $fail

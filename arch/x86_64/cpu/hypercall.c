@@ -8,6 +8,7 @@
  * stopped VM. */
 #include "vm.h"
 #include "../mmu/traced.h"
+#include "../mmu/overcommit.h"
 #include "../../../guest/x86/include/hypercall.h"
 
 static void put(struct trapframe *tf, int32_t v)
@@ -65,7 +66,7 @@ static int32_t frame_free_call(struct vm *vm, uint32_t gfn)
 		return HC_EINVAL;
 	if (vm->sh.tr && traced_is_table(vm, gfn) && traced_unshadow(vm, gfn) < 0)
 		return HC_EINVAL;
-	if (pmap_peek(&vm->pmap, gfn) == PMAP_NONE)
+	if (vm->pmap.p2m[gfn] == PMAP_NONE)
 		return 0;                           /* never touched: nothing to give back */
 	if (patch_scanned(vm, gfn))
 		shadow_code_written(vm, gfn);       /* (its patches go; the page is unscanned) */
@@ -115,6 +116,11 @@ int hypercall(struct vm *vm, struct trapframe *tf)
 		break;
 	case HC_FRAME_FREE:
 		put(tf, frame_free_call(vm, (uint32_t)tf->rbx));
+		break;
+	case HC_BALLOON:
+		/* The guest's balloon driver: how big its balloon is; the answer is how big it should
+		 * be (mmu/overcommit.c sets it: the operator's floor, and more while memory is short). */
+		put(tf, balloon_call(vm, (uint32_t)tf->rbx));
 		break;
 	case HC_MMU_UPDATE: {
 		uint32_t done;

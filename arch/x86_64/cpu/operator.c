@@ -10,6 +10,7 @@
  *     regs N               VM N's registers, real and virtual
  *     trace FLOWS | off    trace=FLOWS as at boot (tlb, switch, trap, syscall), 20 events each
  *     focus N              console input to VM N
+ *     balloon N SIZE       VM N's balloon target (guests with a balloon driver give that much back)
  *     help
  * N is the VM's number (1 for vm1). A bad command or argument gets a one-line error. The command
  * runs on the way back to a guest (operator_run, from vm_resume), where the VMM holds the current
@@ -17,6 +18,7 @@
 #include "vm.h"
 #include "../console.h"
 #include "../pic.h"
+#include "../mmu/overcommit.h"
 #include "../../../vcpu/trace.h"
 #include "../../../lib/format.h"
 #include "../../../lib/kstring.h"
@@ -86,6 +88,8 @@ static void list(void)
 		if (vm->s.state == VM_RUNNABLE || vm->s.state == VM_WAITING) {
 			shadow_report(vm, sh, sizeof sh);
 			kprintf("    %s\n", sh);
+			overcommit_report(vm, sh, sizeof sh);
+			kprintf("    %s\n", sh);
 		} else if (vm->s.state == VM_STOPPED) {
 			kprintf("    reason: %s\n", vm->s.reason);
 		}
@@ -145,7 +149,7 @@ void operator_run(struct trapframe *tf)
 	if (!n)
 		return;
 	const char *c = w[0];
-	static const char *const known[] = { "list", "help", "pause", "resume", "stop", "regs", "trace", "focus" };
+	static const char *const known[] = { "list", "help", "pause", "resume", "stop", "regs", "trace", "focus", "balloon" };
 	unsigned k = 0;
 	while (k < sizeof known / sizeof known[0] && strcmp(c, known[k]))
 		k++;
@@ -153,14 +157,14 @@ void operator_run(struct trapframe *tf)
 		kprintf("vmm: unknown command '%s' (help lists them)\n", c);
 		return;
 	}
-	int want = k < 2 ? 1 : 2;                     /* list and help take no argument */
+	int want = k < 2 ? 1 : k == 8 ? 3 : 2;        /* list and help take no argument, balloon two */
 	if (n != want) {
-		kprintf("vmm: %s takes %s\n", c, want == 1 ? "no argument" : "one argument");
+		kprintf("vmm: %s takes %s\n", c, want == 1 ? "no argument" : want == 2 ? "one argument" : "two arguments");
 		return;
 	}
 	struct vm *vm;
 	if (!strcmp(c, "help")) {
-		kprintf("vmm: list | pause N | resume N | stop N | regs N | trace FLOWS|off | focus N | help\n");
+		kprintf("vmm: list | pause N | resume N | stop N | regs N | trace FLOWS|off | focus N | balloon N SIZE | help\n");
 	} else if (!strcmp(c, "list")) {
 		list();
 	} else if (!strcmp(c, "trace")) {
@@ -172,6 +176,15 @@ void operator_run(struct trapframe *tf)
 			kprintf("vmm: trace %s\n", w[1]);
 	} else if (!(vm = vm_arg(c, w[1]))) {
 		/* said */
+	} else if (!strcmp(c, "balloon")) {
+		unsigned long long v;
+		if (parse_size(w[2], strlen(w[2]), &v) < 0 || v > ((uint64_t)vm->pmap.nframes << 12) / 2)
+			kprintf("vmm: balloon: '%s' is not a size up to half of %s's RAM (e.g. 16M)\n", w[2], vm->name);
+		else if (live(vm, c)) {
+			balloon_set(vm, v >> 12);
+			kprintf("vmm: %s's balloon target %llu KiB%s\n", vm->name, v >> 10,
+				vm->balloon_driver ? "" : " (its guest has shown no balloon driver yet)");
+		}
 	} else if (!strcmp(c, "regs")) {
 		regs(vm, vm == cur ? tf : &vm->tf);
 	} else if (!strcmp(c, "focus")) {

@@ -19,6 +19,7 @@
 #include "../rtc.h"
 #include "../load/multiboot1.h"
 #include "../pc/firmware.h"
+#include "../mmu/overcommit.h"
 #include "../../../vcpu/trace.h"
 #include "../../../vcpu/vmconfig.h"
 #include "../../../lib/format.h"
@@ -260,8 +261,8 @@ static void vm_print_exits(const struct vm *vm)
 	char sh[400];
 	shadow_report(vm, sh, sizeof sh);
 	log_info("vmm", "%s %s", vm->name, sh);
-	log_info("vmm", "%s memory: %lu frames backed now, %lu zeroed by the VMM to back them, %lu given back by the guest (HC_FRAME_FREE)",
-		 vm->name, vm->pmap.backed, vm->pmap.zeroed, vm->pmap.released);
+	overcommit_report(vm, sh, sizeof sh);
+	log_info("vmm", "%s %s", vm->name, sh);
 	log_info("vmm", "%s control registers at the end: CR0 %08x CR4 %08x XCR0 %llx", vm->name, vm->cr0, vm->cr4,
 		 (unsigned long long)vm->xcr0);
 }
@@ -294,6 +295,7 @@ static _Noreturn void all_done(void)
 		snprintf_(ns, sizeof ns, " (and %d not started)", not_started);
 	log_info("vmm", "all VMs have ended%s; %s; the CPU was idle (every guest in hlt) for %lu ms", ns,
 		 code ? "at least one failed, was stopped or did not start" : "all passed", idle_tsc / tsc_khz);
+	overcommit_summary();
 	vmm_exit(code);
 }
 
@@ -375,6 +377,8 @@ static void vm_resume(struct trapframe *tf)
 		 * the current VM can have changed (it trapped), so only it is looked at again, and only
 		 * if one of its devices may have moved. */
 		int all = ticks != polled || !cur || cur->s.state != VM_RUNNABLE || cur->halted;
+		if (ticks != polled)
+			overcommit_tick();           /* sharing, balloons, paging out (mmu/overcommit.c) */
 		polled = ticks;
 		for (int i = 0; i < nvms; i++) {
 			struct vm *vm = &vms[i];
@@ -610,6 +614,7 @@ static int vm_create(struct vm *vm, unsigned id, const struct vmc_group *g, uint
 	uint64_t budget = shadow_budget ? shadow_budget : (ram >> 12) / 32 > 256 ? (ram >> 12) / 32 : 256;
 	if (pmap_create(&vm->pmap, id, ram, &why) < 0 || shadow_setup(vm, !shadow_vtlb[id - 1], budget) < 0)
 		return refuse(vm, "%s", why);
+	overcommit_attach(vm);
 	uint64_t t = now_ns();
 	vio_init(&vm->io, t, rtc_epoch + (t - rtc_ns) / 1000000000, ram, uart_out, vm);
 	msr_reset(&vm->msr);
@@ -750,6 +755,7 @@ void vmm_start_guests(void)
 		else
 			log_warn("boot", "stats=%llu: the interval must be 1..3600 seconds; no periodic stats", o_stats->num);
 	}
+	overcommit_setup();
 	/* Which modules make up which VM (vcpu/vmconfig.c). */
 	struct vmc_module mods[MB_MAX_MODULES];
 	for (int i = 0; i < boot.nmod; i++)

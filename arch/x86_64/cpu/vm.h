@@ -150,6 +150,10 @@ struct vm {
 	uint64_t start_tsc, end_tsc;
 	uint64_t run_tsc;                /* time it had the CPU, up to its last switch out */
 	int paused;                      /* by the operator (operator.c): not scheduled until resumed */
+	/* Its balloon (mmu/overcommit.c): the guest has a driver (it made HC_BALLOON), the frames in
+	 * it as the driver last said and at most, and the target the VMM's reclaim set. */
+	int balloon_driver;
+	uint64_t balloon_now, balloon_max, balloon_auto;
 };
 
 extern struct vm *cur;                   /* the VM whose state is on the CPU */

@@ -25,11 +25,15 @@ void *gpa_ptr(struct vm *vm, uint32_t gpa)
 	return (uint8_t *)frame_to_virt(m) + (gpa & 0xFFF);
 }
 
-/* A guest frame's bytes if it is backed already (no allocation, no checks). */
-static uint32_t *peek(struct vm *vm, uint32_t gpa)
+/* A guest frame's bytes, for reading, if it was ever backed (a frame never touched reads as zero
+ * and is not backed for that; a shared one is read where it is, a paged-out one comes back). */
+static const uint32_t *peek(struct vm *vm, uint32_t gpa)
 {
 	mfn_t m = pmap_peek(&vm->pmap, gpa >> 12);
-	return m == PMAP_NONE ? 0 : (uint32_t *)((uint8_t *)frame_to_virt(m) + (gpa & 0xFFF));
+	if (m == PMAP_NONE && ((gpa >> 12) >= vm->pmap.nframes || vm->pmap.p2m[gpa >> 12] == PMAP_NONE ||
+			       pmap_lookup_ro(&vm->pmap, gpa >> 12, &m) < 0))
+		return 0;
+	return (const uint32_t *)((uint8_t *)frame_to_virt(m) + (gpa & 0xFFF));
 }
 
 int guest_translate(struct vm *vm, uint32_t la, uint32_t *gpa)
@@ -155,7 +159,7 @@ static int copy(struct vm *vm, uint32_t la, void *buf, uint32_t n, int user, int
 			/* the BIOS area is read-only: the bytes go nowhere (the chunk lies within it) */
 		} else {
 			mfn_t m;
-			if (pmap_lookup(&vm->pmap, gfn, &m) < 0) {
+			if ((write ? pmap_lookup(&vm->pmap, gfn, &m) : pmap_lookup_ro(&vm->pmap, gfn, &m)) < 0) {
 				*pf_err = 0xFFFFFFFFu;   /* out of machine memory: no guest-visible fault fits */
 				*pf_addr = la;
 				return -1;

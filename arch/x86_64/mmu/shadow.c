@@ -235,6 +235,7 @@ int shadow_map(struct shadow *sh, uint32_t la, mfn_t mfn, int writable, int user
 		return 0;             /* there already (the VMM's own walk of a read-only page, gmem.c) */
 	unsigned owner = frame_owner(mfn);
 	assert(owner >= 1 && owner <= FRAME_MAX_OWNER);  /* never a VMM frame */
+	assert(owner != FRAME_SHARED || !writable);      /* a shared frame: read-only everywhere */
 	if (rmap_add(sh, la, mfn) < 0) {
 		/* Out of reverse-map records: start over (bounded, never a crash). */
 		shadow_reset(sh);

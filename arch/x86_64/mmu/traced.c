@@ -447,7 +447,9 @@ int traced_fill(struct vm *vm, uint32_t la, uint32_t gfn, mfn_t m, int w, int u,
 	uint64_t val = (m << FRAME_SHIFT) | P | (w ? W : 0) | (u ? U : 0) | (nx && shadow_have_nx ? NX : 0);
 	uint64_t *x = &table(t)[e];
 	if (*x != val) {
-		assert(frame_owner(m) == vm->pmap.vm);  /* never a VMM frame, never another VM's */
+		/* Never a VMM frame, never another VM's; a frame shared copy-on-write (mm/share.c) only
+		 * read-only. */
+		assert(frame_owner(m) == vm->pmap.vm || (frame_owner(m) == FRAME_SHARED && !w));
 		if (*x & P)
 			rmap_del(tr, i * 512 + e + 1);
 		*x = val;

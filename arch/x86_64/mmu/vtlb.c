@@ -15,6 +15,7 @@
  *    next time code on it runs. */
 #include "../cpu/vm.h"
 #include "traced.h"
+#include "overcommit.h"
 #include "../../../vcpu/trace.h"
 #include "../../../lib/log.h"
 #include "../../../lib/format.h"
@@ -90,13 +91,7 @@ void shadow_code_written(struct vm *vm, uint32_t gfn)
 	unsigned n = patch_unscan(vm, gfn);
 	vm->rescans++;
 	log_debug("patch", "%s: write to scanned code at gpa %08x: %u patches removed", vm->name, gfn << 12, n);
-	mfn_t m;
-	if (vm->sh.tr)
-		traced_drop_gfn(vm, gfn);         /* every executable mapping of it must fault again */
-	else if (pmap_lookup(&vm->pmap, gfn, &m) == 0)
-		shadow_unmap_frame(&vm->sh, m);
-	else
-		shadow_flush(&vm->sh);
+	shadow_drop_frame(vm, gfn);               /* every executable mapping of it must fault again */
 }
 
 void guest_invlpg(struct vm *vm, uint32_t la)
@@ -115,11 +110,13 @@ void guest_invlpg(struct vm *vm, uint32_t la)
 
 void shadow_drop_frame(struct vm *vm, uint32_t gfn)
 {
-	mfn_t m;
+	/* (the virtual TLB finds mappings by machine frame: the VM's own or a shared one; a frame
+	 * never backed or paged out has none) */
+	mfn_t e = gfn < vm->pmap.nframes ? vm->pmap.p2m[gfn] : PMAP_NONE;
 	if (vm->sh.tr)
 		traced_drop_gfn(vm, gfn);
-	else if (pmap_lookup(&vm->pmap, gfn, &m) == 0)
-		shadow_unmap_frame(&vm->sh, m);
+	else if (e != PMAP_NONE && !(e & PMAP_OUT))
+		shadow_unmap_frame(&vm->sh, PMAP_MFN(e));
 }
 
 int shadow_report(const struct vm *vm, char *buf, unsigned size)
@@ -203,6 +200,20 @@ static int guarded_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint3
 	return 1;
 }
 
+/* A guest frame that is not simply the VM's own (never touched, shared, or paged out: pmap.h),
+ * for this access: a read may map a shared frame as it is (rights() keeps it read-only), a write
+ * gets a copy of its own. With no machine frame left, the VMM pages some out and tries again. */
+static int backing(struct vm *vm, uint32_t gfn, int write, mfn_t *m)
+{
+	for (int again = 0; again < 2; again++) {
+		if ((write ? pmap_lookup(&vm->pmap, gfn, m) : pmap_lookup_ro(&vm->pmap, gfn, m)) == 0)
+			return 0;
+		if (!overcommit_emergency())
+			break;
+	}
+	return -1;
+}
+
 int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 {
 	uint32_t gpa, flags, perr;
@@ -227,8 +238,8 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		 * the VMM carries out the faulting instruction itself (mmio.c). */
 		return mmio_emulate(vm, tf, la, gpa, err);
 	}
-	if ((m = pmap_peek(&vm->pmap, gfn)) == PMAP_NONE && pmap_lookup(&vm->pmap, gfn, &m) < 0) {
-		vm_fail(vm, "out of machine memory backing guest-physical %08x (eip %08lx)", gpa, tf->rip);
+	if ((m = pmap_peek(&vm->pmap, gfn)) == PMAP_NONE && backing(vm, gfn, write, &m) < 0) {
+		vm_fail(vm, "out of machine memory backing guest-physical %08x (eip %08lx); %s", gpa, tf->rip, overcommit_why());
 		return -1;
 	}
 	int exec_unscanned = 0;
@@ -293,7 +304,12 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		shadow_code_written(vm, gfn);
 	}
 
-	/* A hidden fault: fill the shadow. */
+	/* A hidden fault: fill the shadow -- with the frame as it is now: a scan or an unscan above
+	 * writes the page, which gave it a copy of its own if it was shared. */
+	if (vm->pmap.p2m[gfn] != m && (m = pmap_peek(&vm->pmap, gfn)) == PMAP_NONE && backing(vm, gfn, write, &m) < 0) {
+		vm_fail(vm, "out of machine memory backing guest-physical %08x (eip %08lx); %s", gpa, tf->rip, overcommit_why());
+		return -1;
+	}
 	vm_count(vm, EXIT_HIDDEN_PF);
 	shadow_fill(vm, la, gpa, m, flags, write, exec_unscanned);
 	return 0;
@@ -319,7 +335,7 @@ static inline void rights(struct vm *vm, uint32_t gpa, uint32_t flags, int write
 		*u = 0;
 	}
 	*w = wbit && (write || (flags & SHADOW_DIRTY)) && !scanned && !gpa_is_rom(gpa) &&
-	     (vm->tables_open || !seg_traced(vm, gfn));
+	     (vm->tables_open || !seg_traced(vm, gfn)) && !pmap_is_shared(&vm->pmap, gfn);
 	*nx = kernel_page && !scanned && !exec_unscanned;
 }
 

@@ -31,7 +31,9 @@
                               * the TSS's (which the VMM then stops reading); ss0 0: the TSS's again -> 0 */
 #define HC_FRAME_FREE    6   /* EBX = guest frame number: its contents are not needed any more; the VMM
                               * takes its memory back, and the next touch finds it zeroed -> 0 */
-#define HC_NCALLS        7
+#define HC_BALLOON       7   /* EBX = frames in the guest's balloon now -> the balloon's target (frames):
+                              * the guest gives back (HC_FRAME_FREE) or takes back frames to meet it */
+#define HC_NCALLS        8
 
 #define HC_CONSOLE_MAX   4096
 #define HC_MMU_MAX       512

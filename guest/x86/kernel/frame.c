@@ -82,7 +82,11 @@ static uint32_t take(int *zero)
 {
 	uint32_t f = irq_save(), pa = free_head;
 	*zero = 0;
-	if (pa) {
+	if (!pa && (pa = balloon_take())) {
+		/* Out of free frames: one comes back from the balloon (given back: it reads zero). */
+		refcnt[pa / PAGE] = 1;
+		*zero = 1;
+	} else if (pa) {
 		free_head = known_zero[pa / PAGE] ? next_free[pa / PAGE] : *(uint32_t *)pa;
 		nfree--;
 		refcnt[pa / PAGE] = 1;
@@ -139,11 +143,17 @@ unsigned frame_refs(uint32_t pa)
 
 unsigned frames_free(void)
 {
-	return nfree;
+	return nfree + balloon_frames();
+}
+
+uint32_t *frame_link(uint32_t pa)
+{
+	return &next_free[pa / PAGE];
 }
 
 void frames_report(void)
 {
 	klog("guest-x86: memory: %lu pages zeroed by the kernel, %lu frames given back to the VMM\n",
 	     count->zeroed_here, count->given_back);
+	balloon_report();
 }

@@ -77,7 +77,14 @@ void frames_report(void);	/* a line: pages the kernel zeroed, frames given back 
 void frame_get(uint32_t pa);
 void frame_put(uint32_t pa);
 unsigned frame_refs(uint32_t pa);
-unsigned frames_free(void);
+unsigned frames_free(void);	/* free, counting the balloon's (the kernel can have them back) */
+uint32_t *frame_link(uint32_t pa);	/* a per-frame link word outside the frame (balloon.c) */
+void balloon_poll(void);	/* timer tick: follow the VMM's target (balloon.c) */
+uint32_t balloon_take(void);	/* a frame back from the balloon, or 0 */
+unsigned balloon_frames(void);
+void balloon_report(void);
+extern unsigned memcheck_rounds;
+int memcheck_run(void);		/* memcheck.c: pages checksummed over time; 1: none changed */
 extern uint32_t direct_map_top;
 void page_zero(uint32_t pa);
 void page_copy(uint32_t dst, uint32_t src);

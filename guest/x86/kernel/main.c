@@ -105,6 +105,13 @@ static void parse_cmdline(void)
 			opt_pv = PV_ON;
 		else if (n == 4 && !strncmp(w, "nopv", 4))
 			opt_pv = PV_OFF;
+		else if (n > 9 && !strncmp(w, "memcheck=", 9)) {
+			unsigned long long v;
+			if (parse_size(w + 9, n - 9, &v) == 0 && v >= 1 && v <= 100000)
+				memcheck_rounds = (unsigned)v;
+			else
+				bad_opt = w, bad_len = (int)n;
+		}
 		else if (n > 3 && !strncmp(w, "hz=", 3)) {
 			unsigned long long v;
 			if (parse_size(w + 3, n - 3, &v) == 0 && v >= 19 && v <= 10000)
@@ -157,7 +164,7 @@ void kmain(uint32_t magic, const struct mb_info *mbi)
 	     apic_mode ? "local APIC timer, IRQs through the IO APIC" : "PIT, IRQs through the 8259s",
 	     cmdline);
 	if (bad_opt)
-		klog("guest-x86: ignoring bad option %.*s (hz must be 19..10000)\n", bad_len, bad_opt);
+		klog("guest-x86: ignoring bad option %.*s (hz must be 19..10000, memcheck 1..100000)\n", bad_len, bad_opt);
 	if (boot_mode == MODE_BENCH && (!bench_only[0] || !strcmp(bench_only, "pte_modify_invlpg")))
 		kbench_run();
 	snprintf_(arg, sizeof(arg), "%d", ktest_next());

@@ -163,6 +163,8 @@ static int check_hypercalls(void)
 	       hcall(HC_CONSOLE_WRITE, (uint32_t)line, HC_CONSOLE_MAX + 1, 0, 0) == HC_EINVAL &&
 	       hcall(HC_NCALLS, 0, 0, 0, 0) == HC_ENOSYS && hcall(0xFFFF, 0, 0, 0, 0) == HC_ENOSYS &&
 	       hcall(HC_YIELD, 0, 0, 0, 0) == 0 &&
+	       hcall(HC_BALLOON, 0xFFFFFFFFu, 0, 0, 0) == HC_EINVAL &&	/* more frames than the VM has */
+	       hcall(HC_BALLOON, balloon_frames(), 0, 0, 0) >= 0 &&
 	       hcall(HC_SET_KSTACK, 0x1000, 0x10000, 0, 0) == HC_EINVAL &&
 	       /* (set, then back to the TSS: no process runs yet, whatever pv decided) */
 	       hcall(HC_SET_KSTACK, 0x1000, KDATA_SEL, 0, 0) == 0 && hcall(HC_SET_KSTACK, 0, 0, 0, 0) == 0 &&
@@ -202,6 +204,7 @@ void ktest_kernel(void)
 			     gdt_live_write_read((uint32_t)&probe[0]) == 0x5EC0DE01u, "gdt_live_write");
 	}
 	ktest_report(check_hypercalls(), "hypercall_abi");
+	ktest_report(memcheck_run(), "memcheck_checksums");
 	cputest_run();
 	if (ktest_no != KTEST_KERNEL_COUNT)
 		panic("KTEST_KERNEL_COUNT is %d, ran %d", KTEST_KERNEL_COUNT, ktest_no);

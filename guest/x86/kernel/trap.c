@@ -31,6 +31,7 @@ void clock_tick(void)
 {
 	ticks++;
 	proc_tick();
+	balloon_poll();
 	need_resched = 1;	/* preemption: a time slice is one tick */
 }
 
