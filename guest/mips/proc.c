@@ -37,7 +37,7 @@ static void switch_to(struct proc *p)
 		p->asid = asid_next++;
 		p->asid_gen = asid_gen;
 	}
-	mtc0(C0_ENTRYHI, 0, p->asid);
+	CP0_SET(CPG_ENTRYHI, C0_ENTRYHI, p->asid);   /* the special page, if any: no trap */
 }
 
 struct tf *schedule(void)
