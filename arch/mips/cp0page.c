@@ -19,23 +19,6 @@
 
 #define W(off) (vm->cp0page[(off) / 4])
 
-/* The registers the guest may store to, with their CP0 numbers for cp0_write_reg(). */
-static const struct { unsigned off, reg; } guest_written[] = {
-	{ CPG_STATUS, CP0_STATUS }, { CPG_EPC, CP0_EPC }, { CPG_ENTRYHI, CP0_ENTRYHI },
-	{ CPG_ENTRYLO0, CP0_ENTRYLO0 }, { CPG_ENTRYLO1, CP0_ENTRYLO1 },
-};
-
-static uint32_t vcp0_value(const struct vcp0 *c, unsigned reg)
-{
-	switch (reg) {
-	case CP0_STATUS: return c->status;
-	case CP0_EPC: return c->epc;
-	case CP0_ENTRYHI: return c->entryhi;
-	case CP0_ENTRYLO0: return c->entrylo0;
-	default: return c->entrylo1;
-	}
-}
-
 int cp0page_setup(struct vm *vm)
 {
 	/* The page is ordinary guest RAM, backed now (pmap backs on first touch) and reached by the
@@ -59,15 +42,25 @@ int cp0page_setup(struct vm *vm)
 	return 0;
 }
 
+/* A word that differs from the virtual register is a guest store: do what its mtc0 would do. */
+#define TAKE(off, field, reg) do { \
+		if (W(off) != vm->c.field) { \
+			cp0_write_reg(vm, reg, 0, W(off)); \
+			vm->st.page_writes++; \
+		} \
+	} while (0)
+
 void cp0page_pull(struct vm *vm)
 {
-	for (unsigned k = 0; k < sizeof guest_written / sizeof guest_written[0]; k++) {
-		uint32_t v = W(guest_written[k].off);
-		if (v != vcp0_value(&vm->c, guest_written[k].reg)) {
-			cp0_write_reg(vm, guest_written[k].reg, 0, v);
-			vm->st.page_writes++;
-		}
-	}
+	/* Only the guest kernel can store to the page (it is in kseg2: a process gets an address
+	 * error). Trapping from a process, the kernel has not run since the last push: skip. */
+	if (!guest_kernel(vm))
+		return;
+	TAKE(CPG_STATUS, status, CP0_STATUS);
+	TAKE(CPG_EPC, epc, CP0_EPC);
+	TAKE(CPG_ENTRYHI, entryhi, CP0_ENTRYHI);
+	TAKE(CPG_ENTRYLO0, entrylo0, CP0_ENTRYLO0);
+	TAKE(CPG_ENTRYLO1, entrylo1, CP0_ENTRYLO1);
 }
 
 void cp0page_push(struct vm *vm)

@@ -165,11 +165,11 @@ void vmm_finish(void)
 		uint64_t rate = s->l2_lookups ? s->refill_l2_hits * 1000 / s->l2_lookups : 0;
 		kprintf("vmm: vm%u %s: traps=%llu cp0_emulated=%llu refills=%llu l2_hits=%llu "
 			"vtlb_hits=%llu reflected_refills=%llu guest_tlbw=%llu mmio=%llu "
-			"interpreted=%llu waits=%llu switches_in=%llu frames=%llu\n",
+			"interpreted=%llu waits=%llu switches_in=%llu frames=%llu reflected=%llu\n",
 			v->s.id, v->s.state == VM_OFF ? "off" : v->s.state == VM_STOPPED ? "stopped" : "??",
 			s->traps, s->cp0_emul, s->refills, s->refill_l2_hits, s->refill_vtlb_hits,
 			s->refill_reflected, s->guest_tlbw, s->mmio, s->interp_insns, s->waits,
-			v->s.switches_in, (unsigned long long)v->pm.backed);
+			v->s.switches_in, (unsigned long long)v->pm.backed, s->reflected);
 		if (v->cp0page)
 			kprintf("vmm: vm%u special page: %llu CP0 register writes taken from it\n",
 				v->s.id, s->page_writes);

@@ -1,8 +1,16 @@
 #!/bin/sh
-# bench.sh - the Disco numbers: TLB refill cost, null syscall, context switch and fork+exit+wait
-# natively, under the VMM without the L2 TLB and with it, plus the L2 TLB hit rate. Medians in
-# CP0 Count ticks (rdhwr $2). On QEMU TCG, Count follows the host's virtual clock, not executed
-# instructions: the numbers are TCG timings, good for ratios, not for real-hardware cycles.
+# bench.sh - the Disco numbers, two ways.
+# 1. TCG timings: TLB refill cost, null syscall, context switch and fork+exit+wait natively, under
+#    the VMM without the L2 TLB and with it, plus the L2 TLB hit rate. Medians in CP0 Count ticks
+#    (rdhwr $2). On QEMU TCG, Count follows the host's virtual clock, not executed instructions:
+#    the numbers are TCG timings, good for ratios, not for real-hardware cycles.
+# 2. icount (-icount shift=0,sleep=off: exact and repeatable): instructions per operation (the
+#    mean of the benchmark's samples, in ticks, times the instructions per tick the guest's
+#    calibration loop measured natively) natively, under the VMM with every privileged access
+#    trapping ("full", pv=off) and with Disco's special page ("pv", pv=on); and the VMM's traps per
+#    operation by kind: the benchmark alone (guest words bench=NAME iters=N) run with N and with
+#    2N operations, the difference of the VMM's counts divided by N (setup and boot cancel out).
+#    Written to build/mips/bench-icount.json for tools/bench.py (results.json rows, mode icount).
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=$ROOT/build/mips
 make -s -C "$ROOT/arch/mips" || exit 1
@@ -28,4 +36,67 @@ for k in ['tlb_refill', 'null_syscall', 'context_switch', 'forkwait', 'rdhwr_ove
     print(f'{k:<16}{n.get(k,"-"):>10}{o.get(k,"-"):>12}{l.get(k,"-"):>12}')
 if h:
     print(f'L2 TLB: {h.group(2)} hits / {h.group(1)} VMM refills = {h.group(3)}% hit rate (whole run)')
+PY
+python3 - "$B" <<'PY' || exit 1
+import json, re, subprocess, sys
+B = sys.argv[1]
+Q = ['qemu-system-mips', '-M', 'malta', '-cpu', '34Kf', '-m', '128', '-nographic', '-no-reboot',
+     '-icount', 'shift=0,sleep=off']
+BENCHES = {'tlb_refill': 1024, 'null_syscall': 300, 'context_switch': 150, 'forkwait': 40}
+PER_ITER = {'context_switch': 2}   # a yield there is two switches (its samples are halved too)
+KINDS = ['traps', 'cp0_emulated', 'refills', 'reflected', 'guest_tlbw', 'mmio']
+
+def boot(config, words=''):
+    """One boot under icount; returns the console text (checked: the guest finished)."""
+    if config == 'native':
+        args = ['-kernel', B + '/guest.elf'] + (['-append', words] if words else [])
+    else:
+        vmm = 'pv=' + ('on' if config == 'pv' else 'off')
+        if words:
+            vmm += ' guestargs=' + words.replace(' ', ',')
+        args = ['-kernel', B + '/vmm.elf', '-append', vmm]
+    t = subprocess.run(Q + args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300).stdout
+    t = t.decode('utf-8', 'replace')
+    name = '%s-%s' % (config, words.replace(' ', '-').replace('=', '-') or 'all')
+    open('%s/logs/icount-%s.log' % (B, name), 'w').write(t)
+    if '# guest: done' not in t or 'not ok' in t or (config != 'native' and 'vmm: vm1 off:' not in t):
+        sys.exit('bench: icount run %s %r did not finish cleanly (see logs/icount-%s.log)' % (config, words, name))
+    return t
+
+def counts(t):
+    m = re.search(r'vmm: vm1 off: (.*)', t)
+    return {k: int(v) for k, v in re.findall(r'(\w+)=(\d+)', m.group(1))}
+
+# Instructions per tick: the native calibration loop (Count is the board's, the same under the VMM).
+native = boot('native')
+c = re.search(r'calib insns=(\d+) ticks=(\d+)', native)
+ipt = int(c.group(1)) / int(c.group(2))
+rows, table = [], {}
+for config in ('native', 'full', 'pv'):
+    t = native if config == 'native' else boot(config)
+    for m in re.finditer(r'bench (\S+) cycles=\d+ min=\d+ max=\d+ iters=(\d+) total=(\d+)', t):
+        name, n, total = m.group(1), int(m.group(2)), int(m.group(3))
+        if name not in BENCHES:
+            continue
+        exits = {}
+        if config != 'native':
+            a = counts(boot(config, 'bench=%s iters=%d' % (name, BENCHES[name])))
+            b = counts(boot(config, 'bench=%s iters=%d' % (name, 2 * BENCHES[name])))
+            ops = BENCHES[name] * PER_ITER.get(name, 1)
+            exits = {k: round((b[k] - a[k]) / ops, 2) for k in KINDS if b[k] != a[k]}
+        insns = round(total / n * ipt)
+        table[name, config] = (insns, exits.get('traps', 0))
+        rows.append({'arch': 'mips', 'bench': name, 'config': config, 'mode': 'icount',
+                     'insns': insns, 'cycles': round(total / n), 'exits': exits})
+json.dump(rows, open(B + '/bench-icount.json', 'w'), indent=1)
+print('MIPS under icount (%.2f instructions per Count tick): instructions / VMM traps per operation'
+      % ipt)
+print(f'{"benchmark":<16}{"native":>10}{"full":>16}{"pv":>16}{"pv/full":>9}')
+for name in BENCHES:
+    n, f, p = (table.get((name, c), (0, 0)) for c in ('native', 'full', 'pv'))
+    print(f'{name:<16}{n[0]:>10}{"%d / %.2f" % f:>16}{"%d / %.2f" % p:>16}{p[0] / max(f[0], 1):>9.2f}')
+for r in rows:
+    if r['exits']:
+        print('  %-15s %-5s per op: %s' % (r['bench'], r['config'],
+              ' '.join('%s %g' % kv for kv in r['exits'].items())))
 PY
