@@ -9,7 +9,12 @@
  * cp0page_push() writes the result back at the very end of prepare(), when the VM is about to
  * run. Because the page always equals struct vcp0 after a push, a word that differs at the next
  * pull is exactly a store by the guest: we apply it like the mtc0 it replaces (same masks). A
- * guest that never touches the page therefore sees no difference at all. */
+ * guest that never touches the page therefore sees no difference at all.
+ *
+ * Only the guest kernel can reach the page (kseg2; a process gets an address error). So the push
+ * is done only when the VM resumes in kernel mode, and the pull only when it trapped in kernel
+ * mode: a process's traps the VMM handles alone (an L2 TLB hit) pay neither, and the kernel only
+ * runs again after the VMM delivers it an exception, which ends in a push. */
 #include "cp0page.h"
 #include "cp0_emul.h"
 #include "gmem.h"
@@ -52,8 +57,8 @@ int cp0page_setup(struct vm *vm)
 
 void cp0page_pull(struct vm *vm)
 {
-	/* Only the guest kernel can store to the page (it is in kseg2: a process gets an address
-	 * error). Trapping from a process, the kernel has not run since the last push: skip. */
+	/* Trapping from a process: its kernel has not run since the last push (nor has the page
+	 * been pushed since the kernel last ran, so do not compare): nothing to take in. */
 	if (!guest_kernel(vm))
 		return;
 	TAKE(CPG_STATUS, status, CP0_STATUS);

@@ -89,8 +89,8 @@ static int prepare(struct vm *vm)
 		return -1;
 	vm->f.status = ST_EXL | ST_IE | ST_IM7 | (guest_kernel(vm) ? ST_KSU_SUP : ST_KSU_USER);
 	asid_apply(vm);
-	if (vm->cp0page)
-		cp0page_push(vm);   /* the guest's CP0 goes back on its page: it runs next */
+	if (vm->cp0page && guest_kernel(vm))
+		cp0page_push(vm);   /* its kernel runs next: its CP0 goes back on its page */
 	return 0;
 }
 
