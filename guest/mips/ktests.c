@@ -119,6 +119,17 @@ void hostile(const char *kind)
 		v[0] = 0x00000008;   /* jr $zero */
 		v[1] = 0;
 		*(volatile uint32_t *)0x00001000u = 1;
+	} else if (!strcmp(kind, "cp0page")) {
+		/* scribble on the VMM's special page (all ones: BEV, ERL, EXL, KSU 3, every CU bit),
+		 * then take an exception with nowhere valid to go */
+		if (!cp0page) {
+			kprintf("# guest: hostile: no special page\n");
+			return;
+		}
+		for (int i = 0; i < 1024; i++)
+			cp0page[i] = 0xffffffffu;
+		__asm__ volatile("syscall");
+		kprintf("# guest: hostile: survived the syscall\n");
 	} else if (!strcmp(kind, "kseg1")) {
 		/* touch guest-physical memory that does not exist */
 		*(volatile uint32_t *)0xa8000000u = 1;

@@ -3,7 +3,7 @@
 #   the guest suite natively; under the VMM with the L2 TLB on and off, with one VM and two;
 #   hostile guests (bad tlbwr PFN, exception loop, access outside guest memory) next to a good VM;
 #   trace=tlb; and Disco's special page (pv=on): the suite with it, with and without the L2 TLB, in
-#   two VMs, next to a hostile VM. Every run is judged by tests/runner.py (results in
+#   two VMs, next to a hostile VM (one that loops, one that scribbles on its page). Every run is judged by tests/runner.py (results in
 #   build/results/mips.txt) and the KTAP verdicts of every VM are compared with the native run, test
 #   by test; the guest must use the page exactly when the VMM offers it (never natively), and
 #   with it the VMM must emulate far fewer CP0 instructions than without.
@@ -63,6 +63,9 @@ same vmm-pv-2vm "vm1: "; same vmm-pv-2vm "vm2: "
 run hostile-loop-pv --strip-prefix "vm1: " --expect "vm2: stopped: exception loop" \
 	--expect "vmm: vm1 off:" -- $Q -kernel "$B/vmm.elf" -append "vms=2 pv=on hostile=2:loop"
 same hostile-loop-pv "vm1: "
+run hostile-cp0page --strip-prefix "vm1: " --expect "vm2: stopped: exception 8 at epc" \
+	--expect "with Status.BEV set" --expect "vmm: vm1 off:" -- $Q -kernel "$B/vmm.elf" -append "vms=2 pv=on hostile=2:cp0page"
+same hostile-cp0page "vm1: "
 check() {  # check NAME CONDITION-TEXT: a result line from the shell test that precedes it
 	if [ "$2" = 0 ]; then echo "ok mips/$1" | tee -a "$R"; else echo "not ok mips/$1" | tee -a "$R"; fail=1; fi
 }
