@@ -69,8 +69,12 @@ void kmain(int argc, uint32_t argv, uint32_t envp, uint32_t memsize)
 			KPA(cp0page));
 	mem_init(ram);
 	install_vectors();
-	if (!strncmp(cmdline, "hostile=", 8))
-		hostile(cmdline + 8);
+	if (!strncmp(cmdline, "hostile=", 8)) {
+		char kind[16] = { 0 };   /* the word after hostile=, up to the next space */
+		for (int i = 0; i < 15 && cmdline[8 + i] && cmdline[8 + i] != ' '; i++)
+			kind[i] = cmdline[8 + i];
+		hostile(kind);
+	}
 	kprintf("KTAP version 1\n1..%d\n", NTESTS);
 	run_kernel_tests();
 	proc_init();
