@@ -1,7 +1,7 @@
 /* cp0page.h - Disco's special page on MIPS (boot option pv=on): the guest kernel keeps its
  * frequently used CP0 registers in a page of its memory and reads/writes them with loads and
- * stores; the VMM takes the guest's stores in at every trap and writes its own values back before
- * the guest runs again. The ABI (layout, discovery, rules) is guest/mips/cp0page.h. */
+ * stores; the VMM takes the guest's stores in at every trap from the guest kernel and writes its
+ * own values back before the guest kernel runs again. The ABI (layout, discovery, rules) is guest/mips/cp0page.h. */
 #ifndef ARCH_MIPS_CP0PAGE_H
 #define ARCH_MIPS_CP0PAGE_H
 #include "vm.h"

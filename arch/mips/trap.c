@@ -2,8 +2,8 @@
  * VM runs next (machine switch on the timer, on wait, on a stopped VM) and prepare its return:
  * interpret any kseg0 code it is about to run, deliver virtual interrupts, set the real mode
  * (supervisor for the guest kernel, user for its processes) and the machine ASID. With the special
- * page (pv=on), the guest's stores to it are taken in first thing and the virtual CP0 is written
- * back to it last thing (cp0page.c). */
+ * page (pv=on), the guest kernel's stores to it are taken in first thing and the virtual CP0 is
+ * written back to it last thing when the guest kernel resumes (cp0page.c). */
 #include "vm.h"
 #include "tlb_refill.h"
 #include "cp0_emul.h"

@@ -12,8 +12,8 @@
  *  - While the guest runs, the page holds its CP0 registers; while the VMM runs (any trap), the
  *    VMM's virtual CP0 does. At every trap the VMM first takes in what the guest stored to the
  *    page (Status, EPC, EntryHi, EntryLo0, EntryLo1: the same masks as mtc0), and before the
- *    guest runs again it writes all of them back, with the ones only it changes (Cause, BadVAddr,
- *    Context; e.g. on exception delivery).
+ *    guest kernel runs again it writes all of them back, with the ones only it changes (Cause,
+ *    BadVAddr, Context; e.g. on exception delivery). Only the kernel may touch the page.
  *  - A store to the page takes effect at the next trap: a new EntryHi ASID or EntryLo pair when
  *    the guest executes tlbwr/tlbwi/tlbp or eret (which still trap); a Status store that enables
  *    an interrupt already pending, at the eret or any other trapping instruction (the explicit
