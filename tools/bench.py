@@ -12,7 +12,8 @@ boots with nopv), and, under
 icount, the VMM exits per operation by
 kind: the benchmark run alone (boot word bench=NAME) minus a run with none (bench=none), divided by
 BENCH_RUNS * iterations. The VMM's own per-kind profile of the full run is printed too. The MIPS
-rows (tests/mips/bench.sh: native, VMM without and with the L2 TLB) join in TCG mode.
+rows (tests/mips/bench.sh: native, VMM without and with the L2 TLB) join in TCG mode, and in icount
+mode native, full and pv (the special page for CP0 registers) with traps per operation.
 Writes build/bench/results.json (a list of {"arch", "bench", "config", "mode", "insns", "cycles",
 "exits"}), build/bench/x86.md and build/bench/x86.svg."""
 import json, math, os, re, subprocess, sys
@@ -107,6 +108,11 @@ def mips_rows():
         for m in re.finditer(r'bench (\S+) cycles=(\d+)', t):
             rows.append({'arch': 'mips', 'bench': m.group(1), 'config': config, 'mode': 'tcg',
                          'insns': None, 'cycles': int(m.group(2)), 'exits': {}})
+    # bench.sh's icount rows: native, full (every privileged access traps), pv (the special page).
+    try:
+        rows += json.load(open(os.path.join(ROOT, 'build/mips/bench-icount.json')))
+    except OSError:
+        pass
     return rows
 
 

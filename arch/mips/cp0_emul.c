@@ -52,7 +52,7 @@ static uint32_t read_reg(struct vm *vm, unsigned reg, unsigned sel)
 	return 0;   /* unimplemented registers read as zero */
 }
 
-static void write_reg(struct vm *vm, unsigned reg, unsigned sel, uint32_t v)
+void cp0_write_reg(struct vm *vm, unsigned reg, unsigned sel, uint32_t v)
 {
 	struct vcp0 *c = &vm->c;
 	switch (reg * 8 + sel) {
@@ -99,7 +99,7 @@ int cp0_exec(struct vm *vm, uint32_t i, uint32_t pc)
 		return CP0_DONE;
 	}
 	if (rs == 4) {                         /* mtc0 */
-		write_reg(vm, RD(i), i & 7, vm->f.r[RT(i)]);
+		cp0_write_reg(vm, RD(i), i & 7, vm->f.r[RT(i)]);
 		return CP0_DONE;
 	}
 	if (rs == 0x0b && RD(i) == 12) {       /* di / ei */

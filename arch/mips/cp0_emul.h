@@ -11,6 +11,8 @@ enum { CP0_DONE, CP0_JUMPED, CP0_WAIT, CP0_BAD };
 int cp0_exec(struct vm *vm, uint32_t insn, uint32_t pc);
 /* A coprocessor-unusable trap from the guest kernel: fetch, emulate, advance. */
 void cp0_trap(struct vm *vm);
+/* What an mtc0 of (reg, sel) does to the virtual CP0 (also for stores to the special page). */
+void cp0_write_reg(struct vm *vm, unsigned reg, unsigned sel, uint32_t v);
 /* Virtual Random register: a value in [Wired, 63]. */
 unsigned cp0_random(struct vm *vm);
 

@@ -3,7 +3,10 @@
  * Boot options (QEMU -append): l2tlb=on|off (default on), vms=N (1..4, default 1),
  * guestmem=SIZE (default 16M), slice=TICKS (Count ticks per time slice, default 1000000),
  * trace=tlb[,switch] (print the first few events of those flows), hostile=VM:KIND (VM number
- * VM boots with the guest command line "hostile=KIND", see guest/mips). */
+ * VM boots with the guest command line "hostile=KIND", see guest/mips), pv=on|off (default off:
+ * offer every guest Disco's special page for its CP0 registers, cp0page.c; off = every privileged
+ * access traps), guestargs=W1,W2 (words added to every guest's command line, commas -> spaces;
+ * the benchmarks use bench=NAME,iters=N). */
 #include "vm.h"
 #include "mips.h"
 #include "console.h"
@@ -48,6 +51,19 @@ static int parse_options(const char *s)
 		if (word_is(w, len, "l2tlb", &v)) {
 			vl = (size_t)(s - v);
 			cfg.l2tlb = !(vl == 3 && !strncmp(v, "off", 3)) && !(vl == 1 && *v == '0');
+		} else if (word_is(w, len, "pv", &v)) {
+			vl = (size_t)(s - v);
+			cfg.pv = (vl == 2 && !strncmp(v, "on", 2)) || (vl == 1 && *v == '1');
+			if (!cfg.pv && !(vl == 3 && !strncmp(v, "off", 3)) && !(vl == 1 && *v == '0')) {
+				kprintf("vmm: pv=%.*s: on or off\n", (int)vl, v);
+				bad++;
+			}
+		} else if (word_is(w, len, "guestargs", &v) &&
+			   (size_t)(s - v) < sizeof cfg.guestargs) {
+			memcpy(cfg.guestargs, v, (size_t)(s - v));
+			for (char *c = cfg.guestargs; *c; c++)
+				if (*c == ',')
+					*c = ' ';
 		} else if (word_is(w, len, "vms", &v) && !parse_size(v, (size_t)(s - v), &n) &&
 			   n >= 1 && n <= MAX_VMS) {
 			cfg.nvms = (int)n;
@@ -71,7 +87,7 @@ static int parse_options(const char *s)
 			memcpy(cfg.hostile, v + 2, (size_t)(s - v) - 2);
 		} else {
 			kprintf("vmm: bad boot option '%.*s' (known: l2tlb=on|off vms=1..4 guestmem=SIZE "
-				"slice=TICKS trace=tlb,switch hostile=VM:KIND)\n", (int)len, w);
+				"slice=TICKS trace=tlb,switch hostile=VM:KIND pv=on|off guestargs=W,W)\n", (int)len, w);
 			bad++;
 		}
 	}
@@ -119,13 +135,17 @@ void vmm_main(int argc, char **argv, char **envp, uint32_t memsize)
 		;
 	kprintf("vmm: CP0 timer: Count runs (+%u over a short loop), time slice %u ticks\n",
 		mfc0(CP0_COUNT, 0) - c0, cfg.slice);
-	kprintf("vmm: %d VM(s), %u MiB each, L2 TLB %s\n", cfg.nvms, cfg.guest_ram >> 20,
-		cfg.l2tlb ? "on" : "off");
+	kprintf("vmm: %d VM(s), %u MiB each, L2 TLB %s, %s\n", cfg.nvms, cfg.guest_ram >> 20,
+		cfg.l2tlb ? "on" : "off", cfg.pv ? "pv: special page for CP0 registers offered"
+						: "full: every privileged access traps");
 
 	for (int i = 0; i < cfg.nvms; i++) {
-		char gcmd[48] = "";
+		char gcmd[112];
 		if (cfg.hostile_vm == i + 1)
-			snprintf_(gcmd, sizeof gcmd, "hostile=%s", cfg.hostile);
+			snprintf_(gcmd, sizeof gcmd, "hostile=%s%s%s", cfg.hostile,
+				  cfg.guestargs[0] ? " " : "", cfg.guestargs);
+		else
+			snprintf_(gcmd, sizeof gcmd, "%s", cfg.guestargs);
 		if (vm_create(&vm_store[i], (unsigned)i + 1, gcmd) < 0)
 			panic("cannot create vm%d", i + 1);
 		scheds[nvms] = &vm_store[i].s;
@@ -145,11 +165,14 @@ void vmm_finish(void)
 		uint64_t rate = s->l2_lookups ? s->refill_l2_hits * 1000 / s->l2_lookups : 0;
 		kprintf("vmm: vm%u %s: traps=%llu cp0_emulated=%llu refills=%llu l2_hits=%llu "
 			"vtlb_hits=%llu reflected_refills=%llu guest_tlbw=%llu mmio=%llu "
-			"interpreted=%llu waits=%llu switches_in=%llu frames=%llu\n",
+			"interpreted=%llu waits=%llu switches_in=%llu frames=%llu reflected=%llu\n",
 			v->s.id, v->s.state == VM_OFF ? "off" : v->s.state == VM_STOPPED ? "stopped" : "??",
 			s->traps, s->cp0_emul, s->refills, s->refill_l2_hits, s->refill_vtlb_hits,
 			s->refill_reflected, s->guest_tlbw, s->mmio, s->interp_insns, s->waits,
-			v->s.switches_in, (unsigned long long)v->pm.backed);
+			v->s.switches_in, (unsigned long long)v->pm.backed, s->reflected);
+		if (v->cp0page)
+			kprintf("vmm: vm%u special page: %llu CP0 register writes taken from it\n",
+				v->s.id, s->page_writes);
 		kprintf("vmm: vm%u l2tlb %s: lookups=%llu hits=%llu hit_rate=%llu.%llu%%\n", v->s.id,
 			cfg.l2tlb ? "on" : "off", s->l2_lookups, s->refill_l2_hits, rate / 10,
 			rate % 10);

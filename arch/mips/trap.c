@@ -1,7 +1,9 @@
 /* trap.c - every trap from a guest comes through vmm_trap(): dispatch by cause, then decide which
  * VM runs next (machine switch on the timer, on wait, on a stopped VM) and prepare its return:
  * interpret any kseg0 code it is about to run, deliver virtual interrupts, set the real mode
- * (supervisor for the guest kernel, user for its processes) and the machine ASID. */
+ * (supervisor for the guest kernel, user for its processes) and the machine ASID. With the special
+ * page (pv=on), the guest kernel's stores to it are taken in first thing and the virtual CP0 is
+ * written back to it last thing when the guest kernel resumes (cp0page.c). */
 #include "vm.h"
 #include "tlb_refill.h"
 #include "cp0_emul.h"
@@ -12,6 +14,7 @@
 #include "asid.h"
 #include "mips.h"
 #include "console.h"
+#include "cp0page.h"
 #include "../../vcpu/trace.h"
 
 extern struct vm *vms[MAX_VMS];
@@ -86,6 +89,8 @@ static int prepare(struct vm *vm)
 		return -1;
 	vm->f.status = ST_EXL | ST_IE | ST_IM7 | (guest_kernel(vm) ? ST_KSU_SUP : ST_KSU_USER);
 	asid_apply(vm);
+	if (vm->cp0page && guest_kernel(vm))
+		cp0page_push(vm);   /* its kernel runs next: its CP0 goes back on its page */
 	return 0;
 }
 
@@ -136,6 +141,8 @@ struct regs *vmm_trap(struct regs *f, unsigned vec)
 		      vec, f->cause, f->pc, f->badvaddr);
 	in_vmm = 1;
 	vm->st.traps++;
+	if (vm->cp0page)
+		cp0page_pull(vm);   /* what the guest stored to its special page, before anything else */
 	dispatch(vm, f, vec);
 	if (mfc0(CP0_CAUSE, 0) & CA_IP7)
 		timer_tick();

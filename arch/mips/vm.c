@@ -5,6 +5,7 @@
 #include "gmem.h"
 #include "mips.h"
 #include "console.h"
+#include "cp0page.h"
 #include "../../lib/kstring.h"
 #include "../../lib/format.h"
 
@@ -97,5 +98,9 @@ int vm_create(struct vm *vm, unsigned id, const char *cmdline)
 	vm->c.status = ST_BEV | ST_ERL;
 	vm->c.ebase = KSEG0;
 	vm->c.errorepc = vm->f.pc;
+	if (cfg.pv && cp0page_setup(vm) < 0) {
+		kprintf("vmm: vm%u: cannot set up the special page\n", id);
+		return -1;
+	}
 	return 0;
 }

@@ -27,6 +27,7 @@ struct vcp0 {
 struct vm_stats {
 	uint64_t traps, cp0_emul, refills, refill_l2_hits, refill_vtlb_hits, refill_reflected;
 	uint64_t l2_lookups, guest_tlbw, reflected, mmio, interp_insns, waits, timer_irqs;
+	uint64_t page_writes;      /* CP0 registers the guest wrote through the special page */
 };
 
 struct vm {
@@ -44,12 +45,15 @@ struct vm {
 	struct l2tlb l2;
 	struct vconsole con;
 	struct vm_stats st;
+	uint32_t *cp0page;         /* pv=on: the special page (kseg0 view of its frame), else 0 */
 	char cmdline[128];
 };
 
 /* Global VMM configuration from the command line. */
 struct vmm_config {
 	int l2tlb;                 /* L2 software TLB on? */
+	int pv;                    /* offer the guests the special page (cp0page.c)? */
+	char guestargs[64];        /* extra words for every guest's command line */
 	int nvms;
 	uint32_t guest_ram;
 	uint32_t slice;            /* Count ticks per time slice */

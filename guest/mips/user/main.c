@@ -1,10 +1,16 @@
 /* main.c - init: the user half of the KTAP suite (system calls, processes, memory, TLB, timer)
  * and the nanobenchmarks. Benchmarks print
- *   bench <name> cycles=<median> min=<min> max=<max> iters=<n>
+ *   bench <name> cycles=<median> min=<min> max=<max> iters=<n> total=<sum>
  * with "cycles" in CP0 Count ticks read by rdhwr $2 (see arch/mips/README.md for what a tick is
- * on QEMU). */
+ * on QEMU; total/iters is the mean), and first a calibration line
+ *   calib insns=<N> ticks=<T>
+ * for a loop of exactly N instructions (under QEMU -icount, instructions per tick).
+ * init's argument is the kernel command line: "bench=NAME" runs only that benchmark and no tests
+ * ("bench=none": neither), "iters=N" sets its number of operations (the VMM's trap counts of two
+ * runs with N and 2N give the traps per operation; tests/mips/bench.sh). */
 #include "ulib.h"
 #include "../ktap.h"
+#include "../../../lib/kstring.h"
 
 static int tno = KTESTS;
 static void result(int ok, const char *name) { uprintf("%sok %d %s\n", ok ? "" : "not ", ++tno, name); }
@@ -94,81 +100,149 @@ static void tests(void)
 
 /* --- benchmarks --- */
 #define MAXS 1024
-static uint32_t samples[MAXS];
+static uint32_t samples[MAXS], total;
+static int nsamples;
+static int iters;            /* iters=N, or 0: each benchmark's default */
 
-static void report(const char *name, int n)
+static void sample(uint32_t v)
 {
+	if (nsamples < MAXS)
+		samples[nsamples] = v;
+	nsamples++;
+	total += v;
+}
+
+static void report(const char *name)
+{
+	int n = nsamples < MAXS ? nsamples : MAXS;
 	for (int i = 1; i < n; i++)
 		for (int j = i; j > 0 && samples[j - 1] > samples[j]; j--) {
 			uint32_t t = samples[j];
 			samples[j] = samples[j - 1];
 			samples[j - 1] = t;
 		}
-	uprintf("bench %s cycles=%u min=%u max=%u iters=%d\n", name, samples[n / 2], samples[0],
-		samples[n - 1], n);
+	uprintf("bench %s cycles=%u min=%u max=%u iters=%d total=%u\n", name, samples[n / 2],
+		samples[0], samples[n - 1], nsamples, total);
+	nsamples = 0;
+	total = 0;
+}
+
+static int ops(int dflt) { return iters ? iters : dflt; }
+
+/* Exactly 3 * 100000 + 2 instructions between the two rdhwr (addiu, bnez, its delay slot). */
+static void calibrate(void)
+{
+	uint32_t t0, t1, k = 100000;
+	__asm__ volatile(".set push\n.set noreorder\n.set mips32r2\n"
+			 "rdhwr %0, $2\n"
+			 "1: addiu %2, %2, -1\n"
+			 "bnez %2, 1b\n"
+			 "nop\n"
+			 "rdhwr %1, $2\n"
+			 ".set pop" : "=&r"(t0), "=&r"(t1), "+r"(k));
+	uprintf("calib insns=%u ticks=%u\n", 3u * 100000u + 1u, t1 - t0);
 }
 
 static int bench_tlb(void)
 {
+	/* 256 page pairs, one word read per pair in turn: more pairs than a 64-entry TLB holds, so
+	 * nearly every read misses. */
 	volatile char *mem = sbrk_pages(512);
-	int n = 0;
 	if (!mem)
 		return 1;
 	for (int p = 0; p < 512; p++)
 		mem[p * 4096] = 1;   /* fault everything in */
-	for (int r = 0; r < 4; r++)
-		for (int p = 0; p < 512; p += 2) {
-			uint32_t t0 = cycles();
-			(void)mem[p * 4096];
-			samples[n++] = cycles() - t0;
-		}
-	report("tlb_refill", n);
+	for (int k = 0, p = 0; k < ops(1024); k++, p = (p + 2) % 512) {
+		uint32_t t0 = cycles();
+		(void)mem[p * 4096];
+		sample(cycles() - t0);
+	}
+	report("tlb_refill");
 	return 0;
 }
 
+static int spin_yields;
+
 static int spinner(void)
 {
-	for (int i = 0; i < 200; i++)
+	for (int i = 0; i < spin_yields; i++)
 		yield();
 	return 0;
 }
 
-static void benches(void)
+static void benches(const char *only)
 {
-	int st, n;
-	for (n = 0; n < 200; n++)
-		samples[n] = cycles(), samples[n] = cycles() - samples[n];
-	report("rdhwr_overhead", n);
-	run_child(bench_tlb);
-	for (n = 0; n < 300; n++) {
-		uint32_t t0 = cycles();
-		getpid();
-		samples[n] = cycles() - t0;
+	int st;
+#define WANT(name) (!only || !strcmp(only, name))
+	if (WANT("rdhwr_overhead")) {
+		for (int n = 0; n < ops(200); n++) {
+			uint32_t t0 = cycles();
+			sample(cycles() - t0);
+		}
+		report("rdhwr_overhead");
 	}
-	report("null_syscall", n);
-	int pid = fork();
-	if (pid == 0)
-		exit(spinner());
-	for (n = 0; n < 150; n++) {
-		uint32_t t0 = cycles();
-		yield();   /* to the spinner and back: two switches */
-		samples[n] = (cycles() - t0) / 2;
+	if (WANT("tlb_refill"))
+		run_child(bench_tlb);
+	if (WANT("null_syscall")) {
+		for (int n = 0; n < ops(300); n++) {
+			uint32_t t0 = cycles();
+			getpid();
+			sample(cycles() - t0);
+		}
+		report("null_syscall");
 	}
-	wait(&st);
-	report("context_switch", n);
-	for (n = 0; n < 40; n++) {
-		uint32_t t0 = cycles();
-		if ((pid = fork()) == 0)
-			exit(0);
+	if (WANT("context_switch")) {
+		spin_yields = ops(150) + 50;
+		int pid = fork();
+		if (pid == 0)
+			exit(spinner());
+		for (int n = 0; n < ops(150); n++) {
+			uint32_t t0 = cycles();
+			yield();   /* to the spinner and back: two switches */
+			sample((cycles() - t0) / 2);
+		}
 		wait(&st);
-		samples[n] = cycles() - t0;
+		report("context_switch");
 	}
-	report("forkwait", n);
+	if (WANT("forkwait")) {
+		for (int n = 0; n < ops(40); n++) {
+			uint32_t t0 = cycles();
+			int pid = fork();
+			if (pid == 0)
+				exit(0);
+			wait(&st);
+			sample(cycles() - t0);
+		}
+		report("forkwait");
+	}
 }
 
-int umain(void)
+int umain(const char *cmdline)
 {
-	tests();
-	benches();
+	const char *only = 0;
+	char name[32];
+	/* The words of the command line we know: bench=NAME and iters=N. */
+	for (const char *w = cmdline; *w; ) {
+		while (*w == ' ')
+			w++;
+		const char *e = w;
+		while (*e && *e != ' ')
+			e++;
+		if (!strncmp(w, "bench=", 6) && e - w - 6 < (int)sizeof name) {
+			memcpy(name, w + 6, (size_t)(e - w - 6));
+			name[e - w - 6] = 0;
+			only = name;
+		} else if (!strncmp(w, "iters=", 6)) {
+			iters = 0;
+			for (const char *d = w + 6; d < e && *d >= '0' && *d <= '9'; d++)
+				iters = iters * 10 + (*d - '0');
+		}
+		w = e;
+	}
+	if (!only)
+		tests();
+	calibrate();
+	if (!only || strcmp(only, "none"))
+		benches(only);
 	return 0;
 }
