@@ -5,7 +5,8 @@
 #   hostile guests (triple fault, hlt with interrupts off, a jump to a 64-bit segment, v8086) next to
 #   a good VM: each hostile VM is stopped with a one-line reason, the good one still passes; a
 #   self-modifying guest; the device-memory and segment suites (also run natively); three VMs that
-#   together want more memory than the machine has; the PC platform's device suite with disks;
+#   together want more memory than the machine has; four that overcommit it twice over (sharing,
+#   balloons, compressed paging) and must still pass; the PC platform's device suite with disks;
 #   VMs made of several modules (initrd, disk=): each bad configuration is refused with its one-line
 #   reason while good VMs (one of them checking its initrd and BIOS tables) run next to it.
 # Every VM's KTAP verdicts must equal the native run's, test by test (tests/ktap_of.py).
@@ -240,6 +241,20 @@ done
 iso oom "vms=3 mem=256M zstore=8M" "guest-x86 test"
 run oom 300 400 --expect-exit 3 --expect "stopped: out of machine memory backing guest-physical" --expect "/2048 frames" \
 	--expect "all VMs have ended"
+
+# Memory overcommitted twice over (issue 11, seed B.5; arch/x86_64/mmu/overcommit.c): four VMs of
+# 128 MiB in 256 MiB, two with hypercalls (their balloon drivers give memory back when the VMM asks)
+# and two without, one of them on the virtual TLB; the VMM shares equal frames (share=16), grows the
+# balloons and pages out to its compressed store. Each suite, with its memcheck test checksumming
+# 2048 pages over ten rounds, must give the native verdicts, and all three ways must have worked.
+iso overcommit "mem=128M share=16 shadow=trace,trace,trace,vtlb" "guest-x86 test memcheck=10" \
+	"guest-x86 test nopv memcheck=10" "guest-x86 test memcheck=10" "guest-x86 test nopv memcheck=10"
+run overcommit 600 256 --expect-exit 1 --expect "vm4 shadow vtlb: " --expect "all passed"
+for v in vm1 vm2 vm3 vm4; do same overcommit $v; done
+check overcommit/shared-ballooned-paged "sharing saved nothing, no page went to the store, or no balloon grew" \
+	sh -c "grep -q 'overcommit: sharing saved [1-9][0-9]* frames at most' '$OUT/overcommit-$ACCEL.log' &&
+	       grep -q 'compressed store: [1-9][0-9]* pages put' '$OUT/overcommit-$ACCEL.log' &&
+	       grep -q 'vm1 memory: .* balloon [0-9]* now, [1-9][0-9]* at most' '$OUT/overcommit-$ACCEL.log'"
 
 # The PC platform (issue 8): the guest's device suite (firmware tables, LAPIC, IO APIC, CMOS, i8042,
 # PCI, ATA on both channels) with the test disks as modules, on the 8259s and on the APICs; then three
