@@ -52,9 +52,11 @@ def guest_iso(config, words):
     return iso(name, '  multiboot2 /boot/vmm.elf %s\n  module2 /boot/guest-x86.elf guest-x86 %s' % (vmm, words))
 
 
-def run(path, mode, prefix):
-    """Boot; return ({bench: (per-op, iters)}, {exit kind: count}, profile line, console)."""
-    p = subprocess.run(QEMU + MODES[mode] + ['-cdrom', path], stdout=subprocess.PIPE,
+def run(path, mode, prefix, mem=None):
+    """Boot (with mem MiB of machine memory instead of QEMU's 1024); return ({bench: (per-op, iters)},
+    {exit kind: count}, profile line, console)."""
+    qemu = QEMU if mem is None else [w if w != '1024' else str(mem) for w in QEMU]
+    p = subprocess.run(qemu + MODES[mode] + ['-cdrom', path], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=1800)
     text = p.stdout.decode('utf-8', 'replace')
     res, exits, prof = {}, {}, ''
@@ -91,6 +93,66 @@ def svg(rows, title, unit):
         y += 2 * bar + 10
     out.append('</svg>')
     return '\n'.join(out)
+
+
+def vmm_iso(name, vmm, guests):
+    """An ISO of the VMM (command line vmm) with one guest-x86 module per entry of guests."""
+    mods = '\n'.join('  module2 /boot/guest-x86.elf guest-x86 %s' % g for g in guests)
+    return iso(name, '  multiboot2 /boot/vmm.elf %s\n%s' % (vmm, mods))
+
+
+def memory_rows():
+    """Issue 11's memory figures (TCG: they are counts, not times), as results.json rows with
+    insns/cycles None and the counts in their own keys, plus markdown lines:
+      - pages zeroed by the guest and by the VMM over guest-x86's whole test suite, full
+        virtualization (nopv) and pv (hypercalls: freed frames given back, not zeroed twice);
+      - frames saved by content-based sharing (share=64) with 1, 3 and 6 VMs of guest-x86's suite
+        (64 MiB each, nopv: the VMM sees no free pages), at the most;
+      - four VMs of 128 MiB in a 256 MiB machine (twice overcommitted; two pv with balloon drivers,
+        two nopv), which must all pass: what sharing, the balloons and the compressed store did."""
+    rows, lines = [], ['', 'Memory (issue 11; counts from TCG runs):', '']
+    lines += ['| suite, 128 MiB | pages zeroed by the guest | by the VMM | frames given back | frames backed at the end |',
+              '|---|---:|---:|---:|---:|']
+    for config, words in (('full', 'test nopv'), ('pv', 'test')):
+        _, _, _, text = run(vmm_iso('zero-' + config, 'mem=128M', [words]), 'tcg', 'vm1: ')
+        g = re.search(r'memory: (\d+) pages zeroed by the kernel', text)
+        v = re.search(r'vm1 memory: (\d+) frames backed now.*?; (\d+) zeroed by the VMM to back them, (\d+) given back', text)
+        if not g or not v:
+            sys.exit('bench: no zeroing counts in the %s run' % config)
+        row = {'arch': 'x86', 'bench': 'suite_pages_zeroed', 'config': config, 'mode': 'tcg', 'insns': None,
+               'cycles': None, 'exits': {}, 'zeroed_guest': int(g.group(1)), 'zeroed_vmm': int(v.group(2)),
+               'given_back': int(v.group(3)), 'backed_end': int(v.group(1))}
+        rows.append(row)
+        lines.append('| %s | %d | %d | %d | %d |' % (config, row['zeroed_guest'], row['zeroed_vmm'], row['given_back'],
+                                                    row['backed_end']))
+    lines += ['', '| VMs of 64 MiB (suite, nopv), share=64 | frames saved by sharing at most | MiB | merges | copy-on-write breaks |',
+              '|---|---:|---:|---:|---:|']
+    for n in (1, 3, 6):
+        _, _, _, text = run(vmm_iso('share-%d' % n, 'mem=64M share=64', ['test nopv'] * n), 'tcg', 'vm1: ')
+        m = re.search(r'sharing saved (\d+) frames at most \((\d+) frames scanned, (\d+) merges, (\d+) copy-on-write', text)
+        if not m or 'all passed' not in text:
+            sys.exit('bench: sharing run with %d VMs did not pass or print its counts' % n)
+        saved = int(m.group(1))
+        rows.append({'arch': 'x86', 'bench': 'sharing_saved_frames', 'config': 'vms%d' % n, 'mode': 'tcg', 'insns': None,
+                     'cycles': None, 'exits': {}, 'saved_frames': saved, 'merges': int(m.group(3)),
+                     'cow_breaks': int(m.group(4))})
+        lines.append('| %d | %d | %.1f | %s | %s |' % (n, saved, saved / 256, m.group(3), m.group(4)))
+    guests = ['test memcheck=10', 'test nopv memcheck=10'] * 2
+    _, _, _, text = run(vmm_iso('overcommit2x', 'mem=128M share=16', guests), 'tcg', 'vm1: ', mem=256)
+    qm = re.search(r'sharing saved (\d+) frames at most.*compressed store: (\d+) pages put, (\d+) taken back.*?(\d+) frames at most; fewest free machine frames (\d+)', text)
+    balloons = [int(b) for b in re.findall(r'vm\d memory: .*balloon \d+ now, (\d+) at most', text)]
+    if not qm or 'all passed' not in text:
+        sys.exit('bench: the twice-overcommitted set did not pass')
+    row = {'arch': 'x86', 'bench': 'overcommit_2x', 'config': '4x128M-in-256M', 'mode': 'tcg', 'insns': None,
+           'cycles': None, 'exits': {}, 'shared_saved_max': int(qm.group(1)), 'store_puts': int(qm.group(2)),
+           'store_gets': int(qm.group(3)), 'store_frames_max': int(qm.group(4)), 'fewest_free': int(qm.group(5)),
+           'balloon_max_frames': balloons}
+    rows.append(row)
+    lines += ['', 'Four VMs of 128 MiB in 256 MiB (2 pv, 2 nopv), all suites passed: sharing saved %d frames at most; '
+              'the compressed store took %d pages (%d back, %d frames at most); balloons at most %s frames; '
+              'fewest free machine frames %d.' % (row['shared_saved_max'], row['store_puts'], row['store_gets'],
+                                                   row['store_frames_max'], balloons, row['fewest_free'])]
+    return rows, lines
 
 
 def mips_rows():
@@ -155,7 +217,11 @@ def main():
                 results.append({'arch': 'x86', 'bench': name, 'config': config, 'mode': mode,
                                 'insns': per_op if mode == 'icount' else None, 'cycles': per_op,
                                 'exits': exits_per_op.get((config, name), {}) if mode == 'icount' else {}})
-    results += mips_rows()
+    # Issue 11 names full virtualization `full`: the traced-shadow rows again under that name.
+    results += [dict(r, config='full', same_run_as='trace') for r in results
+                if r['arch'] == 'x86' and r['config'] == 'trace' and r['mode'] == 'icount']
+    mem_rows, mem_lines = memory_rows()
+    results += mem_rows + mips_rows()
     json.dump(results, open(os.path.join(OUT, 'results.json'), 'w'), indent=1)
 
     ic, tc = per_mode['icount'], per_mode['tcg']
@@ -195,6 +261,7 @@ def main():
                 lines.append('| %s | %d | %d | %.2fx | %d | %.2fx |' % (
                     name, kv['native'][name][0], kv['vtlb'][name][0], ratio(kv, 'vtlb', name),
                     kv['trace'][name][0], ratio(kv, 'trace', name)))
+    lines += mem_lines
     lines += [''] + ['VMM profile of the whole bench run, ' + p for p in profiles]
     table = '\n'.join(lines)
     print(table)
@@ -229,5 +296,10 @@ if __name__ == '__main__':
         quick(sys.argv[3:], sys.argv[2][2:])
     elif sys.argv[1:2] == ['quick']:
         quick(sys.argv[2:])
+    elif sys.argv[1:2] == ['memory']:       # `bench.py memory`: only the memory figures, printed
+        os.makedirs(OUT, exist_ok=True)
+        rows, lines = memory_rows()
+        print('\n'.join(lines))
+        print(json.dumps(rows, indent=1))
     else:
         main()
