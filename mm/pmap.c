@@ -145,7 +145,7 @@ void pmap_release(struct pmap *pm, uint64_t gfn)
 	pm->released++;
 }
 
-unsigned pmap_page_out(struct pmap *pm, unsigned want, unsigned look)
+unsigned pmap_page_out(struct pmap *pm, unsigned want, unsigned look, int second_chance)
 {
 	unsigned done = 0;
 	if (!pm->ops)
@@ -159,7 +159,7 @@ unsigned pmap_page_out(struct pmap *pm, unsigned want, unsigned look)
 		if (m == PMAP_NONE)
 			continue;
 		look--;
-		if (pm->ops->pinned(pm->ctx, gfn))
+		if (pm->ops->pinned(pm->ctx, gfn) || (second_chance && pm->ops->young && pm->ops->young(pm->ctx, gfn, m)))
 			continue;
 		unsigned size = zstore_stage(frame_to_virt(m));
 		if (!size)

@@ -33,6 +33,9 @@ struct pmap_ops {
 	/* Drop every mapping of guest frame gfn (machine frame m) the arch has made: its machine
 	 * frame is about to change, go, or become read-only. */
 	void (*unmap)(void *ctx, uint64_t gfn, mfn_t m);
+	/* Has the guest used guest frame gfn (machine frame m) since the last look? (The answer
+	 * resets: the clock of pmap_page_out gives each used frame a second chance.) 0 if unknown. */
+	int (*young)(void *ctx, uint64_t gfn, mfn_t m);
 };
 
 struct pmap {
@@ -81,8 +84,9 @@ static inline int pmap_is_shared(const struct pmap *pm, uint64_t gfn)
  * it with a zeroed one. The caller has removed every mapping of the frame first. */
 void pmap_release(struct pmap *pm, uint64_t gfn);
 /* Page out up to `want` frames of pm into the compressed store, looking at most at `look` of its own
- * frames (a clock hand; pinned and poorly compressible frames are passed over). How many went. */
-unsigned pmap_page_out(struct pmap *pm, unsigned want, unsigned look);
+ * frames (a clock hand; pinned and poorly compressible frames are passed over, and with
+ * second_chance those used since the hand last passed: ops->young). How many went. */
+unsigned pmap_page_out(struct pmap *pm, unsigned want, unsigned look, int second_chance);
 /* Give all the VM's frames and the table back. */
 void pmap_destroy(struct pmap *pm);
 

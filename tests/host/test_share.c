@@ -88,7 +88,7 @@ static void f_unmap(void *ctx, uint64_t gfn, mfn_t m)
 	f->last_gfn = gfn;
 	f->last_m = m;
 }
-static const struct pmap_ops fops = { f_pinned, f_unmap };
+static const struct pmap_ops fops = { f_pinned, f_unmap, 0 };
 
 static uint8_t *frame(struct pmap *pm, uint64_t gfn)
 {
@@ -219,7 +219,7 @@ static void paging_out_and_in(void)
 	fa.pinned[1] = 1;
 	struct frame_stats f0, f1;
 	frame_get_stats(&f0);
-	unsigned n = pmap_page_out(&a, 1000, 64);
+	unsigned n = pmap_page_out(&a, 1000, 64, 0);
 	frame_get_stats(&f1);
 	CHECK(n == 47);                                  /* 64 - 16 random - 1 pinned */
 	CHECK(a.out == 47 && a.backed == 17 && fa.unmaps == 47);
@@ -236,7 +236,7 @@ static void paging_out_and_in(void)
 	CHECK(a.out == 0 && a.paged_in == 47);
 	/* Given back while out: its place in the store goes. */
 	a.page_hand = 0;
-	CHECK(pmap_page_out(&a, 1, 64) == 1);
+	CHECK(pmap_page_out(&a, 1, 64, 0) == 1);
 	zstore_get_stats(&zs);
 	CHECK(zs.pages == 1);
 	for (unsigned g = 0; g < 64; g++)
@@ -247,7 +247,7 @@ static void paging_out_and_in(void)
 	/* The bound: a store of 0 frames takes nothing. */
 	zstore_set_bound(0);
 	zstore_reset();
-	CHECK(pmap_page_out(&a, 10, 64) == 0);
+	CHECK(pmap_page_out(&a, 10, 64, 0) == 0);
 	pmap_destroy(&a);
 }
 

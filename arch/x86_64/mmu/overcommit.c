@@ -13,7 +13,9 @@
  *     shrink again, down to what the operator set (balloon=, or `balloon N SIZE`);
  *  3. below half the low mark, the VMM pages out on its own: frames of the VM with the most
  *     frames go compressed into the store (mm/zstore.c, bound zstore=), a step per tick. It
- *     cannot know which frames the guest needs (the gap again), so a clock picks them.
+ *     cannot know which frames the guest will need (the gap again): a clock passes over the
+ *     frames its shadow entries show used since its last pass (their Accessed bits) and takes
+ *     the others -- except in an emergency, when it takes what it finds.
  * When even that does not find a frame for a trap, shadow_fault tries overcommit_emergency once;
  * failing that the VM is stopped with the reason (overcommit_why) and the VMM and other VMs go on.
  *
@@ -64,7 +66,14 @@ static void unmap(void *ctx, uint64_t gfn, mfn_t m)
 			vm->guard[i].lpage = ~0u;
 }
 
-static const struct pmap_ops x86_ops = { pinned, unmap };
+/* The shadow entries' Accessed bits: the hardware's own record of which frames the guest uses. */
+static int young(void *ctx, uint64_t gfn, mfn_t m)
+{
+	struct vm *vm = ctx;
+	return vm->sh.tr ? traced_young(vm, (uint32_t)gfn) : shadow_frame_young(&vm->sh, m);
+}
+
+static const struct pmap_ops x86_ops = { pinned, unmap, young };
 
 void overcommit_attach(struct vm *vm)
 {
@@ -150,8 +159,8 @@ static int live(const struct vm *vm)
 	return (vm->s.state == VM_RUNNABLE || vm->s.state == VM_WAITING) && vm->pmap.p2m;
 }
 
-/* Page out up to n frames of the VM with the most frames of its own. */
-static unsigned page_out(unsigned n)
+/* Page out up to n frames of the VM with the most frames of its own (looking at up to `look`). */
+static unsigned page_out(unsigned n, unsigned look, int second_chance)
 {
 	struct vm *big = 0;
 	for (int i = 0; i < vm_total(); i++) {
@@ -159,7 +168,7 @@ static unsigned page_out(unsigned n)
 		if (live(vm) && (!big || vm->pmap.backed > big->pmap.backed))
 			big = vm;
 	}
-	return big ? pmap_page_out(&big->pmap, n, 16 * n) : 0;
+	return big ? pmap_page_out(&big->pmap, n, look, second_chance) : 0;
 }
 
 void overcommit_tick(void)
@@ -187,12 +196,12 @@ void overcommit_tick(void)
 		}
 	}
 	if (nfree < low_mark / 2)
-		page_out(PAGEOUT_STEP);
+		page_out(PAGEOUT_STEP, 64 * PAGEOUT_STEP, 1);
 }
 
 unsigned overcommit_emergency(void)
 {
-	return page_out(PAGEOUT_STEP);
+	return page_out(PAGEOUT_STEP, 16 * PAGEOUT_STEP, 0);
 }
 
 void overcommit_summary(void)

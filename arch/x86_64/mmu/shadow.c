@@ -194,6 +194,20 @@ void shadow_unmap_frame(struct shadow *sh, mfn_t mfn)
 	}
 }
 
+int shadow_frame_young(struct shadow *sh, mfn_t mfn)
+{
+	int young = 0;
+	for (uint32_t l = sh->rmap_head[bucket(mfn)]; l; l = rec(sh, l - 1)->next) {
+		struct rmap_rec *r = rec(sh, l - 1);
+		uint64_t *e = r->mfn == mfn ? leaf(sh, r->la, 0) : 0;
+		if (e && (*e & P) && ((*e & ADDR) >> FRAME_SHIFT) == mfn) {
+			young |= (*e & 0x20) != 0;          /* Accessed */
+			*e &= ~0x20ULL;
+		}
+	}
+	return young;
+}
+
 /* Drop every guest translation (mov cr3, paging changes). Every entry filled since the last flush
  * has its record in the reverse map, so when there are few, exactly those are cleared and the
  * tables stay for the next fills (zeroing a table costs as much as clearing some 16 entries one

@@ -47,6 +47,8 @@ extern int shadow_have_nx;   /* EFER.NXE is on: the shadow can map pages no-exec
 void shadow_probe(void);     /* ... find out (shadow_init does; so must any other shadow) */
 /* Drop every mapping of machine frame mfn (made since the last flush). */
 void shadow_unmap_frame(struct shadow *sh, mfn_t mfn);
+/* Has the MMU used a mapping of machine frame mfn since the last look (Accessed bits, then cleared)? */
+int shadow_frame_young(struct shadow *sh, mfn_t mfn);
 /* Make this shadow the one the MMU uses; is it? */
 void shadow_activate(struct shadow *sh);
 int shadow_is_active(const struct shadow *sh);

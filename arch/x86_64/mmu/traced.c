@@ -33,6 +33,7 @@
 #define U 4ULL
 #define NX (1ULL << 63)
 #define PS 0x80ULL                    /* a root entry that maps 2 MiB itself */
+#define A 0x20ULL                     /* Accessed: the MMU sets it in the shadow entry it uses */
 #define GROUP 512u                    /* guest frames under one 2 MiB entry (PMAP_GROUP) */
 #define G_P 1u
 #define G_W 2u
@@ -682,6 +683,18 @@ void traced_drop_gfn(struct vm *vm, uint32_t gfn)
 	}
 	vm->sh.gen++;
 	finish(vm, tr);
+}
+
+int traced_young(struct vm *vm, uint32_t gfn)
+{
+	struct traced *tr = T(vm);
+	int young = 0;
+	for (uint32_t l = gfn < tr->nframes ? (uint32_t)tr->gi[gfn] : 0; l; l = rec(tr, l)->next) {
+		uint64_t *x = entry(tr, l);
+		young |= (*x & A) != 0;
+		*x &= ~A;
+	}
+	return young;
 }
 
 void traced_invlpg(struct vm *vm, uint32_t la, int large)

@@ -57,6 +57,10 @@ void traced_written(struct vm *vm, uint32_t gfn, unsigned off, unsigned len);
 int traced_unshadow(struct vm *vm, uint32_t gfn);
 /* Drop every shadow entry that maps guest frame gfn (its permissions changed: scanned code). */
 void traced_drop_gfn(struct vm *vm, uint32_t gfn);
+/* Has the MMU used a shadow entry of guest frame gfn since the last look (its Accessed bits)? They
+ * are cleared for the next look (no TLB flush: a translation the TLB keeps may look unused -- the
+ * reclaim's guess is only a guess). 2 MiB entries are not looked at. */
+int traced_young(struct vm *vm, uint32_t gfn);
 /* The guest's invlpg: the shadow is coherent already; only the real TLB entry goes. */
 void traced_invlpg(struct vm *vm, uint32_t la, int large);
 void traced_get_stats(const struct vm *vm, struct traced_stats *st);
