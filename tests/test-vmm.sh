@@ -107,7 +107,7 @@ check one/fast-paths-taken "no trap took a fast path, or none a direct path (see
 	grep -q "vm1 exits: .*; fast paths [1-9][0-9]*, direct [1-9]" "$OUT/one-$ACCEL.log"
 # guest-x86 found the VMM by its probe and wrote its console and idled by hypercall
 # (docs/hypercalls.md; its test hypercall_abi tries every call with good and bad arguments);
-# one-vtlb below runs it with nopv, so the UART and hlt stay tested under the VMM too (its 21
+# one-vtlb below runs it with nopv, so the UART and hlt stay tested under the VMM too (its 26
 # hypercalls are hypercall_abi's alone).
 check one/pv "guest-x86 did not find the VMM, or made no hypercalls (see the log)" \
 	sh -c "grep -q 'vm1: # guest-x86: VMM found (hypercall ABI 1' '$OUT/one-$ACCEL.log' &&
@@ -127,7 +127,7 @@ for v in vm1 vm2 vm3; do same three $v; done
 # the guest must not notice.
 iso one-vtlb "mem=128M shadow=vtlb fast=c" "guest-x86 test nopv"
 run one-vtlb 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 --expect "vm1 shadow vtlb: " \
-	--expect ", direct 0;" --expect "para-virtual calls forbidden (nopv)" --expect " hypercall 23; "
+	--expect ", direct 0;" --expect "para-virtual calls forbidden (nopv)" --expect " hypercall 26; "
 same one-vtlb vm1
 iso three-trace "vms=3 mem=128M shadow=trace,vtlb,trace" "guest-x86 test"
 run three-trace 600 1024 --expect-exit 1 --expect "vm3 off: exit code 0" --expect "vm1 shadow trace: " \

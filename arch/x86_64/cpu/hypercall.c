@@ -36,12 +36,14 @@ static int32_t console_write(struct vm *vm, uint32_t la, uint32_t len)
 
 /* HC_MMU_UPDATE: many page-table writes for one trap, instead of one trap each (a traced
  * table's write faults; every write under shadow=trace). Each is a store the guest could have
- * made itself, with the same effects on the shadows (gmem.c guest_phys_store). */
-static int32_t mmu_update(struct vm *vm, uint32_t la, uint32_t n, uint32_t *done)
+ * made itself, with the same effects on the shadows (gmem.c guest_phys_store). With HC_MMU_CR3 in
+ * `cr3`, the batch ends with the guest's mov to CR3 (a new address space, or the same one again:
+ * the TLB flush after the batch), in the same trap. */
+static int32_t mmu_update(struct vm *vm, uint32_t la, uint32_t n, uint32_t cr3, uint32_t *done)
 {
 	struct hc_mmu_update u[64];
 	*done = 0;
-	if (n > HC_MMU_MAX)
+	if (n > HC_MMU_MAX || (cr3 && (!(cr3 & HC_MMU_CR3) || (cr3 >> 12) >= vm->pmap.nframes)))
 		return HC_EINVAL;
 	while (*done < n) {
 		uint32_t k = n - *done < 64 ? n - *done : 64, e, fa;
@@ -51,6 +53,10 @@ static int32_t mmu_update(struct vm *vm, uint32_t la, uint32_t n, uint32_t *done
 		for (uint32_t i = 0; i < k; i++, ++*done)
 			if ((u[i].gpa & 3) || guest_phys_store(vm, u[i].gpa, &u[i].val, 4) < 0)
 				return HC_EINVAL;
+	}
+	if (cr3) {
+		vm->cr3 = cr3 & ~0xFFFu;
+		guest_cr3_written(vm);              /* (what emulate.c does for mov cr3) */
 	}
 	return (int32_t)n;
 }
@@ -124,7 +130,7 @@ int hypercall(struct vm *vm, struct trapframe *tf)
 		break;
 	case HC_MMU_UPDATE: {
 		uint32_t done;
-		int32_t r = mmu_update(vm, (uint32_t)tf->rbx, (uint32_t)tf->rcx, &done);
+		int32_t r = mmu_update(vm, (uint32_t)tf->rbx, (uint32_t)tf->rcx, (uint32_t)tf->rdx, &done);
 		if (r < 0)
 			tf->rdx = done;
 		put(tf, r);

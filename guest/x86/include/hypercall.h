@@ -26,7 +26,8 @@
 #define HC_BLOCK         3   /* sti + hlt in one: sleep until a virtual interrupt -> 0, interrupts on */
 #define HC_MMU_UPDATE    4   /* EBX = linear address of struct hc_mmu_update[ECX] (ECX <= HC_MMU_MAX):
                               * each 32-bit store done as if by the guest -> ECX; on a bad entry
-                              * the error, with EDX = the entries done before it */
+                              * the error, with EDX = the entries done before it. EDX = a page
+                              * directory's address | HC_MMU_CR3: then loaded into CR3 (0: not) */
 #define HC_SET_KSTACK    5   /* EBX = esp0, ECX = ss0: the kernel stack for traps from ring 3, instead of
                               * the TSS's (which the VMM then stops reading); ss0 0: the TSS's again -> 0 */
 #define HC_FRAME_FREE    6   /* EBX = guest frame number: its contents are not needed any more; the VMM
@@ -37,6 +38,7 @@
 
 #define HC_CONSOLE_MAX   4096
 #define HC_MMU_MAX       512
+#define HC_MMU_CR3       1u  /* in HC_MMU_UPDATE's EDX: load CR3 after the batch */
 
 /* One page-table update (Xen's mmu_update idea): a 32-bit entry at a guest-physical address. */
 struct hc_mmu_update {

@@ -46,6 +46,7 @@ int pv_console_write(const char *s, uint32_t len);
 void pv_block(void);
 void pv_pte_set(uint32_t *pte, uint32_t val);	/* batched: pv_pte_flush sends them */
 void pv_pte_flush(void);
+void pv_pte_flush_cr3(const uint32_t *pd);	/* ... and load CR3, in one call */
 
 /* gdt.c, idt.c */
 void gdt_init(void);

@@ -65,7 +65,14 @@ void pv_pte_set(uint32_t *pte, uint32_t val)
 
 void pv_pte_flush(void)
 {
-	if (nbatch && hcall(HC_MMU_UPDATE, (uint32_t)batch, nbatch, 0, 0) != (int32_t)nbatch)
+	pv_pte_flush_cr3(0);
+}
+
+/* The batch, then (pd not 0) CR3 loaded with pd: one trap for both. */
+void pv_pte_flush_cr3(const uint32_t *pd)
+{
+	uint32_t cr3 = pd ? (uint32_t)pd | HC_MMU_CR3 : 0;
+	if ((nbatch || cr3) && hcall(HC_MMU_UPDATE, (uint32_t)batch, nbatch, cr3, 0) != (int32_t)nbatch)
 		panic("the VMM refused a page-table update batch of %u entries", nbatch);
 	nbatch = 0;
 }

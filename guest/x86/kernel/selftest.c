@@ -153,7 +153,13 @@ static int check_hypercalls(void)
 	mmu_ok = mmu_ok && hcall(HC_MMU_UPDATE, (uint32_t)u, 1, 0, o) == HC_EINVAL && o[2] == 0 &&
 		 hcall(HC_MMU_UPDATE, USER_BASE, 1, 0, 0) == HC_EFAULT &&
 		 hcall(HC_MMU_UPDATE, (uint32_t)u, HC_MMU_MAX + 1, 0, 0) == HC_EINVAL &&
-		 hcall(HC_MMU_UPDATE, (uint32_t)u, 0, 0, 0) == 0;
+		 hcall(HC_MMU_UPDATE, (uint32_t)u, 0, 0, 0) == 0 &&
+		 /* ... and CR3 loaded after the batch (the kernel's own directory again); without the
+		  * flag bit, or past RAM: refused */
+		 hcall(HC_MMU_UPDATE, (uint32_t)u, 0, (uint32_t)kernel_pd | HC_MMU_CR3, 0) == 0 &&
+		 read_cr3() == (uint32_t)kernel_pd &&
+		 hcall(HC_MMU_UPDATE, (uint32_t)u, 0, (uint32_t)kernel_pd, 0) == HC_EINVAL &&
+		 hcall(HC_MMU_UPDATE, (uint32_t)u, 0, 0xFFFFF000u | HC_MMU_CR3, 0) == HC_EINVAL;
 	return mmu_ok && r == 0 && probe[0] == HC_SIGNATURE && probe[1] == HC_VERSION &&
 	       probe[2] == (1u << HC_NCALLS) - 1 &&
 	       hcall(HC_CONSOLE_WRITE, (uint32_t)line, sizeof line - 1, 0, 0) == (int32_t)sizeof line - 1 &&

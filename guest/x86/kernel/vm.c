@@ -152,10 +152,8 @@ uint32_t *vm_fork(uint32_t *pd)
 			frame_get(FRAME(e));
 		}
 	}
-	if (pv_active) {
-		pv_pte_flush();
-		write_cr3(read_cr3());	/* one TLB flush for the batch, instead of an invlpg each */
-	}
+	if (pv_active)
+		pv_pte_flush_cr3(pd);	/* and one TLB flush for the batch (CR3 again), instead of an invlpg each */
 	return child;
 }
 
