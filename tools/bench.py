@@ -107,7 +107,7 @@ def memory_rows():
       - pages zeroed by the guest and by the VMM over guest-x86's whole test suite, full
         virtualization (nopv) and pv (hypercalls: freed frames given back, not zeroed twice);
       - frames saved by content-based sharing (share=64) with 1, 3 and 6 VMs of guest-x86's suite
-        (64 MiB each, nopv: the VMM sees no free pages), at the most;
+        (64 MiB each, nopv: the VMM sees no free pages), at the most, and with 1 and 3 Linux VMs;
       - four VMs of 128 MiB in a 256 MiB machine (twice overcommitted; two pv with balloon drivers,
         two nopv), which must all pass: what sharing, the balloons and the compressed store did."""
     rows, lines = [], ['', 'Memory (issue 11; counts from TCG runs):', '']
@@ -137,6 +137,33 @@ def memory_rows():
                      'cycles': None, 'exits': {}, 'saved_frames': saved, 'merges': int(m.group(3)),
                      'cow_breaks': int(m.group(4))})
         lines.append('| %d | %d | %.1f | %s | %s |' % (n, saved, saved / 256, m.group(3), m.group(4)))
+    # The same with Linux VMs (Debian's kernel and our initramfs, as make test-linux runs them), where
+    # make test-linux has fetched them.
+    lin = os.path.join(ROOT, 'build', 'linux')
+    if all(os.path.exists(os.path.join(lin, f)) for f in ('vmlinuz', 'initrd.gz', 'vmlinux')):
+        for n in (1, 3):
+            entries = '\n'.join('  module2 /boot/vmlinuz console=ttyS0 quiet cryptomgr.notests noisapnp\n'
+                                '  module2 /boot/initrd.gz initrd\n  module2 /boot/vmlinux vmlinux' for _ in range(n))
+            cfg = os.path.join(OUT, 'share-linux-%d.cfg' % n)
+            with open(cfg, 'w') as f:
+                f.write('set timeout=0\nmenuentry "share-linux" {\n  multiboot2 /boot/vmm.elf mem=256M share=64\n%s\n'
+                        '  boot\n}\n' % entries)
+            path = os.path.join(OUT, 'share-linux-%d.iso' % n)
+            subprocess.check_call([os.path.join(ROOT, 'tools/mkiso.sh'), path, cfg,
+                                   os.path.join(ROOT, 'build/x86_64/vmm.elf')] +
+                                  ['%s=%s' % (f, os.path.join(lin, f)) for f in ('vmlinuz', 'initrd.gz', 'vmlinux')],
+                                  stdout=subprocess.DEVNULL)
+            _, _, _, text = run(path, 'tcg', 'vm1: ', mem=1280)
+            m = re.search(r'sharing saved (\d+) frames at most \((\d+) frames scanned, (\d+) merges, (\d+) copy-on-write', text)
+            if not m or 'all passed' not in text:
+                sys.exit('bench: sharing run with %d Linux VMs did not pass or print its counts' % n)
+            saved = int(m.group(1))
+            rows.append({'arch': 'x86', 'bench': 'sharing_saved_frames', 'config': 'linux-vms%d' % n, 'mode': 'tcg',
+                         'insns': None, 'cycles': None, 'exits': {}, 'saved_frames': saved, 'merges': int(m.group(3)),
+                         'cow_breaks': int(m.group(4))})
+            lines.append('| %d Linux (256 MiB) | %d | %.1f | %s | %s |' % (n, saved, saved / 256, m.group(3), m.group(4)))
+    else:
+        lines.append('| Linux VMs | (not measured: make test-linux fetches the kernel first) | | | |')
     guests = ['test memcheck=10', 'test nopv memcheck=10'] * 2
     _, _, _, text = run(vmm_iso('overcommit2x', 'mem=128M share=16', guests), 'tcg', 'vm1: ', mem=256)
     qm = re.search(r'sharing saved (\d+) frames at most.*compressed store: (\d+) pages put, (\d+) taken back.*?(\d+) frames at most; fewest free machine frames (\d+)', text)
