@@ -223,8 +223,9 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, uint32_t len)
 		if (stack_read(vm, tf, sp_add(&ssd, sp, 12), w + 3, 8) < 0)
 			return 1;
 		if (!seg_check(vm, cs, 1, 3) || !seg_check(vm, (uint16_t)w[4], 0, 3)) {
-			/* A real CPU raises #GP(selector) here, in the guest kernel. */
-			reflect(vm, tf, 13, REFLECT_EXC_ERR, cs & ~3u);
+			/* A real CPU raises #GP(selector) here, in the guest kernel: CS's if CS is the bad
+			 * one (it is checked first), else SS's (0 for a null SS). */
+			reflect(vm, tf, 13, REFLECT_EXC_ERR, (seg_check(vm, cs, 1, 3) ? w[4] : cs) & 0xFFFCu);
 			return 1;
 		}
 		tf->rsp = w[3];

@@ -474,12 +474,44 @@ int vm_quiet(struct vm *vm)
 	       !vm->nstale && !(vm->vif && intr_pending(vm) >= 0);
 }
 
+/* A #GP from `int n` (or int3) through a real gate the VMM keeps closed (segments.c: the vectors of
+ * exceptions with error codes, and the VMM's own IRQ vectors), or from a guest process through a
+ * gate its guest closed: the guest's own gate decides, as the CPU would have -- the #GP(n*8+2)
+ * stands if its DPL is below the CPL (checked first, as on the CPU), #NP(n*8+2) if it is not
+ * present, else the software interrupt n goes through it (returning after the instruction).
+ * (The real CPU's error code names the gate in the VMM's 16-byte-gate IDT: n*8+2 on hardware,
+ * n*16+2 under QEMU's TCG; the guest gets n*8+2, its IDT's, either way.) 1: done here. */
+static int soft_int(struct vm *vm, struct trapframe *tf)
+{
+	uint8_t b[2];
+	uint32_t e, fa, cpl = guest_cpl(tf);
+	if ((tf->error & 3) != 2 ||
+	    guest_read(vm, seg_base(vm, tf, X86_SEG_CS) + (uint32_t)tf->rip, b, 2, cpl == 3, &e, &fa) < 0 ||
+	    (b[0] != 0xCD && b[0] != 0xCC))
+		return 0;
+	unsigned n = b[0] == 0xCC ? 3 : b[1], len = b[0] == 0xCC ? 1 : 2, g = vm->gate[n].present;
+	if (tf->error != n * 8 + 2 && tf->error != n * 16 + 2)
+		return 0;
+	vm_count(vm, (g & 3) >= cpl && (g & 0x80) ? EXIT_SYSCALL : EXIT_EXCEPTION);
+	if ((g & 3) < cpl)
+		reflect(vm, tf, 13, REFLECT_EXC_ERR, n * 8 + 2);
+	else if (!(g & 0x80))
+		reflect(vm, tf, 11, REFLECT_EXC_ERR, n * 8 + 2);
+	else {
+		tf->rip = (uint32_t)tf->rip + len;
+		reflect(vm, tf, n, REFLECT_SOFT, 0);
+	}
+	return 1;
+}
+
 /* The general path: every trap a fast path did not take. */
 static void vm_trap_general(struct vm *vm, struct trapframe *tf)
 {
 	unsigned v = (unsigned)tf->vector;
 	switch (v) {
 	case 13:
+		if (soft_int(vm, tf))
+			break;
 		if (guest_cpl(tf) == 0 && emulate_privileged(vm, tf))
 			break;
 		if (emulate_sysenter(vm, tf))

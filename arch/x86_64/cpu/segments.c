@@ -36,8 +36,12 @@
 /* One guest descriptor -> the real one. */
 static uint64_t compress(uint64_t d)
 {
-	if (!(d & D_PRESENT) || !(d & D_S))
+	if (!(d & D_S))
 		return 0;                                  /* system descriptors stay virtual */
+	if (!(d & D_PRESENT))
+		/* Not present: it stays so (never loadable), so that loading it faults as it would
+		 * natively -- #NP, or #SS for a stack -- rather than #GP for an empty slot. */
+		return (d & ~D_LONG) | (D_DPL(d) == 0 ? 1ULL << 45 : 0);
 	if ((d & D_CODE) && (d & D_LONG))
 		return 0;                                  /* no 64-bit code below ring 0 */
 	if (D_DPL(d) == 0)
@@ -225,8 +229,9 @@ int seg_check(struct vm *vm, uint16_t sel, int code, unsigned cpl)
 
 /* The IDT part of ring compression: a real gate's DPL says who may reach vector v with INT n.
  * The guest's gate DPL 0 becomes 1 (the guest kernel runs there). Vectors where the CPU pushes
- * an error code stay DPL 0: an INT n to them would leave our frame without one; a guest INT n
- * there gets #GP, which is reflected. The VMM's own IRQ vectors, NMI and #MC also stay DPL 0. */
+ * an error code stay DPL 0: an INT n to them would leave our frame without one. The VMM's own IRQ
+ * vectors, NMI and #MC also stay DPL 0. A guest's INT n to one of these gets #GP from the CPU, and
+ * run.c (soft_int) decides by the guest's own gate, as the CPU would have. */
 void seg_load_idt(struct vm *vm)
 {
 	uint64_t gates[256];
@@ -251,6 +256,7 @@ void seg_load_idt(struct vm *vm)
 		vm->gate[v].off = (uint32_t)((g & 0xFFFF) | ((g >> 32) & 0xFFFF0000u));
 		vm->gate[v].sel = (uint16_t)(g >> 16);
 		vm->gate[v].type = (uint8_t)((g & D_PRESENT) && (type == 0x0E || type == 0x0F) ? type : 0);
+		vm->gate[v].present = (uint8_t)((g & D_PRESENT ? 0x80 : 0) | D_DPL(g));
 	}
 	/* int3 is how patched instructions reach the VMM, so the guest kernel (ring 1) must always be
 	 * able to execute it, whatever the guest's own gate says (a user int3 still obeys the guest). */

@@ -115,8 +115,9 @@ struct vm {
 	uint8_t idt_dpl[256];
 	/* The guest's IDT as seg_load_idt last read it (the pages are traced, so it is read again
 	 * whenever the guest writes them): for each vector the handler's offset and selector, and the
-	 * gate type if it is a present 32-bit interrupt (0xE) or trap (0xF) gate, else 0. */
-	struct { uint32_t off; uint16_t sel; uint8_t type; } gate[256];
+	 * gate type if it is a present 32-bit interrupt (0xE) or trap (0xF) gate, else 0; present: the
+	 * gate's P bit and DPL (bit 7, bits 0-1), whatever its type. */
+	struct { uint32_t off; uint16_t sel; uint8_t type, present; } gate[256];
 
 	struct shadow sh;
 	/* The guest-kernel pages the last guarded writes (fastpath.c) went to, as shadow_fault found

@@ -83,6 +83,9 @@ int guest_walk(struct vm *vm, uint32_t la, int write, int user, uint32_t *gpa, u
 		*flags = (pde & (PG_P | PG_W | PG_U)) | (((pde | *pdep) & PG_D) ? SHADOW_DIRTY : 0) | SHADOW_LARGE;
 		return 0;
 	}
+	/* The directory entry is used to find the table: Accessed now, whatever the table then says
+	 * (as the CPU does -- QEMU's too -- even when the table is not there or denies the access). */
+	*pdep = pde | PG_A;
 	uint32_t *pt = gpa_ptr(vm, pde & ~0xFFFu);
 	if (!pt)
 		goto not_present;
@@ -92,7 +95,6 @@ int guest_walk(struct vm *vm, uint32_t la, int write, int user, uint32_t *gpa, u
 	uint32_t both = pde & pte;
 	if ((user && !(both & PG_U)) || (write && !(both & PG_W) && (user || wp)))
 		goto protection;
-	*pdep = pde | PG_A;
 	*ptep = pte | PG_A | (write ? PG_D : 0);
 	*gpa = (pte & ~0xFFFu) | (la & 0xFFFu);
 	*flags = (both & (PG_W | PG_U)) | PG_P | ((*ptep & PG_D) ? SHADOW_DIRTY : 0);
