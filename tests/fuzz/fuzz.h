@@ -14,7 +14,7 @@
 #define SIDT_IMG      (SCRATCH + 0x2000u)       /* an IDT image (256 gates) */
 #define PSEUDO        (SCRATCH + 0x2800u)       /* 16 pseudo-descriptors, 8 bytes apart */
 #define FARPTRS       (SCRATCH + 0x2900u)       /* 16 far pointers, 8 bytes apart */
-#define CODE          (ROUND_BASE + 0x200000u)  /* one read-only page: the random code, then int3s */
+#define CODE          (ROUND_BASE + 0x200000u)  /* one read-only page: int3s, then the random code */
 #define STACKS        (ROUND_BASE + 0x3FC000u)  /* STACK_PAGES writable pages */
 #define STACK_PAGES   4
 #define STACK_TOP     (STACKS + 0x2000u)        /* the initial ESP (two pages of stack above it) */
@@ -35,6 +35,7 @@ struct obs {
 /* What gen_round made. */
 struct round {
 	int ring3;
+	uint32_t entry;          /* where the code starts (linear; it ends at the page's end) */
 	uint32_t frame;          /* linear address (round space) of popad's 8 words + the iret frame */
 	int touched_tr;          /* the code may run lldt/ltr: reload TR and LDTR after it */
 	int touched_msr;         /* the code may write the SYSENTER MSRs: zero them after it */

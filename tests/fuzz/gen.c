@@ -9,7 +9,8 @@
  * What the generator leaves out, and why (docs/NOTES.md "Differential fuzzing" has the list):
  *  - bytes that would make native and VMM runs differ for reasons that are no fidelity bug:
  *    port I/O (real devices natively, the VM's virtual PC under the VMM), rdtsc/rdtscp/rdpmc/
- *    rdrand, cpuid, random MSRs, debug registers (the VMM does not arm guest breakpoints);
+ *    rdrand, cpuid, random MSRs and the long-mode ones, debug registers (the VMM does not arm
+ *    guest breakpoints);
  *  - bytes that would make the round unrecoverable or wreck the harness: mov to CR0/CR3/CR4 with a
  *    random value (paging off would expose the fuzzer), lgdt/lidt from random memory, cli and hlt
  *    (a hang with no interrupt to end it), int 8 (the #DF task gate);
@@ -67,7 +68,8 @@ static void filter(uint8_t *b, const uint8_t *gen, uint32_t n)
 
 /* ---- the code ---- */
 
-static uint8_t *out, gen_mask[4096];
+static uint8_t *out, gen_mask[4096], tmp[4096];
+static uint32_t entry;       /* the code's first byte (linear): its end is the page's end */
 static uint32_t outn, outmax;
 static int in_seq;
 static struct round *cur;
@@ -150,9 +152,10 @@ static void interesting(void)
 	}
 	case 9: case 17: emit(0x68); emit32(rflags()); emit(0x9D); break;          /* push imm; popf */
 	case 10: case 11: {                                                       /* rdmsr/wrmsr */
-		static const uint32_t msrs[] = { 0x174, 0x175, 0x176, 0x1B, 0xC0000080u, 0x277, 0x3A, 0xC0000100u,
-						 0x12345678u };
-		uint32_t m = msrs[below(9)];
+		/* (Not EFER, FS_BASE or IA32_FEATURE_CONTROL: the VMM's virtual CPU, without long mode,
+		 * has none of them, where QEMU's qemu64 model has them natively.) */
+		static const uint32_t msrs[] = { 0x174, 0x175, 0x176, 0x1B, 0x277, 0x12345678u };
+		uint32_t m = msrs[below(6)];
 		int wr = r == 11 && ((m >= 0x174 && m <= 0x176) || m == 0x12345678u);
 		emit(0xB9); emit32(m);
 		emit(0x0F); emit(wr ? 0x30 : 0x32);
@@ -165,7 +168,7 @@ static void interesting(void)
 		if (below(2)) { emit(0x68); emit32(STACK_TOP - 64); emit(0x68); emit32(0x20 | below(4)); }
 		emit(0x68); emit32(rflags());
 		emit(0x68); emit32(rsel());
-		emit(0x68); emit32(below(2) ? CODE + below(64) : rnd());
+		emit(0x68); emit32(below(2) ? entry + below(64) : rnd());
 		if (below(4) == 0) emit(0x66);
 		emit(0xCF);
 		break;
@@ -175,8 +178,8 @@ static void interesting(void)
 	case 24: emit(0x0F); emit((uint8_t)(below(3) == 0 ? 0x06 : below(2) ? 0x08 : 0x09)); break;
 	case 25: do x = 0xF8 + below(8); while (x == 0xF9); emit(0x0F); emit(0x01); emit((uint8_t)x); break;
 	case 26: emit(0x0F); emit(0x01); emit(mem_disp32(7)); emit32(below(2) ? SCRATCH : rnd()); break;   /* invlpg */
-	case 27: emit(0xEA); emit32(below(2) ? CODE : rnd()); emit16(rsel()); break;      /* jmp far */
-	case 28: emit(0x9A); emit32(below(2) ? CODE : rnd()); emit16(rsel()); break;      /* call far */
+	case 27: emit(0xEA); emit32(below(2) ? entry : rnd()); emit16(rsel()); break;      /* jmp far */
+	case 28: emit(0x9A); emit32(below(2) ? entry : rnd()); emit16(rsel()); break;      /* call far */
 	case 29: x = below(2); emit(0x68); emit32(rsel()); emit(0x68); emit32(rnd()); emit(x ? 0xCB : 0xCA);
 		if (!x) emit16((uint16_t)below(64));
 		break;
@@ -249,7 +252,7 @@ static void fill_scratch(void)
 		}
 		*(uint16_t *)(ps + 8 * i) = lim;
 		*(uint32_t *)(ps + 8 * i + 2) = base;
-		*(uint32_t *)(fp + 8 * i) = below(2) ? CODE + below(64) : rnd();
+		*(uint32_t *)(fp + 8 * i) = below(2) ? entry + below(64) : rnd();
 		*(uint16_t *)(fp + 8 * i + 4) = rsel();
 	}
 }
@@ -260,7 +263,7 @@ static void fill_stack(uint32_t n)
 {
 	for (unsigned k = 0; k < STACK_PAGES; k++)
 		for (uint32_t i = 0; i < 4096; i += 4) {
-			uint32_t w = below(2) ? region_addr() : below(2) ? CODE + below(n) : rnd();
+			uint32_t w = below(2) ? region_addr() : below(2) ? entry + below(n) : rnd();
 			*(uint32_t *)(stackp[k] + i) = (w | 0x200u) & ~(1u << 14 | 1u << 17);
 		}
 }
@@ -278,8 +281,13 @@ void gen_round(uint32_t seed, uint32_t r, struct round *rd)
 	cur = rd;
 	uint8_t *code = rd->ring3 ? code3 : code0;
 	int mode = (r >> 3) & 1;                   /* blocks of 8: plain random, then interesting */
+	/* The code ends at the page's end (then ud2), int3s before it: a VMM that scans a page from
+	 * its first executed byte to the page's end then decodes only the code. Jump targets the
+	 * generator aims at the code use the planned start (the last sequence may end a little
+	 * past the planned length, which moves the real start down, never up). */
 	uint32_t n = 16 + below(1024);
-	out = code;
+	entry = CODE + 4096 - 2 - n;
+	out = tmp;
 	outn = 0;
 	outmax = 4000;                             /* the last sequence may end past n: never cut it */
 	in_seq = 0;
@@ -290,11 +298,15 @@ void gen_round(uint32_t seed, uint32_t r, struct round *rd)
 			emit((uint8_t)rnd());
 	}
 	n = outn;
-	filter(code, gen_mask, n);
-	code[n] = 0x0F;                            /* ud2 after the end, int3s to the page's end */
-	code[n + 1] = 0x0B;
-	for (uint32_t i = n + 2; i < 4096; i++)
+	filter(tmp, gen_mask, n);
+	uint32_t at = 4096 - 2 - n;
+	for (uint32_t i = 0; i < at; i++)
 		code[i] = 0xCC;
+	for (uint32_t i = 0; i < n; i++)
+		code[at + i] = tmp[i];
+	code[4094] = 0x0F;                         /* ud2 */
+	code[4095] = 0x0B;
+	rd->entry = CODE + at;
 
 	fill_scratch();
 	fill_stack(n);
@@ -312,15 +324,15 @@ void gen_round(uint32_t seed, uint32_t r, struct round *rd)
 	for (int i = 0; i < 8; i++)
 		f[i] = rreg();
 	f[2] = below(2) ? esp + 4 * below(32) : rreg();   /* ebp */
-	f[8] = CODE;
+	f[8] = rd->entry;
 	f[9] = rd->ring3 ? 0x1B : 0x08;
 	f[10] = 0x202 | (rnd() & 0x8D5) | (below(32) == 0 ? 0x100 : 0) | (below(16) == 0 ? 0x40000 : 0);
 	f[11] = esp;
 	f[12] = 0x23;
 	uint32_t words = rd->ring3 ? 13 : 11;
-	uint32_t at = rd->ring3 ? STACKS + 0x100 : esp - 4 * words;   /* linear, in the round's space */
-	uint32_t *phys = (uint32_t *)(stackp[(at - STACKS) >> 12] + (at & 0xFFF));
+	uint32_t fa = rd->ring3 ? STACKS + 0x100 : esp - 4 * words;   /* linear, in the round's space */
+	uint32_t *phys = (uint32_t *)(stackp[(fa - STACKS) >> 12] + (fa & 0xFFF));
 	for (uint32_t i = 0; i < words; i++)
 		phys[i] = f[i];
-	rd->frame = at;
+	rd->frame = fa;
 }
