@@ -20,6 +20,7 @@ import os, re, select, subprocess, sys, tempfile, time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 HANG_S = 60                      # no output for this long: the round hangs
+VMM_ELF = os.environ.get('FUZZ_VMM') or os.path.join(ROOT, 'build/x86_64/vmm.elf')   # (FUZZ_VMM: another build)
 QEMU = ['qemu-system-x86_64', '-accel', 'tcg', '-icount', 'shift=0,sleep=off', '-display', 'none',
         '-serial', 'stdio', '-no-reboot', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04']
 ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_'
@@ -43,7 +44,7 @@ def boot(side, build, args, tag):
             f.write('set timeout=0\nmenuentry "fuzz" {\n  multiboot2 /boot/vmm.elf vms=1 mem=64M console=serial\n'
                     '  module2 /boot/fuzz.elf fuzz %s\n  boot\n}\n' % args)
         iso = os.path.join(d, 'fuzz.iso')
-        subprocess.run([os.path.join(ROOT, 'tools/mkiso.sh'), iso, cfg, os.path.join(ROOT, 'build/x86_64/vmm.elf'),
+        subprocess.run([os.path.join(ROOT, 'tools/mkiso.sh'), iso, cfg, VMM_ELF,
                         'fuzz.elf=' + guest_elf(build)], check=True, stdout=subprocess.DEVNULL)
         cmd = QEMU + ['-m', '512', '-cdrom', iso]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)

@@ -94,6 +94,8 @@ static uint16_t rsel(void)
 	}
 	if ((s & ~7u) == 0x38)                              /* the #DF TSS: a task switch */
 		s ^= 0x08;
+	if ((s & 3) == 1)          /* RPL 1: the VMM runs the guest's ring 0 at ring 1, where such a */
+		s ^= 3;            /* selector passes checks it fails natively (ring compression)   */
 	return s;
 }
 
@@ -153,10 +155,11 @@ static void interesting(void)
 	case 9: case 17: emit(0x68); emit32(rflags()); emit(0x9D); break;          /* push imm; popf */
 	case 10: case 11: {                                                       /* rdmsr/wrmsr */
 		/* (Not EFER, FS_BASE or IA32_FEATURE_CONTROL: the VMM's virtual CPU, without long mode,
-		 * has none of them, where QEMU's qemu64 model has them natively.) */
-		static const uint32_t msrs[] = { 0x174, 0x175, 0x176, 0x1B, 0x277, 0x12345678u };
-		uint32_t m = msrs[below(6)];
-		int wr = r == 11 && ((m >= 0x174 && m <= 0x176) || m == 0x12345678u);
+		 * has none of them, where QEMU's qemu64 model has them natively. No MSR that does not
+		 * exist either: QEMU's TCG reads it as 0 instead of raising #GP.) */
+		static const uint32_t msrs[] = { 0x174, 0x175, 0x176, 0x1B, 0x277 };
+		uint32_t m = msrs[below(5)];
+		int wr = r == 11 && m >= 0x174 && m <= 0x176;
 		emit(0xB9); emit32(m);
 		emit(0x0F); emit(wr ? 0x30 : 0x32);
 		if (wr) cur->touched_msr = 1;
@@ -212,6 +215,12 @@ static uint32_t rreg(void)
 	}
 }
 
+/* n words of v from p on: rep stosd, which costs an emulator one instruction, not a loop. */
+static void fill32(void *p, uint32_t v, uint32_t n)
+{
+	__asm__ volatile("cld; rep stosl" : "+D"(p), "+c"(n) : "a"(v) : "memory");
+}
+
 static void random_words(uint8_t *p, uint32_t bytes)
 {
 	for (uint32_t i = 0; i < bytes; i += 4)
@@ -221,10 +230,12 @@ static void random_words(uint8_t *p, uint32_t bytes)
 
 static void fill_scratch(void)
 {
-	random_words(scratch[0], 4096);
-	random_words(scratch[3], 4096);
-	random_words(scratch[1], 4096);
-	random_words(scratch[2], 4096);
+	/* Random words in the first 512 bytes of each page, a constant (a mapped address) after
+	 * them: making 16 KiB of random words would cost more than the round itself. */
+	for (unsigned k = 0; k < SCRATCH_PAGES; k++) {
+		random_words(scratch[k], 512);
+		fill32(scratch[k] + 512, ROUND_BASE + 0x1F0000u, (4096 - 512) / 4);
+	}
 	/* A GDT image: the fuzzer's entries 0..7 (so that a trap is still delivered), then code and
 	 * data segments with random bases, limits, types and rights (no system descriptors: task
 	 * switches and gates are left to the VMM's hostile tests). */
@@ -261,11 +272,14 @@ static void fill_scratch(void)
  * with IF set and NT and VM clear (a popf or iret of them keeps the round interruptible). */
 static void fill_stack(uint32_t n)
 {
+	/* Random words for 512 bytes on either side of the initial ESP, a constant further out. */
 	for (unsigned k = 0; k < STACK_PAGES; k++)
-		for (uint32_t i = 0; i < 4096; i += 4) {
-			uint32_t w = below(2) ? region_addr() : below(2) ? entry + below(n) : rnd();
-			*(uint32_t *)(stackp[k] + i) = (w | 0x200u) & ~(1u << 14 | 1u << 17);
-		}
+		fill32(stackp[k], (ROUND_BASE + 0x1F0000u) | 0x200u, 1024);
+	uint8_t *top = stackp[(STACK_TOP - STACKS) >> 12];
+	for (uint8_t *p = top - 512; p < top + 512; p += 4) {
+		uint32_t w = below(2) ? region_addr() : below(2) ? entry + below(n) : rnd();
+		*(uint32_t *)p = (w | 0x200u) & ~(1u << 14 | 1u << 17);
+	}
 }
 
 void gen_round(uint32_t seed, uint32_t r, struct round *rd)
@@ -300,8 +314,7 @@ void gen_round(uint32_t seed, uint32_t r, struct round *rd)
 	n = outn;
 	filter(tmp, gen_mask, n);
 	uint32_t at = 4096 - 2 - n;
-	for (uint32_t i = 0; i < at; i++)
-		code[i] = 0xCC;
+	fill32(code, 0xCCCCCCCCu, 1024);
 	for (uint32_t i = 0; i < n; i++)
 		code[at + i] = tmp[i];
 	code[4094] = 0x0F;                         /* ud2 */
@@ -313,8 +326,9 @@ void gen_round(uint32_t seed, uint32_t r, struct round *rd)
 	/* The junk page (every page of the round's 4 MiB that is not its own): int3s, and a random
 	 * word here and there, so that code run there traps soon instead of running through 4 MiB of
 	 * the same page over and over. */
-	for (uint32_t i = 0; i < 4096; i += 4)
-		*(uint32_t *)(junk + i) = below(8) ? 0xCCCCCCCCu : rnd();
+	fill32(junk, 0xCCCCCCCCu, 1024);
+	for (unsigned k = 0; k < 64; k++)
+		((uint32_t *)junk)[below(1024)] = rnd();
 	filter(junk, 0, 4096);
 
 	/* Registers, flags and the frame run_round pops: ring 0 starts with ESP just above the
