@@ -205,9 +205,12 @@ run_round:
 
 ; void fpu_reset(void): the x87 and SSE state every round starts from (CR0.TS/EM clear first):
 ; all of it, register contents included (fninit only marks the x87 registers empty, and fxsave
-; would still show what an earlier round left in them).
+; would still show what an earlier round left in them); then fninit, because fxrstor on an AMD
+; CPU (QEMU's qemu64 model is one) does not load the last instruction and operand pointers, which
+; fnstenv would show a round as an earlier round's x87 code left them.
 fpu_reset:
 	fxrstor [fx_pristine]
+	fninit
 	ret
 
 ; ---- the gate read-only data page: IDT and the harness's pseudo-descriptors ----------------------
