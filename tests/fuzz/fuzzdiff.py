@@ -156,6 +156,8 @@ def compare(args, seed, start, count, log):
         if k:
             known += 1
             kinds[k] = kinds.get(k, 0) + 1
+            if args.all:
+                print('  known %d: %s' % (r, k))
         else:
             faults += 1
             if first is None:
