@@ -13,7 +13,7 @@
  * followed by " r=FIRST d=LINE" (a digest of the line's rounds' digests), then
  * "fuzz: done rounds=N d=ALL"; the guest then writes 0 to port 0xf4 (isa-debug-exit
  * natively, the end of the VM under the VMM). With list=A,B,... it runs just those rounds and
- * prints each one's full observation ("R ...": tests/fuzz/diff.py parses it).
+ * prints each one's full observation ("R ...": tests/fuzz/boot.py parses it).
  *
  * Command line: seed=N start=N count=N list=A,B,... budget=PIT-ticks. */
 #include "fuzz.h"
