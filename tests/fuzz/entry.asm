@@ -1,5 +1,17 @@
-; entry.asm - the fuzz guest's multiboot1 header, its 256 exception/interrupt entry points, and the
-; jump into a generated buffer and back (a setjmp/longjmp pair around each iteration).
+; entry.asm - the fuzz guest's multiboot1 header, the jump into a round and every way back out.
+;
+; A round runs with its own page directory (fuzz.c builds it). In that address space the only
+; pages of the fuzzer are the "gate" pages, identity-mapped at the same addresses as in the
+; harness's own space:
+;   .gtext  (read-only)  the 256 vector stubs, the recovery path and the round entry below
+;   .gidt   (read-only)  the IDT and the pseudo-descriptors the recovery path loads
+;   .ggdt   (writable: the CPU sets busy bits in it; fuzz.c restores it after a round)
+;   .gtss   (writable)   the two TSSes, the observation save area, the ring-3 -> ring-0 stack
+; Everything else of the fuzzer (its code, stack, page tables, pristine copies, results) is not
+; mapped during a round, so random ring-0 code cannot reach it. The recovery path saves what the
+; round left (registers, the CPU's frame, segment registers), switches back to the harness's page
+; directory, and only then touches the harness's memory: it reloads the GDT, IDT, segments, TR,
+; and the stack pointer run_round saved, and returns to C.
 bits 32
 section .multiboot
 MB_MAGIC equ 0x1BADB002
@@ -8,115 +20,237 @@ align 4
 	dd MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
 
 section .text
-global _start, run_buffer, trap_stubs, restore_mask, df_entry
-extern fuzz_main, good_gdtr, good_idtr, good_cr0, good_cr3, good_cr4, gdt
+global _start
+extern fuzz_main
 _start:
-	mov esp, kstack_top
+	mov esp, hstack_top
 	push ebx
 	call fuzz_main
-.h:	jmp .h
+.h:	hlt
+	jmp .h
 
-; Every vector: remember which one and join the recovery path. The CPU's frame (and error code,
-; if any) is dropped: the recovery starts from a known state, not from the faulting one.
-%macro STUB 1
-align 16
-	push dword %1
-	jmp recover
-%endmacro
-align 16
+; ---- the gate code page ----------------------------------------------------------------------
+section .gtext progbits alloc exec nowrite align=4096
+global gate_text, trap_stubs, run_round, df_entry, fpu_reset
+extern saved_esp
+gate_text:
+
+; Every vector: push its number and join the recovery path. Eight bytes each (push imm32 would be
+; five; push imm8 sign-extends, which `and` undoes below).
+align 8
 trap_stubs:
 %assign i 0
 %rep 256
-STUB i
+align 8
+	db 0x6A, i              ; push imm8 (sign-extended; `and` below undoes it)
+	jmp near recover
 %assign i i+1
 %endrep
 
-; uint32_t run_buffer(void *frame, int ring3): popad + iret from `frame` (8 registers, then an
-; iret frame) into the generated code; returns the vector that ended it.
-run_buffer:
-	push ebp
-	push ebx
-	push esi
-	push edi
-	mov [saved_esp], esp
-	mov eax, [esp + 24]           ; ring3?
-	mov esp, [esp + 20]           ; the frame
-	test eax, eax
-	jz .k
-	mov ax, 0x23
+; The observation save area lives at the start of .gtss (S_* offsets, fuzz.c's struct gsave).
+S_VEC   equ 0
+S_EAX   equ 4
+S_ECX   equ 8
+S_EDX   equ 12
+S_EBX   equ 16
+S_ESP   equ 20        ; the stack pointer right after the CPU's frame was pushed (frame start)
+S_EBP   equ 24
+S_ESI   equ 28
+S_EDI   equ 32
+S_DS    equ 36
+S_ES    equ 40
+S_FS    equ 44
+S_GS    equ 48
+S_SS    equ 52
+S_NF    equ 56        ; how many frame words follow
+S_F     equ 60        ; up to 6 words of the CPU's frame (or stack) from S_ESP up
+S_CR2   equ 84
+S_HOW   equ 88        ; 0: through a gate; 1: the #DF task switch
+
+; Reached at CPL 0 (ring 1 under a VMM) from a round, on the round's stack (ring 0 rounds) or on
+; the .gtss stack (from ring 3). DS may be anything: selector 0x10 is the flat data segment in the
+; GDT and in every GDT image the generator lets a round load, so it is loaded first, after
+; keeping the round's EAX and DS on the stack (the CPU has just pushed there, so two more words
+; fit unless the round left ESP a word above an unmapped page).
+recover:
+	push eax
+	push ds
+	mov ax, 0x10
+	mov ds, ax
+	pop eax
+	and eax, 0xFFFF                ; (push ds may leave the upper half of the word as it was)
+	mov [gsave + S_DS], eax
+	pop eax
+	mov [gsave + S_EAX], eax
+	pop eax
+	and eax, 0xFF
+	mov [gsave + S_VEC], eax
+	mov [gsave + S_ECX], ecx
+	mov [gsave + S_EDX], edx
+	mov [gsave + S_EBX], ebx
+	mov [gsave + S_EBP], ebp
+	mov [gsave + S_ESI], esi
+	mov [gsave + S_EDI], edi
+	mov [gsave + S_ESP], esp
+	xor eax, eax
+	mov ax, es
+	mov [gsave + S_ES], eax
+	mov ax, fs
+	mov [gsave + S_FS], eax
+	mov ax, gs
+	mov [gsave + S_GS], eax
+	mov ax, ss
+	mov [gsave + S_SS], eax
+	; The frame: from ring 3 it is on the .gtss stack and ends at its top (5 words, or 6 with an
+	; error code); from ring 0 it is on the round's stack: take 4 words from there (3 frame words
+	; plus the error code or the next stack word).
+	mov ecx, 4
+	cmp esp, gstack_top - 24
+	jb .copy
+	cmp esp, gstack_top
+	ja .copy
+	mov ecx, gstack_top
+	sub ecx, esp
+	shr ecx, 2
+.copy:	mov [gsave + S_NF], ecx
+	xor ebx, ebx
+.cp:	mov eax, [ss:esp + 4 * ebx]
+	mov [gsave + S_F + 4 * ebx], eax
+	inc ebx
+	cmp ebx, ecx
+	jb .cp
+	mov eax, cr2
+	mov [gsave + S_CR2], eax
+	mov dword [gsave + S_HOW], 0
+back:
+	; Back to the harness's address space; this page is mapped at the same address there.
+	mov eax, [hcr3_copy]
+	mov cr3, eax
+	lgdt [hgdtr]
+	jmp 0x08:.cs
+.cs:	mov ax, 0x10
 	mov ds, ax
 	mov es, ax
+	mov ss, ax
+	mov esp, [saved_esp]
+	xor eax, eax
 	mov fs, ax
 	mov gs, ax
-.k:	popad
-	iret
-
-; Any trap lands here at CPL 0, on the random code's stack (or on the TSS stack from ring 3). The
-; segment registers, descriptor tables and stack may all be wrong: fix SS (entry 2 is valid in
-; every GDT the generator lets the code load), then the GDT, the rest of the segments and the IDT.
-recover:
-	pop eax
-	mov cx, 0x10
-	mov ss, cx
-	mov esp, [cs:saved_esp]
-	lgdt [cs:good_gdtr]
-	jmp 0x08:.cs
-.cs:	mov ds, cx
-	mov es, cx
-	xor ecx, ecx
-	mov fs, cx
-	mov gs, cx
-	mov [last_vector], eax
-	lidt [good_idtr]
-	cmp eax, 7                     ; #NM: CR0.TS or EM were left set
-	je .cr
-	test dword [restore_mask], 1   ; the TSS, control and debug registers: only when they may
-	jz .nocr                       ; have been touched (each reload traps under a VMM)
-.cr:	and byte [gdt + 0x28 + 5], ~2  ; TSS not busy, so that ltr takes it again
-	mov cx, 0x28
-	ltr cx
-	mov ecx, [good_cr4]
-	mov cr4, ecx
-	mov ecx, [good_cr3]
-	mov cr3, ecx
-	mov ecx, [good_cr0]
-	mov cr0, ecx
-	xor ecx, ecx
-	mov dr7, ecx
-.nocr:
-	fninit
-	cmp eax, 0x20                  ; an IRQ from the PIC: acknowledge it
-	jb .noeoi
-	cmp eax, 0x30
-	jae .noeoi
-	mov al, 0x20
-	out 0xA0, al
-	out 0x20, al
-.noeoi:
-	push 2                         ; IF=0, IOPL 0, no TF/AC/NT
+	lidt [hidtr]
+	push 2                         ; IF=0, IOPL 0, no TF/AC/NT/DF
 	popfd
-	mov eax, [last_vector]
 	pop edi
 	pop esi
 	pop ebx
 	pop ebp
 	ret
 
-; Natively, #DF is a task gate (a double fault here means the random code wrecked ESP at CPL 0):
-; the CPU switches to the double-fault TSS and its own stack; free both TSSes and recover. (Under a
-; VMM the guest's #DF is never delivered: the VMM stops the VM instead, so the gate is native-only.)
+; Natively, #DF is a task gate (a fault the CPU could not push onto the round's stack): the CPU
+; saved the round's registers into the main TSS and switched to the #DF TSS, whose CR3 is the
+; harness's. Take the registers from the TSS and leave as above. (Under a VMM the guest's #DF is
+; never delivered: the VMM stops the VM instead; see docs/NOTES.md.)
 df_entry:
-	and byte [gdt + 0x38 + 5], ~2
-	and byte [gdt + 0x28 + 5], ~2
-	mov dword [restore_mask], 1
-	push dword 8
-	jmp recover
+	mov dword [gsave + S_VEC], 8
+	mov dword [gsave + S_HOW], 1
+	mov eax, [gtss_main + 40]
+	mov [gsave + S_EAX], eax
+	mov eax, [gtss_main + 44]
+	mov [gsave + S_ECX], eax
+	mov eax, [gtss_main + 48]
+	mov [gsave + S_EDX], eax
+	mov eax, [gtss_main + 52]
+	mov [gsave + S_EBX], eax
+	mov eax, [gtss_main + 56]
+	mov [gsave + S_ESP], eax
+	mov eax, [gtss_main + 60]
+	mov [gsave + S_EBP], eax
+	mov eax, [gtss_main + 64]
+	mov [gsave + S_ESI], eax
+	mov eax, [gtss_main + 68]
+	mov [gsave + S_EDI], eax
+	mov eax, [gtss_main + 32]       ; eip
+	mov [gsave + S_F], eax
+	mov eax, [gtss_main + 76]       ; cs
+	mov [gsave + S_F + 4], eax
+	mov eax, [gtss_main + 36]       ; eflags
+	mov [gsave + S_F + 8], eax
+	mov dword [gsave + S_NF], 3
+	mov eax, cr2
+	mov [gsave + S_CR2], eax
+	jmp back
+
+; void run_round(uint32_t round_cr3, uint32_t *frame, int ring3): into the round's address space,
+; then popad + iret from `frame` (eight registers, then an iret frame: eip cs eflags [esp ss]),
+; which is an address in the round's space. Returns (through `back`) when the round has ended.
+run_round:
+	push ebp
+	push ebx
+	push esi
+	push edi
+	mov [saved_esp], esp
+	mov eax, [esp + 20]            ; the round's page directory
+	mov ebx, [esp + 24]            ; the frame
+	mov ecx, [esp + 28]            ; ring 3?
+	test ecx, ecx
+	jz .k
+	mov dx, 0x23
+	mov ds, dx
+	mov es, dx
+	mov fs, dx
+	mov gs, dx
+.k:	mov cr3, eax                   ; from here on only the gate pages and the round's are mapped
+	mov esp, ebx
+	popad
+	iret
+
+; void fpu_reset(void): the x87 and SSE state every round starts from (CR0.TS/EM clear first):
+; all of it, register contents included (fninit only marks the x87 registers empty, and fxsave
+; would still show what an earlier round left in them); then fninit, because fxrstor on an AMD
+; CPU (QEMU's qemu64 model is one) does not load the last instruction and operand pointers, which
+; fnstenv would show a round as an earlier round's x87 code left them.
+fpu_reset:
+	fxrstor [fx_pristine]
+	fninit
+	ret
+
+; ---- the gate read-only data page: IDT and the harness's pseudo-descriptors ----------------------
+section .gidt progbits alloc noexec nowrite align=4096
+global gidt, hgdtr, hidtr, hcr3_copy
+gidt:	times 256 dq 0                  ; filled by fuzz.c before paging is on
+hgdtr:	dw 0
+	dd 0
+	align 8
+hidtr:	dw 0
+	dd 0
+	align 8
+hcr3_copy: dd 0                         ; the harness's page directory (set once by fuzz.c)
+
+; ---- the gate GDT page (writable) ---------------------------------------------------------------
+section .ggdt progbits alloc noexec write align=4096
+global ggdt
+ggdt:	times 16 dq 0
+
+; ---- the TSS page (writable): TSSes, the save area, the ring-3 -> ring-0 stack --------------------
+section .gtss progbits alloc noexec write align=4096
+global gsave, gtss_main, gtss_df, gstack_top
+gsave:	times 32 dd 0
+	align 64
+gtss_main: times 26 dd 0
+	align 64
+gtss_df: times 26 dd 0
+	align 16
+	times (4096 - ($ - $$)) db 0
+gstack_top:
 
 section .data
-restore_mask: dd 1
+align 16
+fx_pristine:                            ; an fxsave image: FCW 0x37F, MXCSR 0x1F80, the rest zero
+	dw 0x037F
+	times 22 db 0
+	dd 0x1F80, 0xFFFF
+	times 512 - 32 db 0
+
 section .bss
-saved_esp: resd 1
-last_vector: resd 1
 alignb 16
 	resb 16384
-kstack_top:
+hstack_top:

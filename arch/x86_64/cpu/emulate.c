@@ -384,10 +384,11 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 		}
 		break;
 	case X86_K_MOV_TO_SREG:
-		/* mov ss, r/m with an RPL-0 selector faults at ring 1: load it with RPL 1 instead. */
+		/* mov ss, r/m with an RPL-0 selector faults at ring 1: load it with RPL 1 instead. An
+		 * RPL of 2 or 3 faults here too, and is the guest's #GP: its CPL is 0 (tests/fuzz). */
 		if (read_operand16(vm, tf, &in, &sel) < 0)
 			return 1;
-		if (in.sreg != X86_SEG_SS || !seg_check(vm, sel, 0, 0)) {
+		if (in.sreg != X86_SEG_SS || (sel & 3) != 0 || !seg_check(vm, sel, 0, 0)) {
 			reflect(vm, tf, 13, REFLECT_EXC_ERR, sel & ~3u);
 			return 1;
 		}

@@ -303,7 +303,10 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 	case X86_K_SLDT:
 	case X86_K_STR:
 	case X86_K_SMSW:
-		v = in.kind == X86_K_SLDT ? vm->ldtr : in.kind == X86_K_STR ? vm->tr : (vm->cr0 & 0xFFFF);
+		/* smsw to a 32-bit register stores all of CR0, as the CPUs (and QEMU) do; the SDM calls
+		 * the upper half undefined (tests/fuzz: the guest saw it cleared) */
+		v = in.kind == X86_K_SLDT ? vm->ldtr : in.kind == X86_K_STR ? vm->tr :
+		    (!(in.flags & X86_F_MEM) && osz == 4) ? vm->cr0 : (vm->cr0 & 0xFFFF);
 		if (store(vm, tf, &in, v, (in.flags & X86_F_MEM) ? 2 : osz) < 0)
 			return 1;
 		break;

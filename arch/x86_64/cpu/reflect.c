@@ -238,6 +238,34 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, uint32_t len)
 		cs |= 1;
 		tf->rsp = sp_add(&ssd, sp, 12);
 	} else {
+		/* Ring 1 or 2: the VMM cannot run guest code there (its ring 1 is the guest's ring 0).
+		 * But the CPU refuses most such irets, and then the guest gets the fault, as on real
+		 * hardware: CS must name a present code segment of that ring (DPL = RPL, or DPL <= RPL
+		 * if conforming): else #GP(CS), #NP(CS) if not present; SS a writable data segment of
+		 * that ring: else #GP(SS) (#SS if not present). Only an iret that would enter ring
+		 * 1 or 2 stops the VM. (tests/fuzz found it: random iret frames.) */
+		uint64_t d;
+		if (stack_read(vm, tf, sp_add(&ssd, sp, 12), w + 3, 8) < 0)
+			return 1;
+		uint16_t ss = (uint16_t)w[4];
+		if (seg_guest_desc(vm, cs, &d) < 0 || !((d >> 44) & 1) || !(d & D_CODE) ||
+		    (((d >> 42) & 1) ? D_DPL(d) > to : D_DPL(d) != to)) {
+			reflect(vm, tf, 13, REFLECT_EXC_ERR, cs & ~3u);
+			return 1;
+		}
+		if (!(d & D_PRESENT)) {
+			reflect(vm, tf, 11, REFLECT_EXC_ERR, cs & ~3u);
+			return 1;
+		}
+		if ((ss & 3) != to || seg_guest_desc(vm, ss, &d) < 0 || !((d >> 44) & 1) || (d & D_CODE) ||
+		    !((d >> 41) & 1) || D_DPL(d) != to) {
+			reflect(vm, tf, 13, REFLECT_EXC_ERR, ss & ~3u);
+			return 1;
+		}
+		if (!(d & D_PRESENT)) {
+			reflect(vm, tf, 12, REFLECT_EXC_ERR, ss & ~3u);
+			return 1;
+		}
 		vm_fail(vm, "iret to ring %u at %08lx (only rings 0 and 3 are supported)", to, tf->rip);
 		return 1;
 	}

@@ -29,7 +29,7 @@
 #define FL_VM   (1u << 17)
 #define FL_AC   (1u << 18)
 /* The flags a guest may change with popf/iret, apart from the virtual ones. */
-#define FL_USER (0x0CD5u | (1u << 18) | (1u << 21))   /* CF PF AF ZF SF TF DF OF, AC, ID */
+#define FL_USER (0x0DD5u | (1u << 18) | (1u << 21))   /* CF PF AF ZF SF TF DF OF, AC, ID */
 
 #define CR0_PE 1u
 #define CR0_TS (1u << 3)

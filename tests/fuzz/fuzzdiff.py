@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""fuzzdiff.py - the differential oracle: run fuzz rounds natively (QEMU TCG) and under the VMM,
+compare their digests round by round, explain every difference or report it.
+
+Usage: fuzzdiff.py [--build DIR] [--results FILE] [--name NAME] [--detail N] [--budget TICKS]
+                   SEED:START:COUNT ...
+
+For each range both sides run at once (two QEMUs; boot.py restarts a side after a round that
+killed its machine). A round is identical when both sides printed the same digest character and
+the digest lines covering it agree, or when both sides died in it. Differing rounds (up to
+--detail of them per range) are run again alone on both sides (list=) for their full observations
+and classified by KNOWN below; the first unexplained one is printed with both observations.
+Last line: "N rounds, M identical to native, K known differences, F VMM faults" (F: differences
+no rule explains, and VMM panics). A range fails if it has a VMM panic or more than --max-faults
+unexplained differences (default 0; make test-fuzz gives the baseline of open differences that
+docs/NOTES.md lists, so that the layer catches any new one without hiding the old ones).
+With --results FILE, one "ok"/"not ok" line per range is appended (tests/summary.py format)."""
+import argparse, os, sys, threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import boot
+
+FIELDS = ('vec how ring3 nf f0 f1 f2 f3 f4 f5 eax ecx edx ebx esp ebp esi edi ds es fs gs ss cr2 cr0 cr4 '
+          'hash').split()
+
+
+def h(o, k):
+    return int(o.get(k, '0'), 16)
+
+
+# ---- known, explained differences (docs/NOTES.md "Differential fuzzing" explains each) ----
+
+def k_double_fault(n, v):
+    """Natively the round's exception could not be pushed (its ESP pointed nowhere writable) and
+    the fuzzer's #DF task gate recovered; the VMM has no task switches and stops such a VM ("a
+    double fault"). Pinned by tests/fuzz/known.sh (df)."""
+    return 'vec' in n and h(n, 'vec') == 8 and h(n, 'how') == 1 and 'double fault' in v.get('dead', '')
+
+
+def k_budget(n, v):
+    """The round's time budget (the PIT one-shot, 2 ms of guest time = 2M instructions under
+    -icount) ran out on one side only: under the VMM the traps a round takes cost instructions
+    too, so a round that loops over trapping instructions can run out of time there and end by
+    itself natively (or the other way round)."""
+    return 'vec' in n and 'vec' in v and (h(n, 'vec') == OBS_IRQ0) != (h(v, 'vec') == OBS_IRQ0)
+
+
+def k_fpu_ts(n, v):
+    """A VMM fidelity bug, not fixed: the guest's CR0.TS and CR0.EM (set by mov to CR0, lmsw, or
+    natively by a task switch) are kept in its virtual CR0 only; the real ones stay clear while it
+    runs, so its next x87/SSE instruction does not raise #NM as it does natively."""
+    return ('vec' in n and 'vec' in v and h(n, 'vec') == 7 and h(v, 'vec') != 7 and h(n, 'cr0') & 0xC != 0)
+
+
+def k_task_switch(n, v):
+    """A far jump or call to an available TSS (after a round's ltr 0x38, the main TSS at 0x28 is
+    one): natively a task switch, which enters the fuzzer's df_entry; the VMM has no task switches
+    and raises #GP(selector) instead."""
+    return ('vec' in n and 'vec' in v and h(n, 'how') == 1 and h(v, 'vec') == 13 and h(v, 'f0') in (0x28, 0x38))
+
+
+OBS_IRQ0 = 0x100
+KNOWN = [('double fault', k_double_fault), ('time budget', k_budget),
+         ('CR0.TS/EM not enforced', k_fpu_ts), ('task switch', k_task_switch)]
+
+
+def classify(n, v):
+    for name, rule in KNOWN:
+        if rule(n, v):
+            return name
+    return None
+
+
+def show(r, n, v):
+    out = ['round %d differs:' % r]
+    if 'dead' in n or 'dead' in v:
+        out.append('  native: %s' % (n.get('dead') or ' '.join('%s=%s' % (k, n[k]) for k in FIELDS if k in n)))
+        out.append('  vmm:    %s' % (v.get('dead') or ' '.join('%s=%s' % (k, v[k]) for k in FIELDS if k in v)))
+    else:
+        out.append('  %-5s %-9s %-9s' % ('', 'native', 'vmm'))
+        for k in FIELDS:
+            if k in n or k in v:
+                out.append('  %-5s %-9s %-9s%s' % (k, n.get(k), v.get(k), '  <--' if n.get(k) != v.get(k) else ''))
+    if 'code' in n:
+        out.append('  code: %s' % n['code'][:400])
+    return '\n'.join(out)
+
+
+def compare(args, seed, start, count, log):
+    res = {}
+
+    def side(s):
+        res[s] = boot.run_range(s, args.build, seed, start, count, budget=args.budget, log=log)
+    ts = [threading.Thread(target=side, args=(s,)) for s in ('native', 'vmm')]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    (nc, nd, nl, nb), (vc, vd, vl, vb) = res['native'], res['vmm']
+    # Rounds whose characters agree but whose digest line does not: look at each of them too.
+    vlines = {(a, b): d for a, b, d in vl}
+    suspect = set()
+    for a, b, d in nl:
+        if (a, b) in vlines and vlines[(a, b)] != d and all(nc.get(r) == vc.get(r) for r in range(a, b + 1)):
+            suspect.update(range(a, b + 1))      # (a 1-in-64 collision of the characters)
+    differ, identical, both_dead, panics = [], 0, 0, []
+    for r in range(start, start + count):
+        if r in nd and r in vd:
+            both_dead += 1
+            identical += 1
+            if vd[r].startswith('VMM PANIC'):
+                panics.append((r, vd[r]))
+        elif r in nc and r in vc and nc[r] == vc[r] and r not in suspect:
+            identical += 1
+        else:
+            if r in vd and vd[r].startswith('VMM PANIC'):
+                panics.append((r, vd[r]))
+            differ.append(r)
+    look = differ[:args.detail]
+    obs = {}
+    if look:
+        def lst(s):
+            # (a round that killed this side's machine in the range run is not run again: it
+            # would only kill it again, and every boot costs seconds)
+            died = nd if s == 'native' else vd
+            obs[s] = {r: {'dead': died[r]} for r in look if r in died}
+            obs[s].update(boot.list_rounds(s, args.build, seed, [r for r in look if r not in died],
+                                           budget=args.budget, dump=(s == 'native')))
+        ts = [threading.Thread(target=lst, args=(s,)) for s in ('native', 'vmm')]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+    known, faults, first, kinds, same_alone = 0, 0, None, {}, 0
+    for r in look:
+        n, v = obs['native'][r], obs['vmm'][r]
+        same = {k: x for k, x in n.items() if k not in ('code', 'd')} == {k: x for k, x in v.items() if k != 'd'}
+        if same:
+            identical += 1                 # (differed only in the long run: see the NOTES)
+            same_alone += 1
+            continue
+        k = classify(n, v)
+        if k:
+            known += 1
+            kinds[k] = kinds.get(k, 0) + 1
+            if args.all:
+                print('  known %d: %s' % (r, k))
+        else:
+            faults += 1
+            if first is None:
+                first = show(r, n, v)
+            if args.all:
+                diff = [k for k in FIELDS if n.get(k) != v.get(k)]
+                print('  unexplained %d: ring3=%s native vec=%s vmm vec=%s %s; differ: %s' % (
+                    r, n.get('ring3'), n.get('vec', n.get('dead')), v.get('vec', v.get('dead')),
+                    'eip %s/%s' % (n.get('f0'), v.get('f0')), ' '.join(diff)))
+    unexamined = len(differ) - len(look)
+    faults += unexamined + len(panics)
+    return dict(rounds=count, identical=identical, known=known, faults=faults, kinds=kinds, first=first, same_alone=same_alone,
+                both_dead=both_dead, boots=(nb, vb), unexamined=unexamined, panics=panics)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--build', default=os.path.join(boot.ROOT, 'build/fuzz'))
+    ap.add_argument('--results')
+    ap.add_argument('--name', default='fuzz-diff')
+    ap.add_argument('--detail', type=int, default=300)
+    ap.add_argument('--budget', type=int)
+    ap.add_argument('--log')
+    ap.add_argument('--all', action='store_true', help='one line for every unexplained difference')
+    ap.add_argument('--max-faults', type=int, default=0,
+                    help='a range passes with at most this many unexplained differences (the baseline of open ones)')
+    ap.add_argument('ranges', nargs='+')
+    args = ap.parse_args()
+    log = open(args.log, 'a') if args.log else sys.stderr
+    tot = dict(rounds=0, identical=0, known=0, faults=0)
+    fails = 0
+    kinds = {}
+    for spec in args.ranges:
+        seed, start, count = map(int, spec.split(':'))
+        c = compare(args, seed, start, count, log)
+        for k in tot:
+            tot[k] += c[k]
+        for k, n in c['kinds'].items():
+            kinds[k] = kinds.get(k, 0) + n
+        line = ('seed %d rounds %d-%d: %d identical (%d of them differed only in the long runs), %d known (%s), '
+                '%d VMM faults; %d died on both sides; boots %d native, %d VMM') % (
+            seed, start, start + count - 1, c['identical'], c['same_alone'], c['known'],
+            ', '.join('%s %d' % kv for kv in sorted(c['kinds'].items())) or '-', c['faults'], c['both_dead'], *c['boots'])
+        print(line)
+        if c['unexamined']:
+            print('  (%d differing rounds not examined: raise --detail)' % c['unexamined'])
+        for r, p in c['panics']:
+            print('  round %d: %s' % (r, p))
+        if c['first']:
+            print(c['first'])
+        ok = c['faults'] <= args.max_faults and not c['panics']
+        fails += not ok
+        if args.results:
+            with open(args.results, 'a') as f:
+                f.write('%s %s/seed%d-%d%s # %s\n' % (
+                    'ok' if ok else 'not ok', args.name, seed, start,
+                    '' if ok else ' - more unexplained differences than --max-faults %d, or a VMM panic' % args.max_faults,
+                    line))
+    print('%d rounds, %d identical to native, %d known differences, %d VMM faults' % (
+        tot['rounds'], tot['identical'], tot['known'], tot['faults']))
+    if kinds:
+        print('known differences by kind: ' + ', '.join('%s %d' % kv for kv in sorted(kinds.items())))
+    return 1 if fails else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

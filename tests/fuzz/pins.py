@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""pins.py - run the pinned fuzz rounds of pins.txt alone, natively and under the VMM, and check
+each is still what the file says:
+    SEED ROUND identical        the two observations must be equal (a VMM bug the fuzzer found
+                                and that was fixed: the pin fails again if the bug comes back)
+    SEED ROUND known KIND       they must differ, and fuzzdiff.KNOWN must explain the difference
+                                as KIND (a documented, explained difference: the pin shows it is
+                                real, and fails if it goes away or changes kind, so that the list
+                                in docs/NOTES.md is kept true)
+Everything after a '#' is a comment. Appends one ok/not ok line per pin to --results."""
+import argparse, os, sys, threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import boot, fuzzdiff
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--build', default=os.path.join(boot.ROOT, 'build/fuzz'))
+    ap.add_argument('--results')
+    ap.add_argument('pins')
+    args = ap.parse_args()
+    pins = []
+    for line in open(args.pins):
+        line = line.split('#')[0].split()
+        if line:
+            pins.append((int(line[0]), int(line[1]), line[2], ' '.join(line[3:])))
+    obs = {}
+
+    def side(s):
+        for seed in sorted({p[0] for p in pins}):
+            rounds = [p[1] for p in pins if p[0] == seed]
+            for r, o in boot.list_rounds(s, args.build, seed, rounds).items():
+                obs[(s, seed, r)] = o
+    ts = [threading.Thread(target=side, args=(s,)) for s in ('native', 'vmm')]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    fails = 0
+    out = []
+    for seed, r, want, kind in pins:
+        n, v = obs[('native', seed, r)], obs[('vmm', seed, r)]
+        same = {k: x for k, x in n.items() if k != 'd'} == {k: x for k, x in v.items() if k != 'd'}
+        got = 'identical' if same else fuzzdiff.classify(n, v) or 'unexplained'
+        ok = (want == 'identical' and same) or (want == 'known' and got == kind)
+        fails += not ok
+        name = 'fuzz-pin/seed%d-round%d' % (seed, r)
+        if ok:
+            out.append('ok %s # %s' % (name, got))
+        else:
+            out.append('not ok %s - expected %s, got %s' % (name, want + (' ' + kind if kind else ''), got))
+            print(fuzzdiff.show(r, n, v))
+    for l in out:
+        print(l)
+    if args.results:
+        with open(args.results, 'a') as f:
+            f.write('\n'.join(out) + '\n')
+    return 1 if fails else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
