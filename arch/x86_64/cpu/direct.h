@@ -9,7 +9,7 @@
  *     touched, no descriptor-table business, no trace running, the VM runnable and on the CPU;
  *   - nothing can become pending before `until` (the end of its slice, its next timer event),
  *     unless the guest traps into the VMM for it -- and every such trap goes through vm_resume
- *     (which arms again) or through a fast path that vm_quiet lets go straight back, which means
+ *     (which arms again) or through a fast path that fast_leave lets go straight back, which means
  *     nothing changed that this block depends on;
  *   - the selectors below are flat ring-1 / ring-3 pairs in the real GDT as it was installed at
  *     seg_gen (the direct paths compare that too).

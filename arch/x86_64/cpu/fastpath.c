@@ -273,10 +273,5 @@ int fast_entry(struct trapframe *tf)
 		vm_count(vm, EXIT_SYSCALL);
 	}
 	vm->fast_exits++;
-	if (!vm_quiet(vm)) {
-		vm->fast_t0 = t0;
-		return 2;
-	}
-	vm_profile(vm, t0);
-	return 1;
+	return fast_leave(vm, t0) ? 1 : 2;
 }

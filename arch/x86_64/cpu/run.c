@@ -323,7 +323,7 @@ static int frame_as_it_came(const struct trapframe *tf)
 }
 
 /* The direct paths (direct.asm, direct.h) until the next trap that is not theirs: armed only when
- * the VM leaves vm_resume with nothing pending at all -- what vm_quiet checks, and, whatever the
+ * the VM leaves vm_resume with nothing pending at all -- what fast_leave checks, and, whatever the
  * guest's IF, no interrupt waiting (a direct popf or iret may set it) -- and only until its slice
  * ends or its next timer event falls due. What they need about the guest's tables is taken from
  * the caches the C paths keep (flat pairs at this seg_gen, the IDT's gate for int 0x80). */
@@ -450,6 +450,8 @@ static void vm_resume(struct trapframe *tf)
 /* Figure B.3, step 1, for the first few events of a traced flow (trace=syscall, trace=trap). */
 void trace_step1(struct vm *vm, struct trapframe *tf, unsigned flow, const char *what, unsigned back)
 {
+	if (!trace_left(flow))
+		return;           /* (the common case: no trace asked for, no event of this flow open) */
 	if (vm->trace_esp || vm->trace_pending || !trace_begin(flow)) {
 		trace_end(flow);
 		return;
@@ -465,13 +467,22 @@ void trace_step1(struct vm *vm, struct trapframe *tf, unsigned flow, const char 
  * nothing to do: it is still the VM's slice, no timer tick since the last look, no device moved,
  * no descriptor-table business, no interrupt to deliver. (A fast path touches neither the data
  * selectors nor the real tables, and checks the CS and SS it loads: seg_frame_ok is not needed.)
- * keeps_cpu and more, in one function: it runs on every fast trap. */
-int vm_quiet(struct vm *vm)
+ * keeps_cpu and more, in one function, with the trap's profile (t0: when it came in): it runs on
+ * every fast trap. 1: straight back, the trap charged; 0: vm_resume must run (fast_finish). */
+int fast_leave(struct vm *vm, uint64_t t0)
 {
 	uint64_t tsc = rdtsc();
-	return tsc < slice_end && tsc < vm->next_event_tsc && ticks == polled && vm == cur &&
-	       vm->s.state == VM_RUNNABLE && !(vm->halted | vm->io_touched | vm->tables_open | vm->tables_dirty) &&
-	       !vm->nstale && !(vm->vif && intr_pending(vm) >= 0);
+	if (tsc >= slice_end || tsc >= vm->next_event_tsc || ticks != polled || vm != cur ||
+	    vm->s.state != VM_RUNNABLE || (vm->halted | vm->io_touched | vm->tables_open | vm->tables_dirty) ||
+	    vm->nstale || (vm->vif && intr_pending(vm) >= 0)) {
+		vm->fast_t0 = t0;
+		return 0;
+	}
+	if (vm->trap_kind < EXIT_COUNT) {
+		vm->prof_n[vm->trap_kind]++;
+		vm->prof_cycles[vm->trap_kind] += tsc - t0;
+	}
+	return 1;
 }
 
 /* A #GP from `int n` (or int3) through a real gate the VMM keeps closed (segments.c: the vectors of
@@ -583,7 +594,7 @@ static int vm_trap(struct trapframe *tf)
 	return 1;
 }
 
-/* After a fast path that vm_quiet said no to (fastpath.c, fast_entry): the frame is whole now. */
+/* After a fast path that fast_leave said no to (fastpath.c, fast_entry): the frame is whole now. */
 void fast_finish(struct trapframe *tf)
 {
 	struct vm *vm = cur;

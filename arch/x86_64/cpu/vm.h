@@ -323,10 +323,10 @@ void msr_reset(struct vm_msrs *m);
  * not the direct paths (direct.h). */
 /* The short way in from trapentry.asm (fastpath.c): fast_entry tries the fast paths on a frame
  * without R8-R15 -- 0 not taken, 1 done (straight back), 2 done but fast_finish (run.c, on the
- * whole frame) must run vm_resume, because vm_quiet (run.c) said something waits. */
+ * whole frame) must run vm_resume, because fast_leave (run.c) said something waits. */
 int fast_entry(struct trapframe *tf);
 void fast_finish(struct trapframe *tf);
-int vm_quiet(struct vm *vm);
+int fast_leave(struct vm *vm, uint64_t t0);
 extern int fast_paths;
 /* A kernel's plain store at linear la, guest-physical gpa (RAM in machine frame m, not scanned
  * code), to a page the
