@@ -9,6 +9,7 @@ struct vm;
 int fast_paths = 1;   /* reflect_fast is tried as in the VMM; with no shadow it reads and writes
                         * guest memory through the software walk (or gives up) */
 int shadow_is_active(const struct shadow *sh) { (void)sh; return 0; }
+uint64_t guard_gen;   /* (vtlb.c's: bumped by traced.c, segments.c and patch.c) */
 void shadow_fill(struct vm *vm, uint32_t la, uint32_t gpa, mfn_t m, uint32_t flags, int write, int exec_unscanned)
 {
 	(void)vm, (void)la, (void)gpa, (void)m, (void)flags, (void)write, (void)exec_unscanned;

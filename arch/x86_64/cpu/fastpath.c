@@ -158,10 +158,11 @@ static int fast_priv(struct vm *vm, struct trapframe *tf)
  * backed by machine frame m.
  * After the write, what gmem.c's store does: the shadow entries made from an overwritten
  * page-table entry are cleared (traced_written), a descriptor table written is read again on the
- * way back (tables_dirty). 1 done, 0 nothing done. */
+ * way back (tables_dirty) -- `table` and `seg` say whether the frame is a traced page table and
+ * whether it holds descriptor-table bytes, as the caller found. 1 done, 0 nothing done. */
 static uint8_t *byte_reg(struct trapframe *tf, unsigned r);
 
-int fast_guarded_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa, mfn_t m)
+int fast_guarded_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa, mfn_t m, int seg, int table)
 {
 	enum { MOV = -1 };
 	uint8_t b[8];
@@ -218,9 +219,9 @@ int fast_guarded_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_
 		*(uint32_t *)p = val;
 	else
 		*p = (uint8_t)val;
-	if (vm->ntraced)
+	if (seg)
 		vm->tables_dirty |= seg_traced_bytes(vm, gfn, off, size);
-	if (vm->sh.tr && traced_is_table(vm, gfn))
+	if (table)
 		traced_written(vm, gfn, off, size);
 	tf->rip = eip + len;
 	return 1;

@@ -68,6 +68,7 @@ static void set_scanned(struct vm *vm, uint32_t gfn, int on)
 {
 	if (gfn >= GUEST_MAX_FRAMES)
 		return;
+	guard_gen++;
 	if (on)
 		vm->scanned[gfn / 8] |= (uint8_t)(1u << (gfn % 8));
 	else

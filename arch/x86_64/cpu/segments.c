@@ -490,6 +490,7 @@ void seg_trace_tables(struct vm *vm)
 	memcpy(vm->traced_kind, kinds, n);
 	memcpy(vm->traced_span, span, n * sizeof span[0]);
 	vm->ntraced = n;
+	guard_gen++;
 }
 
 int seg_traced_bytes(const struct vm *vm, uint32_t gfn, unsigned off, unsigned len)

@@ -122,8 +122,10 @@ struct vm {
 	struct shadow sh;
 	/* The guest-kernel pages the last guarded writes (fastpath.c) went to, as shadow_fault found
 	 * them, in GUARD_SLOTS slots by shadow root and page: while no shadow entry has been dropped since (sh.gen) under
-	 * that root, a write fault there finds the same thing again (vtlb.c). */
-	struct guard_hit { uint32_t lpage, gpage; mfn_t m; uint64_t sgen, root; unsigned kind; } guard[GUARD_SLOTS];
+	 * that root, and no frame's guard has changed (guard_gen), a write fault there finds the same
+	 * thing again (vtlb.c) -- the same frame, still guarded for the same reasons (`seg`: it holds
+	 * bytes of a descriptor table, `table`: it is a traced page table), not scanned code. */
+	struct guard_hit { uint32_t lpage, gpage; mfn_t m; uint64_t sgen, root, ggen; uint8_t kind, seg, table; } guard[GUARD_SLOTS];
 	struct patch_table pt;
 	uint8_t scanned[GUEST_MAX_FRAMES / 8];   /* guest frames whose code has been scanned and patched */
 	uint64_t scans, rescans, code_writes_emulated;
@@ -332,7 +334,12 @@ extern int fast_paths;
  * code), to a page the
  * shadow keeps read-only for the VMM's sake (a traced page table, a descriptor table's page),
  * done the short way: 1 done, 0 the general path must emulate it. */
-int fast_guarded_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa, mfn_t m);
+int fast_guarded_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa, mfn_t m, int seg, int table);
+/* Bumped whenever what guards a guest frame may have changed -- a page table traced or no longer
+ * (traced.c mark_table), the frames of the descriptor tables found again (segments.c), code
+ * scanned or unscanned (patch.c): every remembered guarded write (vtlb.c guarded_again) is then
+ * looked at from the start again. (One for all VMs: a change is rare next to the writes.) */
+extern uint64_t guard_gen;
 
 /* Privileged instructions (emulate.c) and patched ones (patch.c): 1 handled, 0 reflect #GP. */
 int emulate_privileged(struct vm *vm, struct trapframe *tf);

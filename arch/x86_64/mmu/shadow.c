@@ -63,6 +63,10 @@ void shadow_destroy(struct shadow *sh)
 	sh->pml4 = 0;
 }
 
+int shadow_is_active(const struct shadow *sh)
+{
+	return (READ_CR(3) & ADDR) == (sh->root << FRAME_SHIFT);
+}
 #define active shadow_is_active
 
 /* Start over with no tables at all (they are zeroed again as they are reused). */

@@ -10,7 +10,6 @@
 #define ARCH_SHADOW_H
 #include <stdint.h>
 #include "../../../mm/frame.h"
-#include "../cpu.h"
 
 #define SHADOW_DIRTY 0x100u    /* flag from guest_walk(): the guest entry is already dirty */
 #define SHADOW_LARGE 0x200u    /* flag from guest_walk(): the guest mapped a 4 MiB page */
@@ -52,10 +51,7 @@ void shadow_unmap_frame(struct shadow *sh, mfn_t mfn);
 int shadow_frame_young(struct shadow *sh, mfn_t mfn);
 /* Make this shadow the one the MMU uses; is it? */
 void shadow_activate(struct shadow *sh);
-static inline int shadow_is_active(const struct shadow *sh)
-{
-	return (READ_CR(3) & 0x000FFFFFFFFFF000ULL) == (sh->root << FRAME_SHIFT);
-}
+int shadow_is_active(const struct shadow *sh);
 /* Copy n bytes where one side is a guest-linear address of the active shadow (gcopy.asm): 0, or -1
  * if that side faulted (not mapped, or not writable, in the shadow); then nothing is promised
  * about how much was copied. */

@@ -192,6 +192,7 @@ static void mark_table(struct traced *tr, uint32_t gfn, int delta)
 	if (gfn >= tr->nframes)
 		return;
 	tr->gi[gfn] += (uint64_t)(int64_t)delta << 32;
+	guard_gen++;
 	if (delta < 0 || ntables(tr, gfn) != 1)
 		return;
 	demote(tr, gfn);

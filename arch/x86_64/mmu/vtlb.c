@@ -172,31 +172,37 @@ static int true_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t
 /* A write to a page the shadow maps read-only so that the VMM sees it (a traced page table, a
  * descriptor table and what shares its page), done by fast_guarded_write: remembered, so that the
  * next write fault on the same page skips the walk and the checks below, which would find the
- * same (the shadow entry that faulted is the one they were made for). */
+ * same (the shadow entry that faulted is the one they were made for, and guard_gen says that no
+ * frame has changed what guards it since: a table's tracing can end -- flooding -- without an
+ * entry being dropped, and then the next write must map the page writable instead). */
+uint64_t guard_gen;
+
 static int guarded_again(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 {
 	struct guard_hit *g = &vm->guard[(vm->sh.root ^ (la >> 12)) % GUARD_SLOTS];
 	if ((err & (PF_P | PF_W | PF_U)) != (PF_P | PF_W) || g->lpage != la >> 12 || g->sgen != vm->sh.gen ||
-	    g->root != vm->sh.root || vm->tables_open)
-		return 0;
-	/* (still guarded for the same reason: a table's tracing can end -- flooding -- without an
-	 * entry being dropped, and then the next write must map the page writable instead) */
-	if (!(g->kind == EXIT_PTWRITE ? vm->sh.tr && traced_is_table(vm, g->gpage) : seg_traced(vm, g->gpage)) ||
-	    patch_scanned(vm, g->gpage) || !fast_guarded_write(vm, tf, la, g->gpage << 12 | (la & 0xFFF), g->m))
+	    g->root != vm->sh.root || g->ggen != guard_gen || vm->tables_open ||
+	    !fast_guarded_write(vm, tf, la, g->gpage << 12 | (la & 0xFFF), g->m, g->seg, g->table))
 		return 0;
 	vm_count(vm, (enum exit_kind)g->kind);
 	return 1;
 }
 
+/* (the frame is not scanned code: the caller checked) */
 static int guarded_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa, mfn_t m, uint32_t flags,
 			 unsigned kind)
 {
-	if (!fast_guarded_write(vm, tf, la, gpa, m))
+	uint32_t gfn = gpa >> 12;
+	uint64_t gen = guard_gen;   /* (as it was when seg and table were found: the write itself may
+	                             * end the tracing -- a flood -- and bump it) */
+	int seg = seg_traced(vm, gfn) != 0, table = vm->sh.tr && traced_is_table(vm, gfn);
+	if (!fast_guarded_write(vm, tf, la, gpa, m, seg, table))
 		return 0;
 	if (flags & PF_U)
 		return 1;     /* (a user page: whether the kernel may write it depends on SMAP and AC too) */
 	struct guard_hit *g = &vm->guard[(vm->sh.root ^ (la >> 12)) % GUARD_SLOTS];
-	*g = (struct guard_hit){ la >> 12, gpa >> 12, m, vm->sh.gen, vm->sh.root, kind };
+	*g = (struct guard_hit){ la >> 12, gfn, m, vm->sh.gen, vm->sh.root, gen, (uint8_t)kind, (uint8_t)seg,
+				 (uint8_t)table };
 	return 1;
 }
 
