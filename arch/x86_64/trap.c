@@ -78,6 +78,13 @@ void trap(struct trapframe *tf)
 		tf->rip = (uintptr_t)direct_give_up;
 		return;
 	}
+	/* A #DB in the VMM: a guest's data breakpoint (the real DR7 holds the running VM's,
+	 * cpu/debugreg.c) matched an access the VMM made at the guest's linear address. A trap: the
+	 * access is done; the real DR6 is made clean for the next one. */
+	if (tf->vector == 1 && (tf->cs & 3) == 0) {
+		__asm__ volatile("mov %0, %%db6" : : "r"(0xFFFF0FF0ULL));
+		return;
+	}
 	/* Real CPUs never enter virtual-8086 mode in long mode, but QEMU's TCG lets a guest's 32-bit
 	 * iret with VM=1 do so: its frame has a real-mode CS (RPL 0) yet it came from a guest. Show it
 	 * as ring 3 with a null CS: the vCPU code reflects it or cannot resume it, and stops that VM. */

@@ -286,6 +286,81 @@ static void attack_dr_sys(void)
 	report("syscall-sysenter", 8);
 }
 
+/* The guest's own breakpoints, which the VMM loads into the real DR7 while the guest runs: an
+ * execute breakpoint on the snippet (ring 0 and 3: #DB before it, EIP at its start); a write
+ * watchpoint a ring-0 load does not fire and a store does (#DB after it -- the variable shares
+ * its page with the GDT, IDT and TSS, so under the VMM the store is one it carries out itself);
+ * a read/write watchpoint on the snippet's own bytes, which an instruction fetch does not fire
+ * but the VMM's reading of the instructions it emulates (cli, sti, mov from CR0 at ring 0)
+ * would: a #DB inside the VMM, which it must drop without a trace. DR6 after each
+ * run goes into the digest. Not compared (QEMU's TCG, the native oracle, lacks it): general
+ * detect (DR7.GD), which the VMM does as the SDM says; also left out: watchpoints on the IDT
+ * and TSS, which stop QEMU 7.2 natively (an assertion in its I/O-thread lock). */
+static volatile uint32_t watched_var[4];
+
+static uint32_t dr6_read_clear(void)
+{
+	uint32_t v;
+	__asm__ volatile("mov %%db6, %0" : "=r"(v));
+	__asm__ volatile("mov %0, %%db6" : : "r"(0));
+	return v;
+}
+
+static void attack_dr_ring0(void)
+{
+	static const uint8_t nop[] = { 0x90 }, movdr7[] = { 0x0F, 0x21, 0xF8 },
+		cli_[] = { 0x0F, 0x23, 0xF8, 0xFA, 0xFB },               /* mov dr7, eax; cli; sti */
+		movcr0[] = { 0x0F, 0x23, 0xF8, 0x0F, 0x20, 0xC0 };       /* mov dr7, eax; mov eax, cr0 */
+	uint8_t store[] = { 0xA3, 0, 0, 0, 0 }, load[] = { 0xA1, 0, 0, 0, 0 };
+	uint32_t wa = (uint32_t)&watched_var[1];
+	for (int k = 0; k < 4; k++)
+		store[1 + k] = load[1 + k] = (uint8_t)(wa >> (8 * k));
+	begin();
+	dr6_read_clear();
+	/* execute breakpoint on the snippet's first byte */
+	__asm__ volatile("mov %0, %%db0; mov %1, %%db7" : : "r"((uint32_t)code), "r"(0x401u));
+	for (int ring3 = 0; ring3 <= 1; ring3++) {
+		set_regs(0, 0, 0, 0);
+		run(nop, sizeof nop, ring3, 0);
+		__asm__ volatile("mov %0, %%db7" : : "r"(0x400u));
+		mix(dr6_read_clear());
+		__asm__ volatile("mov %0, %%db7" : : "r"(0x401u));
+	}
+	/* write watchpoint, 4 bytes: a load does not fire it, a store does */
+	__asm__ volatile("mov %0, %%db1; mov %1, %%db7" : : "r"(wa), "r"(0x400u | 1u << 2 | 1u << 20 | 3u << 22));
+	set_regs(0x55, 0, 0, 0);
+	run(load, sizeof load, 0, 0);
+	mix(dr6_read_clear());
+	run(store, sizeof store, 0, 0);
+	__asm__ volatile("mov %0, %%db7" : : "r"(0x400u));
+	mix(dr6_read_clear());
+	mix(watched_var[1]);
+	/* read/write watchpoint on the snippet's first 8 bytes, armed by the snippet itself (the
+	 * harness writes the snippet there: it must not be armed then): fetches do not fire it */
+	__asm__ volatile("mov %0, %%db2" : : "r"((uint32_t)code));
+	for (int i = 0; i < 3; i++) {
+		set_regs(0x400u | 1u << 4 | 3u << 24 | 2u << 26, 0, 0, 0);   /* L2, read/write, 8 bytes */
+		run(i ? movcr0 : cli_, i ? sizeof movcr0 : sizeof cli_, 0, 0);
+		__asm__ volatile("mov %0, %%db7" : : "r"(0x400u));
+		mix(dr6_read_clear());
+	}
+	report("debug-regs-ring0", 7);
+	/* general detect: the snippet's mov from DR7 is #DB (BD) on a CPU, and GD is then clear */
+	begin();
+	__asm__ volatile("mov %0, %%db7" : : "r"(0x400u | 1u << 13));
+	set_regs(0, 0, 0, 0);
+	uint32_t v = run(movdr7, sizeof movdr7, 0, 0), d7;
+	__asm__ volatile("mov %%db7, %0" : "=r"(d7));
+	puts_("attack: # debug-regs-general-detect: mov from DR7 ended by ");
+	putd(v);
+	puts_(", DR7 then ");
+	putx(d7);
+	puts_(", DR6 ");
+	putx(dr6_read_clear());
+	puts_(" (a CPU: 1, 400, BD set; QEMU's TCG has no general detect: 256, 2400)\n");
+	__asm__ volatile("mov %0, %%db7" : : "r"(0x400u));
+}
+
 /* Far calls and jumps from ring 0 to every selector (RPL 0), and to the first 64 with each RPL:
  * the null selector, past the GDT's limit (where the VMM keeps its own descriptors in the real
  * GDT), the TSS, ring-3 and conforming code, a not-present segment, data. A call that lands runs
@@ -416,6 +491,7 @@ void attack_main(const uint32_t *mbi)
 	puts_("attack: start\n");
 	attack_int_n();
 	attack_dr_sys();
+	attack_dr_ring0();
 	attack_iret();
 	attack_far();
 	attack_paging();

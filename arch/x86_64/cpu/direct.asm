@@ -198,7 +198,7 @@ direct_int3:
 .iret:	; Steps 3 and 4: [eip cs eflags] and, back to a process, [esp ss] from the kernel stack.
 	cmp ecx, -20
 	ja direct_give_up
-	test dword [rcx + 8], FL_NT_B | FL_VM_B
+	test dword [rcx + 8], FL_NT_B | FL_VM_B | FL_RF_B   ; (RF: a debug handler's return: the C way)
 	jnz direct_give_up
 	movzx edx, word [rcx + 4]
 	mov eax, edx

@@ -329,10 +329,17 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 		break;
 	}
 	case X86_K_MOV_TO_DR:
-	case X86_K_MOV_FROM_DR:
+	case X86_K_MOV_FROM_DR: {                    /* the guest's breakpoints (debugreg.c) */
+		uint32_t v = (uint32_t)*reg(tf, in.rm);
+		unsigned vector;
+		if (dr_access(vm, in.reg, in.kind == X86_K_MOV_TO_DR, &v, &vector) < 0) {
+			reflect(vm, tf, vector, REFLECT_EXC, 0);
+			return 1;
+		}
 		if (in.kind == X86_K_MOV_FROM_DR)
-			*reg(tf, in.rm) = in.reg == 6 ? 0xFFFF0FF0u : in.reg == 7 ? 0x400u : 0;
-		break;                                   /* debug registers: accepted, not virtualized */
+			*reg(tf, in.rm) = v;
+		break;
+	}
 	case X86_K_CLTS:
 		vm->cr0 &= ~CR0_TS;
 		break;

@@ -47,6 +47,7 @@ static int fast_iret(struct vm *vm, struct trapframe *tf)
 	tf->rip = w[0];
 	tf->cs = cs;
 	set_guest_eflags(vm, tf, w[2]);
+	iret_rf(tf, w[2]);
 	return 1;
 }
 
@@ -224,6 +225,8 @@ int fast_guarded_write(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_
 	if (table)
 		traced_written(vm, gfn, off, size);
 	tf->rip = eip + len;
+	if (vm->dr7 & 0xFF)
+		dr_write_hit(vm, tf, la, size);           /* the guest's watchpoint on what it wrote */
 	return 1;
 }
 

@@ -325,7 +325,7 @@ int mmio_emulate(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa,
 	}
 }
 
-int emulate_code_write(struct vm *vm, struct trapframe *tf)
+int emulate_code_write(struct vm *vm, struct trapframe *tf, uint32_t la)
 {
 	uint8_t bytes[16];
 	struct x86_insn in;
@@ -335,6 +335,8 @@ int emulate_code_write(struct vm *vm, struct trapframe *tf)
 	switch (emulate(vm, tf, &in)) {
 	case DONE:
 		advance(vm, tf, eip, &in);
+		if (vm->dr7 & 0xFF)
+			dr_write_hit(vm, tf, la, 1);          /* the guest's watchpoint on what it wrote */
 		return 1;
 	case MORE:
 	case FAULT:

@@ -272,6 +272,7 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, uint32_t len)
 	tf->rip = eip;
 	tf->cs = cs;
 	set_guest_eflags(vm, tf, fl);
+	iret_rf(tf, fl);
 	if (traced) {
 		kprintf("trace: %s: 4. VMM does the real return: iretq to %04lx:%08lx (ring %u)\n", vm->name, tf->cs,
 			tf->rip, to == 3 ? 3 : 1);

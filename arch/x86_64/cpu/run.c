@@ -125,6 +125,7 @@ static void switch_to(struct vm *next, struct trapframe *tf)
 	cur->s.switches_in++;
 	*tf = cur->tf;
 	xfeat_load(cur);                         /* its CR4 bits, XCR0, FPU/SSE/AVX */
+	dr_load(cur);                            /* its breakpoints */
 	seg_install(cur);
 	shadow_activate(&cur->sh);
 }
@@ -571,6 +572,8 @@ static void vm_trap_general(struct vm *vm, struct trapframe *tf)
 			/* stac/clac of a guest kernel with SMAP */
 		} else {
 			vm_count(vm, EXIT_EXCEPTION);
+			if (v == 1)
+				dr_guest_db(vm);               /* a breakpoint or single step: its DR6 */
 			trace_step1(vm, tf, TRACE_TRAP, "an exception", 0);
 			int err = v == 10 || v == 11 || v == 12 || v == 17;
 			reflect(vm, tf, v, err ? REFLECT_EXC_ERR : REFLECT_EXC, (uint32_t)tf->error);
@@ -719,6 +722,7 @@ static int vm_create(struct vm *vm, unsigned id, const struct vmc_group *g, uint
 	/* Protected mode, paging off, flat segments at the selectors the loader names. Until the guest
 	 * loads its own GDT it runs on two flat descriptors of ours (ring 1). */
 	vm->cr0 = CR0_PE | 0x10;
+	dr_reset(vm);
 	vm->gdt[cpu.cs >> 3] = 0x00CFBA000000FFFFULL;     /* 32-bit code, DPL 1 */
 	vm->gdt[cpu.ds >> 3] = 0x00CFB2000000FFFFULL;     /* data, DPL 1 */
 	vm->gdt_n = (unsigned)((cpu.cs > cpu.ds ? cpu.cs : cpu.ds) >> 3) + 1;

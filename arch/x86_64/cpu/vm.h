@@ -78,6 +78,7 @@ struct vm {
 
 	/* The virtual CPU: what the guest believes. */
 	uint32_t cr0, cr2, cr3, cr4;
+	uint32_t dr[4], dr6, dr7;        /* its debug registers (debugreg.c) */
 	uint32_t vif;                    /* EFLAGS.IF as the guest sees it (0 or FL_IF) */
 	uint32_t viopl;                  /* EFLAGS.IOPL as the guest sees it */
 	struct { uint32_t base; uint16_t limit; } gdtr, idtr;
@@ -310,6 +311,13 @@ static inline void set_guest_eflags(struct vm *vm, struct trapframe *tf, uint32_
 	tf->rflags = (tf->rflags & ~(uint64_t)FL_USER) | (fl & FL_USER) | FL_IF;
 }
 
+/* An iret (not popf) also loads RF from its image: a debug handler sets it to step over the
+ * instruction breakpoint it was called for (debugreg.c); the VMM's iretq then does the same. */
+static inline void iret_rf(struct trapframe *tf, uint32_t fl)
+{
+	tf->rflags = (tf->rflags & ~(uint64_t)FL_RF) | (fl & FL_RF);
+}
+
 /* sysenter from a guest process (#GP or #UD at ring 3) and sysexit from its kernel, done as the
  * guest's SYSENTER MSRs ask (sysenter.c): 1 handled, 0 not that instruction (sysexit: #GP). */
 int emulate_sysenter(struct vm *vm, struct trapframe *tf);
@@ -329,6 +337,13 @@ void msr_reset(struct vm_msrs *m);
 int fast_entry(struct trapframe *tf);
 void fast_finish(struct trapframe *tf);
 int fast_leave(struct vm *vm, uint64_t t0);
+
+/* The guest's debug registers (debugreg.c). */
+void dr_reset(struct vm *vm);
+void dr_load(const struct vm *vm);
+int dr_access(struct vm *vm, unsigned n, int write, uint32_t *val, unsigned *vector);
+void dr_guest_db(struct vm *vm);
+int dr_write_hit(struct vm *vm, struct trapframe *tf, uint32_t la, unsigned len);
 extern int fast_paths;
 /* A kernel's plain store at linear la, guest-physical gpa (RAM in machine frame m, not scanned
  * code), to a page the
@@ -362,7 +377,7 @@ static inline int gpa_is_rom(uint32_t gpa) { return gpa >= GPA_ROM_START && gpa 
 int mmio_emulate(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa, uint32_t err);
 /* The same emulator for an instruction that writes to scanned code (RAM): 1 done (or the guest got
  * its fault), 0 if it is not an instruction the emulator knows. */
-int emulate_code_write(struct vm *vm, struct trapframe *tf);
+int emulate_code_write(struct vm *vm, struct trapframe *tf, uint32_t la);
 /* n bytes (within one page) at a guest-physical address outside RAM, as the bus does them: in
  * naturally aligned pieces of 1, 2 or 4 bytes to the VM's devices (mmio.c). */
 void mmio_phys(struct vm *vm, uint32_t gpa, void *buf, uint32_t n, int write);

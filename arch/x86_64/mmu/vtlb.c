@@ -272,7 +272,7 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		if (!patch_scanned(vm, gfn) && guarded_write(vm, tf, la, gpa, m, flags, EXIT_PTWRITE))
 			return 0;
 		int unshadowed = rep_string(vm, tf) && traced_unshadow(vm, gfn) == 0;
-		if (!unshadowed && emulate_code_write(vm, tf))
+		if (!unshadowed && emulate_code_write(vm, tf, la))
 			return 0;
 		if (!unshadowed && traced_unshadow(vm, gfn) < 0) {
 			vm_fail(vm, "wrote its page directory (gpa %08x) with an instruction the VMM cannot emulate at eip %08lx",
@@ -287,12 +287,12 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		 * the emulated write touched (gmem.c notes them in tables_dirty) are read again on the
 		 * way back to the guest. The commonest stores have a short way (fastpath.c). */
 		vm_count(vm, EXIT_DTWRITE);
-		if ((!patch_scanned(vm, gfn) && guarded_write(vm, tf, la, gpa, m, flags, EXIT_DTWRITE)) || emulate_code_write(vm, tf))
+		if ((!patch_scanned(vm, gfn) && guarded_write(vm, tf, la, gpa, m, flags, EXIT_DTWRITE)) || emulate_code_write(vm, tf, la))
 			return 0;
 		vm->tables_open = 2;              /* protected again at the entry after the next one */
 	} else if ((err & PF_P) && write && patch_scanned(vm, gfn)) {
 		uint32_t at;
-		if (runs_from(vm, tf, gfn, &at) && emulate_code_write(vm, tf)) {
+		if (runs_from(vm, tf, gfn, &at) && emulate_code_write(vm, tf, la)) {
 			/* The guest writes to the page it is running from (code patching code next to it,
 			 * as ftrace and the alternatives do). Unscanning it would make the writer's own next
 			 * fetch fault, the scan make the write fault again, forever: so the VMM did the

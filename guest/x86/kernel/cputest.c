@@ -177,6 +177,91 @@ static int check_avx_kept(void)
 	return ok;
 }
 
+/* The debug registers: DR0-DR3 hold what was written, DR6 and DR7 their fixed bits; an
+ * instruction breakpoint stops before the instruction (DR6.B0, EIP at it; the handler sets RF to
+ * step over it), a write watchpoint after a write to its four bytes only (DR6.B1), not after a
+ * read or a write beside them. */
+static volatile uint32_t db_hits, db_eip, db_dr6;
+static volatile uint32_t watched[1024] __attribute__((aligned(4096)));
+
+static uint32_t read_dr(int n)
+{
+	uint32_t v = 0;
+	switch (n) {
+	case 0: __asm__ volatile("mov %%db0, %0" : "=r"(v)); break;
+	case 1: __asm__ volatile("mov %%db1, %0" : "=r"(v)); break;
+	case 2: __asm__ volatile("mov %%db2, %0" : "=r"(v)); break;
+	case 3: __asm__ volatile("mov %%db3, %0" : "=r"(v)); break;
+	case 6: __asm__ volatile("mov %%db6, %0" : "=r"(v)); break;
+	case 7: __asm__ volatile("mov %%db7, %0" : "=r"(v)); break;
+	}
+	return v;
+}
+
+static void write_dr(int n, uint32_t v)
+{
+	switch (n) {
+	case 0: __asm__ volatile("mov %0, %%db0" : : "r"(v)); break;
+	case 1: __asm__ volatile("mov %0, %%db1" : : "r"(v)); break;
+	case 2: __asm__ volatile("mov %0, %%db2" : : "r"(v)); break;
+	case 3: __asm__ volatile("mov %0, %%db3" : : "r"(v)); break;
+	case 6: __asm__ volatile("mov %0, %%db6" : : "r"(v)); break;
+	case 7: __asm__ volatile("mov %0, %%db7" : : "r"(v)); break;
+	}
+}
+
+static void on_debug(struct trapframe *tf)
+{
+	db_hits++;
+	db_eip = tf->eip;
+	db_dr6 = read_dr(6);
+	write_dr(6, 0);
+	tf->eflags |= 1u << 16;		/* RF: the instruction at EIP runs once without a new #DB */
+}
+
+static __attribute__((noinline)) uint32_t bp_target(uint32_t x)
+{
+	__asm__ volatile("" : "+r"(x));
+	return x * 3 + 1;
+}
+
+static int check_debug_registers(void)
+{
+	static const uint32_t pat[4] = { 0x12345678u, 0x9ABCDEF0u, 0x0F1E2D3Cu, 0xC0FFEE00u };
+	int ok = 1, i;
+	for (i = 0; i < 4; i++)
+		write_dr(i, pat[i]);
+	for (i = 0; i < 4; i++)
+		ok = ok && read_dr(i) == pat[i];
+	write_dr(6, 0);
+	write_dr(7, 0);
+	ok = ok && read_dr(6) == 0xFFFF0FF0u && read_dr(7) == 0x400u;
+
+	debug_hook = on_debug;
+	uint32_t h0 = db_hits;
+	write_dr(0, (uint32_t)bp_target);
+	write_dr(7, 1u << 0);				/* L0, execute, 1 byte */
+	uint32_t (*volatile call)(uint32_t) = bp_target;	/* (this very function, no clone of it) */
+	uint32_t r = call(5);
+	int exec = r == 16 && db_hits == h0 + 1 && db_eip == (uint32_t)bp_target && (db_dr6 & 0xF) == 1;
+	write_dr(7, 0);
+
+	h0 = db_hits;
+	write_dr(1, (uint32_t)&watched[8]);
+	write_dr(7, 1u << 2 | 1u << 20 | 3u << 22);	/* L1, write only, 4 bytes */
+	uint32_t seen = watched[8];			/* a read: nothing */
+	int quiet_read = db_hits == h0;
+	watched[9] = seen + 1;				/* beside it: nothing */
+	int quiet_beside = db_hits == h0;
+	watched[8] = seen + 2;
+	int hit = db_hits == h0 + 1 && (db_dr6 & 0xF) == 2 && watched[8] == seen + 2;
+	write_dr(7, 0);
+	debug_hook = 0;
+	klog("debug registers: fixed bits %d, execute breakpoint %d, write watchpoint %d (read %d, beside %d)\n",
+	     ok, exec, hit, quiet_read, quiet_beside);
+	return ok && exec && quiet_read && quiet_beside && hit;
+}
+
 /* A feature test where CPUID shows the feature, a KTAP SKIP where it does not. */
 static void feature_test(int have, int (*check)(void), const char *name, const char *feature)
 {
@@ -194,6 +279,7 @@ void cputest_run(void)
 	ktest_report(check_idt_live_write(), "idt_live_write");
 	ktest_report(check_ldt_live_write(), "ldt_live_write");
 	ktest_report(store_forms_check(), "store_forms_gdt_page");
+	ktest_report(check_debug_registers(), "debug_registers");
 	uint32_t e7b = cpuid7_ebx(), e7c = cpuid7_ecx(), e1c = cpuid1_ecx();
 	feature_test(e7b & (1u << 7), check_smep, "cr4_smep", "SMEP");
 	feature_test(e7b & (1u << 20), check_smap, "cr4_smap_stac_clac", "SMAP");

@@ -155,6 +155,7 @@ int ktest_next(void);	/* the number of the next KTAP test */
 extern int ktest_failed;
 void kbench_run(void);
 extern volatile int breakpoint_hits;
+extern void (*debug_hook)(struct trapframe *tf);	/* #DB from the kernel, if set */
 
 /* swtch.asm */
 void swtch(uint32_t *save_esp, uint32_t new_esp);

@@ -7,6 +7,7 @@
 #include "drivers.h"
 
 volatile int breakpoint_hits;
+void (*debug_hook)(struct trapframe *tf);
 uint32_t fault_eip, fault_resume;	/* a kernel instruction allowed to fault, and where to go then */
 volatile int fault_caught;
 volatile uint32_t fault_vector, fault_err, fault_cr2;	/* what it raised */
@@ -99,6 +100,8 @@ void trap_dispatch(struct trapframe *tf)
 		page_fault(tf);
 	else if (v == 3 && !tf_from_user(tf))
 		breakpoint_hits++;	/* the kernel's own int3 (a self-test): just continue */
+	else if (v == 1 && !tf_from_user(tf) && debug_hook)
+		debug_hook(tf);		/* a self-test's breakpoint (cputest.c) */
 	else if (tf_from_user(tf))
 		proc_kill(WSTATUS_KILLED(v), "%s at eip %#x", exc_name[v & 31], tf->eip);
 	else
