@@ -32,6 +32,8 @@
 #define FL_USER (0x0DD5u | (1u << 18) | (1u << 21))   /* CF PF AF ZF SF TF DF OF, AC, ID */
 
 #define CR0_PE 1u
+#define CR0_MP (1u << 1)
+#define CR0_EM (1u << 2)
 #define CR0_TS (1u << 3)
 #define CR0_WP (1u << 16)
 #define CR0_PG (1u << 31)
