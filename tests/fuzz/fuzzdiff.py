@@ -45,13 +45,6 @@ def k_budget(n, v):
     return 'vec' in n and 'vec' in v and (h(n, 'vec') == OBS_IRQ0) != (h(v, 'vec') == OBS_IRQ0)
 
 
-def k_fpu_ts(n, v):
-    """A VMM fidelity bug, not fixed: the guest's CR0.TS and CR0.EM (set by mov to CR0, lmsw, or
-    natively by a task switch) are kept in its virtual CR0 only; the real ones stay clear while it
-    runs, so its next x87/SSE instruction does not raise #NM as it does natively."""
-    return ('vec' in n and 'vec' in v and h(n, 'vec') == 7 and h(v, 'vec') != 7 and h(n, 'cr0') & 0xC != 0)
-
-
 def k_task_switch(n, v):
     """A far jump or call to an available TSS (after a round's ltr 0x38, the main TSS at 0x28 is
     one): natively a task switch, which enters the fuzzer's df_entry; the VMM has no task switches
@@ -59,9 +52,47 @@ def k_task_switch(n, v):
     return ('vec' in n and 'vec' in v and h(n, 'how') == 1 and h(v, 'vec') == 13 and h(v, 'f0') in (0x28, 0x38))
 
 
+def k_v86(n, v):
+    """A 32-bit iret at CPL 0 whose popped EFLAGS has VM: natively the round goes on in
+    virtual-8086 mode (its next exception's frame has VM set); the VMM does not run v8086 code
+    (its guests are 32-bit protected mode by design) and stops the VM."""
+    return 'virtual-8086' in v.get('dead', '') and 'vec' in n and any(
+        h(n, 'f%d' % i) & 0x20000 for i in range(6) if 'f%d' % i in n)
+
+
+def rcl_rcr_mem(code):
+    """Does the round's code hold an rcl or rcr with a memory operand (D0-D3 or C0-C1 /2 or /3,
+    ModRM mod != 3) at any byte offset?"""
+    b = bytes.fromhex(code or '')
+    return any(b[i] in (0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3) and b[i + 1] >> 6 != 3 and (b[i + 1] >> 3) & 7 in (2, 3)
+               for i in range(len(b) - 1))
+
+
+GPRS = ('eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi')
+
+
+def k_qemu_rotc(n, v):
+    """QEMU's TCG (7.2) and rcl/rcr with a memory operand: it computes EFLAGS into its lazy-flags
+    state before the memory access, and when that access faults it restores the old flags
+    operation over the overwritten state, so the flags after the fault (in the exception frame,
+    and for the retried rcl/rcr: its CF input, hence its result) depend on how the code was
+    translated (natively, `-singlestep` alone changes round 1:6807's frame flags). Under the VMM
+    the access faults where it does not natively (shadow fills, dirty-bit tracking), so status
+    flags, the memory rcl/rcr wrote and registers computed from them differ. Same vector, same
+    frame but for status flags (CF PF AF ZF SF OF)."""
+    if 'vec' not in n or 'vec' not in v or n['vec'] != v['vec'] or not rcl_rcr_mem(n.get('code')):
+        return False
+    for k in FIELDS:
+        if n.get(k) == v.get(k) or k == 'hash' or k in GPRS:
+            continue
+        if not (k[0] == 'f' and k[1:].isdigit() and (h(n, k) ^ h(v, k)) & ~0x8D5 == 0):
+            return False
+    return True
+
+
 OBS_IRQ0 = 0x100
 KNOWN = [('double fault', k_double_fault), ('time budget', k_budget),
-         ('CR0.TS/EM not enforced', k_fpu_ts), ('task switch', k_task_switch)]
+         ('task switch', k_task_switch), ('v8086 return', k_v86), ('QEMU rcl/rcr flags', k_qemu_rotc)]
 
 
 def classify(n, v):

@@ -200,6 +200,8 @@ direct_int3:
 	ja direct_give_up
 	test dword [rcx + 8], FL_NT_B | FL_VM_B | FL_RF_B   ; (RF: a debug handler's return: the C way)
 	jnz direct_give_up
+	test dword [F_FL], FL_NT_B       ; NT set now: a task return (the general path refuses it)
+	jnz direct_give_up
 	movzx edx, word [rcx + 4]
 	mov eax, edx
 	and eax, 3

@@ -84,6 +84,8 @@ static void set_cr0(struct vm *vm, uint32_t v)
 {
 	uint32_t changed = vm->cr0 ^ v;
 	vm->cr0 = v | 0x10;                      /* ET is hardwired to 1 */
+	if (changed & (CR0_MP | CR0_EM | CR0_TS))
+		xfeat_cr0(vm);                   /* the real CR0 has them while the guest runs */
 	if (changed & (CR0_PG | CR0_WP | CR0_PE))
 		guest_paging_changed(vm, changed & (CR0_PG | CR0_WP | CR0_PE), 0);
 	if (changed & CR0_PG) {
@@ -342,6 +344,7 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 	}
 	case X86_K_CLTS:
 		vm->cr0 &= ~CR0_TS;
+		xfeat_cr0(vm);
 		break;
 	case X86_K_LMSW: {
 		uint16_t v;

@@ -30,7 +30,7 @@
 static int fast_iret(struct vm *vm, struct trapframe *tf)
 {
 	uint32_t w[5], sp = (uint32_t)tf->rsp;
-	if (vm->trace_esp || !gread(sp, w, 12) || (w[2] & (FL_NT | FL_VM)))
+	if (vm->trace_esp || (tf->rflags & FL_NT) || !gread(sp, w, 12) || (w[2] & (FL_NT | FL_VM)))
 		return 0;
 	uint16_t cs = (uint16_t)w[1];
 	if ((cs & 3) == 3) {

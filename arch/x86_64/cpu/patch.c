@@ -286,7 +286,7 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 		break;
 	}
 	case X86_K_IRET:
-		return emulate_iret(vm, tf, in.length);
+		return emulate_iret(vm, tf, osz);
 	case X86_K_SGDT:
 	case X86_K_SIDT: {
 		/* What the guest loaded with lgdt/lidt, never the VMM's tables. */

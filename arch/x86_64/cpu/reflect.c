@@ -197,21 +197,42 @@ void guest_pf(struct vm *vm, struct trapframe *tf, uint32_t err, uint32_t addr)
 	reflect(vm, tf, 14, REFLECT_EXC_ERR, err);
 }
 
-int emulate_iret(struct vm *vm, struct trapframe *tf, uint32_t len)
+/* Read n frame words of osz bytes (2: iretw, 4: iretd) from the guest's stack at sp, each
+ * zero-extended into w[]. */
+static int iret_pop(struct vm *vm, struct trapframe *tf, uint32_t sp, uint32_t *w, unsigned n, unsigned osz)
 {
-	(void)len;
+	uint8_t b[12];
+	if (stack_read(vm, tf, sp, b, n * osz) < 0)
+		return -1;
+	for (unsigned i = 0; i < n; i++)
+		w[i] = osz == 2 ? (uint32_t)(b[2 * i] | b[2 * i + 1] << 8) : (uint32_t)b[4 * i] |
+			(uint32_t)b[4 * i + 1] << 8 | (uint32_t)b[4 * i + 2] << 16 | (uint32_t)b[4 * i + 3] << 24;
+	return 0;
+}
+
+int emulate_iret(struct vm *vm, struct trapframe *tf, unsigned osz)
+{
+	/* With a 16-bit operand size (66 cf, iretw) the frame is IP, CS, FLAGS (and SP, SS to an
+	 * outer ring) in 2-byte slots, EIP is the zero-extended IP, and EFLAGS bits 16-31 stay as
+	 * they are; with 32 bits the slots are 4 bytes. */
 	uint32_t w[5];
 	uint32_t sp = (uint32_t)tf->rsp;
 	struct seg ssd;
 	if (seg_get(vm, tf, X86_SEG_SS, &ssd) < 0)
 		ssd.big = 1;                               /* (stack_read raises the #SS) */
-	if (stack_read(vm, tf, sp, w, 12) < 0)
+	if (iret_pop(vm, tf, sp, w, 3, osz) < 0)
 		return 1;
 	uint32_t eip = w[0], fl = w[2];
+	if (osz == 2)
+		fl = (guest_eflags(vm, tf) & 0xFFFF0000u) | fl;
 	uint16_t cs = (uint16_t)w[1];
 	unsigned to = cs & 3;
-	if (fl & (FL_NT | FL_VM)) {
-		vm_fail(vm, "iret with NT or VM set at %08lx (task switches and v8086 are not supported)", tf->rip);
+	/* The CPU looks at NT in EFLAGS as it is now: set, the iret is a task return (through the
+	 * TSS's back link), which the VMM does not do. NT in the popped image is just loaded. VM in a
+	 * 32-bit image at CPL 0 is a return to virtual-8086 mode (a 16-bit image has no VM bit). */
+	if ((guest_eflags(vm, tf) & FL_NT) || (osz == 4 && (fl & FL_VM))) {
+		vm_fail(vm, "iret %s at %08lx (task switches and v8086 are not supported)",
+			(guest_eflags(vm, tf) & FL_NT) ? "with NT set (a task return)" : "to virtual-8086 mode", tf->rip);
 		return 1;
 	}
 	int traced = vm->trace_esp && vm->trace_esp == sp;
@@ -220,7 +241,7 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, uint32_t len)
 			tf->rip);
 	if (to == 3) {
 		/* 4. Back to the process: pop its stack too; the selectors must be ring-3 ones. */
-		if (stack_read(vm, tf, sp_add(&ssd, sp, 12), w + 3, 8) < 0)
+		if (iret_pop(vm, tf, sp_add(&ssd, sp, 3 * osz), w + 3, 2, osz) < 0)
 			return 1;
 		if (!seg_check(vm, cs, 1, 3) || !seg_check(vm, (uint16_t)w[4], 0, 3)) {
 			/* A real CPU raises #GP(selector) here, in the guest kernel: CS's if CS is the bad
@@ -236,7 +257,7 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, uint32_t len)
 			return 1;
 		}
 		cs |= 1;
-		tf->rsp = sp_add(&ssd, sp, 12);
+		tf->rsp = sp_add(&ssd, sp, 3 * osz);
 	} else {
 		/* Ring 1 or 2: the VMM cannot run guest code there (its ring 1 is the guest's ring 0).
 		 * But the CPU refuses most such irets, and then the guest gets the fault, as on real
@@ -245,7 +266,7 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, uint32_t len)
 		 * that ring: else #GP(SS) (#SS if not present). Only an iret that would enter ring
 		 * 1 or 2 stops the VM. (tests/fuzz found it: random iret frames.) */
 		uint64_t d;
-		if (stack_read(vm, tf, sp_add(&ssd, sp, 12), w + 3, 8) < 0)
+		if (iret_pop(vm, tf, sp_add(&ssd, sp, 3 * osz), w + 3, 2, osz) < 0)
 			return 1;
 		uint16_t ss = (uint16_t)w[4];
 		if (seg_guest_desc(vm, cs, &d) < 0 || !((d >> 44) & 1) || !(d & D_CODE) ||

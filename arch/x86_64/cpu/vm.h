@@ -29,9 +29,11 @@
 #define FL_VM   (1u << 17)
 #define FL_AC   (1u << 18)
 /* The flags a guest may change with popf/iret, apart from the virtual ones. */
-#define FL_USER (0x0DD5u | (1u << 18) | (1u << 21))   /* CF PF AF ZF SF TF DF OF, AC, ID */
+#define FL_USER (0x0DD5u | FL_NT | (1u << 18) | (1u << 21))   /* CF PF AF ZF SF TF DF OF, NT, AC, ID */
 
 #define CR0_PE 1u
+#define CR0_MP (1u << 1)
+#define CR0_EM (1u << 2)
 #define CR0_TS (1u << 3)
 #define CR0_WP (1u << 16)
 #define CR0_PG (1u << 31)
@@ -294,7 +296,7 @@ enum { REFLECT_EXC, REFLECT_EXC_ERR, REFLECT_SOFT, REFLECT_IRQ };
 int reflect(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint32_t err);
 /* Its common case, the short way (fastpath.c): 1 done, 0 reflect() must do it (nothing changed). */
 int reflect_fast(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint32_t err);
-int emulate_iret(struct vm *vm, struct trapframe *tf, uint32_t len);
+int emulate_iret(struct vm *vm, struct trapframe *tf, unsigned osz);   /* osz: 2 (iretw) or 4 */
 /* A guest_read/guest_write on the guest's behalf failed: give the guest the #PF a CPU would (with
  * its CR2), or stop the VM when err is 0xFFFFFFFF (the machine has no frame left to back its RAM). */
 void guest_pf(struct vm *vm, struct trapframe *tf, uint32_t err, uint32_t addr);

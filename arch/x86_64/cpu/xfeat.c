@@ -27,6 +27,12 @@
  *                xsave, and loads the next VM's the same way after setting its CR4 and XCR0.
  *                Components the next VM cannot see are first put in their initial state, so
  *                no register contents pass from one VM to another.
+ *   CR0.MP/EM/TS the guest's are mirrored too: while it runs the real CR0 has them, so its x87,
+ *                MMX and SSE instructions fault exactly as the CPU decides (TS: #NM; EM: #NM for
+ *                x87 and fxsave, #UD for MMX and SSE; MP with TS: wait/fwait #NM), and the #NM
+ *                or #UD is reflected to the guest like any other exception. The VMM's own
+ *                fxsave/xsave/xrstor below would fault the same way, so they run with the
+ *                three bits clear (fpu_open) and put the guest's back afterwards.
  * XCR0 components that do not fit the save area (AMX tiles) are left out: xsetbv with them is
  * a #GP, which the boot log announces. */
 #include "vm.h"
@@ -59,6 +65,8 @@ static int smap;
 static uint64_t host_cr4;        /* the real CR4 without the mirrored bits */
 static uint64_t live_cr4;        /* the real CR4 now */
 static uint64_t live_ext;        /* extended components (XCR0 bit 2 up) holding a VM's registers */
+#define CR0_FPU (CR0_MP | CR0_EM | CR0_TS)
+static uint64_t live_cr0;        /* the real CR0 now */
 /* XSTATE_BV = 0 everywhere: xrstor from it puts components in their initial state. */
 static uint8_t init_area[XSAVE_AREA] __attribute__((aligned(64)));
 
@@ -110,6 +118,29 @@ void xfeat_init(void)
 	}
 	host_cr4 = READ_CR(4) & ~(uint64_t)MIRRORED;
 	live_cr4 = READ_CR(4);
+	live_cr0 = READ_CR(0);
+}
+
+/* The real CR0's MP, EM and TS := bits (CR0_FPU bits only). */
+static void set_cr0_fpu(uint32_t bits)
+{
+	uint64_t v = (live_cr0 & ~(uint64_t)CR0_FPU) | bits;
+	if (v != live_cr0) {
+		WRITE_CR(0, v);
+		live_cr0 = v;
+	}
+}
+
+/* Before the VMM's own fxsave/xsave/xrstor: with the guest's TS or EM in the real CR0 they would
+ * raise #NM in the VMM. (MP is left as the guest had it: alone it changes nothing.) */
+static void fpu_open(void)
+{
+	set_cr0_fpu((uint32_t)live_cr0 & CR0_MP);
+}
+
+void xfeat_cr0(const struct vm *vm)
+{
+	set_cr0_fpu(vm->cr0 & CR0_FPU);
 }
 
 int xfeat_has_smap(void)
@@ -168,7 +199,9 @@ int xfeat_write_cr4(struct vm *vm, uint32_t v)
 	if (((old & ~v) & CR4_OSXSAVE) && live_ext) {
 		/* Extended state that becomes unreachable is put in its initial state now (a CPU would
 		 * keep it), so that nothing is left in the registers for the next VM to find. */
+		fpu_open();
 		xrstor_ext(init_area, live_ext);
+		xfeat_cr0(vm);
 		live_ext = 0;
 	}
 	vm->cr4 = v;
@@ -189,8 +222,11 @@ int xfeat_xsetbv(struct vm *vm, uint32_t ecx, uint64_t v)
 	    ((v >> 3) & 1) != ((v >> 4) & 1) || (z && (z != 7 || !(v & 4))) ||
 	    ((v >> 17) & 1) != ((v >> 18) & 1))
 		return -1;
-	if (live_ext & ~v)
+	if (live_ext & ~v) {
+		fpu_open();
 		xrstor_ext(init_area, live_ext & ~v);  /* components switched off: initial state, as above */
+		xfeat_cr0(vm);
+	}
 	xsetbv0(v);
 	vm->xcr0 = v;
 	live_ext = ext_of(vm);
@@ -199,6 +235,7 @@ int xfeat_xsetbv(struct vm *vm, uint32_t ecx, uint64_t v)
 
 void xfeat_save(struct vm *vm)
 {
+	fpu_open();
 	__asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t(*)[512])vm->fpu));
 	uint64_t ext = ext_of(vm);
 	if (ext)
@@ -210,6 +247,7 @@ void xfeat_load(struct vm *vm)
 	uint64_t ext = ext_of(vm);
 	/* Still under the previous VM's CR4 and XCR0: whatever of its extended state the next VM
 	 * could read goes back to the initial state first. */
+	fpu_open();
 	if (live_ext & ~ext)
 		xrstor_ext(init_area, live_ext & ~ext);
 	set_cr4(vm->cr4);
@@ -219,4 +257,5 @@ void xfeat_load(struct vm *vm)
 	if (ext)
 		xrstor_ext(vm->fpu, ext);
 	live_ext = ext;
+	xfeat_cr0(vm);                           /* its MP, EM, TS from now on */
 }

@@ -22,6 +22,8 @@ int xfeat_write_cr4(struct vm *vm, uint32_t v);
 int xfeat_xsetbv(struct vm *vm, uint32_t ecx, uint64_t v);
 /* The machine switch: the running VM's state to memory, then the next VM's CR4 bits, XCR0 and state. */
 void xfeat_save(struct vm *vm);
+/* The guest's CR0.MP/EM/TS changed (mov to CR0, lmsw, clts): the real CR0 follows. */
+void xfeat_cr0(const struct vm *vm);
 void xfeat_load(struct vm *vm);
 
 #endif
