@@ -156,7 +156,7 @@ QEMU_X=
 for v in vm1 vm2 vm3; do same cpumax $v native-cpumax; done
 
 # The operator's console (arch/x86_64/cpu/operator.c) through the serial line: Ctrl-] and a
-# command, as an operator types them, while vm1 runs its suite and vm2 its benchmarks: list, pause,
+# command, as an operator types them, while vm1 runs its suite and vm2 its benchmarks: list, mem, pause,
 # regs, resume and stop vm2, bad input (each a one-line error); vm1 must pass regardless, vm2 ends
 # "stopped by the operator" (so the VMM's exit code is 3: one VM did not pass).
 iso operator "vms=2 mem=128M" "guest-x86 test" "guest-x86 bench"
@@ -164,7 +164,9 @@ run operator 300 512 --expect-exit 3 --expect "vm1 off: exit code 0" --expect "v
 	--expect "vm2 paused, 128 MiB" --expect "vm2: EIP " --expect "vmm: vm2 resumed" \
 	--expect "vmm: unknown command 'bogus' (help lists them)" --expect "vmm: pause: no such VM (1..2)" \
 	--expect "vmm: regs takes one argument" --expect "vm2: stopped: stopped by the operator" \
-	--send 'vm2: # guest-x86=>\x1dlist\r' --send 'vm2 running, 128 MiB=>\x1dpause 2\r' \
+	--expect "vmm: mem: free " --expect "vmm: mem vm2 " \
+	--send 'vm2: # guest-x86=>\x1dlist\r' --send 'vm2 running, 128 MiB=>\x1dmem\r' \
+	--send 'vmm: mem vm2 =>\x1dpause 2\r' \
 	--send 'vmm: vm2 paused=>\x1dlist\r' --send 'vm2 paused, 128 MiB=>\x1dregs 2\r' \
 	--send 'vm2: EIP=>\x1dbogus\r' --send "unknown command=>\x1dpause 9\r" \
 	--send 'no such VM=>\x1dregs\r' --send 'takes one argument=>\x1dresume vm2\r' \
