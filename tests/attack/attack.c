@@ -68,6 +68,13 @@ static void tables(void)
 	gdt[7] = seg(0, 0xFFFFF, 0x9E, 0xC);     /* 0x38: conforming code, ring 0 */
 	gdt[8] = seg(0, 0xFFFFF, 0x9A, 0xC) & ~(1ULL << 47);   /* 0x40: code, not present */
 	gdt[9] = seg(0, 0xFFFFF, 0xF2, 0xC);     /* 0x4B: ring-3 data (a bad SS for ring 0) */
+	/* 0x50-0x7B: only in the GDT while long_segments() runs (good_gdtr's limit grows then) */
+	gdt[10] = seg(0, 0xFFFFF, 0x9A, 0xA);    /* 0x50: L=1 D=0 code, ring 0 */
+	gdt[11] = seg(0, 0xFFFFF, 0x9A, 0xE);    /* 0x58: L=1 D=1 code, ring 0 */
+	gdt[12] = seg(0, 0xFFFFF, 0xFA, 0xA);    /* 0x63: L=1 D=0 code, ring 3 */
+	gdt[13] = seg(0, 0xFFFFF, 0xFA, 0xE);    /* 0x6B: L=1 D=1 code, ring 3 */
+	gdt[14] = seg(0, 0xFFFFF, 0x9E, 0xE);    /* 0x70: L=1 D=1 conforming code, ring 0 */
+	gdt[15] = seg(0, 0xFFFFF, 0xFA, 0xC);    /* 0x7B: 32-bit code, ring 3 */
 	good_gdtr = (struct dtr){ 10 * 8 - 1, (uint32_t)gdt };
 	for (unsigned v = 0; v < 256; v++) {
 		uint32_t h = (uint32_t)trap_stubs + 16 * v;
@@ -387,6 +394,63 @@ static void attack_far(void)
 	report("far-call-jmp", tries);
 }
 
+/* Code segments with the L bit (64-bit code in IA-32e mode) and of DPL 3, reached by far calls and
+ * jumps from rings 0 and 3 with RPL 0 and 3, and by iret to ring 3. This kernel runs in 32-bit
+ * protected mode without IA-32e mode, where the L bit is not looked at (SDM vol. 3A 3.4.5: L is
+ * used only in IA-32e mode): D decides, 32-bit (D=1) or 16-bit (D=0). Under the VMM the CPU is in
+ * long mode, where such a descriptor would be 64-bit code: the landing code tells which mode it
+ * runs in -- xor eax,eax; dec eax (in 64-bit mode 0x48 is REX.W: eax stays 0); test; jnz over a
+ * ud2 -- so a way into 64-bit mode shows as #UD at offset 8, 32-bit code goes on (retf, or the
+ * second ud2 at offset 10 after a jmp), 16-bit code's retf pops a 16-bit frame. */
+static uint8_t landing[4096] __attribute__((aligned(4096), section(".snip")));
+
+static void long_segments(void)
+{
+	static const uint8_t call_land[] = { 0x31, 0xC0, 0x48, 0x90, 0x85, 0xC0, 0x75, 0x02, 0x0F, 0x0B, 0xCB },
+			     jmp_land[] = { 0x31, 0xC0, 0x48, 0x90, 0x85, 0xC0, 0x75, 0x02, 0x0F, 0x0B, 0x0F, 0x0B };
+	static const uint16_t sels[] = { 0x50, 0x58, 0x60, 0x68, 0x70, 0x78 };
+	for (unsigned i = 0; i < sizeof landing; i++)
+		landing[i] = 0x90;
+	for (unsigned i = 0; i < sizeof call_land; i++)
+		landing[i] = call_land[i];
+	for (unsigned i = 0; i < sizeof jmp_land; i++)
+		landing[64 + i] = jmp_land[i];
+	good_gdtr.limit = 16 * 8 - 1;
+	__asm__ volatile("lgdt %0" : : "m"(good_gdtr));
+	begin();
+	unsigned tries = 0;
+	for (int ring3 = 0; ring3 <= 1; ring3++)
+		for (unsigned k = 0; k < sizeof sels / sizeof sels[0]; k++)
+			for (unsigned rpl = 0; rpl <= 3; rpl += 3)
+				for (int jmp = 0; jmp <= 1; jmp++) {
+					static uint32_t ptr[2];
+					ptr[0] = (uint32_t)landing + (jmp ? 64 : 0);
+					ptr[1] = sels[k] | rpl;
+					uint8_t b[] = { 0xFF, (uint8_t)(jmp ? 0x2B : 0x1B) };   /* jmp/call far [ebx] */
+					set_regs(0x12345678, 0, 0, (uint32_t)ptr);
+					run(b, 2, ring3, 0);
+					tries++;
+				}
+	/* iret from ring 0 to ring 3 into the DPL-3 segments (SS 0x23) */
+	static const uint16_t iret_cs[] = { 0x63, 0x6B, 0x7B, 0x1B };
+	for (unsigned i = 0; i < sizeof iret_cs / sizeof iret_cs[0]; i++) {
+		uint8_t b[] = { 0x68, 0x23, 0, 0, 0, 0x68, 0, 0, 0, 0, 0x68, 0x02, 0, 0, 0, 0x68, 0, 0, 0, 0,
+				0x68, 0, 0, 0, 0, 0xCF };
+		uint32_t esp = (uint32_t)kstack0_top - 256, eip = (uint32_t)landing + 64;
+		for (int k = 0; k < 4; k++) {
+			b[6 + k] = (uint8_t)(esp >> 8 * k);
+			b[21 + k] = (uint8_t)(eip >> 8 * k);
+		}
+		b[16] = (uint8_t)iret_cs[i];
+		set_regs(0, 0, 0, 0);
+		run(b, sizeof b, 0, 0);
+		tries++;
+	}
+	good_gdtr.limit = 10 * 8 - 1;
+	__asm__ volatile("lgdt %0" : : "m"(good_gdtr));
+	report("long-dpl3-segments", tries);
+}
+
 /* iret with crafted frames from ring 0: to ring 3 with a ring-0 SS, a null SS, an SS past the GDT,
  * a not-present CS, a data segment as CS, the TSS as CS; to ring 0 with RPL 3 in CS. */
 static void attack_iret(void)
@@ -467,6 +531,107 @@ static void attack_paging(void)
 	}
 }
 
+/* Page tables that point where the VMM's own frames would be: machine addresses a VMM uses (low
+ * memory, 1 and 2 MiB where VMMs load, 16 MiB) and addresses past this VM's RAM where the
+ * machine has memory (128 MiB .. 512 MiB: above RAM natively with 128 MiB; under the VMM the
+ * VM has 64 MiB in a machine of 512 MiB, whose frames the VMM owns or gives other VMs), as 4 KiB
+ * pages of a table, as 4 MiB pages, and as the page table itself. Each page is read whole through
+ * the mapping and, paging off, straight from that physical address; what the guest may see: its
+ * own physical memory (the two reads equal), nothing (a fault, or a uniform page: QEMU's unassigned
+ * memory reads 0, the VMM's open bus ones), never anything else. The class of each read goes into
+ * the digest (not the contents, which differ between machines); pages of free RAM are written
+ * through the mapping too, and the write must show at that physical address. */
+static uint32_t pt2[1024] __attribute__((aligned(4096)));
+static uint32_t buf_a[1024] __attribute__((aligned(4096))), buf_b[1024] __attribute__((aligned(4096)));
+
+static unsigned page_class(void)
+{
+	int same = 1, uniform = 1;
+	for (unsigned i = 0; i < 1024; i++) {
+		same &= buf_a[i] == buf_b[i];
+		uniform &= buf_a[i] == buf_a[0] && (buf_a[0] == 0 || buf_a[0] == 0xFFFFFFFFu);
+	}
+	return same ? 1 : uniform ? 2 : 3;
+}
+
+static void paging_vmm_frames(void)
+{
+	static const uint32_t phys[] = { 0x00000000, 0x00001000, 0x00007000, 0x0009F000, 0x000F0000, 0x00100000,
+		0x00200000, 0x00201000, 0x00400000, 0x01000000, 0x03FFF000, 0x08000000, 0x08001000, 0x0C000000,
+		0x10000000, 0x17FFF000, 0x1FFFF000 };
+	static const uint8_t free_ram[sizeof phys / sizeof phys[0]] = { [6] = 1, [7] = 1, [9] = 1, [10] = 1 };
+	for (unsigned i = 0; i < 1024; i++)
+		pd[i] = pt2[i] = 0;
+	pd[0] = 0x83;                                    /* 0-4 MiB: ourselves */
+	pd[4] = (uint32_t)pt2 | 3;                       /* 16-20 MiB: one page per target */
+	pd[5] = 0x10000000u | 0x83;                      /* 20-24 MiB: a 4 MiB page at 256 MiB */
+	pd[6] = 0x08000000u | 3;                         /* 24-28 MiB: a page table at 128 MiB */
+	pd[7] = 0x1FC00000u | 0x83;                      /* 28-32 MiB: a 4 MiB page at 508 MiB */
+	pd[8] = 0x00200000u | 3;                         /* 32-36 MiB: a page table at 2 MiB (free RAM) */
+	for (unsigned i = 0; i < sizeof phys / sizeof phys[0]; i++)
+		pt2[i] = phys[i] | 3;
+	/* mov cr3, ecx; cr4 |= PSE; cr0 |= PG; rep movsd (esi -> edi, 1024); PG off */
+	static const uint8_t with_pg[] = { 0x0F, 0x22, 0xD9, 0x0F, 0x20, 0xE0, 0x83, 0xC8, 0x10, 0x0F, 0x22, 0xE0,
+		0x0F, 0x20, 0xC0, 0x0D, 0, 0, 0, 0x80, 0x0F, 0x22, 0xC0, 0xB9, 0, 4, 0, 0, 0xF3, 0xA5,
+		0x0F, 0x20, 0xC0, 0x25, 0xFF, 0xFF, 0xFF, 0x7F, 0x0F, 0x22, 0xC0 };
+	static const uint8_t no_pg[] = { 0xB9, 0, 4, 0, 0, 0xF3, 0xA5 };     /* mov ecx, 1024; rep movsd */
+	begin();
+	unsigned tries = 0;
+	struct { uint32_t va, pa; } reads[sizeof phys / sizeof phys[0] + 6];
+	unsigned n = 0;
+	for (unsigned i = 0; i < sizeof phys / sizeof phys[0]; i++)
+		reads[n].va = 0x01000000u + i * 4096, reads[n++].pa = phys[i];
+	reads[n].va = 0x01400000u, reads[n++].pa = 0x10000000u;
+	reads[n].va = 0x017FF000u, reads[n++].pa = 0x103FF000u;
+	reads[n].va = 0x01800000u, reads[n++].pa = 0xFFFFFFFFu;   /* through a table past RAM: no physical twin */
+	reads[n].va = 0x01C00000u, reads[n++].pa = 0x1FC00000u;
+	reads[n].va = 0x01FFF000u, reads[n++].pa = 0x1FFFF000u;
+	reads[n].va = 0x02000000u, reads[n++].pa = 0xFFFFFFFFu;   /* through a table in free RAM (zeroes: #PF) */
+	for (unsigned i = 0; i < n; i++) {
+		for (unsigned k = 0; k < 1024; k++)
+			buf_a[k] = 0x5EEDF00Du, buf_b[k] = 0xB0B0B0B0u;
+		set_regs(0, (uint32_t)pd, 0, 0);
+		regs[4] = reads[i].va, regs[5] = (uint32_t)buf_a;
+		uint32_t v = run(with_pg, sizeof with_pg, 0, 1);
+		if (v != 256)
+			__asm__ volatile("mov %%cr0, %%eax; and $0x7FFFFFFF, %%eax; mov %%eax, %%cr0" : : : "eax");
+		if (reads[i].pa != 0xFFFFFFFFu) {
+			set_regs(0, 0, 0, 0);
+			regs[4] = reads[i].pa, regs[5] = (uint32_t)buf_b;
+			mix(run(no_pg, sizeof no_pg, 0, 0));
+		}
+		unsigned c = v == 256 ? page_class() : 0;
+		if (c == 1 && reads[i].pa == 0xFFFFFFFFu)
+			c = 4;
+		if (c == 3 || verbose) {
+			puts_("attack: # paging-vmm-frames: ");
+			putx(reads[i].va);
+			puts_(" -> ");
+			putx(reads[i].pa);
+			puts_(c == 3 ? ": neither its own memory nor nothing: " : ": class ");
+			putd(c);
+			puts_(" first word ");
+			putx(buf_a[0]);
+			puts_("\n");
+		}
+		mix(c);
+		tries++;
+		/* free RAM: a write through the mapping shows at the physical address */
+		if (i < sizeof phys / sizeof phys[0] && free_ram[i]) {
+			static const uint8_t st[] = { 0x0F, 0x22, 0xD9, 0x0F, 0x20, 0xE0, 0x83, 0xC8, 0x10, 0x0F, 0x22, 0xE0,
+				0x0F, 0x20, 0xC0, 0x0D, 0, 0, 0, 0x80, 0x0F, 0x22, 0xC0, 0x89, 0x13,   /* mov [ebx], edx */
+				0x0F, 0x20, 0xC0, 0x25, 0xFF, 0xFF, 0xFF, 0x7F, 0x0F, 0x22, 0xC0 };
+			set_regs(0, (uint32_t)pd, 0xA77AC4ED ^ i, reads[i].va + 0x10);
+			uint32_t w = run(st, sizeof st, 0, 1);
+			if (w != 256)
+				__asm__ volatile("mov %%cr0, %%eax; and $0x7FFFFFFF, %%eax; mov %%eax, %%cr0" : : : "eax");
+			mix(w == 256 && *(volatile uint32_t *)(reads[i].pa + 0x10) == (0xA77AC4ED ^ i));
+			tries++;
+		}
+	}
+	report("paging-vmm-frames", tries);
+}
+
 /* A storm: 20000 faults in a row from ring 3, of four kinds. */
 static void attack_storm(void)
 {
@@ -498,6 +663,8 @@ void attack_main(const uint32_t *mbi)
 	attack_msrs();
 	attack_storm();
 	attack_ports();
+	long_segments();
+	paging_vmm_frames();
 	puts_("attack: done\n");
 	outb(0xF4, 0);
 }

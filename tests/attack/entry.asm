@@ -92,13 +92,13 @@ trapped:
 	cmp edx, 20
 	je .noerr
 	; From ring 0 (on a stack the snippet may have used): [eip][cs][eflags] or [err][eip][cs][eflags];
-	; our selectors are below 0x50 and EFLAGS bit 1 is always set.
-	cmp dword [ebx + 4], 0x50
+	; our selectors are below 0x7C and EFLAGS bit 1 is always set.
+	cmp dword [ebx + 4], 0x7C
 	jae .maybe_err
 	test dword [ebx + 8], 2
 	jnz .noerr
 .maybe_err:
-	cmp dword [ebx + 8], 0x50
+	cmp dword [ebx + 8], 0x7C
 	jae .noerr
 	test dword [ebx + 12], 2
 	jnz .err

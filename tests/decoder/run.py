@@ -61,6 +61,21 @@ def _(c):
     return (c.dlen < 0 and not c.obad and vex_family(c) and
             any(p in c.raw[:c.prefixes()] for p in (0xF0, 0x66, 0xF2, 0xF3)))
 
+@known('rex-before-vex', '64-bit: a REX prefix before a VEX/XOP/EVEX prefix: #UD by the SDM (vol. 2, '
+       '2.3.2: "any VEX-encoded instruction with a REX prefix preceding VEX will #UD"), so in the '
+       'decoder; objdump prints "rex.W" ... and decodes the instruction. Seen first in 10^6 inputs.')
+def _(c):
+    return (c.mode == 64 and c.dlen < 0 and not c.obad and vex_family(c) and
+            any(0x40 <= p <= 0x4F for p in c.raw[:c.prefixes()]))
+
+@known('vpermil2-is4-imm4', 'VEX 0F3A 48/49 (vpermil2ps/pd): the imm8 is an is4 byte (bits 7:4 name the '
+       'fourth register, bits 3:0 the m2z selector); objdump prints only bits 3:0 as the immediate, '
+       'the decoder the whole byte (same length). Seen first in 10^6 inputs.')
+def _(c):
+    m = re.search(r'\$(0x[0-9a-f]+)', c.text)
+    return (c.dlen == c.olen and c.text.startswith('vpermil2p') and m is not None and
+            int(m.group(1), 16) == c.dec[3] & 0xF)
+
 @known('evex-disp8xN', 'EVEX compressed displacement: the decoder reports the raw disp8, objdump '
        'prints it scaled by the memory operand size N (length is the same).')
 def _(c):

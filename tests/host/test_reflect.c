@@ -162,9 +162,10 @@ static void ring_compression(void)
 	CHECK(((vm.gdt[1] >> 45) & 3) == 1 && ((vm.gdt[2] >> 45) & 3) == 1);   /* DPL 0 -> 1 */
 	CHECK(((vm.gdt[3] >> 45) & 3) == 3);
 	CHECK(vm.gdt[5] == 0);                             /* the TSS stays virtual */
-	((uint64_t *)gp(0x1000))[1] = 0x00AF9A000000FFFFULL;   /* a 64-bit code segment */
+	((uint64_t *)gp(0x1000))[1] = 0x00AF9A000000FFFFULL;   /* L=1: 64-bit code in IA-32e mode */
 	seg_load_gdt(&vm);
-	CHECK(vm.gdt[1] == 0);                             /* never installed */
+	/* a 32-bit CPU ignores L: installed without it (D=0 here: 16-bit code), never as 64-bit code */
+	CHECK(vm.gdt[1] == (0x008F9A000000FFFFULL | 1ULL << 45 | 1ULL << 40));
 	CHECK(sel_to_guest(0x09) == 0x08 && sel_to_guest(0x1B) == 0x1B);
 }
 

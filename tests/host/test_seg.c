@@ -71,7 +71,7 @@ static void stack_pointer_arithmetic(void)
  * 0xFFF, 0x20 read-only data, 0x28 16-bit stack base 0x30000 limit 0xFFFF, 0x30 LDT (base 0x4000,
  * 4 entries), 0x38 not-present LDT, 0x40 expand-down data (B=1, limit 0x0FFFFFFF). IDT at 0x2000:
  * 12, 13, 14 -> 0x08:0x6000 (interrupt gates). LDT: 0x04 code (DPL 0), 0x0C data base 0x50000,
- * 0x14 a call gate (never reaches the real LDT), 0x1C a 64-bit code segment (nor this). */
+ * 0x14 a call gate (never reaches the real LDT), 0x1C an L=1 code segment (reaches it without L). */
 static void setup(void)
 {
 	const char *why;
@@ -192,9 +192,10 @@ static void ldt(void)
 	setup();
 	CHECK(seg_lldt(&vm, 0x30) == 0 && vm.ldtr == 0x30 && vm.ldt_base == 0x4000 && vm.ldt_n == 4);
 	CHECK(((vm.ldt[0] >> 45) & 3) == 1 && ((vm.ldt[1] >> 45) & 3) == 1);   /* DPL 0 -> 1 */
-	CHECK(vm.ldt[2] == 0 && vm.ldt[3] == 0);               /* no gates, no 64-bit code */
-	CHECK(seg_check(&vm, 0x04, 1, 0) && seg_check(&vm, 0x0C, 0, 0));
-	CHECK(!seg_check(&vm, 0x14, 1, 0) && !seg_check(&vm, 0x1C, 1, 0) && !seg_check(&vm, 0x24, 0, 0));
+	CHECK(vm.ldt[2] == 0);                                 /* no gates */
+	CHECK(vm.ldt[3] && !(vm.ldt[3] & 1ULL << 53));         /* L=1 code: without L, never 64-bit */
+	CHECK(seg_check(&vm, 0x04, 1, 0) && seg_check(&vm, 0x0C, 0, 0) && seg_check(&vm, 0x1C, 1, 0));
+	CHECK(!seg_check(&vm, 0x14, 1, 0) && !seg_check(&vm, 0x24, 0, 0));
 	struct seg s;
 	CHECK(seg_of_sel(&vm, 0x0F, &s) == 0 && s.base == 0x50000);
 	uint64_t d;

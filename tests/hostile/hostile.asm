@@ -3,8 +3,11 @@
 ; It is a multiboot1 kernel; its command line picks the misdeed (the last word):
 ;   triple  : no IDT at all, then int3 -> on real hardware a triple fault (reset)
 ;   hlt     : cli; hlt -> on real hardware the machine hangs for ever
-;   long    : a GDT with a 64-bit code segment and a far jump into it (an escape from compatibility
-;             mode) -> the VMM never installs such a descriptor; the VM is stopped
+;   long    : a GDT with code segments whose L bit is set (64-bit code in IA-32e mode: an escape
+;             from compatibility mode) and far jumps into them. This CPU is a 32-bit one, which
+;             ignores L (D decides): the guest checks that L=1 D=1 runs 32-bit code and L=1 D=0
+;             16-bit code, prints "long: ok - ..." and exits 0 (natively alike); the VMM installs
+;             them without L, never as 64-bit code
 ;   v86     : from ring 3, an iret whose EFLAGS image has VM=1. Real CPUs in long mode never enter
 ;             virtual-8086 mode (at CPL 3 the bit is ignored; the null CS then faults); QEMU's TCG
 ;             does enter it. Either way the VMM must not mistake the next trap for its own: the
@@ -110,9 +113,35 @@ _start:
 	hlt
 	jmp $
 .long:
+	cli
 	lgdt [gdtr]
-	jmp 0x08:.never
-.never:
+	jmp 0x08:.flat
+.flat:	mov ax, 0x10
+	mov ds, ax
+	mov es, ax
+	mov ss, ax
+	jmp 0x18:.l32                       ; L=1 D=1
+.l32:	xor eax, eax
+	db 0x48                             ; dec eax in 32-bit code; REX.W in 64-bit code
+	nop
+	test eax, eax
+	jz .in64
+	jmp 0x20:.l16                       ; L=1 D=0
+.l16:
+bits 16
+	jmp dword 0x08:.back32              ; o32 jmp far (66 EA): these bytes, read as 16-bit code
+bits 32
+.back32:
+	mov esi, long_ok
+	call puts
+	xor eax, eax
+	out 0xF4, al
+	jmp $
+.in64:
+	mov esi, long_bad
+	call puts
+	mov al, 1
+	out 0xF4, al
 	jmp $
 
 .v86:
@@ -417,6 +446,8 @@ w_ptables: db "ptables", 0
 w_bootinfo:	db "bootinfo", 0
 w_midpage:	db "midpage", 0
 ok_msg:	db "selfmod: ok", 10, 0
+long_ok: db "long: ok - the L bit ignored: L=1 D=1 ran as 32-bit code, L=1 D=0 as 16-bit code", 10, 0
+long_bad: db "long: FAIL - an L=1 code segment ran 64-bit code", 10, 0
 fail_msg: db "selfmod: FAIL (pushf showed IF=1 with interrupts off)", 10, 0
 mp_ok_msg: db "midpage: ok", 10, 0
 mp_fail_msg: db "midpage: FAIL (the rewritten routine, or pushf at the page's start showing IF=1)", 10, 0
@@ -436,8 +467,11 @@ bi_mp: db "no MP floating pointer in 0xF0000-0xFFFFF", 0
 bi_mmap: db "the memory map lists 0x9FC00-0xFFFFF as usable", 0
 align 8
 gdt:	dq 0
-	dq 0x00AF9A000000FFFF          ; 0x08: 64-bit code (L=1)
-gdtr:	dw 15
+	dq 0x00CF9A000000FFFF          ; 0x08: 32-bit code
+	dq 0x00CF92000000FFFF          ; 0x10: data
+	dq 0x00EF9A000000FFFF          ; 0x18: L=1 D=1 (64-bit code in IA-32e mode; 32-bit code here)
+	dq 0x00AF9A000000FFFF          ; 0x20: L=1 D=0 (64-bit code in IA-32e mode; 16-bit code here)
+gdtr:	dw 39
 	dd gdt
 idt0:	dw 0
 	dd 0

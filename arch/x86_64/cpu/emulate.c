@@ -251,7 +251,7 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 			seg_load_gdt(vm);
 			seg_keep_cached(vm, tf, old, old_n);
 			if (!seg_check(vm, (uint16_t)tf->cs, 1, 0) || !seg_check(vm, (uint16_t)tf->ss, 0, 0)) {
-				vm_fail(vm, "lgdt at %08x leaves CS %#lx or SS %#lx unusable (a 64-bit descriptor)", eip,
+				vm_fail(vm, "lgdt at %08x leaves CS %#lx or SS %#lx unusable (not a usable code or stack segment)", eip,
 					tf->cs, tf->ss);
 				return 1;
 			}

@@ -6,6 +6,7 @@
  * The VMs keep running meanwhile. Commands:
  *     list                 every VM: state, RAM, time on the CPU, exits by kind, shadow memory
  *     pause N | resume N   take VM N off the CPU until resumed (its devices keep time)
+ *     mem                  machine memory: free frames, sharing, the store; each VM's frames
  *     stop N               stop VM N for good, with the reason "stopped by the operator"
  *     regs N               VM N's registers, real and virtual
  *     trace FLOWS | off    trace=FLOWS as at boot (tlb, switch, trap, syscall), 20 events each
@@ -96,6 +97,20 @@ static void list(void)
 	}
 }
 
+/* `mem`: the machine's memory in one line, then one short line per VM (make soak samples these). */
+static void mem(void)
+{
+	char buf[300];
+	overcommit_machine(buf, sizeof buf);
+	kprintf("vmm: mem: %s\n", buf);
+	for (int i = 0; i < vm_total(); i++) {
+		struct vm *vm = vm_at(i);
+		const struct pmap *pm = &vm->pmap;
+		kprintf("vmm: mem %s %s: backed %lu, shared %lu, out %lu, balloon %lu\n", vm->name,
+			vm->paused ? "paused" : state_name[vm->s.state], pm->backed, pm->shared, pm->out, vm->balloon_now);
+	}
+}
+
 static void regs(struct vm *vm, const struct trapframe *tf)
 {
 	kprintf("%s: EIP %08lx CS %04lx EFLAGS %08lx (virtual IF %u IOPL %u) ESP %08lx SS %04lx\n", vm->name,
@@ -149,7 +164,7 @@ void operator_run(struct trapframe *tf)
 	if (!n)
 		return;
 	const char *c = w[0];
-	static const char *const known[] = { "list", "help", "pause", "resume", "stop", "regs", "trace", "focus", "balloon" };
+	static const char *const known[] = { "list", "help", "mem", "pause", "resume", "stop", "regs", "trace", "focus", "balloon" };
 	unsigned k = 0;
 	while (k < sizeof known / sizeof known[0] && strcmp(c, known[k]))
 		k++;
@@ -157,16 +172,18 @@ void operator_run(struct trapframe *tf)
 		kprintf("vmm: unknown command '%s' (help lists them)\n", c);
 		return;
 	}
-	int want = k < 2 ? 1 : k == 8 ? 3 : 2;        /* list and help take no argument, balloon two */
+	int want = k < 3 ? 1 : k == 9 ? 3 : 2;        /* list, help and mem take no argument, balloon two */
 	if (n != want) {
 		kprintf("vmm: %s takes %s\n", c, want == 1 ? "no argument" : want == 2 ? "one argument" : "two arguments");
 		return;
 	}
 	struct vm *vm;
 	if (!strcmp(c, "help")) {
-		kprintf("vmm: list | pause N | resume N | stop N | regs N | trace FLOWS|off | focus N | balloon N SIZE | help\n");
+		kprintf("vmm: list | mem | pause N | resume N | stop N | regs N | trace FLOWS|off | focus N | balloon N SIZE | help\n");
 	} else if (!strcmp(c, "list")) {
 		list();
+	} else if (!strcmp(c, "mem")) {
+		mem();
 	} else if (!strcmp(c, "trace")) {
 		const char *bad = 0;
 		int r = !strcmp(w[1], "off") ? trace_parse("tlb,switch,trap,syscall", 0, &bad) : trace_parse(w[1], 20, &bad);

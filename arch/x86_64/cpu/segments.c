@@ -2,9 +2,10 @@
  *
  * The guest kernel thinks it runs at ring 0; it really runs at ring 1. So every code or data
  * descriptor the guest wrote with DPL 0 gets DPL 1 in the real GDT, and its selectors (RPL 0)
- * still work at CPL 1. What never reaches the real GDT: 64-bit code segments (a way out of
- * compatibility mode), system descriptors (TSS, LDT, gates: the guest's TSS is virtual and read
- * from its memory at each reflection), and anything in the VMM's own slots at the top.
+ * still work at CPL 1. What never reaches the real GDT: the L bit of code segments (64-bit code
+ * in long mode, a way out of compatibility mode; a 32-bit CPU ignores it, so it is cleared),
+ * system descriptors (TSS, LDT, gates: the guest's TSS is virtual and read from its memory at
+ * each reflection), and anything in the VMM's own slots at the top.
  * The guest never sees the difference: sgdt, str, reads of CS/SS are patched (patch.c) to show
  * the guest's own values, with RPL 0 where the guest expects it.
  *
@@ -42,8 +43,12 @@ static uint64_t compress(uint64_t d)
 		/* Not present: it stays so (never loadable), so that loading it faults as it would
 		 * natively -- #NP, or #SS for a stack -- rather than #GP for an empty slot. */
 		return (d & ~D_LONG) | (D_DPL(d) == 0 ? 1ULL << 45 : 0);
-	if ((d & D_CODE) && (d & D_LONG))
-		return 0;                                  /* no 64-bit code below ring 0 */
+	/* The L bit: the VM's CPU is a 32-bit one (EFER.LMA is never set in it), and outside IA-32e
+	 * mode the CPU does not look at L (SDM vol. 3A 3.4.5): D alone makes the segment 32-bit or
+	 * 16-bit code. The real CPU is in long mode, where L=1 would be 64-bit code (a way out of
+	 * compatibility mode): so L is cleared, and the segment is what it is on a 32-bit CPU. */
+	if (d & D_CODE)
+		d &= ~D_LONG;
 	if (D_DPL(d) == 0)
 		d |= 1ULL << 45;                           /* DPL 0 -> DPL 1 */
 	return d | D_ACCESSED;                             /* the CPU need not write it back */
@@ -123,7 +128,7 @@ void seg_keep_cached(struct vm *vm, struct trapframe *tf, const uint64_t *old, u
 		 * old descriptor in place, since no load of it could succeed anyway. */
 		if (idx < vm->gdt_n && (vm->gdt[idx] & D_PRESENT) && !((vm->gdt[idx] ^ old[idx]) & D_CODE))
 			continue;
-		/* A present descriptor the VMM refuses (64-bit code, a system descriptor) is not "empty":
+		/* A present descriptor the VMM refuses (a system descriptor) is not "empty":
 		 * the guest could load it next, so nothing stale may stand in for it. */
 		uint64_t g;
 		if (seg_guest_desc(vm, sel, &g) == 0 && (g & D_PRESENT))

@@ -217,6 +217,22 @@ void overcommit_summary(void)
 		 low_free == ~0ull ? frame_nfree() : low_free);
 }
 
+int overcommit_machine(char *buf, unsigned size)
+{
+	struct frame_stats fs;
+	struct share_stats ss;
+	struct zstore_stats z;
+	frame_get_stats(&fs);
+	share_get_stats(&ss);
+	zstore_get_stats(&z);
+	if (fs.free < low_free)         /* (the ticks sample it; so does this line) */
+		low_free = fs.free;
+	return snprintf_(buf, size, "free %lu of %lu frames, fewest %lu; vmm %lu; shared %lu frames for %lu; "
+			 "store %lu pages in %lu/%lu frames (put %lu, taken back %lu, refused %lu)",
+			 fs.free, fs.managed, low_free, fs.owned[FRAME_VMM], ss.frames,
+			 ss.refs, z.pages, z.frames, z.bound, z.puts, z.gets, z.full);
+}
+
 const char *overcommit_why(void)
 {
 	static char why[120];

@@ -20,6 +20,8 @@ int32_t balloon_call(struct vm *vm, uint32_t now);
 void balloon_set(struct vm *vm, uint64_t frames);
 /* The VM's memory line for its end report and the operator's list. */
 int overcommit_report(const struct vm *vm, char *buf, unsigned size);
+/* The machine's memory now in one line (the operator's `mem`). */
+int overcommit_machine(char *buf, unsigned size);
 /* The machine-wide line at the end: what sharing saved at most, what the store did. */
 void overcommit_summary(void);
 /* What the compressed store held when a frame could not be had (for a stopped VM's reason). */

@@ -86,6 +86,8 @@ unsigned balloon_frames(void);
 void balloon_report(void);
 extern unsigned memcheck_rounds;
 int memcheck_run(void);		/* memcheck.c: pages checksummed over time; 1: none changed */
+extern unsigned memcheck_checked, memcheck_bad;	/* the last run's checksums checked and wrong */
+extern int opt_soak;		/* boot word soak: the suite's user half and memcheck again and again */
 extern uint32_t direct_map_top;
 void page_zero(uint32_t pa);
 void page_copy(uint32_t dst, uint32_t src);

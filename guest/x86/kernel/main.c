@@ -28,7 +28,7 @@ struct __attribute__((packed)) mb_mmap {
 extern char kernel_start[], kernel_end[];
 enum mode boot_mode = MODE_DEMO;
 unsigned timer_hz = 100;
-int opt_devtest, opt_apic, opt_acpioff;
+int opt_devtest, opt_apic, opt_acpioff, opt_soak;
 char bench_only[32];	/* bench=NAME: that benchmark only */
 uint32_t mb_mem_upper_kib;
 
@@ -101,6 +101,8 @@ static void parse_cmdline(void)
 			opt_apic = 1;
 		else if (n == 7 && !strncmp(w, "acpioff", 7))
 			opt_acpioff = 1;
+		else if (n == 4 && !strncmp(w, "soak", 4))
+			opt_soak = 1;
 		else if (n == 2 && !strncmp(w, "pv", 2))
 			opt_pv = PV_ON;
 		else if (n == 4 && !strncmp(w, "nopv", 4))

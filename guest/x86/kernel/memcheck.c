@@ -9,7 +9,8 @@
  * Each frame's checksum is kept (in frames of its own). Then for each round: wait a few ticks
  * (idle: the VMM scans and reclaims meanwhile), check every frame against its checksum, and rewrite
  * an eighth of them with new contents (writes to shared frames: copy-on-write breaks). The boot
- * word memcheck=N sets the rounds (default 3), for the overcommit tests that want it to last. */
+ * word memcheck=N sets the rounds (default 3), for the overcommit tests that want it to last; with
+ * the boot word soak it runs again before every further pass of the user suite (proc.c). */
 #include "kernel.h"
 #include "x86.h"
 
@@ -17,6 +18,7 @@
 #define MC_WAIT 5                /* ticks between rounds */
 
 unsigned memcheck_rounds = 3;
+unsigned memcheck_checked, memcheck_bad;
 
 static uint32_t *slot(uint32_t *const lists[], unsigned i) { return &lists[i / 1024][i % 1024]; }
 
@@ -62,6 +64,7 @@ int memcheck_run(void)
 {
 	uint32_t *pages[MC_FRAMES / 1024], *sums[MC_FRAMES / 1024];
 	unsigned n = frames_free() / 4 < MC_FRAMES ? frames_free() / 4 & ~1023u : MC_FRAMES, bad = 0, checked = 0;
+	memcheck_checked = memcheck_bad = 0;
 	if (n < 1024)
 		return 0;
 	for (unsigned j = 0; j < n / 1024; j++)
@@ -92,6 +95,7 @@ int memcheck_run(void)
 		frame_put((uint32_t)pages[j]);
 		frame_put((uint32_t)sums[j]);
 	}
+	memcheck_checked = checked, memcheck_bad = bad;
 	klog("memcheck: %u frames, %u rounds, %u checksums checked, %u wrong\n", n, memcheck_rounds, checked, bad);
 	return bad == 0;
 }

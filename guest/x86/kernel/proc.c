@@ -158,6 +158,8 @@ static void set_name(struct proc *p, const char *name)
 	p->name[n] = 0;
 }
 
+static char init_prog[16], init_arg[16];	/* what proc_start_init started (soak starts it again) */
+
 void proc_start_init(const char *prog, const char *arg)
 {
 	struct proc *p = proc_alloc();
@@ -168,6 +170,10 @@ void proc_start_init(const char *prog, const char *arg)
 		panic("cannot start %s", prog);
 	p->brk = p->heap_start;
 	set_name(p, prog);
+	if (prog != init_prog) {
+		memcpy(init_prog, prog, strlen(prog) < sizeof(init_prog) ? strlen(prog) + 1 : sizeof(init_prog) - 1);
+		memcpy(init_arg, arg, strlen(arg) < sizeof(init_arg) ? strlen(arg) + 1 : sizeof(init_arg) - 1);
+	}
 	proc_setup_kstack(p, &tf);
 	p->state = P_RUNNABLE;
 	initproc = current = p;
@@ -244,10 +250,47 @@ int proc_wait(int *status)
 	}
 }
 
+/* Boot word soak (make soak, tests/soak.py): instead of powering off when init ends, run memcheck
+ * (its memcheck=N rounds over 2048 checksummed frames) and start init again (in test mode the user
+ * suite, the same test numbers), for as long as the machine runs. After each pass one line:
+ *   soak: pass P: suite F not ok; memcheck R rounds, C checksums, B wrong; totals: ...
+ * The exiting init's kernel stack is the one we are on, so its slot is freed one pass later. */
+static void soak_again(int status) __attribute__((noreturn));
+static void soak_again(int status)
+{
+	static unsigned pass, suite_bad, rounds, bad, mc_failed;
+	static unsigned long long checked;
+	static struct proc *last;
+	int ok;
+
+	pass++;
+	if (pass == 1)
+		status += ktest_failed;	/* the kernel's own tests ran once, before the first pass */
+	ok = memcheck_run();
+	suite_bad += status != 0;
+	rounds += memcheck_rounds, checked += memcheck_checked, bad += memcheck_bad;
+	mc_failed += !ok && !memcheck_bad;	/* it could not even start (memory short) */
+	kprintf("soak: pass %u: suite %d not ok; memcheck %u rounds, %u checksums, %u wrong%s; totals: "
+		"%u passes, %u failed, %u rounds, %llu checksums, %u wrong, %u free pages\n",
+		pass, status, memcheck_rounds, memcheck_checked, memcheck_bad, ok || memcheck_bad ? "" :
+		" (could not start)", pass, suite_bad, rounds, checked, bad, frames_free());
+	cli();
+	if (last)
+		last->state = P_FREE;
+	last = initproc;
+	last->state = P_EMBRYO;		/* neither scheduled nor reused while its stack is ours */
+	proc_start_init(init_prog, init_arg);
+}
+
 static void finish(int status) __attribute__((noreturn));
 static void finish(int status)
 {
 	frames_report();
+	if (opt_soak) {
+		if (boot_mode == MODE_TEST)
+			kprintf("# guest-x86 test suite done: %s\n", ktest_failed + (status != 0) ? "FAIL" : "PASS");
+		soak_again(status);
+	}
 	if (boot_mode == MODE_TEST) {
 		int failed = ktest_failed + (status != 0);
 		kprintf("# guest-x86 test suite done: %s\n", failed ? "FAIL" : "PASS");
