@@ -131,7 +131,7 @@ static void iret_returns_to_ring3(void)
 	struct trapframe tf = user_frame(), before = tf;
 	CHECK(reflect(&vm, &tf, 0x80, REFLECT_SOFT, 0) == 0);
 	tf.rax = 7;                                        /* the system call's result */
-	CHECK(emulate_iret(&vm, &tf, 1) == 1);
+	CHECK(emulate_iret(&vm, &tf, 4) == 1);
 	CHECK(tf.rip == before.rip && tf.cs == 0x1B && tf.ss == 0x23 && tf.rsp == before.rsp);
 	CHECK(vm.vif == FL_IF && (tf.rflags & 1) && tf.rax == 7);
 }
@@ -143,7 +143,7 @@ static void iret_with_kernel_cs_to_ring3_is_refused(void)
 	CHECK(reflect(&vm, &tf, 0x80, REFLECT_SOFT, 0) == 0);
 	uint32_t *f = gp((uint32_t)tf.rsp);
 	f[1] = 0x0B;                                       /* ring-0 code selector with RPL 3 */
-	CHECK(emulate_iret(&vm, &tf, 1) == 1);
+	CHECK(emulate_iret(&vm, &tf, 4) == 1);
 	CHECK(tf.rip == 0x00106000);                       /* #GP reflected to the guest kernel */
 	CHECK(vm.s.state == VM_RUNNABLE);
 }

@@ -183,7 +183,7 @@ static void reflect_and_iret_on_a_based_16bit_stack(void)
 	CHECK(f[0] == 2 && f[1] == 0x00101000 && f[2] == 0x08);
 	/* The handler pops the error code and irets: back to where it was, SP and ESP's top half. */
 	tf.rsp = 0x777701F4;
-	CHECK(emulate_iret(&vm, &tf, 1) == 1);
+	CHECK(emulate_iret(&vm, &tf, 4) == 1);
 	CHECK(tf.rip == 0x00101000 && tf.rsp == 0x77770200 && tf.cs == 0x09 && vm.s.state == VM_RUNNABLE);
 }
 
