@@ -85,7 +85,7 @@ def boot(side, build, args, tag):
             if not l.startswith('vm1: '):
                 continue
             l = l[5:]
-            if lines and not re.match(r'(R |C |fuzz: )', l) and not LINE.match(l) and lines[-1].startswith(('R ', 'C ')):
+            if lines and not re.match(r'(R |C |M |fuzz: )', l) and not LINE.match(l) and lines[-1].startswith(('R ', 'C ')):
                 lines[-1] += l                       # the VMM split a long guest line
                 continue
         lines.append(l)

@@ -231,6 +231,34 @@ static uint32_t digest_of(const struct obs *o)
 }
 
 static int dump;            /* dump=1 (with list=): print each round's code bytes before running it */
+static int memdump;         /* mem=1 (with list=): print the hashed pages after each round */
+
+/* "M page offset hex" lines of 64 bytes, for the pages hash_pages covers (only lines not all zero;
+ * tests/fuzz/memdiff.py compares two sides' dumps to say which bytes made the hashes differ). */
+static void print_pages(void)
+{
+	for (unsigned k = 0; k < SCRATCH_PAGES + STACK_PAGES + 1; k++) {
+		const uint8_t *p = k < SCRATCH_PAGES ? scratch[k] : k < SCRATCH_PAGES + STACK_PAGES ?
+			stackp[k - SCRATCH_PAGES] : junk;
+		for (unsigned off = 0; off < 4096; off += 64) {
+			unsigned nz = 0;
+			for (unsigned i = 0; i < 64; i++)
+				nz |= p[off + i];
+			if (!nz)
+				continue;
+			puts_("M ");
+			putu(k);
+			putc_(' ');
+			putu(off);
+			putc_(' ');
+			for (unsigned i = 0; i < 64; i++) {
+				putc_("0123456789abcdef"[p[off + i] >> 4]);
+				putc_("0123456789abcdef"[p[off + i] & 15]);
+			}
+			putc_('\n');
+		}
+	}
+}
 
 static void run_one(uint32_t seed, uint32_t r, struct obs *o)
 {
@@ -338,6 +366,7 @@ void fuzz_main(uint32_t *mbi)
 	uint32_t seed = parse(cmd, "seed", 1), start = parse(cmd, "start", 0), count = parse(cmd, "count", 10000);
 	budget = parse(cmd, "budget", budget);
 	dump = (int)parse(cmd, "dump", 0);
+	memdump = (int)parse(cmd, "mem", 0);
 	const char *list = parse_at(cmd, "list");
 	setup_tables();
 	setup_paging();
@@ -362,6 +391,8 @@ void fuzz_main(uint32_t *mbi)
 			uint32_t r = num(&list);
 			run_one(seed, r, &o);
 			print_obs(r, &o, digest_of(&o));
+			if (memdump)
+				print_pages();
 			if (*list == ',')
 				list++;
 		}

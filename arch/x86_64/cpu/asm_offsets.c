@@ -56,6 +56,7 @@ void asm_offsets(void)
 	DEF(FL_IF_B, FL_IF);
 	DEF(FL_IOPL_B, FL_IOPL);
 	DEF(FL_USER_B, FL_USER);
+	DEF(FL_VIFVIP_B, FL_VIF | FL_VIP);
 	DEF(FL_TF_B, FL_TF);
 	DEF(FL_NT_B, FL_NT);
 	DEF(FL_RF_B, FL_RF);

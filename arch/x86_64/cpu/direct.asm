@@ -64,18 +64,19 @@ global direct_syscall, direct_int3, direct_gp, direct_give_up, direct_guest_begi
 	jne direct_give_up
 %endmacro
 
-; The guest's EFLAGS in eax -> its virtual IF and IOPL, the rest into the frame (set_guest_eflags).
-%macro SET_GUEST_EFLAGS 0
+; The guest's EFLAGS in eax -> its virtual IF and IOPL, the rest (the flags in %1) into the frame
+; (set_guest_eflags; an iret passes FL_USER_B | FL_VIFVIP_B: iret_flags, RF excepted).
+%macro SET_GUEST_EFLAGS 1
 	mov edx, eax
 	and edx, FL_IF_B
 	mov [rdi + VM_VIF], edx
 	mov edx, eax
 	and edx, FL_IOPL_B
 	mov [rdi + VM_VIOPL], edx
-	and eax, FL_USER_B
+	and eax, %1
 	or eax, FL_IF_B                ; (the real IF stays on while a guest runs)
 	mov rdx, [F_FL]
-	and rdx, ~FL_USER_B
+	and rdx, ~(%1)
 	or rdx, rax
 	mov [F_FL], rdx
 %endmacro
@@ -183,7 +184,7 @@ direct_int3:
 	mov eax, [rcx]
 	add ecx, 4
 	mov [F_RSP], rcx
-	SET_GUEST_EFLAGS
+	SET_GUEST_EFLAGS FL_USER_B
 	jmp .patched
 .pushf: ; the guest's EFLAGS (without VM and RF) onto the stack
 	sub ecx, 4
@@ -229,7 +230,7 @@ direct_int3:
 	mov eax, [rcx]
 	mov [F_RIP], rax
 	mov eax, [rcx + 8]
-	SET_GUEST_EFLAGS
+	SET_GUEST_EFLAGS FL_USER_B | FL_VIFVIP_B
 .patched:
 	mov eax, EXIT_PATCH_K
 	jmp direct_done

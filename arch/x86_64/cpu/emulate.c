@@ -80,6 +80,18 @@ static int read_operand16(struct vm *vm, struct trapframe *tf, const struct x86_
 	return seg_read(vm, tf, seg, off, v, 2);
 }
 
+/* SS := sel as the guest's CPL 0 would load it (RPL 0, a writable DPL-0 data segment), with RPL 1
+ * for the ring the guest kernel really runs in: 1, or 0 after reflecting the guest's #GP(sel). */
+static int load_ss(struct vm *vm, struct trapframe *tf, uint16_t sel)
+{
+	if ((sel & 3) != 0 || !seg_check(vm, sel, 0, 0)) {
+		reflect(vm, tf, 13, REFLECT_EXC_ERR, sel & ~3u);
+		return 0;
+	}
+	tf->ss = (sel & ~3u) | 1;
+	return 1;
+}
+
 static void set_cr0(struct vm *vm, uint32_t v)
 {
 	uint32_t changed = vm->cr0 ^ v;
@@ -398,12 +410,23 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 		 * RPL of 2 or 3 faults here too, and is the guest's #GP: its CPL is 0 (tests/fuzz). */
 		if (read_operand16(vm, tf, &in, &sel) < 0)
 			return 1;
-		if (in.sreg != X86_SEG_SS || (sel & 3) != 0 || !seg_check(vm, sel, 0, 0)) {
-			reflect(vm, tf, 13, REFLECT_EXC_ERR, sel & ~3u);
+		if (in.sreg != X86_SEG_SS || !load_ss(vm, tf, sel))
+			return 1;
+		break;
+	case X86_K_POP_SREG: {
+		/* pop ss: the same, with the selector from the stack (ESP moves only if SS loads). */
+		uint64_t rsp = tf->rsp;
+		uint32_t v = 0;
+		if (in.sreg != X86_SEG_SS)
+			return 0;
+		if (stack_pop(vm, tf, &v, in.opsize == 16 ? 2 : 4) < 0)
+			return 1;
+		if (!load_ss(vm, tf, (uint16_t)v)) {
+			tf->rsp = rsp;
 			return 1;
 		}
-		tf->ss = (sel & ~3u) | 1;
 		break;
+	}
 	case X86_K_INS:
 	case X86_K_OUTS: {
 		int r = string_io(vm, tf, &in, size);

@@ -47,7 +47,7 @@ static int fast_iret(struct vm *vm, struct trapframe *tf)
 	tf->rip = w[0];
 	tf->cs = cs;
 	set_guest_eflags(vm, tf, w[2]);
-	iret_rf(tf, w[2]);
+	iret_flags(tf, w[2]);
 	return 1;
 }
 

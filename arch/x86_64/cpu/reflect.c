@@ -240,13 +240,17 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, unsigned osz)
 		kprintf("trace: %s: 3. guest returns from trap: iret at %08lx (patched: int3 -> VMM)\n", vm->name,
 			tf->rip);
 	if (to == 3) {
-		/* 4. Back to the process: pop its stack too; the selectors must be ring-3 ones. */
+		/* 4. Back to the process: pop its stack too; the selectors must be ring-3 ones. A
+		 * real CPU raises #GP(selector) here, in the guest kernel: CS's if CS is the bad one
+		 * (it is checked before ESP and SS are even read), else SS's (0 for a null SS). */
+		if (!seg_check(vm, cs, 1, 3)) {
+			reflect(vm, tf, 13, REFLECT_EXC_ERR, cs & 0xFFFCu);
+			return 1;
+		}
 		if (iret_pop(vm, tf, sp_add(&ssd, sp, 3 * osz), w + 3, 2, osz) < 0)
 			return 1;
-		if (!seg_check(vm, cs, 1, 3) || !seg_check(vm, (uint16_t)w[4], 0, 3)) {
-			/* A real CPU raises #GP(selector) here, in the guest kernel: CS's if CS is the bad
-			 * one (it is checked first), else SS's (0 for a null SS). */
-			reflect(vm, tf, 13, REFLECT_EXC_ERR, (seg_check(vm, cs, 1, 3) ? w[4] : cs) & 0xFFFCu);
+		if (!seg_check(vm, (uint16_t)w[4], 0, 3)) {
+			reflect(vm, tf, 13, REFLECT_EXC_ERR, w[4] & 0xFFFCu);
 			return 1;
 		}
 		tf->rsp = w[3];
@@ -266,9 +270,6 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, unsigned osz)
 		 * that ring: else #GP(SS) (#SS if not present). Only an iret that would enter ring
 		 * 1 or 2 stops the VM. (tests/fuzz found it: random iret frames.) */
 		uint64_t d;
-		if (iret_pop(vm, tf, sp_add(&ssd, sp, 3 * osz), w + 3, 2, osz) < 0)
-			return 1;
-		uint16_t ss = (uint16_t)w[4];
 		if (seg_guest_desc(vm, cs, &d) < 0 || !((d >> 44) & 1) || !(d & D_CODE) ||
 		    (((d >> 42) & 1) ? D_DPL(d) > to : D_DPL(d) != to)) {
 			reflect(vm, tf, 13, REFLECT_EXC_ERR, cs & ~3u);
@@ -278,6 +279,9 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, unsigned osz)
 			reflect(vm, tf, 11, REFLECT_EXC_ERR, cs & ~3u);
 			return 1;
 		}
+		if (iret_pop(vm, tf, sp_add(&ssd, sp, 3 * osz), w + 3, 2, osz) < 0)   /* (after CS: 1:1609) */
+			return 1;
+		uint16_t ss = (uint16_t)w[4];
 		if ((ss & 3) != to || seg_guest_desc(vm, ss, &d) < 0 || !((d >> 44) & 1) || (d & D_CODE) ||
 		    !((d >> 41) & 1) || D_DPL(d) != to) {
 			reflect(vm, tf, 13, REFLECT_EXC_ERR, ss & ~3u);
@@ -293,7 +297,7 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, unsigned osz)
 	tf->rip = eip;
 	tf->cs = cs;
 	set_guest_eflags(vm, tf, fl);
-	iret_rf(tf, fl);
+	iret_flags(tf, fl);
 	if (traced) {
 		kprintf("trace: %s: 4. VMM does the real return: iretq to %04lx:%08lx (ring %u)\n", vm->name, tf->cs,
 			tf->rip, to == 3 ? 3 : 1);

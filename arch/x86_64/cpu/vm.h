@@ -28,6 +28,8 @@
 #define FL_RF   (1u << 16)
 #define FL_VM   (1u << 17)
 #define FL_AC   (1u << 18)
+#define FL_VIF  (1u << 19)
+#define FL_VIP  (1u << 20)
 /* The flags a guest may change with popf/iret, apart from the virtual ones. */
 #define FL_USER (0x0DD5u | FL_NT | (1u << 18) | (1u << 21))   /* CF PF AF ZF SF TF DF OF, NT, AC, ID */
 
@@ -313,11 +315,15 @@ static inline void set_guest_eflags(struct vm *vm, struct trapframe *tf, uint32_
 	tf->rflags = (tf->rflags & ~(uint64_t)FL_USER) | (fl & FL_USER) | FL_IF;
 }
 
-/* An iret (not popf) also loads RF from its image: a debug handler sets it to step over the
- * instruction breakpoint it was called for (debugreg.c); the VMM's iretq then does the same. */
-static inline void iret_rf(struct trapframe *tf, uint32_t fl)
+/* An iret at CPL 0 (not popf) also loads RF, VIF and VIP from its image: RF because a debug
+ * handler sets it to step over the instruction breakpoint it was called for (debugreg.c), VIF
+ * and VIP because the SDM's IRET does at CPL 0 (they mean nothing outside virtual-8086 mode
+ * with VME/PVI, but pushf and every exception frame show them, and popf never changes them).
+ * They live in the real RFLAGS: the VMM's iretq loads them as the guest's iret would. */
+#define FL_IRET_ONLY (FL_RF | FL_VIF | FL_VIP)
+static inline void iret_flags(struct trapframe *tf, uint32_t fl)
 {
-	tf->rflags = (tf->rflags & ~(uint64_t)FL_RF) | (fl & FL_RF);
+	tf->rflags = (tf->rflags & ~(uint64_t)FL_IRET_ONLY) | (fl & FL_IRET_ONLY);
 }
 
 /* sysenter from a guest process (#GP or #UD at ring 3) and sysexit from its kernel, done as the
