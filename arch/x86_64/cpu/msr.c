@@ -6,7 +6,9 @@
  * MCG_STATUS faults on a CPU that claims MCA). What is kept, per VM:
  *   TSC (0x10)                read: the real TSC; writes ignored
  *   APIC_BASE (0x1B)          the virtual local APIC's (pc/vlapic.c)
- *   SYSENTER_CS/ESP/EIP       (0x174-0x176) stored; the real ones never point at the guest
+ *   SYSENTER_CS/ESP/EIP       (0x174-0x176) stored; the real ones never point at the guest.
+ *                             CS keeps its selector, bits 15:0, as QEMU's CPU does (the SDM
+ *                             names no other field; AMD's are reserved): fuzz round 1:1688
  *   MTRRs (with CPUID.MTRR)   MTRRcap (0xFE): 8 variable ranges, fixed ranges, WC; the variable
  *                             (0x200-0x20F), fixed (0x250, 0x258-0x259, 0x268-0x26F) and default
  *                             type (0x2FF) registers are stored: all guest memory is write-back
@@ -109,7 +111,7 @@ int msr_access(struct vm *vm, uint32_t msr, int write, uint64_t *val)
 	if (!s)
 		return -1;
 	if (write)
-		*s = *val;
+		*s = msr == 0x174 ? *val & 0xFFFF : *val;
 	else
 		*val = *s;
 	return 0;

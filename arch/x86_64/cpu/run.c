@@ -495,13 +495,17 @@ int fast_leave(struct vm *vm, uint64_t t0)
  * n*16+2 under QEMU's TCG; the guest gets n*8+2, its IDT's, either way.) 1: done here. */
 static int soft_int(struct vm *vm, struct trapframe *tf)
 {
-	uint8_t b[2];
-	uint32_t e, fa, cpl = guest_cpl(tf);
-	if ((tf->error & 3) != 2 ||
-	    guest_read(vm, seg_base(vm, tf, X86_SEG_CS) + (uint32_t)tf->rip, b, 2, cpl == 3, &e, &fa) < 0 ||
-	    (b[0] != 0xCD && b[0] != 0xCC))
+	uint8_t b[16];
+	struct x86_insn in;
+	uint32_t cpl = guest_cpl(tf);
+	if ((tf->error & 3) != 2)
 		return 0;
-	unsigned n = b[0] == 0xCC ? 3 : b[1], len = b[0] == 0xCC ? 1 : 2, g = vm->gate[n].present;
+	if (fetch_insn(vm, tf, (uint32_t)tf->rip, &in, b, 0) < 0)
+		return 1;                            /* (a fault was reflected instead) */
+	if (in.map != X86_MAP_1BYTE || (in.opcode != 0xCD && in.opcode != 0xCC))
+		return 0;
+	/* (prefixes change nothing, but the length: 66 cd 2d is int 0x2d too, 1:1953) */
+	unsigned n = in.opcode == 0xCC ? 3 : (uint8_t)in.imm, len = in.length, g = vm->gate[n].present;
 	if (tf->error != n * 8 + 2 && tf->error != n * 16 + 2)
 		return 0;
 	vm_count(vm, (g & 3) >= cpl && (g & 0x80) ? EXIT_SYSCALL : EXIT_EXCEPTION);
