@@ -90,9 +90,49 @@ def k_qemu_rotc(n, v):
     return True
 
 
+DATA_SEGS = ('ds', 'es', 'fs', 'gs')
+
+
+def k_null_rpl(n, v):
+    """A null selector with RPL 1-3 in DS, ES, FS or GS (loaded by the round at CPL 0): the
+    VMM's iretq back to the guest's ring is a return to an outer level, which on the CPU makes any
+    data register holding a null selector 0 (SDM, IRET) -- so under the VMM the register reads 0
+    after the first trap, inherent to ring compression on a 64-bit host. The round may also have
+    used the null segment: QEMU's TCG does not check null data segments in protected mode and the
+    access goes on natively, where the VMM (and a real CPU) raise #GP(0) -- so a VMM #GP(0) may
+    stand for a native later outcome. Memory may differ (the selector stored, the frame)."""
+    nulls = [k for k in DATA_SEGS if n.get(k) != v.get(k)]
+    if not nulls or 'vec' not in n or 'vec' not in v or any(
+            not (h(n, k) & ~3 == 0 and h(n, k) != 0 and h(v, k) == 0) for k in nulls):
+        return False
+    rest = [k for k in FIELDS if n.get(k) != v.get(k) and k not in nulls and k != 'hash']
+    return not rest or (h(v, 'vec') == 13 and h(v, 'f0') == 0)
+
+
+def code_at(n, eip):
+    """The round's code bytes from linear address eip on (the code ends at its page's end)."""
+    b = bytes.fromhex(n.get('code') or '')
+    off = eip - (0x601000 - len(b))
+    return b[off:] if 0 <= off < len(b) else b''
+
+
+def k_qemu_ltr_null(n, v):
+    """ltr with a null selector: #GP(0) on the CPU (SDM, LTR); QEMU's TCG (7.2) loads it
+    natively (an unusable TR) and the round goes on. The VMM emulates ltr and raises the #GP(0):
+    the VMM's round ends at an ltr (0F 00 /3) with #GP(0) where the native one went past it."""
+    if 'vec' not in v or h(v, 'vec') != 13 or h(v, 'f0') != 0 or h(v, 'ring3'):
+        return False
+    c = code_at(n, h(v, 'f1'))
+    while c[:1] and c[0] in (0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65, 0x66, 0x67, 0xF2, 0xF3):
+        c = c[1:]
+    return len(c) >= 3 and c[0] == 0x0F and c[1] == 0x00 and (c[2] >> 3) & 7 == 3 and (
+        n.get('vec') != v.get('vec') or n.get('f1') != v.get('f1'))
+
+
 OBS_IRQ0 = 0x100
 KNOWN = [('double fault', k_double_fault), ('time budget', k_budget),
-         ('task switch', k_task_switch), ('v8086 return', k_v86), ('QEMU rcl/rcr flags', k_qemu_rotc)]
+         ('task switch', k_task_switch), ('v8086 return', k_v86), ('QEMU rcl/rcr flags', k_qemu_rotc),
+         ('null selector RPL', k_null_rpl), ('QEMU ltr null', k_qemu_ltr_null)]
 
 
 def classify(n, v):

@@ -873,6 +873,7 @@ int x86_needs_patch(const struct x86_insn *in)
 	case X86_K_PUSHF: case X86_K_POPF: case X86_K_IRET:
 	case X86_K_SGDT: case X86_K_SIDT: case X86_K_SLDT: case X86_K_STR: case X86_K_SMSW:
 	case X86_K_LAR: case X86_K_LSL: case X86_K_VERR: case X86_K_VERW:
+	case X86_K_CALL_FAR:                 /* (it pushes CS) */
 		return 1;
 	case X86_K_MOV_FROM_SREG: case X86_K_PUSH_SREG:
 		return in->sreg == X86_SEG_CS || in->sreg == X86_SEG_SS;

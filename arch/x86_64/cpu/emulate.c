@@ -414,18 +414,44 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 			return 1;
 		break;
 	case X86_K_POP_SREG: {
-		/* pop ss: the same, with the selector from the stack (ESP moves only if SS loads). */
-		uint64_t rsp = tf->rsp;
-		uint32_t v = 0;
+		/* pop ss: the same, with the selector from the stack (ESP moves only if SS loads; a
+		 * fault is reflected on the stack as it was: 1:55). */
+		uint32_t v = 0, n = in.opsize == 16 ? 2 : 4;
+		struct seg ss;
 		if (in.sreg != X86_SEG_SS)
 			return 0;
-		if (stack_pop(vm, tf, &v, in.opsize == 16 ? 2 : 4) < 0)
+		if (seg_get(vm, tf, X86_SEG_SS, &ss) < 0)
+			ss.big = 1;
+		if (stack_read(vm, tf, (uint32_t)tf->rsp, &v, n) < 0 || !load_ss(vm, tf, (uint16_t)v))
 			return 1;
-		if (!load_ss(vm, tf, (uint16_t)v)) {
-			tf->rsp = rsp;
-			return 1;
-		}
+		tf->rsp = sp_add(&ss, (uint32_t)tf->rsp, (int32_t)n);
 		break;
+	}
+	case X86_K_RET_FAR: {
+		/* retf to the guest kernel's own ring (a popped CS with RPL 0): at ring 1 the CPU sees
+		 * a return to an inner ring and raises #GP(CS). Done as at CPL 0: pop EIP and CS (and
+		 * imm16 more bytes), CS loaded with RPL 1. An outer return (RPL 3) never comes here. */
+		unsigned osz = in.opsize == 16 ? 2 : 4;
+		uint32_t fr[2] = { 0, 0 };
+		uint16_t fr16[2] = { 0, 0 };
+		struct seg ss;
+		if (stack_read(vm, tf, (uint32_t)tf->rsp, osz == 2 ? (void *)fr16 : (void *)fr, 2 * osz) < 0)
+			return 1;
+		if (osz == 2) {
+			fr[0] = fr16[0];
+			fr[1] = fr16[1];
+		}
+		if ((fr[1] & 3) != 0)
+			return 0;
+		if (!seg_kernel_code(vm, tf, (uint16_t)fr[1]))
+			return 1;
+		if (seg_get(vm, tf, X86_SEG_SS, &ss) < 0)
+			ss.big = 1;
+		tf->rsp = sp_add(&ss, (uint32_t)tf->rsp, (int32_t)(2 * osz + (in.opcode == 0xCA ? (uint16_t)in.imm : 0)));
+		tf->cs = (fr[1] & ~3u) | 1;
+		tf->rip = fr[0];
+		vm_count(vm, EXIT_PRIV);
+		return 1;
 	}
 	case X86_K_INS:
 	case X86_K_OUTS: {

@@ -321,6 +321,35 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 		if (stack_push(vm, tf, &v, osz) < 0)
 			return 1;
 		break;
+	case X86_K_CALL_FAR: {
+		/* A far call pushes CS: at the guest's CPL 0 the real one has RPL 1, so it is done
+		 * here with the guest's view (RPL 0) pushed; to code of its own ring only (no call
+		 * gates: seg_kernel_code gives the #GP a VMM without them owes). */
+		uint32_t to = 0, a;
+		uint16_t sel = 0;
+		if (operand(tf, &in, &off, &seg)) {          /* ff /3: m16:16 or m16:32 */
+			a = off;
+			if (seg_read(vm, tf, seg, a, &to, osz) < 0 || seg_read(vm, tf, seg, a + osz, &sel, 2) < 0)
+				return 1;
+		} else if (in.opcode == 0x9A) {              /* 9a: ptr16:16 or ptr16:32 */
+			to = (uint32_t)in.imm;
+			sel = (uint16_t)in.imm2;
+		} else {
+			reflect(vm, tf, 6, REFLECT_EXC, 0);      /* ff /3 with a register: #UD */
+			return 1;
+		}
+		if (osz == 2)
+			to &= 0xFFFF;
+		if (!seg_kernel_code(vm, tf, sel))
+			return 1;
+		uint32_t fr[2] = { next, sel_to_guest((uint16_t)tf->cs) };
+		uint16_t fr16[2] = { (uint16_t)next, (uint16_t)fr[1] };
+		if (stack_push(vm, tf, osz == 2 ? (void *)fr16 : (void *)fr, 2 * osz) < 0)
+			return 1;
+		tf->cs = (sel & ~3u) | 1;
+		tf->rip = to;
+		return 1;
+	}
 	case X86_K_LAR:
 	case X86_K_LSL:
 	case X86_K_VERR:

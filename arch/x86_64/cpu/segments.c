@@ -67,6 +67,29 @@ int seg_guest_desc(struct vm *vm, uint16_t sel, uint64_t *desc)
 	return guest_read(vm, vm->gdtr.base + idx * 8, desc, 8, 0, &e, &fa);
 }
 
+/* A far call or return of the guest kernel (CPL 0) to a code segment of its own ring: may sel be
+ * loaded into CS there? Checked on the guest's own descriptor as the CPU checks it (null: #GP(0);
+ * beyond the table, not code -- a call gate or TSS, which the VMM does not do --, or of another
+ * ring: #GP(sel); not present: #NP(sel)); that fault is reflected and 0 returned, else 1. */
+int seg_kernel_code(struct vm *vm, struct trapframe *tf, uint16_t sel)
+{
+	uint64_t d;
+	if (!(sel & ~3u)) {
+		reflect(vm, tf, 13, REFLECT_EXC_ERR, 0);
+		return 0;
+	}
+	if (seg_guest_desc(vm, sel, &d) < 0 || !((d >> 44) & 1) || !(d & D_CODE) ||
+	    (((d >> 42) & 1) ? D_DPL(d) != 0 : (D_DPL(d) != 0 || (sel & 3) != 0))) {
+		reflect(vm, tf, 13, REFLECT_EXC_ERR, sel & ~3u);
+		return 0;
+	}
+	if (!(d & D_PRESENT) || !seg_check(vm, sel & ~3u, 1, 0)) {
+		reflect(vm, tf, 11, REFLECT_EXC_ERR, sel & ~3u);
+		return 0;
+	}
+	return 1;
+}
+
 /* The real descriptor a selector names while this VM runs (0 if none). */
 static uint64_t real_desc(const struct vm *vm, uint16_t sel)
 {

@@ -248,6 +248,7 @@ void seg_install(struct vm *vm);                  /* put them (and the IDT DPLs)
 void seg_load_idt(struct vm *vm);                 /* recompute the real gate DPLs */
 int seg_check(struct vm *vm, uint16_t sel, int code, unsigned cpl); /* usable by the guest at cpl? */
 int seg_guest_desc(struct vm *vm, uint16_t sel, uint64_t *desc);    /* the guest's own descriptor */
+int seg_kernel_code(struct vm *vm, struct trapframe *tf, uint16_t sel);  /* far call/ret target at CPL 0 */
 static inline uint16_t sel_to_guest(uint16_t real) /* RPL 1 -> 0: what the guest expects to see */
 {
 	return (real & 3) == 1 ? (uint16_t)(real & ~3u) : real;

@@ -262,6 +262,25 @@ static int check_debug_registers(void)
 	return ok && exec && quiet_read && quiet_beside && hit;
 }
 
+/* Ring compression seen from the kernel (tests/fuzz found each one under the VMM, which runs this
+ * kernel at ring 1): a far call pushes CS as CPL 0 has it (RPL 0); lret and pop ss take RPL-0
+ * selectors. (Not here: VIF/VIP, which an iret at CPL 0 loads by the SDM and the VMM does so too;
+ * QEMU's TCG, the native oracle, loads them only on a return to v8086 mode.) */
+static int check_ring_transfers(void)
+{
+	uint32_t pushed_cs = 0, ss = 0;
+	__asm__ volatile("lcall %[kcs], $1f\n\t"
+			 "jmp 2f\n"
+			 "1:\tmovl 4(%%esp), %[pcs]\n\t"
+			 "lret\n"
+			 "2:"
+			 : [pcs] "=r"(pushed_cs) : [kcs] "i"(KCODE_SEL) : "memory");
+	__asm__ volatile("pushl %[kcs]\n\tpushl $1f\n\tlret\n1:" : : [kcs] "i"(KCODE_SEL) : "memory");
+	__asm__ volatile("pushl %%ss\n\tpopl %%ss\n\tmovl %%ss, %0" : "=r"(ss) : : "memory");
+	klog("ring transfers: far call pushed cs %x, ss after pop ss %x\n", pushed_cs, ss);
+	return (pushed_cs & 0xFFFF) == KCODE_SEL && (ss & 0xFFFF) == KDATA_SEL;
+}
+
 /* A feature test where CPUID shows the feature, a KTAP SKIP where it does not. */
 static void feature_test(int have, int (*check)(void), const char *name, const char *feature)
 {
@@ -280,6 +299,7 @@ void cputest_run(void)
 	ktest_report(check_ldt_live_write(), "ldt_live_write");
 	ktest_report(store_forms_check(), "store_forms_gdt_page");
 	ktest_report(check_debug_registers(), "debug_registers");
+	ktest_report(check_ring_transfers(), "ring_transfers");
 	uint32_t e7b = cpuid7_ebx(), e7c = cpuid7_ecx(), e1c = cpuid1_ecx();
 	feature_test(e7b & (1u << 7), check_smep, "cr4_smep", "SMEP");
 	feature_test(e7b & (1u << 20), check_smap, "cr4_smap_stac_clac", "SMAP");
