@@ -23,6 +23,8 @@ HANG_S = 60                      # no output for this long: the round hangs
 VMM_ELF = os.environ.get('FUZZ_VMM') or os.path.join(ROOT, 'build/x86_64/vmm.elf')   # (FUZZ_VMM: another build)
 QEMU = ['qemu-system-x86_64', '-accel', 'tcg', '-icount', 'shift=0,sleep=off', '-display', 'none',
         '-serial', 'stdio', '-no-reboot', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04']
+if os.environ.get('FUZZ_CPU'):                   # (FUZZ_CPU: a QEMU CPU model for both sides, e.g. max)
+    QEMU += ['-cpu', os.environ['FUZZ_CPU']]
 ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_'
 LINE = re.compile(r'^([0-9A-Za-z_-]*) r=(\d+) d=([0-9a-f]{8})$')
 
@@ -31,11 +33,13 @@ def guest_elf(build):
     return os.path.join(build, 'kernel.elf')
 
 
-def boot(side, build, args, tag):
+def boot(side, build, args, tag, cpu=None):
     """Boot once; returns (guest lines, how it ended: 'done' | reason). Under the VMM the guest's
-    lines are the console's "vm1: " lines (a long guest line is split by the VMM: rejoined)."""
+    lines are the console's "vm1: " lines (a long guest line is split by the VMM: rejoined).
+    cpu: a QEMU CPU model for this boot (else FUZZ_CPU's, else QEMU's default)."""
+    extra = ['-cpu', cpu] if cpu else []
     if side == 'native':
-        cmd = QEMU + ['-m', '64', '-kernel', guest_elf(build), '-append', args]
+        cmd = QEMU + extra + ['-m', '64', '-kernel', guest_elf(build), '-append', args]
     else:
         d = os.path.join(build, 'iso-' + tag)
         os.makedirs(d, exist_ok=True)
@@ -46,7 +50,7 @@ def boot(side, build, args, tag):
         iso = os.path.join(d, 'fuzz.iso')
         subprocess.run([os.path.join(ROOT, 'tools/mkiso.sh'), iso, cfg, VMM_ELF,
                         'fuzz.elf=' + guest_elf(build)], check=True, stdout=subprocess.DEVNULL)
-        cmd = QEMU + ['-m', '512', '-cdrom', iso]
+        cmd = QEMU + extra + ['-m', '512', '-cdrom', iso]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     raw, buf, last, how = [], b'', time.time(), None
     while True:
@@ -125,13 +129,13 @@ def run_range(side, build, seed, start, count, budget=None, log=None):
     return chars, dead, digests, boots
 
 
-def list_rounds(side, build, seed, rounds, budget=None, dump=False):
+def list_rounds(side, build, seed, rounds, budget=None, dump=False, cpu=None):
     out, pending = {}, list(rounds)
     while pending:
         part = pending[:100]
         args = 'seed=%d list=%s%s%s' % (seed, ','.join(map(str, part)), ' budget=%d' % budget if budget else '',
                                         ' dump=1' if dump else '')
-        lines, how = boot(side, build, args, 'list%d-%d' % (seed, part[0]))
+        lines, how = boot(side, build, args, 'list%d-%d' % (seed, part[0]), cpu)
         code = {}
         for l in lines:
             if l.startswith('C '):

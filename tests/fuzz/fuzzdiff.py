@@ -129,10 +129,35 @@ def k_qemu_ltr_null(n, v):
         n.get('vec') != v.get('vec') or n.get('f1') != v.get('f1'))
 
 
+def sys_read(code):
+    """Does the code hold sgdt, sidt (0F 01 /0 /1, memory), smsw (0F 01 /4), sldt or str (0F 00
+    /0 /1) at any byte offset?"""
+    b = bytes.fromhex(code or '')
+    return any(b[i] == 0x0F and ((b[i + 1] == 0x01 and ((b[i + 2] >> 3) & 7 == 4 or ((b[i + 2] >> 3) & 7 in (0, 1)
+                                                                                  and b[i + 2] >> 6 != 3)))
+                                 or (b[i + 1] == 0x00 and (b[i + 2] >> 3) & 7 in (0, 1)))
+               for i in range(len(b) - 2))
+
+
+def k_sys_read_ring3(n, v):
+    """sgdt, sidt, sldt, str or smsw at ring 3 on a CPU without UMIP (QEMU's default qemu64):
+    unprivileged and not trapping, they show the VMM's GDT and IDT, its TR and LDTR and the real
+    CR0 -- Popek and Goldberg's sensitive-but-unprivileged instructions. The VMM patches them in
+    the guest kernel, not in user code; where the CPU has UMIP it keeps UMIP on and answers them
+    (emulate.c emulate_umip: pins with @max show those rounds identical). Same vector and frame
+    but for status flags; registers and memory may differ (what was read, and what was computed
+    from it)."""
+    if not h(n, 'ring3') or 'vec' not in n or 'vec' not in v or n['vec'] != v['vec'] or not sys_read(n.get('code')):
+        return False
+    return all(n.get(k) == v.get(k) or k == 'hash' or k in GPRS or
+               (k[0] == 'f' and k[1:].isdigit() and (h(n, k) ^ h(v, k)) & ~0x8D5 == 0) for k in FIELDS)
+
+
 OBS_IRQ0 = 0x100
 KNOWN = [('double fault', k_double_fault), ('time budget', k_budget),
          ('task switch', k_task_switch), ('v8086 return', k_v86), ('QEMU rcl/rcr flags', k_qemu_rotc),
-         ('null selector RPL', k_null_rpl), ('QEMU ltr null', k_qemu_ltr_null)]
+         ('null selector RPL', k_null_rpl), ('QEMU ltr null', k_qemu_ltr_null),
+         ('ring-3 system read without UMIP', k_sys_read_ring3)]
 
 
 def classify(n, v):

@@ -3,6 +3,7 @@
 each is still what the file says:
     SEED ROUND identical        the two observations must be equal (a VMM bug the fuzzer found
                                 and that was fixed: the pin fails again if the bug comes back)
+    SEED ROUND@CPU ...          the same on that QEMU CPU model (both sides), e.g. 1084@max
     SEED ROUND known KIND       they must differ, and fuzzdiff.KNOWN must explain the difference
                                 as KIND (a documented, explained difference: the pin shows it is
                                 real, and fails if it goes away or changes kind, so that the list
@@ -24,14 +25,15 @@ def main():
     for line in open(args.pins):
         line = line.split('#')[0].split()
         if line:
-            pins.append((int(line[0]), int(line[1]), line[2], ' '.join(line[3:])))
+            r, _, cpu = line[1].partition('@')
+            pins.append((int(line[0]), (int(r), cpu or None), line[2], ' '.join(line[3:])))
     obs = {}
 
     def side(s):
-        for seed in sorted({p[0] for p in pins}):
-            rounds = [p[1] for p in pins if p[0] == seed]
-            for r, o in boot.list_rounds(s, args.build, seed, rounds, dump=(s == 'native')).items():
-                obs[(s, seed, r)] = o
+        for seed, cpu in sorted({(p[0], p[1][1] or '') for p in pins}):
+            rounds = [p[1][0] for p in pins if p[0] == seed and (p[1][1] or '') == cpu]
+            for r, o in boot.list_rounds(s, args.build, seed, rounds, dump=(s == 'native'), cpu=cpu or None).items():
+                obs[(s, seed, (r, cpu or None))] = o
     ts = [threading.Thread(target=side, args=(s,)) for s in ('native', 'vmm')]
     for t in ts:
         t.start()
@@ -45,12 +47,12 @@ def main():
         got = 'identical' if same else fuzzdiff.classify(n, v) or 'unexplained'
         ok = (want == 'identical' and same) or (want == 'known' and got == kind)
         fails += not ok
-        name = 'fuzz-pin/seed%d-round%d' % (seed, r)
+        name = 'fuzz-pin/seed%d-round%d%s' % (seed, r[0], '-' + r[1] if r[1] else '')
         if ok:
             out.append('ok %s # %s' % (name, got))
         else:
             out.append('not ok %s - expected %s, got %s' % (name, want + (' ' + kind if kind else ''), got))
-            print(fuzzdiff.show(r, n, v))
+            print(fuzzdiff.show(r[0], n, v))
     for l in out:
         print(l)
     if args.results:

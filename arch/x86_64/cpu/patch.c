@@ -252,6 +252,31 @@ static int store(struct vm *vm, struct trapframe *tf, const struct x86_insn *in,
 	return 0;
 }
 
+/* sgdt, sidt, sldt, str, smsw: the guest's own registers, never the VMM's (its tables, TR,
+ * LDTR, the real CR0). Reached from a patch site of the guest kernel, or from the #GP that the
+ * real CR4.UMIP gives anywhere else (emulate.c). 0, or -1 with a fault reflected. */
+int emulate_sys_read(struct vm *vm, struct trapframe *tf, const struct x86_insn *in)
+{
+	unsigned osz = in->opsize == 16 ? 2 : 4;
+	uint32_t off, v;
+	enum x86_seg seg;
+	if (in->kind == X86_K_SGDT || in->kind == X86_K_SIDT) {
+		uint8_t d[6];
+		uint16_t lim = in->kind == X86_K_SGDT ? vm->gdtr.limit : vm->idtr.limit;
+		uint32_t base = in->kind == X86_K_SGDT ? vm->gdtr.base : vm->idtr.base;
+		memcpy(d, &lim, 2);
+		memcpy(d + 2, &base, 4);
+		if (!operand(tf, in, &off, &seg))
+			return reflect(vm, tf, 6, REFLECT_EXC, 0), -1;
+		return seg_write(vm, tf, seg, off, d, 6);
+	}
+	/* smsw to a 32-bit register stores all of CR0, as the CPUs (and QEMU) do; the SDM calls the
+	 * upper half undefined (tests/fuzz: the guest saw it cleared) */
+	v = in->kind == X86_K_SLDT ? vm->ldtr : in->kind == X86_K_STR ? vm->tr :
+	    (!(in->flags & X86_F_MEM) && osz == 4) ? vm->cr0 : (vm->cr0 & 0xFFFF);
+	return store(vm, tf, in, v, (in->flags & X86_F_MEM) ? 2 : osz);
+}
+
 int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 {
 	uint8_t bytes[16];
@@ -288,27 +313,11 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 	case X86_K_IRET:
 		return emulate_iret(vm, tf, osz);
 	case X86_K_SGDT:
-	case X86_K_SIDT: {
-		/* What the guest loaded with lgdt/lidt, never the VMM's tables. */
-		uint8_t d[6];
-		uint16_t lim = in.kind == X86_K_SGDT ? vm->gdtr.limit : vm->idtr.limit;
-		uint32_t base = in.kind == X86_K_SGDT ? vm->gdtr.base : vm->idtr.base;
-		memcpy(d, &lim, 2);
-		memcpy(d + 2, &base, 4);
-		if (!operand(tf, &in, &off, &seg))
-			return reflect(vm, tf, 6, REFLECT_EXC, 0), 1;
-		if (seg_write(vm, tf, seg, off, d, 6) < 0)
-			return 1;
-		break;
-	}
+	case X86_K_SIDT:
 	case X86_K_SLDT:
 	case X86_K_STR:
 	case X86_K_SMSW:
-		/* smsw to a 32-bit register stores all of CR0, as the CPUs (and QEMU) do; the SDM calls
-		 * the upper half undefined (tests/fuzz: the guest saw it cleared) */
-		v = in.kind == X86_K_SLDT ? vm->ldtr : in.kind == X86_K_STR ? vm->tr :
-		    (!(in.flags & X86_F_MEM) && osz == 4) ? vm->cr0 : (vm->cr0 & 0xFFFF);
-		if (store(vm, tf, &in, v, (in.flags & X86_F_MEM) ? 2 : osz) < 0)
+		if (emulate_sys_read(vm, tf, &in) < 0)
 			return 1;
 		break;
 	case X86_K_MOV_FROM_SREG:

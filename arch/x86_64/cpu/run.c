@@ -528,7 +528,7 @@ static void vm_trap_general(struct vm *vm, struct trapframe *tf)
 	case 13:
 		if (soft_int(vm, tf))
 			break;
-		if (guest_cpl(tf) == 0 && emulate_privileged(vm, tf))
+		if (guest_cpl(tf) == 0 ? emulate_privileged(vm, tf) : emulate_umip(vm, tf))
 			break;
 		if (emulate_sysenter(vm, tf))
 			break;

@@ -368,6 +368,10 @@ extern uint64_t guard_gen;
 /* Privileged instructions (emulate.c) and patched ones (patch.c): 1 handled, 0 reflect #GP. */
 int emulate_privileged(struct vm *vm, struct trapframe *tf);
 int emulate_ud(struct vm *vm, struct trapframe *tf);       /* stac/clac (emulate.c) */
+/* sgdt/sidt/sldt/str/smsw at the guest's CPL 3 that the real CR4.UMIP made fault (emulate.c):
+ * 1 done (the guest's values stored, or a fault reflected), 0 the #GP is the guest's. */
+int emulate_umip(struct vm *vm, struct trapframe *tf);
+int emulate_sys_read(struct vm *vm, struct trapframe *tf, const struct x86_insn *in);   /* patch.c */
 int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p);
 /* Decode the guest instruction at eip (with its original first byte if it is patched: `known` is its
  * patch when the caller has it already, else it is looked up). */

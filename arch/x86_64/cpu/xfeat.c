@@ -165,9 +165,16 @@ static uint64_t ext_of(const struct vm *vm)
 	return (vm->cr4 & CR4_OSXSAVE) ? vm->xcr0 & ~3ULL : 0;
 }
 
+/* UMIP is on in the real CR4 whenever the CPU has it, whatever the guest's own bit says: then
+ * sgdt & co. fault at rings 1 and 3 and the VMM answers them (emulate.c emulate_umip). */
+int xfeat_umip_forced(void)
+{
+	return (cr4_ok & CR4_UMIP) != 0;
+}
+
 static void set_cr4(uint32_t guest_cr4)
 {
-	uint64_t v = host_cr4 | (guest_cr4 & MIRRORED);
+	uint64_t v = host_cr4 | (guest_cr4 & MIRRORED) | (cr4_ok & CR4_UMIP);
 	if (v != live_cr4) {
 		WRITE_CR(4, v);
 		live_cr4 = v;

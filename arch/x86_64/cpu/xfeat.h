@@ -15,6 +15,7 @@ struct vm;
 
 void xfeat_init(void);                   /* once, at VMM start: what this CPU supports */
 int xfeat_has_smap(void);                /* CPUID.7.EBX.SMAP: stac/clac exist */
+int xfeat_umip_forced(void);             /* the real CR4.UMIP is on while guests run */
 void xfeat_reset(struct vm *vm);         /* a new VM: FPU in its init state, XCR0 = 1 */
 /* mov to CR4 by the guest: 0 and the new value in force, or -1 for a #GP (a bit this CPU lacks). */
 int xfeat_write_cr4(struct vm *vm, uint32_t v);

@@ -2,6 +2,6 @@
 #ifndef GUEST_KTEST_H
 #define GUEST_KTEST_H
 #define KTEST_KERNEL_COUNT 27	/* self-checks run by the kernel before user space starts */
-#define KTEST_USER_COUNT   39	/* tests run by the user program utest */
+#define KTEST_USER_COUNT   40	/* tests run by the user program utest */
 #define KTEST_DEV_COUNT    68	/* device tests (boot word devtest), after the kernel self-checks */
 #endif
