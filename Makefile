@@ -164,7 +164,7 @@ fuzz: $(B)/vmm.elf $(GUEST_X86)
 # The guest suite natively and under the VMM on a matrix of QEMU CPU models (old and new, Intel and
 # AMD), verdict for verdict, and under the VMM on Bochs' CPU models: tests/test-cpus.sh. `make test`
 # runs the models in CPUS_QUICK (the first AMD64 part, without LAHF in 64-bit mode; a Core 2; a
-# Zen; no NX); `make test-cpus` the whole matrix (about 5 minutes).
+# Zen; no NX; max: UMIP, SMEP, SMAP, XSAVE); `make test-cpus` the whole matrix (about 5 minutes).
 CPUS_QUICK := Opteron_G1 core2duo EPYC qemu64,-nx max
 test-cpus-quick: $(B)/vmm.elf $(GUEST_X86)
 	@mkdir -p $(R) && NXCHECK=1 tests/test-cpus.sh $(R)/cpus-quick.txt $(CPUS_QUICK)

@@ -119,6 +119,14 @@ void dr_guest_db(struct vm *vm)
 	WRITE_DR(6, DR6_FIXED);
 }
 
+/* The single-step trap the CPU would have raised after an instruction the VMM completed for the
+ * guest while its TF was set (run.c step_trap). */
+void dr_single_step(struct vm *vm, struct trapframe *tf)
+{
+	vm->dr6 |= 1u << 14;                           /* BS */
+	reflect(vm, tf, 1, REFLECT_EXC, 0);
+}
+
 /* A store to guest-linear [la, la + len) that the VMM did for the guest's instruction, which is
  * now complete (tf->rip past it): the #DB its write watchpoints ask for. 1 if one was raised. */
 int dr_write_hit(struct vm *vm, struct trapframe *tf, uint32_t la, unsigned len)

@@ -54,8 +54,11 @@ global direct_syscall, direct_int3, direct_gp, direct_give_up, direct_guest_begi
 	jne direct_give_up
 %endmacro
 
-; From the guest kernel: on the flat CS:SS pair that was checked.
+; From the guest kernel: on the flat CS:SS pair that was checked, not single-stepping (TF: the
+; general path raises the step's #DB after the instruction it completes, run.c step_trap).
 %macro FROM_KERNEL 0
+	test dword [F_FL], FL_TF_B
+	jnz direct_give_up
 	mov rax, [F_CS]
 	cmp rax, [rel direct + D_KCS]
 	jne direct_give_up

@@ -410,7 +410,11 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 		 * RPL of 2 or 3 faults here too, and is the guest's #GP: its CPL is 0 (tests/fuzz). */
 		if (read_operand16(vm, tf, &in, &sel) < 0)
 			return 1;
-		if (in.sreg != X86_SEG_SS || !load_ss(vm, tf, sel))
+		if (in.sreg != X86_SEG_SS) {
+			reflect(vm, tf, 13, REFLECT_EXC_ERR, sel & ~3u);   /* the CPU's #GP(sel) stands */
+			return 1;
+		}
+		if (!load_ss(vm, tf, sel))
 			return 1;
 		break;
 	case X86_K_POP_SREG: {

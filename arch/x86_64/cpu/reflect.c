@@ -46,6 +46,7 @@ static const char *how_name(int how)
  * itself; the same applies to its checks. */
 int reflect_fast(struct vm *vm, struct trapframe *tf, unsigned v, int how, uint32_t err)
 {
+	vm->reflects++;
 	unsigned from = guest_cpl(tf);
 	/* The gate, as the guest's IDT holds it (read when the IDT was loaded or written). */
 	if (!vm->gate[v].type || vm->tables_open || vm->nstale || (from == 3 && vm->tr == 0 && !vm->pv_kstack[1]))
@@ -98,6 +99,7 @@ int reflect(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint3
 {
 	uint32_t gate[2], e, fa;
 	unsigned from = guest_cpl(tf);
+	vm->reflects++;
 	if (fast_paths && !vm->trace_pending && reflect_fast(vm, tf, vector, how, err))
 		return 0;                                  /* the common case (fastpath.c) */
 

@@ -92,6 +92,7 @@ struct vm {
 	uint32_t pv_kstack[2];           /* esp0, ss0 from HC_SET_KSTACK (hypercall.c); ss0 0: the TSS's */
 	struct vm_msrs msr;              /* the MSRs the guest's CPU has (msr.c) */
 	int halted;                      /* in hlt, waiting for a virtual interrupt */
+	uint32_t reflects;               /* exceptions and interrupts given to it (reflect, reflect_fast) */
 	int trace_pending;               /* trace=syscall/trap: step 1 printed, reflect() prints step 2 */
 	uint32_t trace_esp;              /* ... and the traced frame, whose iret prints steps 3 and 4 */
 
@@ -352,6 +353,7 @@ void dr_reset(struct vm *vm);
 void dr_load(const struct vm *vm);
 int dr_access(struct vm *vm, unsigned n, int write, uint32_t *val, unsigned *vector);
 void dr_guest_db(struct vm *vm);
+void dr_single_step(struct vm *vm, struct trapframe *tf);   /* #DB with DR6.BS, as a TF trap */
 int dr_write_hit(struct vm *vm, struct trapframe *tf, uint32_t la, unsigned len);
 extern int fast_paths;
 /* A kernel's plain store at linear la, guest-physical gpa (RAM in machine frame m, not scanned
