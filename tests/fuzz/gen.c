@@ -15,9 +15,10 @@
  *    random value (paging off would expose the fuzzer), lgdt/lidt from random memory, cli and hlt
  *    (a hang with no interrupt to end it), int 8 (the #DF task gate);
  *  - sensitive instructions that do not trap (pushf, popf, iret, push/mov from cs/ss, sgdt, sidt,
- *    sldt, str, smsw, lar, lsl, verr, verw) in filler. The VMM patches them where a linear decode
- *    of the page from its first executed byte finds them; random code that jumps into the middle
- *    of an instruction would run them unpatched (a known limit of binary patching). Interesting
+ *    sldt, str, smsw, lar, lsl, verr, verw, far calls, which push CS) in filler. The VMM patches
+ *    them where a linear decode of the page from its first executed byte finds them; random code
+ *    that jumps into the middle of an instruction would run them unpatched, or run into the
+ *    int3 of a patch as part of another instruction (a known limit of binary patching). Interesting
  *    mode emits them, each after 15 one-byte nops, so every decode of the bytes before them has
  *    ended by then and they lie on the VMM's linear decode (an x86 instruction is at most 15
  *    bytes long). */
@@ -36,10 +37,11 @@ static uint32_t below(uint32_t n) { return rnd() % n; }
 /* ---- the filter ---- */
 
 /* A filler byte that may not start an instruction, and what replaces it (b ^ 0x40 is harmless for
- * each of them: x87 escapes, pop r/m, inc/dec/push reg, int3, mov reg,imm, movs/lods, sub/das). */
+ * each of them: x87 escapes, pop r/m, inc/dec/push reg, int3, mov reg,imm, movs/lods, sub/das;
+ * 0x9A, call far, becomes 0xDA, an x87 escape). */
 static int banned1(uint8_t b)
 {
-	return b == 0x9C || b == 0x9D || b == 0xCF || b == 0x0E || b == 0x16 || b == 0x8C || b == 0xFA ||
+	return b == 0x9C || b == 0x9D || b == 0xCF || b == 0x0E || b == 0x16 || b == 0x8C || b == 0xFA || b == 0x9A ||
 	       b == 0xF4 || (b >= 0xE4 && b <= 0xE7) || (b >= 0xEC && b <= 0xEF) || (b >= 0x6C && b <= 0x6F);
 }
 
@@ -63,6 +65,8 @@ static void filter(uint8_t *b, const uint8_t *gen, uint32_t n)
 			b[i] = 0x0B;
 		if (i > 0 && b[i - 1] == 0xCD && b[i] == 0x08)
 			b[i] = 0x09;
+		if (i > 0 && b[i - 1] == 0xFF && ((b[i] >> 3) & 7) == 3)
+			b[i] ^= 0x10;                        /* call far m16:32 -> dec r/m */
 	}
 }
 
