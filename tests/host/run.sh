@@ -16,7 +16,7 @@ build_run() {
 	shift
 	if ! $CC -o "$out/$name" "$@" 2>"$out/$name.build.log"; then
 		cat "$out/$name.build.log"
-		echo "not ok host-$name - does not build" >> "$results"
+		echo "not ok host-$name - does not build" | tee -a "$results"
 		fail=1
 		return
 	fi
