@@ -91,10 +91,10 @@ QEMU_ARGS  := -m 512 -serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4
 # QEMU's exit status 1 is the VMM's "all guests passed" through isa-debug-exit.
 DISPLAY_ARG := $(if $(DISPLAY)$(WAYLAND_DISPLAY),,-display none)
 run: $(BUILD)/vmm.iso
-	$(QEMU) -accel $(ACCEL) $(DISPLAY_ARG) $(QEMU_ARGS) -cdrom $< || [ $$? -eq 1 ]
+	$(QEMU) -accel $(ACCEL) $(DISPLAY_ARG) $(QEMU_ARGS) -boot d -cdrom $< || [ $$? -eq 1 ]
 
 gdb: $(BUILD)/vmm.iso
-	$(QEMU) -accel tcg $(DISPLAY_ARG) $(QEMU_ARGS) -cdrom $< -s -S & \
+	$(QEMU) -accel tcg $(DISPLAY_ARG) $(QEMU_ARGS) -boot d -cdrom $< -s -S & \
 	gdb -q $(B)/vmm.elf -ex 'target remote :1234'; kill %1 2>/dev/null || true
 
 # ---- tests: every layer writes build/results/<layer>.txt; `make test` counts them all. ----

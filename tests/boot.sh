@@ -46,44 +46,44 @@ run() {
 qemu_cases() {
 	accel=$1 t=$2
 	run "selftest-$accel" "$t" --require-ktap --expect-exit 1 --expect "frames managed" -- \
-		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -cdrom "$out/selftest.iso"
+		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -boot d -cdrom "$out/selftest.iso"
 	run "bad-option-$accel" "$t" --require-ktap --expect-exit 1 --expect "unknown boot option 'bogus=1'" -- \
-		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -cdrom "$out/badopt.iso"
+		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -boot d -cdrom "$out/badopt.iso"
 	run "panic-dump-$accel" "$t" --expect-panic --expect "<selftest_crash+" --expect "CR2 ffff900000000000" \
-		--expect-exit 3 -- qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -cdrom "$out/crash.iso"
+		--expect-exit 3 -- qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -boot d -cdrom "$out/crash.iso"
 	run "module-not-elf-$accel" "$t" --require-ktap --expect-exit 1 --expect "module 0:" \
 		--expect "is neither an ELF file nor a Linux bzImage" -- \
-		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -cdrom "$out/notelf.iso"
+		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -boot d -cdrom "$out/notelf.iso"
 	run "small-memory-$accel" "$t" --require-ktap --expect-exit 1 -- \
-		qemu-system-x86_64 -accel "$accel" -m 16 $QEMU_DEV -cdrom "$out/selftest.iso"
+		qemu-system-x86_64 -accel "$accel" -m 16 $QEMU_DEV -boot d -cdrom "$out/selftest.iso"
 	# Machines other than QEMU's default PC: the Q35 chipset (the guest suite under the VMM), and
 	# -nodefaults: with COM1 only and no VGA, then with a VGA and no serial port at all (the VMM
 	# says so on the screen and goes on: the exit device's code is the suite's verdict).
 	run "q35-vmm-guest-$accel" "$t" --require-ktap --strip-prefix "vm1: " --expect-exit 1 \
 		--expect "vm1 off: exit code 0" -- \
-		qemu-system-x86_64 -accel "$accel" -machine q35 -m 512 $QEMU_DEV -cdrom "$out/vmmguest.iso"
+		qemu-system-x86_64 -accel "$accel" -machine q35 -m 512 $QEMU_DEV -boot d -cdrom "$out/vmmguest.iso"
 	# The VMM's tick: the local APIC by default (apic.c), the PIT when asked; a bad value is said.
 	run "timer-apic-$accel" "$t" --require-ktap --strip-prefix "vm1: " --expect-exit 1 \
 		--expect "timer 1000 Hz from the local APIC" -- \
-		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -cdrom "$out/vmmguest.iso"
+		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -boot d -cdrom "$out/vmmguest.iso"
 	# The machine's ACPI tables (acpi.c): two CPUs in the MADT, one runs the VMM, the other stays
 	# parked; the TSC calibrated against the PM timer, or against the PIT when there is no ACPI.
 	run "smp2-madt-$accel" "$t" --require-ktap --strip-prefix "vm1: " --expect-exit 1 \
 		--expect "the MADT lists 2 CPUs (APIC IDs 0 1); the VMM runs on APIC ID 0, the others stay parked" \
 		--expect "calibrated against the ACPI PM timer" -- \
-		qemu-system-x86_64 -accel "$accel" -smp 2 -m 512 $QEMU_DEV -cdrom "$out/vmmguest.iso"
+		qemu-system-x86_64 -accel "$accel" -smp 2 -m 512 $QEMU_DEV -boot d -cdrom "$out/vmmguest.iso"
 	run "no-acpi-$accel" "$t" --require-ktap --strip-prefix "vm1: " --expect-exit 1 \
 		--expect "no ACPI tables: no RSDP" --expect "calibrated against the PIT" -- \
-		qemu-system-x86_64 -accel "$accel" -machine pc,acpi=off -m 512 $QEMU_DEV -cdrom "$out/vmmguest.iso"
+		qemu-system-x86_64 -accel "$accel" -machine pc,acpi=off -m 512 $QEMU_DEV -boot d -cdrom "$out/vmmguest.iso"
 	run "timer-pit-$accel" "$t" --require-ktap --strip-prefix "vm1: " --expect-exit 1 \
 		--expect "timer 1000 Hz from the PIT (not the local APIC: timer=pit)" -- \
-		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -cdrom "$out/vmmguest-pit.iso"
+		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -boot d -cdrom "$out/vmmguest-pit.iso"
 	run "timer-bad-option-$accel" "$t" --require-ktap --strip-prefix "vm1: " --expect-exit 1 \
 		--expect "bad value in boot option 'timer=hpet' (apic or pit); using apic" -- \
-		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -cdrom "$out/vmmguest-badtimer.iso"
+		qemu-system-x86_64 -accel "$accel" -m 512 $QEMU_DEV -boot d -cdrom "$out/vmmguest-badtimer.iso"
 	run "nodefaults-serial-only-$accel" "$t" --require-ktap --strip-prefix "vm1: " --expect-exit 1 \
 		--expect "vm1 off: exit code 0" -- \
-		qemu-system-x86_64 -accel "$accel" -nodefaults -m 512 $QEMU_DEV -cdrom "$out/vmmguest.iso"
+		qemu-system-x86_64 -accel "$accel" -nodefaults -m 512 $QEMU_DEV -boot d -cdrom "$out/vmmguest.iso"
 	run "nodefaults-no-com1-$accel" "$t" --expect-exit 1 -- qemu-system-x86_64 -accel "$accel" -nodefaults \
 		-vga std -monitor none -m 512 -display none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-cdrom "$out/vmmguest.iso"
@@ -109,11 +109,11 @@ uefi)
 	[ -f "$fw" ] || fw=/usr/share/OVMF/OVMF_CODE.fd
 	accel=$(tools/accel.sh)
 	run "selftest-uefi-$accel" 240 --require-ktap --expect-exit 1 --expect "UEFI boot" -- \
-		qemu-system-x86_64 -accel "$accel" -m 512 -bios "$fw" $QEMU_DEV -cdrom "$out/selftest.iso"
+		qemu-system-x86_64 -accel "$accel" -m 512 -bios "$fw" $QEMU_DEV -boot d -cdrom "$out/selftest.iso"
 	iso vmmguest "" build/guest-x86/kernel.elf "guest-x86 test"
 	run "vmm-guest-uefi-$accel" 240 --require-ktap --strip-prefix "vm1: " --expect-exit 1 \
 		--expect "vm1 off: exit code 0" -- \
-		qemu-system-x86_64 -accel "$accel" -m 512 -bios "$fw" $QEMU_DEV -cdrom "$out/vmmguest.iso"
+		qemu-system-x86_64 -accel "$accel" -m 512 -bios "$fw" $QEMU_DEV -boot d -cdrom "$out/vmmguest.iso"
 	;;
 bochs)
 	iso selftest "test"

@@ -197,7 +197,7 @@ def main():
                                    for f in ('vmlinuz', 'initrd.gz', 'vmlinux'))
     iso, cfg = build_iso(a.out, linux)
     cmd = ['qemu-system-x86_64', '-accel', 'tcg', '-m', str(a.machine_mem), '-display', 'none', '-serial', 'stdio',
-           '-monitor', 'none', '-no-reboot', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-cdrom', iso]
+           '-monitor', 'none', '-no-reboot', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-boot', 'd', '-cdrom', iso]
     print('soak: %s minutes, machine %d MiB, %s; console in %s/console.log' %
           (a.minutes, a.machine_mem, 'Linux as vm4' if linux else 'no Linux (guest-x86 as vm4)', a.out), flush=True)
     con = Console(cmd, os.path.join(a.out, 'console.log'))

@@ -40,7 +40,7 @@ for m in $MODELS; do
 	python3 tests/runner.py --name "cpus/$m/native" --timeout 180 --log "$OUT/$n-native.log" --results "$R" \
 		--require-ktap --expect-exit 1 -- $QEMU -cpu "$m" -m 128 -kernel "$G" -append "test" || fail=1
 	python3 tests/runner.py --name "cpus/$m/vmm" --timeout 300 --log "$OUT/$n-vmm.log" --results "$R" \
-		--strip-prefix "vm1: " --require-ktap --expect-exit 1 -- $QEMU -cpu "$m" -m 512 -cdrom "$OUT/one.iso" || fail=1
+		--strip-prefix "vm1: " --require-ktap --expect-exit 1 -- $QEMU -cpu "$m" -m 512 -boot d -cdrom "$OUT/one.iso" || fail=1
 	if python3 tests/ktap_of.py "$OUT/$n-native.log" "" "$OUT/$n-native.ktap" >/dev/null &&
 	   python3 tests/ktap_of.py "$OUT/$n-vmm.log" "vm1: " "$OUT/$n-vmm.ktap" >/dev/null &&
 	   diff -u "$OUT/$n-native.ktap" "$OUT/$n-vmm.ktap" > "$OUT/$n.diff"; then
@@ -70,7 +70,7 @@ CFG
 		initrd.gz=$L/initrd.gz >/dev/null 2>&1 || fail=1
 	python3 tests/runner.py --name "cpus/qemu64,-nx/linux-refused" --timeout 300 --log "$OUT/nonx.log" --results "$R" \
 		--expect "vm1: not started: module 0 'console=ttyS0 quiet': a Linux kernel needs NX" \
-		--expect "vm2 off: exit code 0" --expect-exit 3 -- $QEMU -cpu qemu64,-nx -m 512 -cdrom "$OUT/nonx.iso" || fail=1
+		--expect "vm2 off: exit code 0" --expect-exit 3 -- $QEMU -cpu qemu64,-nx -m 512 -boot d -cdrom "$OUT/nonx.iso" || fail=1
 elif [ "${NXCHECK:-0}" = 1 ]; then
 	echo "skip cpus/qemu64,-nx/linux-refused - no Linux guest (make linux-guest)" | tee -a "$R"
 fi

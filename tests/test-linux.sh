@@ -132,7 +132,7 @@ vmm_run() {   # vmm_run NAME TIMEOUT MEM [runner options...]
 	shift 3
 	python3 tests/runner.py --name "linux/$name" --timeout "$t" --log "$OUT/$name.log" --results "$R" \
 		--times "$OUT/times.txt" "$@" -- qemu-system-x86_64 -accel tcg -m "$mem" -display none -serial stdio \
-		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 ${VMM_QEMU_X:-} -cdrom "$OUT/$name.iso" || fail=1
+		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 ${VMM_QEMU_X:-} -boot d -cdrom "$OUT/$name.iso" || fail=1
 }
 same() {      # same NAME VM [REFERENCE]: that VM's KTAP verdicts equal the native ones
 	if python3 tests/ktap_of.py "$OUT/$1.log" "$2: " "$OUT/$1-$2.ktap" >/dev/null &&

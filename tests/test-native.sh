@@ -44,7 +44,7 @@ run() {
 	# isa-debug-exit: value 0 (all passed) makes QEMU exit with status 1
 	python3 "$ROOT/tests/runner.py" --name "$name" --timeout 120 --log "$OUT/$log" \
 		--results "$ROOT/build/results/native.txt" --require-ktap --expect-exit "$code" \
-		${EXPECT:+--expect "$EXPECT"} -- $QEMU "$@" -cdrom "$OUT/guest-x86-$img.iso" || fail=1
+		${EXPECT:+--expect "$EXPECT"} -- $QEMU "$@" -boot d -cdrom "$OUT/guest-x86-$img.iso" || fail=1
 }
 
 # disks RUN: fresh copies of the test disk templates, as QEMU options

@@ -68,7 +68,7 @@ run() {   # run NAME TIMEOUT MEM [runner options...]
 	shift 3
 	python3 tests/runner.py --name "vmm-$ACCEL/$name" --timeout "$t" --log "$OUT/$name-$ACCEL.log" \
 		--results "$R" "$@" -- qemu-system-x86_64 -accel "$ACCEL" -m "$mem" -display none -serial stdio \
-		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 ${QEMU_X:-} -cdrom "$OUT/$name.iso" || fail=1
+		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 ${QEMU_X:-} -boot d -cdrom "$OUT/$name.iso" || fail=1
 }
 
 check() {  # check RESULT WHY-NOT COMMAND...: ok RESULT if the command succeeds
@@ -189,7 +189,7 @@ python3 tests/runner.py --name "vmm-$ACCEL/operator-keyboard" --timeout 300 --lo
 	--expect "vm2: stopped: stopped by the operator" --expect "vm1 off: exit code 0" \
 	--send "vm2: # guest-x86=>$K" --send "vm2 running, 128 MiB=>$S" -- qemu-system-x86_64 -accel "$ACCEL" -m 512 \
 	-display none -monitor stdio -serial "file:$OUT/operator-keyboard-$ACCEL.serial" -no-reboot \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -cdrom "$OUT/operator.iso" || fail=1
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -boot d -cdrom "$OUT/operator.iso" || fail=1
 
 iso trace "mem=128M trace=syscall,trap" "guest-x86 test"
 run trace 300 512 --strip-prefix "vm1: " --require-ktap --expect-exit 1 \

@@ -56,7 +56,7 @@ def run(path, mode, prefix, mem=None):
     """Boot (with mem MiB of machine memory instead of QEMU's 1024); return ({bench: (per-op, iters)},
     {exit kind: count}, profile line, console)."""
     qemu = QEMU if mem is None else [w if w != '1024' else str(mem) for w in QEMU]
-    p = subprocess.run(qemu + MODES[mode] + ['-cdrom', path], stdout=subprocess.PIPE,
+    p = subprocess.run(qemu + MODES[mode] + ['-boot', 'd', '-cdrom', path], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=1800)
     text = p.stdout.decode('utf-8', 'replace')
     res, exits, prof = {}, {}, ''

@@ -37,7 +37,7 @@ def launcher():
     s.close()
     q = subprocess.Popen(['qemu-system-x86_64', '-accel', 'tcg', '-icount', 'shift=0,sleep=off', '-m', '1024',
                           '-display', 'none', '-serial', 'file:/dev/null', '-no-reboot', '-device',
-                          'isa-debug-exit,iobase=0xf4,iosize=0x04', '-cdrom', a.iso,
+                          'isa-debug-exit,iobase=0xf4,iosize=0x04', '-boot', 'd', '-cdrom', a.iso,
                           '-gdb', 'tcp:127.0.0.1:%d' % port, '-S'])
     out = '/tmp/pathtrace.%d.txt' % os.getpid()
     env = dict(os.environ, PT_OUT=out, PT_PORT=str(port), PT_VECTOR=str(a.vector), PT_SKIP=str(a.skip),

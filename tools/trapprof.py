@@ -41,7 +41,7 @@ def trace(args, elf, out):
     port = free_port()
     qemu = subprocess.Popen(['qemu-system-x86_64', '-accel', 'tcg', '-icount', 'shift=0,sleep=off', '-m', args.mem,
                              '-display', 'none', '-serial', 'null', '-no-reboot', '-device',
-                             'isa-debug-exit,iobase=0xf4,iosize=0x04', '-cdrom', args.iso,
+                             'isa-debug-exit,iobase=0xf4,iosize=0x04', '-boot', 'd', '-cdrom', args.iso,
                              '-gdb', 'tcp:127.0.0.1:%d' % port, '-S'],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -29,7 +29,7 @@ tools/mkiso.sh "$OUT/vmm.iso" "$OUT/vmm.cfg" build/x86_64/vmm.elf "$OUT/attack/k
 python3 tests/runner.py --name attack/vmm --timeout 600 --log "$OUT/vmm.log" --results "$R" \
 	--expect "vm1: attack: done" --expect "vm2 off: exit code 0" --expect "all passed" --expect-exit 1 -- \
 	qemu-system-x86_64 -accel tcg -m 512 -display none -serial stdio -no-reboot \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -cdrom "$OUT/vmm.iso" || fail=1
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -boot d -cdrom "$OUT/vmm.iso" || fail=1
 python3 - "$OUT/native.log" "$OUT/vmm.log" tests/attack/known.txt "$R" <<'PY' || fail=1
 import re, sys
 nat_log, vmm_log, known_f, res = sys.argv[1:]

@@ -50,7 +50,7 @@ def boot(side, build, args, tag, cpu=None):
         iso = os.path.join(d, 'fuzz.iso')
         subprocess.run([os.path.join(ROOT, 'tools/mkiso.sh'), iso, cfg, VMM_ELF,
                         'fuzz.elf=' + guest_elf(build)], check=True, stdout=subprocess.DEVNULL)
-        cmd = QEMU + extra + ['-m', '512', '-cdrom', iso]
+        cmd = QEMU + extra + ['-m', '512', '-boot', 'd', '-cdrom', iso]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     raw, buf, last, how = [], b'', time.time(), None
     while True:
