@@ -204,7 +204,7 @@ same trace vm1
 iso hostile "mem=128M" "guest-x86 test" "hostile triple" "hostile hlt" "hostile long" "hostile selfmod" \
 	"hostile v86" "hostile mmio" "hostile segs"
 run hostile 300 1024 --expect-exit 3 --expect "vm1 off: exit code 0" \
-	--expect "vm2: stopped: vector 3 beyond the guest's IDT" \
+	--expect "vm2: stopped: vector 13 (beyond the IDT's limit) while delivering a double fault" \
 	--expect "vm3: stopped: hlt with interrupts disabled" \
 	--expect "vm4: long: ok - the L bit ignored" --expect "vm4 off: exit code 0" --expect "vm5: selfmod: ok" --expect "vm5 off: exit code 0" \
 	--expect "vm6: hostile guest: hostile v86" \
@@ -217,7 +217,7 @@ same hostile vm1
 iso hostile-vtlb "mem=128M shadow=vtlb" "guest-x86 test" "hostile triple" "hostile hlt" "hostile long" \
 	"hostile selfmod" "hostile v86" "hostile mmio" "hostile segs"
 run hostile-vtlb 300 1024 --expect-exit 3 --expect "vm1 off: exit code 0" \
-	--expect "vm2: stopped: vector 3 beyond the guest's IDT" --expect "vm3: stopped: hlt with interrupts disabled" \
+	--expect "vm2: stopped: vector 13 (beyond the IDT's limit) while delivering a double fault" --expect "vm3: stopped: hlt with interrupts disabled" \
 	--expect "vm4: long: ok - the L bit ignored" --expect "vm4 off: exit code 0" --expect "vm5: selfmod: ok" --expect "vm5 off: exit code 0" \
 	--expect "vm6: hostile guest: hostile v86" --expect "vm7: mmio: passed" --expect "vm7 off: exit code 0" \
 	--expect "vm8: segs: passed" --expect "vm8 off: exit code 0"

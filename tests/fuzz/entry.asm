@@ -145,10 +145,10 @@ back:
 	pop ebp
 	ret
 
-; Natively, #DF is a task gate (a fault the CPU could not push onto the round's stack): the CPU
+; #DF is a task gate (a fault the CPU could not push onto the round's stack): the CPU
 ; saved the round's registers into the main TSS and switched to the #DF TSS, whose CR3 is the
-; harness's. Take the registers from the TSS and leave as above. (Under a VMM the guest's #DF is
-; never delivered: the VMM stops the VM instead; see docs/NOTES.md.)
+; harness's. Take the registers from the TSS and leave as above. (Under the VMM the same: it does
+; the task switch for the guest, arch/x86_64/cpu/task.c.)
 df_entry:
 	mov dword [gsave + S_VEC], 8
 	mov dword [gsave + S_HOW], 1

@@ -152,7 +152,7 @@ static void setup_tables(void)
  * the code page is read-only, the scratch and stack pages writable; every other page from 64 KiB
  * up is the one junk page, writable, so that a stray pointer, and above all a stray stack
  * pointer, still lands somewhere the CPU can write (an exception a ring-0 round takes with ESP
- * pointing nowhere is a double fault: natively the #DF task gate recovers it, a VMM stops the VM).
+ * pointing nowhere is a double fault, which the #DF task gate recovers, natively and under the VMM).
  * Addresses below 64 KiB (small and null pointers) fault. The fuzzer's own pages other than the
  * gate pages exist in no round's space: there the junk page stands at their addresses. */
 static void setup_paging(void)

@@ -30,26 +30,12 @@ def h(o, k):
 
 # ---- known, explained differences (docs/NOTES.md "Differential fuzzing" explains each) ----
 
-def k_double_fault(n, v):
-    """Natively the round's exception could not be pushed (its ESP pointed nowhere writable) and
-    the fuzzer's #DF task gate recovered; the VMM has no task switches and stops such a VM ("a
-    double fault"). Pinned by tests/fuzz/known.sh (df)."""
-    return 'vec' in n and h(n, 'vec') == 8 and h(n, 'how') == 1 and 'double fault' in v.get('dead', '')
-
-
 def k_budget(n, v):
     """The round's time budget (the PIT one-shot, 2 ms of guest time = 2M instructions under
     -icount) ran out on one side only: under the VMM the traps a round takes cost instructions
     too, so a round that loops over trapping instructions can run out of time there and end by
     itself natively (or the other way round)."""
     return 'vec' in n and 'vec' in v and (h(n, 'vec') == OBS_IRQ0) != (h(v, 'vec') == OBS_IRQ0)
-
-
-def k_task_switch(n, v):
-    """A far jump or call to an available TSS (after a round's ltr 0x38, the main TSS at 0x28 is
-    one): natively a task switch, which enters the fuzzer's df_entry; the VMM has no task switches
-    and raises #GP(selector) instead."""
-    return ('vec' in n and 'vec' in v and h(n, 'how') == 1 and h(v, 'vec') == 13 and h(v, 'f0') in (0x28, 0x38))
 
 
 def k_v86(n, v):
@@ -155,8 +141,40 @@ def k_sys_read_ring3(n, v):
 
 
 OBS_IRQ0 = 0x100
-KNOWN = [('double fault', k_double_fault), ('time budget', k_budget),
-         ('task switch', k_task_switch), ('v8086 return', k_v86), ('QEMU rcl/rcr flags', k_qemu_rotc),
+def modrm_len(b):
+    """Bytes of a 32-bit-addressing ModRM operand (ModRM, SIB, displacement) at b[0]."""
+    if not b:
+        return 99
+    mod, rm = b[0] >> 6, b[0] & 7
+    n = 1
+    if mod != 3 and rm == 4:
+        n += 1
+        if mod == 0 and len(b) > 1 and b[1] & 7 == 5:
+            n += 4
+    if mod == 0 and rm == 5:
+        n += 4
+    return n + (1 if mod == 1 else 4 if mod == 2 else 0)
+
+
+def k_qemu_ljmp_flags(n, v):
+    """A far jmp to a TSS (ea ptr16:32, or ff /5): both sides switch tasks (df_entry reads the
+    old task's state from its TSS), and differ only in the EFLAGS saved there (in any bits:
+    QEMU's image can be garbage). QEMU's TCG (7.2) computes that image
+    from lazy-flag state it has not brought up to date before its ljmp helper: 1:4543 saved
+    0x90908737 (the preceding cmp's immediate in the reserved bits) after `cmp eax, 0x90908735`;
+    1:330 saved OF set after an xor. The VMM saves the EFLAGS of the #GP frame the CPU gave it
+    for the jmp, which for those two rounds is what the SDM's flag rules give."""
+    if h(n, 'how') != 1 or h(v, 'how') != 1 or any(n.get(k) != v.get(k) for k in FIELDS if k != 'f2'):
+        return False
+    eip = h(n, 'f0')
+    if code_at(n, eip - 7)[:1] == b'\xea':
+        return True
+    return any(c[:1] == b'\xff' and len(c) > 1 and (c[1] >> 3) & 7 == 5 and c[1] >> 6 != 3 and
+               1 + modrm_len(c[1:]) == k for k in range(2, 8) for c in [code_at(n, eip - k)])
+
+
+KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('QEMU rcl/rcr flags', k_qemu_rotc),
+         ('QEMU ljmp task flags', k_qemu_ljmp_flags),
          ('null selector RPL', k_null_rpl), ('QEMU ltr null', k_qemu_ltr_null),
          ('ring-3 system read without UMIP', k_sys_read_ring3)]
 

@@ -25,7 +25,7 @@ t0=$(date +%s)
 python3 tests/fuzz/pins.py --build "$B" --results "$R" tests/fuzz/pins.txt
 t1=$(date +%s)
 # shellcheck disable=SC2086
-python3 tests/fuzz/fuzzdiff.py --build "$B" --results "$R" --name fuzz-diff --detail 2000 --max-faults "$OPEN" --all --log "$B/diff.log" $RANGES \
+python3 tests/fuzz/fuzzdiff.py --build "$B" --results "$R" --name fuzz-diff --detail 3000 --max-faults "$OPEN" --all --log "$B/diff.log" $RANGES \
 	| tee "$B/diff.txt"
 t2=$(date +%s)
 echo "# fuzz: pins $((t1 - t0)) s, differential run $((t2 - t1)) s" | tee -a "$R"

@@ -60,11 +60,11 @@ fi
 build_run gmem tests/host/test_gmem.c arch/x86_64/mmu/gmem.c $MM lib/kstring.c
 build_run traced tests/host/test_traced.c arch/x86_64/mmu/traced.c arch/x86_64/mmu/gmem.c $MM lib/kstring.c
 build_run alu tests/host/test_alu.c arch/x86_64/cpu/alu.c
-build_run seg tests/host/test_seg.c arch/x86_64/cpu/reflect.c arch/x86_64/cpu/segments.c arch/x86_64/mmu/gmem.c \
+build_run seg tests/host/test_seg.c arch/x86_64/cpu/reflect.c arch/x86_64/cpu/task.c arch/x86_64/cpu/segments.c arch/x86_64/mmu/gmem.c \
 	$MM lib/kstring.c vcpu/trace.c
 CPU="arch/x86_64/cpu/mmio.c arch/x86_64/cpu/alu.c arch/x86_64/cpu/msr.c arch/x86_64/cpu/sysenter.c arch/x86_64/cpu/emulate.c arch/x86_64/cpu/decode.c arch/x86_64/cpu/patch.c"
-build_run mmio tests/host/test_mmio.c $CPU arch/x86_64/cpu/reflect.c arch/x86_64/cpu/segments.c arch/x86_64/mmu/gmem.c \
+build_run mmio tests/host/test_mmio.c $CPU arch/x86_64/cpu/reflect.c arch/x86_64/cpu/task.c arch/x86_64/cpu/segments.c arch/x86_64/mmu/gmem.c \
 	$MM lib/kstring.c vcpu/trace.c
-build_run reflect tests/host/test_reflect.c arch/x86_64/cpu/reflect.c arch/x86_64/cpu/segments.c arch/x86_64/mmu/gmem.c \
+build_run reflect tests/host/test_reflect.c arch/x86_64/cpu/reflect.c arch/x86_64/cpu/task.c arch/x86_64/cpu/segments.c arch/x86_64/mmu/gmem.c \
 	$MM lib/kstring.c vcpu/trace.c
 exit $fail

@@ -49,7 +49,6 @@ int vio_port(struct vio *v, uint16_t port, unsigned size, bool write, uint32_t *
 	return 0;
 }
 uint64_t now_ns(void) { return 0; }
-void guest_cr3_written(struct vm *v) { (void)v; }
 void guest_paging_changed(struct vm *v, uint32_t a, uint32_t b) { (void)v, (void)a, (void)b; }
 void guest_invlpg(struct vm *v, uint32_t la) { (void)v, (void)la; }
 void shadow_code_written(struct vm *v, uint32_t gfn) { (void)v, (void)gfn; }

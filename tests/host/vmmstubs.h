@@ -22,6 +22,7 @@ int xfeat_xsetbv(struct vm *vm, uint32_t ecx, uint64_t v) { (void)vm; (void)ecx;
 int xfeat_has_smap(void) { return 0; }
 int xfeat_umip_forced(void) { return 0; }       /* (no real CR4: nothing kept on) */
 void xfeat_cr0(const struct vm *vm) { (void)vm; }   /* (the real CR0's TS/EM/MP: nothing to mirror here) */
+void guest_cr3_written(struct vm *v) { (void)v; }    /* (no shadow to switch) */
 /* debugreg.c loads the real debug registers: here the guest's values are only kept. */
 int dr_access(struct vm *vm, unsigned n, int write, uint32_t *val, unsigned *vector)
 {

@@ -467,6 +467,14 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 		if (emulate_sys_read(vm, tf, &in) < 0)
 			return 1;
 		break;
+	case X86_K_CALL_FAR:
+	case X86_K_JMP_FAR:
+		/* to a TSS or task gate (at ring 1 the CPU refuses the guest's DPL-0 TSS), or a far
+		 * call the patcher did not reach */
+		if (!emulate_far(vm, tf, &in, eip + in.length))
+			return 0;
+		vm_count(vm, EXIT_PRIV);
+		return 1;
 	case X86_K_INS:
 	case X86_K_OUTS: {
 		int r = string_io(vm, tf, &in, size);

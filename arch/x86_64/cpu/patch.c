@@ -277,6 +277,44 @@ int emulate_sys_read(struct vm *vm, struct trapframe *tf, const struct x86_insn 
 	return store(vm, tf, in, v, (in->flags & X86_F_MEM) ? 2 : osz);
 }
 
+/* A far call or jmp (9a, ea, ff /3, ff /5) at the guest's CPL 0, ending at next: to a TSS or a
+ * task gate it is a task switch (task.c); a call to code of the guest kernel's own ring pushes
+ * CS as the guest sees it (RPL 0) -- no call gates: seg_kernel_code gives the #GP a VMM without
+ * them owes. 1: done here (or its fault reflected); 0: a jmp to code, which the CPU does itself
+ * (its #GP stands). */
+int emulate_far(struct vm *vm, struct trapframe *tf, const struct x86_insn *in, uint32_t next)
+{
+	unsigned osz = in->opsize == 16 ? 2 : 4;
+	uint32_t to = 0, off;
+	uint16_t sel = 0;
+	enum x86_seg seg;
+	if (operand(tf, in, &off, &seg)) {               /* ff /3, ff /5: m16:16 or m16:32 */
+		if (seg_read(vm, tf, seg, off, &to, osz) < 0 || seg_read(vm, tf, seg, off + osz, &sel, 2) < 0)
+			return 1;
+	} else if (in->opcode == 0x9A || in->opcode == 0xEA) {   /* ptr16:16 or ptr16:32 */
+		to = (uint32_t)in->imm;
+		sel = (uint16_t)in->imm2;
+	} else {
+		reflect(vm, tf, 6, REFLECT_EXC, 0);          /* ff /3 or /5 with a register: #UD */
+		return 1;
+	}
+	int call = in->kind == X86_K_CALL_FAR;
+	int r = task_far(vm, tf, sel, call ? TASK_CALL : TASK_JMP, next);
+	if (r || !call)
+		return r;
+	if (osz == 2)
+		to &= 0xFFFF;
+	if (!seg_kernel_code(vm, tf, sel))
+		return 1;
+	uint32_t fr[2] = { next, sel_to_guest((uint16_t)tf->cs) };
+	uint16_t fr16[2] = { (uint16_t)next, (uint16_t)fr[1] };
+	if (stack_push(vm, tf, osz == 2 ? (void *)fr16 : (void *)fr, 2 * osz) < 0)
+		return 1;
+	tf->cs = (sel & ~3u) | 1;
+	tf->rip = to;
+	return 1;
+}
+
 int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 {
 	uint8_t bytes[16];
@@ -311,7 +349,7 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 		break;
 	}
 	case X86_K_IRET:
-		return emulate_iret(vm, tf, osz);
+		return emulate_iret(vm, tf, osz, in.length);
 	case X86_K_SGDT:
 	case X86_K_SIDT:
 	case X86_K_SLDT:
@@ -330,35 +368,11 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 		if (stack_push(vm, tf, &v, osz) < 0)
 			return 1;
 		break;
-	case X86_K_CALL_FAR: {
+	case X86_K_CALL_FAR:
 		/* A far call pushes CS: at the guest's CPL 0 the real one has RPL 1, so it is done
-		 * here with the guest's view (RPL 0) pushed; to code of its own ring only (no call
-		 * gates: seg_kernel_code gives the #GP a VMM without them owes). */
-		uint32_t to = 0, a;
-		uint16_t sel = 0;
-		if (operand(tf, &in, &off, &seg)) {          /* ff /3: m16:16 or m16:32 */
-			a = off;
-			if (seg_read(vm, tf, seg, a, &to, osz) < 0 || seg_read(vm, tf, seg, a + osz, &sel, 2) < 0)
-				return 1;
-		} else if (in.opcode == 0x9A) {              /* 9a: ptr16:16 or ptr16:32 */
-			to = (uint32_t)in.imm;
-			sel = (uint16_t)in.imm2;
-		} else {
-			reflect(vm, tf, 6, REFLECT_EXC, 0);      /* ff /3 with a register: #UD */
-			return 1;
-		}
-		if (osz == 2)
-			to &= 0xFFFF;
-		if (!seg_kernel_code(vm, tf, sel))
-			return 1;
-		uint32_t fr[2] = { next, sel_to_guest((uint16_t)tf->cs) };
-		uint16_t fr16[2] = { (uint16_t)next, (uint16_t)fr[1] };
-		if (stack_push(vm, tf, osz == 2 ? (void *)fr16 : (void *)fr, 2 * osz) < 0)
-			return 1;
-		tf->cs = (sel & ~3u) | 1;
-		tf->rip = to;
+		 * here (emulate_far), with the guest's view (RPL 0) pushed. */
+		emulate_far(vm, tf, &in, next);
 		return 1;
-	}
 	case X86_K_LAR:
 	case X86_K_LSL:
 	case X86_K_VERR:

@@ -39,6 +39,34 @@ static const char *how_name(int how)
 	return how == REFLECT_SOFT ? "software interrupt" : how == REFLECT_IRQ ? "virtual interrupt" : "exception";
 }
 
+/* The frame onto the stack as the CPU pushes it, word by word from the highest address down
+ * (each word is one store: whole or not at all, gmem.c; a fault names the first word it stopped,
+ * the highest). A frame across a page boundary has the
+ * words wholly in the upper page written first, so that when the lower page faults, they are in
+ * memory as after the CPU's pushes (tests/fuzz 1:5816: ESP 8, the frame wrapping to the top of
+ * the address space, where the VMM had written its low words before page 0 faulted). */
+static int push_words(struct vm *vm, uint32_t la, const uint32_t *words, uint32_t n, uint32_t *e, uint32_t *fa)
+{
+	uint32_t top = la + n - 4;                   /* the word pushed first: CR2 names it */
+	if (guest_write(vm, la, words, n, 0, e, fa) == 0)
+		return 0;
+	if ((*fa & ~0xFFFu) == (top & ~0xFFFu))
+		*fa = top;
+	return -1;
+}
+
+static int frame_write(struct vm *vm, uint32_t la, const uint32_t *words, uint32_t n, uint32_t *e, uint32_t *fa)
+{
+	uint64_t end = (uint64_t)la + n, split = end & ~0xFFFull;
+	if (split > la) {
+		uint32_t k = (uint32_t)(split - la + 3) / 4;  /* the first word wholly above the boundary */
+		if (4 * k < n && push_words(vm, la + 4 * k, words + k, n - 4 * k, e, fa) < 0)
+			return -1;
+		n = 4 * k < n ? 4 * k : n;
+	}
+	return push_words(vm, la, words, n, e, fa);
+}
+
 /* Figure B.3, steps 1 and 2, the common case: a vector delivered through a 32-bit gate to a
  * guest ring-0 handler, from a process (the frame [eip cs eflags esp ss], after the error code if
  * there is one, goes onto the stack the guest's TSS names) or from the guest kernel itself (the
@@ -82,7 +110,7 @@ int reflect_fast(struct vm *vm, struct trapframe *tf, unsigned v, int how, uint3
 	esp -= 4 * n;
 	if (!gwrite(esp, frame, 4 * n)) {
 		uint32_t e, fa;
-		if (guest_write(vm, esp, frame, 4 * n, 0, &e, &fa) < 0)
+		if (frame_write(vm, esp, frame, 4 * n, &e, &fa) < 0)
 			return 0;
 	}
 	tf->rip = vm->gate[v].off;
@@ -95,32 +123,115 @@ int reflect_fast(struct vm *vm, struct trapframe *tf, unsigned v, int how, uint3
 	return 1;
 }
 
+/* Software interrupts (INT n, INT3, INTO) leave EIP after the instruction in their frame, but an
+ * exception while delivering one is reported at the instruction itself: its length. soft_int
+ * (run.c) knows it; an INT n through a gate the VMM left open came straight from the CPU, as
+ * cd nn, or as the one-byte cc (#BP) and ce (#OF). */
+static unsigned soft_len(struct vm *vm, struct trapframe *tf, unsigned vector, int how)
+{
+	uint8_t b = 0;
+	uint32_t e, fa;
+	if (vm->int_len)
+		return vm->int_len;
+	if (how != REFLECT_SOFT && !(how == REFLECT_EXC && (vector == 3 || vector == 4)))
+		return 0;
+	guest_read(vm, seg_base(vm, tf, X86_SEG_CS) + (uint32_t)tf->rip - 1, &b, 1, 0, &e, &fa);
+	return (vector == 3 && b == 0xCC) || (vector == 4 && b == 0xCE) ? 1 : 2;
+}
+
+/* Delivering `first` raised exception f (its gate was bad, its stack not writable, its TSS
+ * unusable): what the CPU does then (SDM Vol. 3, Table 6-5). Both contributory (#DE, #TS, #NP,
+ * #SS, #GP), or a #PF first and then a contributory one or a #PF: a double fault, #DF(0).
+ * Anything while delivering #DF: a triple fault, and a PC shuts down (the VM stops). Otherwise the
+ * second exception is delivered, from the instruction the first came from. Its error code has
+ * EXT (bit 0) set unless the first was an INT n. */
+static int nested(struct vm *vm, struct trapframe *tf, unsigned first, int how, struct fault *f, const char *what)
+{
+	int exc = how == REFLECT_EXC || how == REFLECT_EXC_ERR;
+	int contributory1 = exc && (first == 0 || (first >= 10 && first <= 13));
+	int contributory2 = f->vec == 0 || (f->vec >= 10 && f->vec <= 13);
+	unsigned back = soft_len(vm, tf, first, how);
+	vm->int_len = 0;
+	if (f->vec == 14) {
+		if (f->err == 0xFFFFFFFFu) {
+			guest_pf(vm, tf, f->err, f->cr2);    /* (the machine is out of memory: stops it) */
+			return -1;
+		}
+		vm->cr2 = f->cr2;
+	} else if (how != REFLECT_SOFT)
+		f->err |= 1;                             /* EXT */
+	if (exc && first == 8) {
+		vm_fail(vm, "vector %u (%s) while delivering a double fault at eip %08lx: a triple fault", f->vec, what,
+			tf->rip);
+		return -1;
+	}
+	if ((contributory1 && contributory2) || (exc && first == 14 && (contributory2 || f->vec == 14)))
+		return reflect(vm, tf, 8, REFLECT_EXC_ERR, 0);
+	tf->rip = (uint32_t)tf->rip - back;
+	int err = f->vec == 8 || (f->vec >= 10 && f->vec <= 14) || f->vec == 17;
+	return reflect(vm, tf, f->vec, err ? REFLECT_EXC_ERR : REFLECT_EXC, f->err);
+}
+
+/* Through a task gate (type 5): a task switch (task.c) instead of a frame; the error code, if
+ * any, goes onto the new task's stack. */
+static int task_gate(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint32_t err, uint16_t tss)
+{
+	struct fault f;
+	int r = task_switch(vm, tf, tss, TASK_INT, &f);   /* (the old task's EIP: after an INT n) */
+	if (r > 0)
+		return nested(vm, tf, vector, how, &f, "task switch");
+	vm->int_len = 0;
+	if (r < 0)
+		return -1;
+	if (vm->trace_pending) {
+		kprintf("trace: %s: 2. VMM switches tasks for vector %#x (%s): IDT task gate -> TSS %04x, eip %08lx\n",
+			vm->name, vector, how_name(how), tss, tf->rip);
+		vm->trace_pending = 0;                     /* (no frame: its iret is a task return) */
+	}
+	if (how == REFLECT_EXC_ERR && stack_push(vm, tf, &err, 4) < 0)
+		return -1;
+	return 0;
+}
+
 int reflect(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint32_t err)
 {
 	uint32_t gate[2], e, fa;
 	unsigned from = guest_cpl(tf);
+	struct fault f;
 	vm->reflects++;
-	if (fast_paths && !vm->trace_pending && reflect_fast(vm, tf, vector, how, err))
+	if (fast_paths && !vm->trace_pending && reflect_fast(vm, tf, vector, how, err)) {
+		vm->int_len = 0;
 		return 0;                                  /* the common case (fastpath.c) */
-
-	/* 2a. The gate, from the guest's own IDT. */
-	if (vector * 8 + 7 > vm->idtr.limit || guest_read(vm, vm->idtr.base + vector * 8, gate, 8, 0, &e, &fa) < 0) {
-		vm_fail(vm, "vector %u beyond the guest's IDT (eip %08lx): a triple fault on real hardware", vector,
-			tf->rip);
-		return -1;
 	}
+
+	/* 2a. The gate, from the guest's own IDT. Its faults name the gate: vector * 8 + 2. */
+	uint32_t gerr = vector * 8 + 2;
+	if (vector * 8 + 7 > vm->idtr.limit)
+		return fault_set(&f, 13, gerr, 0), nested(vm, tf, vector, how, &f, "beyond the IDT's limit");
+	if (guest_read(vm, vm->idtr.base + vector * 8, gate, 8, 0, &e, &fa) < 0)
+		return fault_set(&f, 14, e, fa), nested(vm, tf, vector, how, &f, "reading the IDT");
 	unsigned type = (gate[1] >> 8) & 0x1F, present = (gate[1] >> 15) & 1;
 	uint16_t sel = (uint16_t)(gate[0] >> 16);
 	uint32_t off = (gate[0] & 0xFFFF) | (gate[1] & 0xFFFF0000u);
-	if (!present || (type != 0x0E && type != 0x0F)) {
-		vm_fail(vm, "vector %u: guest gate %s (type %#x) at eip %08lx", vector, present ? "is not a 32-bit interrupt/trap gate" : "not present", type, tf->rip);
-		return -1;
+	if (type != 0x05 && type != 0x0E && type != 0x0F) {
+		if (type == 0x06 || type == 0x07) {
+			vm_fail(vm, "vector %u: guest gate is a 16-bit gate (type %#x) at eip %08lx: not supported", vector,
+				type, tf->rip);
+			return -1;
+		}
+		return fault_set(&f, 13, gerr, 0), nested(vm, tf, vector, how, &f, "not a gate");
 	}
+	if (!present)
+		return fault_set(&f, 11, gerr, 0), nested(vm, tf, vector, how, &f, "gate not present");
+	if (type == 0x05)
+		return task_gate(vm, tf, vector, how, err, sel);
 	uint64_t cd;
-	if (seg_guest_desc(vm, sel, &cd) < 0 || !((cd >> 43) & 1)) {
-		vm_fail(vm, "vector %u: gate selector %#x is not a code segment", vector, sel);
-		return -1;
-	}
+	if (!(sel & ~3u))
+		return fault_set(&f, 13, 0, 0), nested(vm, tf, vector, how, &f, "null gate selector");
+	if (seg_guest_desc(vm, sel, &cd) < 0 || !((cd >> 43) & 1) || !((cd >> 44) & 1))
+		return fault_set(&f, 13, sel & ~3u, 0), nested(vm, tf, vector, how, &f, "gate selector not code");
+	if (!((cd >> 47) & 1))
+		return fault_set(&f, 11, sel & ~3u, 0), nested(vm, tf, vector, how, &f, "handler not present");
 	unsigned to = (cd >> 45) & 3;   /* the handler's privilege, as the guest wrote it */
 
 	/* 2b. The stack: the guest's TSS names the ring-0 stack when the privilege changes. */
@@ -147,22 +258,17 @@ int reflect(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint3
 	uint32_t words[6];
 	for (int i = 0; i < nf; i++)
 		words[i] = frame[nf - 1 - i];              /* lowest address first */
-	/* On the stack segment's terms: its base and limit, SP rather than ESP if it is a 16-bit one. */
+	/* On the stack segment's terms: its base and limit, SP rather than ESP if it is a 16-bit one.
+	 * (A stack it cannot use at all is the new ring's, from the TSS: #TS(ss).) */
 	struct seg sd;
-	if (seg_of_sel(vm, ss, &sd) < 0) {
-		vm_fail(vm, "vector %u: stack segment %04x unusable", vector, ss);
-		return -1;
-	}
+	if (seg_of_sel(vm, ss, &sd) < 0)
+		return fault_set(&f, 10, ss & ~3u, 0), nested(vm, tf, vector, how, &f, "stack segment unusable");
 	esp = sp_add(&sd, esp, -4 * nf);
-	if (!seg_access_ok(&sd, sp_off(&sd, esp), 4 * (uint32_t)nf, 1)) {
-		vm_fail(vm, "stack fault (limit of %04x) while delivering vector %u at eip %08lx: a double fault", ss,
-			vector, tf->rip);
-		return -1;
-	}
-	if (guest_write(vm, sd.base + sp_off(&sd, esp), words, 4 * (uint32_t)nf, 0, &e, &fa) < 0) {
-		vm_fail(vm, "page fault at %08x while delivering vector %u (guest stack): a double fault", fa, vector);
-		return -1;
-	}
+	if (!seg_access_ok(&sd, sp_off(&sd, esp), 4 * (uint32_t)nf, 1))
+		return fault_set(&f, 12, to < from ? ss & ~3u : 0, 0), nested(vm, tf, vector, how, &f, "stack limit");
+	if (frame_write(vm, sd.base + sp_off(&sd, esp), words, 4 * (uint32_t)nf, &e, &fa) < 0)
+		return fault_set(&f, 14, e, fa), nested(vm, tf, vector, how, &f, "page fault on the stack");
+	vm->int_len = 0;
 
 	if (vm->trace_pending)
 		kprintf("trace: %s: 2. VMM calls the guest handler for vector %#x (%s) at reduced privilege: "
@@ -189,6 +295,14 @@ int reflect(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint3
 	return 0;
 }
 
+void raise_fault(struct vm *vm, struct trapframe *tf, const struct fault *f)
+{
+	if (f->vec == 14)
+		guest_pf(vm, tf, f->err, f->cr2);
+	else
+		reflect(vm, tf, f->vec, REFLECT_EXC_ERR, f->err);   /* (#GP #NP #TS #SS: all have one) */
+}
+
 void guest_pf(struct vm *vm, struct trapframe *tf, uint32_t err, uint32_t addr)
 {
 	if (err == 0xFFFFFFFFu) {
@@ -212,7 +326,7 @@ static int iret_pop(struct vm *vm, struct trapframe *tf, uint32_t sp, uint32_t *
 	return 0;
 }
 
-int emulate_iret(struct vm *vm, struct trapframe *tf, unsigned osz)
+int emulate_iret(struct vm *vm, struct trapframe *tf, unsigned osz, unsigned len)
 {
 	/* With a 16-bit operand size (66 cf, iretw) the frame is IP, CS, FLAGS (and SP, SS to an
 	 * outer ring) in 2-byte slots, EIP is the zero-extended IP, and EFLAGS bits 16-31 stay as
@@ -222,6 +336,25 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, unsigned osz)
 	struct seg ssd;
 	if (seg_get(vm, tf, X86_SEG_SS, &ssd) < 0)
 		ssd.big = 1;                               /* (stack_read raises the #SS) */
+	/* The CPU looks at NT in EFLAGS as it is now: set, the iret is a task return, to the task
+	 * whose TSS selector is in the current TSS's link field (task.c), and the stack is not
+	 * read. (NT in a popped image is just loaded.) */
+	if (guest_eflags(vm, tf) & FL_NT) {
+		uint16_t link = 0;
+		uint32_t e, fa;
+		struct fault f;
+		if (guest_read(vm, vm->tr_base, &link, 2, 0, &e, &fa) < 0) {
+			guest_pf(vm, tf, e, fa);
+			return 1;
+		}
+		uint64_t rip = tf->rip;
+		tf->rip = (uint32_t)(rip + len);         /* the old task goes on after its iret */
+		if (task_switch(vm, tf, link, TASK_IRET, &f) > 0) {
+			tf->rip = rip;
+			raise_fault(vm, tf, &f);
+		}
+		return 1;
+	}
 	if (iret_pop(vm, tf, sp, w, 3, osz) < 0)
 		return 1;
 	uint32_t eip = w[0], fl = w[2];
@@ -229,12 +362,10 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, unsigned osz)
 		fl = (guest_eflags(vm, tf) & 0xFFFF0000u) | fl;
 	uint16_t cs = (uint16_t)w[1];
 	unsigned to = cs & 3;
-	/* The CPU looks at NT in EFLAGS as it is now: set, the iret is a task return (through the
-	 * TSS's back link), which the VMM does not do. NT in the popped image is just loaded. VM in a
-	 * 32-bit image at CPL 0 is a return to virtual-8086 mode (a 16-bit image has no VM bit). */
-	if ((guest_eflags(vm, tf) & FL_NT) || (osz == 4 && (fl & FL_VM))) {
-		vm_fail(vm, "iret %s at %08lx (task switches and v8086 are not supported)",
-			(guest_eflags(vm, tf) & FL_NT) ? "with NT set (a task return)" : "to virtual-8086 mode", tf->rip);
+	/* VM in a 32-bit image at CPL 0 is a return to virtual-8086 mode (a 16-bit image has no VM
+	 * bit), which the VMM does not do. */
+	if (osz == 4 && (fl & FL_VM)) {
+		vm_fail(vm, "iret to virtual-8086 mode at %08lx (v8086 is not supported)", tf->rip);
 		return 1;
 	}
 	int traced = vm->trace_esp && vm->trace_esp == sp;

@@ -515,6 +515,7 @@ static int soft_int(struct vm *vm, struct trapframe *tf)
 		reflect(vm, tf, 11, REFLECT_EXC_ERR, n * 8 + 2);
 	else {
 		tf->rip = (uint32_t)tf->rip + len;
+		vm->int_len = (uint8_t)len;
 		reflect(vm, tf, n, REFLECT_SOFT, 0);
 	}
 	return 1;
@@ -841,7 +842,7 @@ void vmm_start_guests(void)
 	}
 	if (o_trace->set) {
 		const char *bad;
-		if (trace_parse(o_trace->str, 4, &bad) < 0)
+		if (trace_parse(o_trace->str, 6, &bad) < 0)   /* (the first six of each flow) */
 			log_warn("boot", "trace=%s: unknown flow at '%s' (syscall, trap, switch)", o_trace->str, bad);
 	}
 	uint64_t ram = o_mem->set ? o_mem->num : 64ULL << 20;

@@ -93,6 +93,7 @@ struct vm {
 	struct vm_msrs msr;              /* the MSRs the guest's CPU has (msr.c) */
 	int halted;                      /* in hlt, waiting for a virtual interrupt */
 	uint32_t reflects;               /* exceptions and interrupts given to it (reflect, reflect_fast) */
+	uint8_t int_len;                 /* the INT n being reflected is this long (run.c, soft_int) */
 	int trace_pending;               /* trace=syscall/trap: step 1 printed, reflect() prints step 2 */
 	uint32_t trace_esp;              /* ... and the traced frame, whose iret prints steps 3 and 4 */
 
@@ -300,7 +301,26 @@ enum { REFLECT_EXC, REFLECT_EXC_ERR, REFLECT_SOFT, REFLECT_IRQ };
 int reflect(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint32_t err);
 /* Its common case, the short way (fastpath.c): 1 done, 0 reflect() must do it (nothing changed). */
 int reflect_fast(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint32_t err);
-int emulate_iret(struct vm *vm, struct trapframe *tf, unsigned osz);   /* osz: 2 (iretw) or 4 */
+int emulate_iret(struct vm *vm, struct trapframe *tf, unsigned osz, unsigned len); /* osz 2: iretw */
+/* An exception the VMM owes the guest: its vector, error code, and CR2 for a #PF. */
+struct fault { unsigned vec; uint32_t err, cr2; };
+static inline int fault_set(struct fault *f, unsigned vec, uint32_t err, uint32_t cr2)
+{
+	f->vec = vec;
+	f->err = err;
+	f->cr2 = cr2;
+	return 1;
+}
+/* A hardware task switch to the TSS sel (task.c), for an interrupt through a task gate, a far
+ * call or jmp, or an iret with NT: 0 done, 1 *f is the fault the old task takes instead, -1 the
+ * VM was stopped (what it asked for is not virtualized). */
+enum { TASK_INT, TASK_CALL, TASK_JMP, TASK_IRET };
+int task_switch(struct vm *vm, struct trapframe *tf, uint16_t sel, int why, struct fault *f);
+/* A far jmp or call (why) to sel, going on at next: a task switch if sel is a TSS or task gate
+ * (1: done, or its fault raised); 0 if it is not one. */
+int task_far(struct vm *vm, struct trapframe *tf, uint16_t sel, int why, uint32_t next);
+/* Give the guest the fault a VMM emulation owes it (#PF with its CR2; the rest with error codes). */
+void raise_fault(struct vm *vm, struct trapframe *tf, const struct fault *f);
 /* A guest_read/guest_write on the guest's behalf failed: give the guest the #PF a CPU would (with
  * its CR2), or stop the VM when err is 0xFFFFFFFF (the machine has no frame left to back its RAM). */
 void guest_pf(struct vm *vm, struct trapframe *tf, uint32_t err, uint32_t addr);
@@ -374,6 +394,7 @@ int emulate_ud(struct vm *vm, struct trapframe *tf);       /* stac/clac (emulate
  * 1 done (the guest's values stored, or a fault reflected), 0 the #GP is the guest's. */
 int emulate_umip(struct vm *vm, struct trapframe *tf);
 int emulate_sys_read(struct vm *vm, struct trapframe *tf, const struct x86_insn *in);   /* patch.c */
+int emulate_far(struct vm *vm, struct trapframe *tf, const struct x86_insn *in, uint32_t next);   /* patch.c */
 int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p);
 /* Decode the guest instruction at eip (with its original first byte if it is patched: `known` is its
  * patch when the caller has it already, else it is looked up). */

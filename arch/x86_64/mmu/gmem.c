@@ -138,6 +138,21 @@ static int copy(struct vm *vm, uint32_t la, void *buf, uint32_t n, int user, int
 		uint32_t *pf_err, uint32_t *pf_addr)
 {
 	uint8_t *b = buf;
+	/* A store across a page boundary is one access: each page is checked before a byte is
+	 * written, as the CPU does (tests/fuzz 1:8168: an emulated pushf with ESP 1 wrote three
+	 * bytes at the top of the address space, then faulted on page 0). */
+	if (write && (la & 0xFFF) + n > 4096) {
+		uint32_t a = la, left = n, gpa, flags;
+		while (left) {
+			uint32_t chunk = 4096 - (a & 0xFFF) < left ? 4096 - (a & 0xFFF) : left;
+			if (guest_walk(vm, a, 1, user, &gpa, &flags, pf_err) < 0) {
+				*pf_addr = a;
+				return -1;
+			}
+			a += chunk;
+			left -= chunk;
+		}
+	}
 	/* The fast way first (gcopy.asm): a supervisor access of the VM on the CPU goes through its
 	 * shadow, whose entries exist only where the walk below would succeed with nothing left to
 	 * do (Accessed set; writable only if Dirty is set and the page is neither scanned code nor a

@@ -3,6 +3,7 @@
 #include "kernel.h"
 #include "x86.h"
 #include "../include/hypercall.h"
+#include "../include/ktest.h"
 
 struct __attribute__((packed)) tss {
 	uint32_t link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
@@ -14,16 +15,17 @@ struct __attribute__((packed)) tss {
 /* The GDT, the TSS and a few words of plain data share one page, as in many kernels (a VMM that
  * write-protects the GDT's page then sees every write to the rest of it: store_forms_check). */
 static struct {
-	uint64_t gdt[8];
+	uint64_t gdt[KERNEL_GDT_ENTRIES];
 	struct tss tss;
 	uint32_t scratch[8];
 } __attribute__((aligned(512))) dt_page;         /* (smaller than 512 bytes: inside one page) */
 #define tss dt_page.tss
 uint64_t *const gdt = dt_page.gdt;
+uint32_t *const kernel_tss = (uint32_t *)&tss;
 const unsigned gdt_size = sizeof(dt_page.gdt);
 
 /* access: P, DPL, S, type; flags: G (4 KiB granularity), D/B (32-bit). */
-static uint64_t segment(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
+uint64_t gdt_segment(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
 {
 	uint64_t d = 0;
 	d |= limit & 0xFFFF;
@@ -40,13 +42,14 @@ void gdt_init(void)
 	struct dtr d;
 
 	gdt[0] = 0;
-	gdt[1] = segment(0, 0xFFFFF, 0x9A, 0xC);	/* 0x08 kernel code, DPL 0 */
-	gdt[2] = segment(0, 0xFFFFF, 0x92, 0xC);	/* 0x10 kernel data */
-	gdt[3] = segment(0, 0xFFFFF, 0xFA, 0xC);	/* 0x18 user code, DPL 3 */
-	gdt[4] = segment(0, 0xFFFFF, 0xF2, 0xC);	/* 0x20 user data */
-	gdt[5] = segment((uint32_t)&tss, sizeof(tss) - 1, 0x89, 0x0);	/* 0x28 available 32-bit TSS */
-	gdt[6] = segment(0, 0xFFFFF, 0x92, 0xC);	/* 0x30 kernel data: the live-write self test's */
+	gdt[1] = gdt_segment(0, 0xFFFFF, 0x9A, 0xC);	/* 0x08 kernel code, DPL 0 */
+	gdt[2] = gdt_segment(0, 0xFFFFF, 0x92, 0xC);	/* 0x10 kernel data */
+	gdt[3] = gdt_segment(0, 0xFFFFF, 0xFA, 0xC);	/* 0x18 user code, DPL 3 */
+	gdt[4] = gdt_segment(0, 0xFFFFF, 0xF2, 0xC);	/* 0x20 user data */
+	gdt[5] = gdt_segment((uint32_t)&tss, sizeof(tss) - 1, 0x89, 0x0);	/* 0x28 available 32-bit TSS */
+	gdt[6] = gdt_segment(0, 0xFFFFF, 0x92, 0xC);	/* 0x30 kernel data: the live-write self test's */
 	gdt[7] = 0;					/* 0x38 the LDT of the LDT self test, when it runs */
+	gdt[8] = gdt[9] = gdt[10] = gdt[11] = 0;	/* 0x40-0x58: the task switch tests' (tasktest.c) */
 
 	tss.ss0 = KDATA_SEL;
 	tss.iomap_base = sizeof(tss);	/* no I/O bitmap: ring 3 in/out always faults */
@@ -74,10 +77,10 @@ void tss_set_kstack(uint32_t esp0)
 uint32_t gdt_live_write_read(uint32_t base)
 {
 	uint32_t v;
-	gdt[6] = segment(base, 0xFFFFF, 0x92, 0xC);
+	gdt[6] = gdt_segment(base, 0xFFFFF, 0x92, 0xC);
 	__asm__ volatile("mov %1, %%fs\n\tmovl %%fs:0, %0\n\tmov %2, %%fs"
 			 : "=r"(v) : "r"(0x30), "r"(0) : "memory");
-	gdt[6] = segment(0, 0xFFFFF, 0x92, 0xC);
+	gdt[6] = gdt_segment(0, 0xFFFFF, 0x92, 0xC);
 	return v;
 }
 
@@ -89,11 +92,11 @@ static uint64_t ldt[2];
 void ldt_live_write_read(uint32_t b0, uint32_t b1, uint32_t *v0, uint32_t *v1)
 {
 	ldt[0] = 0;
-	ldt[1] = segment(b0, 0xFFFFF, 0x92, 0xC);
-	gdt[7] = segment((uint32_t)ldt, sizeof(ldt) - 1, 0x82, 0x0);
+	ldt[1] = gdt_segment(b0, 0xFFFFF, 0x92, 0xC);
+	gdt[7] = gdt_segment((uint32_t)ldt, sizeof(ldt) - 1, 0x82, 0x0);
 	lldt(0x38);
 	__asm__ volatile("mov %1, %%fs\n\tmovl %%fs:0, %0\n\tmov %2, %%fs" : "=r"(*v0) : "r"(0x0C), "r"(0) : "memory");
-	ldt[1] = segment(b1, 0xFFFFF, 0x92, 0xC);
+	ldt[1] = gdt_segment(b1, 0xFFFFF, 0x92, 0xC);
 	__asm__ volatile("mov %1, %%fs\n\tmovl %%fs:0, %0\n\tmov %2, %%fs" : "=r"(*v1) : "r"(0x0C), "r"(0) : "memory");
 	lldt(0);
 	gdt[7] = 0;

@@ -42,6 +42,12 @@ void idt_retarget(int vec, int stub)
 	set_gate(vec, isr_table[stub], 0, GATE_INTR);
 }
 
+/* Gate `vec` becomes a task gate to the TSS tss_sel (DPL 0): the CPU switches tasks for it. */
+void idt_task_gate(int vec, uint16_t tss_sel)
+{
+	idt[vec] = (uint64_t)tss_sel << 16 | (uint64_t)0x85 << 40;
+}
+
 const void *idt_base(void)
 {
 	return idt;

@@ -52,13 +52,18 @@ void pv_pte_flush_cr3(const uint32_t *pd);	/* ... and load CR3, in one call */
 void gdt_init(void);
 void tss_set_kstack(uint32_t esp0);
 extern uint64_t *const gdt;
+extern uint32_t *const kernel_tss;	/* the kernel's TSS, as 26 words */
+/* A descriptor: access is P, DPL, S, type; flags G (4 KiB units) and D/B (32-bit). */
+uint64_t gdt_segment(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags);
 extern const unsigned gdt_size;
 uint32_t gdt_live_write_read(uint32_t base);
 void ldt_live_write_read(uint32_t b0, uint32_t b1, uint32_t *v0, uint32_t *v1);
 int store_forms_check(void);
 void idt_retarget(int vec, int stub);
+void idt_task_gate(int vec, uint16_t tss_sel);	/* a task gate: tasktest.c */
 void scratch_map_user(uint32_t pa);
 void cputest_run(void);
+void tasktest_run(void);
 void ktest_skip(const char *name, const char *why);
 void idt_init(void);
 extern const void *idt_base(void);

@@ -212,6 +212,7 @@ void ktest_kernel(void)
 	ktest_report(check_hypercalls(), "hypercall_abi");
 	ktest_report(memcheck_run(), "memcheck_checksums");
 	cputest_run();
+	tasktest_run();
 	if (ktest_no != KTEST_KERNEL_COUNT)
 		panic("KTEST_KERNEL_COUNT is %d, ran %d", KTEST_KERNEL_COUNT, ktest_no);
 	if (opt_devtest) {

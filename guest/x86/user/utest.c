@@ -353,7 +353,7 @@ static int t_kill_ud2(void) { return run_bad("ud2", 6); }
 static int t_kill_div0(void) { return run_bad("div0", 0); }
 static int t_kill_bad_syscall_ptr(void) { return run_bad("badptr", 14); }
 
-/* sgdt, sidt and str are unprivileged: at ring 3 they show the kernel's GDT (8 entries), IDT (256
+/* sgdt, sidt and str are unprivileged: at ring 3 they show the kernel's GDT (KERNEL_GDT_ENTRIES), IDT (256
  * gates) and TR (0x28). A VMM must not let its own show through (Popek and Goldberg's sensitive
  * unprivileged instructions): it can only catch them where the CPU has UMIP, so without UMIP this
  * is skipped. (The kernel leaves CR4.UMIP clear here: its own UMIP test turns it off again.) */
@@ -371,7 +371,7 @@ static int t_system_reads(void)
 		return SKIP;
 	__asm__ volatile("sgdt %0\n\tsidt %1\n\tstr %2" : "=m"(g), "=m"(i), "=r"(tr));
 	printf("# ring 3: sgdt limit %x, sidt limit %x, str %x\n", g.limit, i.limit, tr);
-	return g.limit == 8 * 8 - 1 && i.limit == 256 * 8 - 1 && tr == 0x28;
+	return g.limit == KERNEL_GDT_ENTRIES * 8 - 1 && i.limit == 256 * 8 - 1 && tr == 0x28;
 }
 
 static const struct {
