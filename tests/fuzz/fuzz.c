@@ -406,7 +406,10 @@ void fuzz_main(uint32_t *mbi)
 		uint32_t d = digest_of(&o);
 		running = (running ^ d) * 16777619u;
 		line = (line ^ d) * 16777619u;
-		putc_(alphabet[d & 63]);
+		/* (the character from all of d's bits: FNV's low bits depend only on its inputs' low
+		 * bits, and a difference in, say, EFLAGS.VIF alone would not show in d & 63) */
+		uint32_t m = (d ^ (d >> 16)) * 0x45D9F3Bu;
+		putc_(alphabet[(m ^ (m >> 16)) & 63]);
 		if ((r + 1) % 100 == 0 || r + 1 == start + count) {
 			puts_(" r=");
 			putu(line_start);
