@@ -9,7 +9,8 @@
  *
  * What the guest does not get, and why:
  *  - I/O breakpoints (R/W = 10b, defined only with CR4.DE): the guest's port I/O is emulated, the
- *    real CPU never sees it; such a slot is kept but not armed on the real CPU.
+ *    real CPU never sees it; such a slot is not armed on the real CPU, and dr_io_hit raises the
+ *    #DB after an emulated in or out instead (not after ins/outs).
  *  - A store the VMM carries out for the guest (a write to a page the shadow guards: a traced
  *    page table, a descriptor table's page and what shares it) goes through the VMM's own mapping,
  *    which the real breakpoints do not see: dr_write_hit checks it against the guest's write
@@ -127,24 +128,46 @@ void dr_single_step(struct vm *vm, struct trapframe *tf)
 	reflect(vm, tf, 1, REFLECT_EXC, 0);
 }
 
-/* A store to guest-linear [la, la + len) that the VMM did for the guest's instruction, which is
- * now complete (tf->rip past it): the #DB its write watchpoints ask for. 1 if one was raised. */
-int dr_write_hit(struct vm *vm, struct trapframe *tf, uint32_t la, unsigned len)
+/* The guest's enabled slots that watch [a, a + n): data writes (R/W 01b or 11b) on linear
+ * addresses, or, with io, ports (R/W 10b, which means I/O only with CR4.DE). */
+static uint32_t slots_hit(const struct vm *vm, int io, uint32_t a, unsigned n)
 {
 	uint32_t hit = 0;
+	if (io && !(vm->cr4 & CR4_DE))
+		return 0;
 	for (int i = 0; i < 4; i++) {
 		uint32_t rw = (vm->dr7 >> (16 + 4 * i)) & 3, size = ((vm->dr7 >> (18 + 4 * i)) & 3) + 1;
-		if (!(vm->dr7 & (3u << (2 * i))) || !(rw & 1))
-			continue;                 /* off, or an execute / I/O breakpoint */
+		if (!(vm->dr7 & (3u << (2 * i))) || (io ? rw != 2 : !(rw & 1)))
+			continue;                 /* off, or another kind */
 		if (size == 3)
 			size = 8;                 /* (LEN 10b: 8 bytes) */
-		uint32_t lo = vm->dr[i] & ~(size - 1);
-		if (la < lo + size && lo < la + len)
+		uint32_t lo = (io ? vm->dr[i] & 0xFFFF : vm->dr[i]) & ~(size - 1);
+		if (a < lo + size && lo < a + n)
 			hit |= 1u << i;
 	}
+	return hit;
+}
+
+/* The #DB (a trap: the instruction is complete, tf->rip past it) for the slots that matched. */
+static int db_trap(struct vm *vm, struct trapframe *tf, uint32_t hit)
+{
 	if (!hit)
 		return 0;
 	vm->dr6 = (vm->dr6 & ~0xFu) | hit;
 	reflect(vm, tf, 1, REFLECT_EXC, 0);
 	return 1;
+}
+
+/* A store to guest-linear [la, la + len) that the VMM did for the guest's instruction, which is
+ * now complete (tf->rip past it): the #DB its write watchpoints ask for. 1 if one was raised. */
+int dr_write_hit(struct vm *vm, struct trapframe *tf, uint32_t la, unsigned len)
+{
+	return db_trap(vm, tf, slots_hit(vm, 0, la, len));
+}
+
+/* An in or out to [port, port + size) that the VMM did for the guest (emulate.c), now complete:
+ * the I/O breakpoints' #DB. (Not for ins/outs: their rep iterations are left alone.) */
+int dr_io_hit(struct vm *vm, struct trapframe *tf, uint16_t port, unsigned size)
+{
+	return db_trap(vm, tf, slots_hit(vm, 1, port, size));
 }

@@ -211,6 +211,7 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 	enum x86_seg seg;
 	unsigned size = (in.flags & X86_F_BYTEOP) ? 1 : in.opsize / 8;
 	uint16_t sel;
+	int io_port = -1;                            /* an in or out: its port (for I/O breakpoints) */
 
 	switch (in.kind) {
 	case X86_K_CLI:
@@ -228,16 +229,11 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 		vm_count(vm, EXIT_HLT);
 		break;
 	case X86_K_IN_IMM:
-		port_io(vm, tf, (uint8_t)in.imm, size, 0);
-		break;
 	case X86_K_IN_DX:
-		port_io(vm, tf, (uint16_t)tf->rdx, size, 0);
-		break;
 	case X86_K_OUT_IMM:
-		port_io(vm, tf, (uint8_t)in.imm, size, 1);
-		break;
 	case X86_K_OUT_DX:
-		port_io(vm, tf, (uint16_t)tf->rdx, size, 1);
+		io_port = in.kind == X86_K_IN_IMM || in.kind == X86_K_OUT_IMM ? (uint8_t)in.imm : (uint16_t)tf->rdx;
+		port_io(vm, tf, (uint16_t)io_port, size, in.kind == X86_K_OUT_IMM || in.kind == X86_K_OUT_DX);
 		break;
 	case X86_K_LGDT:
 	case X86_K_LIDT: {
@@ -491,6 +487,8 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 	}
 	vm_count(vm, EXIT_PRIV);
 	tf->rip = eip + in.length;
+	if (io_port >= 0 && vm->s.state == VM_RUNNABLE)
+		dr_io_hit(vm, tf, (uint16_t)io_port, size);
 	return 1;
 }
 

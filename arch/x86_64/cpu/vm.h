@@ -375,6 +375,7 @@ int dr_access(struct vm *vm, unsigned n, int write, uint32_t *val, unsigned *vec
 void dr_guest_db(struct vm *vm);
 void dr_single_step(struct vm *vm, struct trapframe *tf);   /* #DB with DR6.BS, as a TF trap */
 int dr_write_hit(struct vm *vm, struct trapframe *tf, uint32_t la, unsigned len);
+int dr_io_hit(struct vm *vm, struct trapframe *tf, uint16_t port, unsigned size);   /* I/O breakpoints */
 extern int fast_paths;
 /* A kernel's plain store at linear la, guest-physical gpa (RAM in machine frame m, not scanned
  * code), to a page the

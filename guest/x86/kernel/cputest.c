@@ -262,6 +262,36 @@ static int check_debug_registers(void)
 	return ok && exec && quiet_read && quiet_beside && hit;
 }
 
+/* I/O breakpoints (CR4.DE, R/W 10b): an out to the watched port traps after the instruction,
+ * with DR6.B0; an in from the port beside it does not; a 4-byte slot (0x84-0x87) catches a word
+ * written to 0x86. Port 0x80 is the POST register, 0x84-0x87 are unused on a PC. Under a VMM the
+ * guest's port I/O is emulated and never reaches the real CPU's breakpoints. */
+static int check_io_breakpoints(void)
+{
+	uint32_t cr4 = read_cr4(), h0, after = 0;
+	debug_hook = on_debug;
+	write_cr4(cr4 | (1u << 3));			/* DE */
+	write_dr(0, 0x80);
+	write_dr(1, 0x84);
+	write_dr(7, 1u << 0 | 2u << 16 | 1u << 2 | 2u << 20 | 3u << 22);	/* L0 I/O 1 byte, L1 I/O 4 bytes */
+	h0 = db_hits;
+	__asm__ volatile("movl $1f, %0\n\tmovb $0x5A, %%al\n\toutb %%al, $0x80\n1:"
+			 : "=r"(after) : : "eax", "memory");
+	int out = db_hits == h0 + 1 && db_eip == after && (db_dr6 & 0xF) == 1;
+	h0 = db_hits;
+	__asm__ volatile("inb $0x81, %%al" : : : "eax", "memory");
+	int beside = db_hits == h0;
+	h0 = db_hits;
+	__asm__ volatile("movw $0x86, %%dx\n\toutw %%ax, %%dx" : : : "eax", "edx", "memory");
+	int word = db_hits == h0 + 1 && (db_dr6 & 0xF) == 2;
+	write_dr(7, 0);
+	write_cr4(cr4);
+	debug_hook = 0;
+	klog("I/O breakpoints: out to the port %d, in beside it quiet %d, word in a 4-byte slot %d\n", out, beside,
+	     word);
+	return out && beside && word;
+}
+
 /* Ring compression seen from the kernel (tests/fuzz found each one under the VMM, which runs this
  * kernel at ring 1): a far call pushes CS as CPL 0 has it (RPL 0); lret and pop ss take RPL-0
  * selectors. (Not here: VIF/VIP, which an iret at CPL 0 loads by the SDM and the VMM does so too;
@@ -300,6 +330,7 @@ void cputest_run(void)
 	ktest_report(store_forms_check(), "store_forms_gdt_page");
 	ktest_report(check_debug_registers(), "debug_registers");
 	ktest_report(check_ring_transfers(), "ring_transfers");
+	ktest_report(check_io_breakpoints(), "io_breakpoints");
 	uint32_t e7b = cpuid7_ebx(), e7c = cpuid7_ecx(), e1c = cpuid1_ecx();
 	feature_test(e7b & (1u << 7), check_smep, "cr4_smep", "SMEP");
 	feature_test(e7b & (1u << 20), check_smap, "cr4_smap_stac_clac", "SMAP");
