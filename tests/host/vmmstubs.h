@@ -41,6 +41,11 @@ int dr_write_hit(struct vm *vm, struct trapframe *tf, uint32_t la, unsigned len)
 	(void)vm, (void)tf, (void)la, (void)len;
 	return 0;
 }
+int dr_io_hit(struct vm *vm, struct trapframe *tf, uint16_t port, unsigned size)
+{
+	(void)vm, (void)tf, (void)port, (void)size;
+	return 0;
+}
 static char failed[160];
 void vm_fail(struct vm *vm, const char *fmt, ...)
 {
