@@ -191,8 +191,24 @@ def k_x87_fcs(n, v):
             x87_env_store(n.get('code')))
 
 
+def k_patched_data(n, v):
+    """A ring-0 round ran code in a page it can write (its stack or scratch pages, or the junk page):
+    the VMM scanned that page when the code first ran there and patched its sensitive
+    instructions in place with int3 (patch.c), so the page's bytes, which the page hash covers,
+    show 0xCC at the patch sites under the VMM (memdiff 9 3361: `cc` where natively the original
+    byte). The seed's binary patching changes the guest's own memory; a
+    translation cache would not. Only the hash differs, and the round's exception EIP is outside
+    the code page."""
+    if any(n.get(k) != v.get(k) for k in FIELDS if k != 'hash') or 'vec' not in n or h(n, 'ring3'):
+        return False              # (only the guest kernel's code is scanned and patched)
+    vec = h(n, 'vec')
+    eip = h(n, 'f1') if vec in (8, 10, 11, 12, 13, 14, 17) else h(n, 'f0')
+    return not (0x600000 <= eip < 0x601000)
+
+
 KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('QEMU rcl/rcr flags', k_qemu_rotc),
          ('QEMU ljmp task flags', k_qemu_ljmp_flags), ('x87 FCS RPL', k_x87_fcs),
+         ('patched code in a data page', k_patched_data),
          ('null selector RPL', k_null_rpl), ('QEMU ltr null', k_qemu_ltr_null),
          ('ring-3 system read without UMIP', k_sys_read_ring3)]
 
