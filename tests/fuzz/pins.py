@@ -44,6 +44,8 @@ def main():
     for seed, r, want, kind in pins:
         n, v = obs[('native', seed, r)], obs[('vmm', seed, r)]
         same = {k: x for k, x in n.items() if k not in ('code', 'd')} == {k: x for k, x in v.items() if k != 'd'}
+        if not same and not fuzzdiff.classify(n, v):
+            fuzzdiff.mem_check(args.build, seed, r[0], n, v)
         got = 'identical' if same else fuzzdiff.classify(n, v) or 'unexplained'
         ok = (want == 'identical' and same) or (want == 'known' and got == kind)
         fails += not ok
