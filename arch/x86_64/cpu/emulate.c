@@ -295,8 +295,10 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 		/* Like the CPU: mark the guest's TSS descriptor busy, in the guest's own GDT. */
 		d |= 1ULL << 41;
 		guest_write(vm, vm->gdtr.base + (sel & ~7u), &d, 8, 0, &e, &fa);
+		struct seg ts;
+		seg_from_desc(d, &ts);
 		vm->tr = sel;
-		vm->tr_base = (uint32_t)(((d >> 16) & 0xFFFFFF) | ((d >> 32) & 0xFF000000));
+		vm->tr_base = ts.base;
 		break;
 	}
 	case X86_K_MOV_TO_CR: {

@@ -342,17 +342,10 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, unsigned osz, unsigned len
 	if (guest_eflags(vm, tf) & FL_NT) {
 		uint16_t link = 0;
 		uint32_t e, fa;
-		struct fault f;
-		if (guest_read(vm, vm->tr_base, &link, 2, 0, &e, &fa) < 0) {
+		if (guest_read(vm, vm->tr_base, &link, 2, 0, &e, &fa) < 0)
 			guest_pf(vm, tf, e, fa);
-			return 1;
-		}
-		uint64_t rip = tf->rip;
-		tf->rip = (uint32_t)(rip + len);         /* the old task goes on after its iret */
-		if (task_switch(vm, tf, link, TASK_IRET, &f) > 0) {
-			tf->rip = rip;
-			raise_fault(vm, tf, &f);
-		}
+		else
+			task_insn(vm, tf, link, TASK_IRET, (uint32_t)tf->rip + len);
 		return 1;
 	}
 	if (iret_pop(vm, tf, sp, w, 3, osz) < 0)

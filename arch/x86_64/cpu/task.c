@@ -32,13 +32,6 @@ enum { TSS_LINK = 0x00, TSS_CR3 = 0x1C, TSS_EIP = 0x20, TSS_LDT = 0x60, TSS_SIZE
 enum { DYN_EIP, DYN_EFLAGS, DYN_EAX, DYN_ECX, DYN_EDX, DYN_EBX, DYN_ESP, DYN_EBP, DYN_ESI, DYN_EDI,
        DYN_ES, DYN_CS, DYN_SS, DYN_DS, DYN_FS, DYN_GS, DYN_N };
 
-static uint32_t desc_base(uint64_t d) { return (uint32_t)(((d >> 16) & 0xFFFFFF) | ((d >> 32) & 0xFF000000u)); }
-static uint32_t desc_limit(uint64_t d)
-{
-	uint32_t l = (uint32_t)((d & 0xFFFF) | ((d >> 32) & 0xF0000));
-	return (d >> 55) & 1 ? l << 12 | 0xFFF : l;
-}
-
 /* Set or clear the busy bit (type bit 1) of GDT entry sel in the guest's own GDT. */
 static void set_busy(struct vm *vm, uint16_t sel, uint64_t d, int busy)
 {
@@ -66,9 +59,11 @@ int task_switch(struct vm *vm, struct trapframe *tf, uint16_t sel, int why, stru
 		return fault_set(f, bad, sel & ~3u, 0);
 	if (!(d & D_PRESENT))
 		return fault_set(f, 11, sel & ~3u, 0);
-	if (desc_limit(d) < TSS_SIZE - 1)
+	struct seg ts;                           /* its base and limit */
+	seg_from_desc(d, &ts);
+	if (ts.hi < TSS_SIZE - 1)
 		return fault_set(f, 10, sel & ~3u, 0);
-	uint32_t base = desc_base(d);
+	uint32_t base = ts.base;
 	if (guest_read(vm, base, nt, TSS_SIZE, 0, &e, &fa) < 0)
 		return fault_set(f, 14, e, fa);
 	if (vm->tr == 0) {
@@ -155,10 +150,20 @@ int task_switch(struct vm *vm, struct trapframe *tf, uint16_t sel, int why, stru
 	return 0;
 }
 
+void task_insn(struct vm *vm, struct trapframe *tf, uint16_t sel, int why, uint32_t next)
+{
+	struct fault f;
+	uint64_t rip = tf->rip;
+	tf->rip = next;                                  /* the old task goes on after it */
+	if (task_switch(vm, tf, sel, why, &f) > 0) {
+		tf->rip = rip;                           /* a fault before the switch: the instruction's */
+		raise_fault(vm, tf, &f);
+	}
+}
+
 int task_far(struct vm *vm, struct trapframe *tf, uint16_t sel, int why, uint32_t next)
 {
 	uint64_t d;
-	struct fault f;
 	if (seg_guest_desc(vm, sel, &d) < 0 || ((d >> 44) & 1))
 		return 0;                                /* not a system descriptor */
 	unsigned type = (d >> 40) & 0x1F, rpl = sel & 3, cpl = guest_cpl(tf);
@@ -166,18 +171,10 @@ int task_far(struct vm *vm, struct trapframe *tf, uint16_t sel, int why, uint32_
 		return 0;
 	/* The TSS's or the gate's DPL must be at least max(CPL, RPL); it must be present. */
 	if (D_DPL(d) < (cpl > rpl ? cpl : rpl))
-		fault_set(&f, 13, sel & ~3u, 0);
+		reflect(vm, tf, 13, REFLECT_EXC_ERR, sel & ~3u);
 	else if (!(d & D_PRESENT))
-		fault_set(&f, 11, sel & ~3u, 0);
-	else {
-		uint16_t tss = type == 0x05 ? (uint16_t)(d >> 16) : sel;
-		uint64_t rip = tf->rip;
-		tf->rip = next;                          /* the old task goes on after the jmp or call */
-		int r = task_switch(vm, tf, tss, why, &f);
-		if (r <= 0)
-			return 1;
-		tf->rip = rip;
-	}
-	raise_fault(vm, tf, &f);
+		reflect(vm, tf, 11, REFLECT_EXC_ERR, sel & ~3u);
+	else
+		task_insn(vm, tf, type == 0x05 ? (uint16_t)(d >> 16) : sel, why, next);
 	return 1;
 }

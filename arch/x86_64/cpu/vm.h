@@ -316,6 +316,9 @@ static inline int fault_set(struct fault *f, unsigned vec, uint32_t err, uint32_
  * VM was stopped (what it asked for is not virtualized). */
 enum { TASK_INT, TASK_CALL, TASK_JMP, TASK_IRET };
 int task_switch(struct vm *vm, struct trapframe *tf, uint16_t sel, int why, struct fault *f);
+/* The task switch an instruction asks for (far jmp or call, iret with NT), the old task going
+ * on at next; a fault before the switch is raised at the instruction. */
+void task_insn(struct vm *vm, struct trapframe *tf, uint16_t sel, int why, uint32_t next);
 /* A far jmp or call (why) to sel, going on at next: a task switch if sel is a TSS or task gate
  * (1: done, or its fault raised); 0 if it is not one. */
 int task_far(struct vm *vm, struct trapframe *tf, uint16_t sel, int why, uint32_t next);
