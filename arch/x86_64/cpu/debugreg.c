@@ -120,6 +120,27 @@ void dr_guest_db(struct vm *vm)
 	WRITE_DR(6, DR6_FIXED);
 }
 
+/* A #DB came while the VMM had the guest single-step for itself (selfmod.c): 0 if it is not that
+ * step (no DR6.BS); 1 if it is and the guest is owed nothing (the real DR6 is made clean); 2 if
+ * the guest is owed the #DB all the same -- it had TF set itself, or one of its enabled
+ * breakpoints hit too -- with BS in its DR6 only in the first case. */
+int dr_own_step(struct vm *vm, int guest_tf)
+{
+	uint32_t d6 = (uint32_t)READ_DR(6), enabled = 0;
+	if (!(d6 & (1u << 14)))
+		return 0;
+	for (unsigned n = 0; n < 4; n++)
+		if (vm->dr7 & (3u << (2 * n)))
+			enabled |= 1u << n;
+	if (!guest_tf && !(d6 & enabled)) {
+		WRITE_DR(6, DR6_FIXED);
+		return 1;
+	}
+	if (!guest_tf)
+		WRITE_DR(6, d6 & ~(1u << 14));
+	return 2;
+}
+
 /* The single-step trap the CPU would have raised after an instruction the VMM completed for the
  * guest while its TF was set (run.c step_trap). */
 void dr_single_step(struct vm *vm, struct trapframe *tf)

@@ -243,12 +243,12 @@ static void vm_unmake(struct vm *vm)
 static void vm_print_exits(const struct vm *vm)
 {
 	log_info("vmm", "%s exits: priv %lu patched %lu syscall/softint %lu exceptions %lu hidden-pf %lu "
-		 "true-pf %lu irqs %lu io %lu hlt %lu mmio %lu pt-write %lu dt-write %lu hypercall %lu; fast paths %lu, direct %lu; code scans %lu rescans %lu (writes to running code emulated %lu)",
+		 "true-pf %lu irqs %lu io %lu hlt %lu mmio %lu pt-write %lu dt-write %lu hypercall %lu; fast paths %lu, direct %lu; code scans %lu rescans %lu (writes to running code emulated %lu, stepped %lu)",
 		 vm->name, vm->exits[EXIT_PRIV], vm->exits[EXIT_PATCH], vm->exits[EXIT_SYSCALL], vm->exits[EXIT_EXCEPTION],
 		 vm->exits[EXIT_HIDDEN_PF], vm->exits[EXIT_TRUE_PF], vm->exits[EXIT_IRQ], vm->exits[EXIT_IO],
 		 vm->exits[EXIT_HLT], vm->exits[EXIT_MMIO], vm->exits[EXIT_PTWRITE], vm->exits[EXIT_DTWRITE], vm->exits[EXIT_HYPERCALL], vm->fast_exits,
 		 vm->direct_exits,
-		 vm->scans, vm->rescans, vm->code_writes_emulated);
+		 vm->scans, vm->rescans, vm->code_writes_emulated, vm->code_writes_stepped);
 	static const char *const kind[EXIT_COUNT] = { "priv", "patched", "syscall/softint", "exceptions",
 		"hidden-pf", "true-pf", "irqs", "io", "hlt", "mmio", "pt-write", "dt-write", "hypercall" };
 	char prof[400];
@@ -443,6 +443,8 @@ static void vm_resume(struct trapframe *tf)
 		vm_fail(cur, "cannot resume at %04lx:%08lx: CS or SS is not usable", tf->cs, tf->rip);
 	if (cur->s.state != VM_RUNNABLE) /* delivery failed and stopped it: look again */
 		vm_resume(tf);
+	else if (cur->step.on)
+		selfmod_leave(cur, tf);          /* one instruction on its own code page, stepped */
 	direct_arm(cur);
 }
 
@@ -610,6 +612,11 @@ static int vm_trap(struct trapframe *tf)
 	struct vm *vm = cur;
 	if (!vm)
 		return 0;
+	if (vm->step.on && selfmod_entry(vm, tf)) {
+		note_entry(tf);
+		vm_resume(tf);                          /* (the single step selfmod.c took: done) */
+		return 1;
+	}
 	uint64_t t0 = rdtsc(), fl0 = tf->rflags, rip0 = tf->rip, cs0 = tf->cs;
 	uint32_t r0 = vm->reflects;
 	vm->trap_kind = EXIT_COUNT;
@@ -634,6 +641,8 @@ void fast_finish(struct trapframe *tf)
 static void irq_from_guest(struct trapframe *tf)
 {
 	if (cur) {
+		if (cur->step.on)
+			selfmod_entry(cur, tf);         /* (an interrupt: never the step's #DB) */
 		note_entry(tf);
 		vm_resume(tf);
 	}

@@ -135,7 +135,10 @@ struct vm {
 	struct guard_hit { uint32_t lpage, gpage; mfn_t m; uint64_t sgen, root, ggen; uint8_t kind, seg, table; } guard[GUARD_SLOTS];
 	struct patch_table pt;
 	uint8_t scanned[GUEST_MAX_FRAMES / 8];   /* guest frames whose code has been scanned and patched */
-	uint64_t scans, rescans, code_writes_emulated;
+	uint64_t scans, rescans, code_writes_emulated, code_writes_stepped;
+	/* The code page one instruction is writing, single-stepped (selfmod.c): on, the guest's own
+	 * TF, the page, and where the instruction is. */
+	struct code_step { uint8_t on, guest_tf; uint32_t gfn, rip; uint16_t cs; } step;
 	uint32_t data_start, data_end;   /* guest-physical bytes the loader knows are data, not code
 	                                  * (a bzImage's compressed payload): never scanned or patched */
 	struct vio io;
@@ -377,6 +380,7 @@ void dr_load(const struct vm *vm);
 int dr_access(struct vm *vm, unsigned n, int write, uint32_t *val, unsigned *vector);
 void dr_guest_db(struct vm *vm);
 void dr_single_step(struct vm *vm, struct trapframe *tf);   /* #DB with DR6.BS, as a TF trap */
+int dr_own_step(struct vm *vm, int guest_tf);               /* the #DB of selfmod.c's step? */
 int dr_write_hit(struct vm *vm, struct trapframe *tf, uint32_t la, unsigned len);
 int dr_io_hit(struct vm *vm, struct trapframe *tf, uint16_t port, unsigned size);   /* I/O breakpoints */
 extern int fast_paths;
@@ -418,6 +422,13 @@ int mmio_emulate(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t gpa,
 /* The same emulator for an instruction that writes to scanned code (RAM): 1 done (or the guest got
  * its fault), 0 if it is not an instruction the emulator knows. */
 int emulate_code_write(struct vm *vm, struct trapframe *tf, uint32_t la);
+/* An instruction the emulator lacks writes the code page it runs from (selfmod.c): the page is
+ * unscanned and, unless the patcher would replace it, the instruction single-stepped on it. The step
+ * is closed by the VMM's next entry (selfmod_entry: 1 if that entry is the step's own #DB, which
+ * the guest does not get) or called off on the way back (selfmod_leave). */
+void selfmod_begin(struct vm *vm, struct trapframe *tf, uint32_t gfn);
+int selfmod_entry(struct vm *vm, struct trapframe *tf);
+void selfmod_leave(struct vm *vm, struct trapframe *tf);
 /* n bytes (within one page) at a guest-physical address outside RAM, as the bus does them: in
  * naturally aligned pieces of 1, 2 or 4 bytes to the VM's devices (mmio.c). */
 void mmio_phys(struct vm *vm, uint32_t gpa, void *buf, uint32_t n, int write);

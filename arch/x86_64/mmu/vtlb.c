@@ -248,8 +248,10 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		vm_fail(vm, "out of machine memory backing guest-physical %08x (eip %08lx); %s", gpa, tf->rip, overcommit_why());
 		return -1;
 	}
-	int exec_unscanned = 0;
-	if ((err & PF_P) && (err & PF_FETCH) && !patch_scanned(vm, gfn) && user) {
+	int exec_unscanned = vm->step.on && vm->step.gfn == gfn;
+	if (exec_unscanned) {
+		/* The page of the one instruction selfmod.c is stepping: run (and written) unscanned. */
+	} else if ((err & PF_P) && (err & PF_FETCH) && !patch_scanned(vm, gfn) && user) {
 		/* Guest user code (possible here only with the guest's paging off): it needs no patches,
 		 * and its int3s are the guest's own, so run it as it is. */
 		exec_unscanned = 1;
@@ -292,7 +294,8 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 		vm->tables_open = 2;              /* protected again at the entry after the next one */
 	} else if ((err & PF_P) && write && patch_scanned(vm, gfn)) {
 		uint32_t at;
-		if (runs_from(vm, tf, gfn, &at) && emulate_code_write(vm, tf, la)) {
+		int here = runs_from(vm, tf, gfn, &at);
+		if (here && emulate_code_write(vm, tf, la)) {
 			/* The guest writes to the page it is running from (code patching code next to it,
 			 * as ftrace and the alternatives do). Unscanning it would make the writer's own next
 			 * fetch fault, the scan make the write fault again, forever: so the VMM did the
@@ -307,7 +310,15 @@ int shadow_fault(struct vm *vm, struct trapframe *tf, uint32_t la, uint32_t err)
 			}
 			return 0;
 		}
-		shadow_code_written(vm, gfn);
+		if (here) {
+			/* ... with an instruction the emulator does not know: the CPU does it, stepped
+			 * on the unscanned page (selfmod.c). */
+			selfmod_begin(vm, tf, gfn);
+			if (!vm->step.on)
+				return 0;             /* (a fault given to the guest, or no step) */
+			exec_unscanned = 1;
+		} else
+			shadow_code_written(vm, gfn);
 	}
 
 	/* A hidden fault: fill the shadow -- with the frame as it is now: a scan or an unscan above
