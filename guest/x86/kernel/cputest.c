@@ -1,6 +1,7 @@
 /* cputest.c - test mode, kernel half, second part: what a kernel does to its own CPU that a VMM
  * must let take effect exactly as on hardware.
  *   - writes to the loaded IDT and LDT, with no lidt/lldt after them (Linux rewrites live tables);
+ *   - code that rewrites its own page with an x87 store;
  *   - SMEP (no kernel fetch from a user page), SMAP (no kernel data access to one unless
  *     EFLAGS.AC, set by stac), UMIP (sgdt still works at CPL 0), XSAVE (xsetbv's checks, XCR0 as
  *     set, the AVX registers kept across timer ticks - and, under a VMM, across machine switches).
@@ -311,6 +312,34 @@ static int check_ring_transfers(void)
 	return (pushed_cs & 0xFFFF) == KCODE_SEL && (ss & 0xFFFF) == KDATA_SEL;
 }
 
+/* Code that stores into its own page with an x87 instruction (fistp), then runs what it stored:
+ * the store rewrites the immediate of the mov after it. A VMM that write-protects scanned code
+ * and keeps unscanned code from running must let this one instruction do both (its emulator has
+ * no x87 stores). Two values, so that the second run finds the page as the first left it. */
+static uint8_t smc_page[4096] __attribute__((aligned(4096)));
+
+static int check_self_modifying_x87(void)
+{
+	static const uint8_t stub[] = {
+		0xDF, 0x40, 0x20,                 /* fild word [eax+0x20] */
+		0xDF, 0x58, 0x0A,                 /* fistp word [eax+0x0a]: the mov's immediate */
+		0x90, 0x90, 0x90,
+		0xB8, 0x00, 0x00, 0x00, 0x00,     /* mov eax, imm32 (at 0x0a) */
+		0xC3,                             /* ret */
+	};
+	uint32_t got[2] = { 0, 0 };
+	static const uint16_t want[2] = { 0x1234, 0x7ACE };
+	for (unsigned i = 0; i < sizeof stub; i++)
+		smc_page[i] = stub[i];
+	for (unsigned k = 0; k < 2; k++) {
+		smc_page[0x20] = (uint8_t)want[k];
+		smc_page[0x21] = (uint8_t)(want[k] >> 8);
+		__asm__ volatile("call *%%eax" : "=a"(got[k]) : "a"(smc_page) : "ecx", "edx", "memory");
+	}
+	klog("self-modifying x87 store: mov immediates %x %x\n", got[0], got[1]);
+	return got[0] == want[0] && got[1] == want[1];
+}
+
 /* A feature test where CPUID shows the feature, a KTAP SKIP where it does not. */
 static void feature_test(int have, int (*check)(void), const char *name, const char *feature)
 {
@@ -331,6 +360,7 @@ void cputest_run(void)
 	ktest_report(check_debug_registers(), "debug_registers");
 	ktest_report(check_ring_transfers(), "ring_transfers");
 	ktest_report(check_io_breakpoints(), "io_breakpoints");
+	ktest_report(check_self_modifying_x87(), "self_modifying_x87");
 	uint32_t e7b = cpuid7_ebx(), e7c = cpuid7_ecx(), e1c = cpuid1_ecx();
 	feature_test(e7b & (1u << 7), check_smep, "cr4_smep", "SMEP");
 	feature_test(e7b & (1u << 20), check_smap, "cr4_smap_stac_clac", "SMAP");
