@@ -21,6 +21,13 @@ void timer_program(void)
 	if ((int32_t)(next - now) < 200)
 		next = now + 200;
 	mtc0(CP0_COMPARE, 0, next);   /* also acknowledges the real timer interrupt */
+	/* The interrupt comes when Count equals Compare: if Count has passed it already (this CPU
+	 * was held up since `now`, e.g. QEMU's thread on a busy host), the next would come only
+	 * when Count wraps. Ask again a little later. */
+	while ((int32_t)(mfc0(CP0_COUNT, 0) - next) >= 0) {
+		next = mfc0(CP0_COUNT, 0) + 200;
+		mtc0(CP0_COMPARE, 0, next);
+	}
 }
 
 void timer_check(struct vm *vm)

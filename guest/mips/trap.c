@@ -8,9 +8,18 @@
 volatile uint32_t ticks;
 uint32_t timer_interval = 200000;
 
+/* Compare must be written while it is still ahead of Count: the interrupt comes when Count
+ * equals it, so a value Count has already passed brings the next one only after Count wraps
+ * (a minute and more later). That happens when the CPU is held up between the read and the
+ * write -- under QEMU, a busy host stalling the vCPU thread for an interval (seen: the user
+ * test timer_preempts_user waited in vain): write it again then. */
 void timer_start(void)
 {
-	mtc0(C0_COMPARE, 0, mfc0(C0_COUNT, 0) + timer_interval);
+	uint32_t next;
+	do {
+		next = mfc0(C0_COUNT, 0) + timer_interval;
+		mtc0(C0_COMPARE, 0, next);
+	} while ((int32_t)(mfc0(C0_COUNT, 0) - next) >= 0);
 }
 
 struct tf *ktrap(struct tf *tf)

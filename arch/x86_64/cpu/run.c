@@ -73,6 +73,7 @@ void vm_check_power(struct vm *vm)
 void vm_console_putc(struct vm *vm, char c)
 {
 	vconsole_putc(&vm->con, c, print_line);
+	vm->con_tsc = vm_time_used(vm);
 }
 
 static void uart_out(void *ctx, char c)
@@ -173,6 +174,15 @@ static void poll_devices(struct vm *vm)
 	vm->next_event_tsc = ns_to_tsc(vio_next_event_ns(&vm->io));
 	vm->io_touched = 0;
 	vm->intr_known = 0;
+}
+
+/* A line the guest has begun but not ended is shown once the VM has gone quiet: halted (a shell's
+ * prompt, waiting for input), or after a second of its own CPU time without another byte (a guest
+ * that hangs in the middle of a line). Its next bytes begin another "vmN: " line. */
+static void console_idle(struct vm *vm)
+{
+	if (vm->halted || vm->s.state != VM_RUNNABLE || vm_time_used(vm) - vm->con_tsc > ns_to_tsc(1000000000))
+		vconsole_flush(&vm->con, print_line);
 }
 
 /* What the VM's interrupt controllers offer the vCPU now (-1: nothing). Their state moves only
@@ -377,12 +387,14 @@ static void vm_resume(struct trapframe *tf)
 		/* Virtual time moves for every VM once per real timer tick (1 ms); between ticks only
 		 * the current VM can have changed (it trapped), so only it is looked at again, and only
 		 * if one of its devices may have moved. */
-		int all = ticks != polled || !cur || cur->s.state != VM_RUNNABLE || cur->halted;
-		if (ticks != polled)
+		int tick = ticks != polled, all = tick || !cur || cur->s.state != VM_RUNNABLE || cur->halted;
+		if (tick)
 			overcommit_tick();           /* sharing, balloons, paging out (mmu/overcommit.c) */
 		polled = ticks;
 		for (int i = 0; i < nvms; i++) {
 			struct vm *vm = &vms[i];
+			if (tick && vm->con.len)
+				console_idle(vm);
 			if (!all && (vm != cur || devices_quiet(vm, rdtsc())))
 				continue;
 			if (vm->s.state == VM_RUNNABLE || vm->s.state == VM_WAITING) {

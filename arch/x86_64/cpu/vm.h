@@ -148,6 +148,7 @@ struct vm {
 	struct blkcow disk[4];           /* the ATA disks hda..hdd: this VM's copy-on-write views of modules */
 	unsigned disk_mask;              /* which of them are set up (and attached to io.ide) */
 	struct vconsole con;
+	uint64_t con_tsc;                /* its CPU time (vm_time_used) at its last console byte */
 	int exit_code;                   /* written to isa-debug-exit */
 
 	uint64_t exits[EXIT_COUNT];
