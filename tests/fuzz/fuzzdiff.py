@@ -103,6 +103,18 @@ def code_at(n, eip):
     return b[off:] if 0 <= off < len(b) else b''
 
 
+def k_qemu_sti_step(n, v):
+    """A single step (TF) over sti: QEMU's TCG (7.2) traps only after the next instruction (even
+    with IF already set: its sti always inhibits for one instruction); the SDM names only
+    MOV SS and POP SS as holding debug traps back for an instruction. The VMM emulates the sti and raises the #DB after
+    it: its #DB names the instruction after an sti (fb), the native one the instruction after
+    that, which has run natively and may have changed registers, flags and memory (9:7073)."""
+    if 'vec' not in n or 'vec' not in v or h(n, 'vec') != 1 or h(v, 'vec') != 1 or h(v, 'ring3'):
+        return False
+    at = h(v, 'f0')
+    return code_at(n, at - 1)[:1] == b'\xfb' and 0 < h(n, 'f0') - at <= 15
+
+
 def k_qemu_ltr_null(n, v):
     """ltr with a null selector: #GP(0) on the CPU (SDM, LTR); QEMU's TCG (7.2) loads it
     natively (an unusable TR) and the round goes on. The VMM emulates ltr and raises the #GP(0):
@@ -157,16 +169,21 @@ def modrm_len(b):
     return n + (1 if mod == 1 else 4 if mod == 2 else 0)
 
 
-def k_qemu_ljmp_flags(n, v):
-    """A far jmp to a TSS (ea ptr16:32, or ff /5): both sides switch tasks (df_entry reads the
-    old task's state from its TSS), and differ only in the EFLAGS saved there (in any bits:
-    QEMU's image can be garbage). QEMU's TCG (7.2) computes that image
-    from lazy-flag state it has not brought up to date before its ljmp helper: 1:4543 saved
-    0x90908737 (the preceding cmp's immediate in the reserved bits) after `cmp eax, 0x90908735`;
-    1:330 saved OF set after an xor. The VMM saves the EFLAGS of the #GP frame the CPU gave it
-    for the jmp, which for those two rounds is what the SDM's flag rules give."""
+EFLAGS_RESERVED = 0xFFC08028      # bits 3, 5, 15, 22-31: always 0 in EFLAGS
+
+
+def k_qemu_task_flags(n, v):
+    """A task switch on both sides (df_entry reads the old task's state from its TSS) that
+    differs only in the EFLAGS saved there. QEMU's TCG (7.2) computes that image from lazy-flag
+    state it has not brought up to date: 1:4543 saved 0x90908737 (the preceding cmp's immediate,
+    reserved bits and all) after `cmp eax, 0x90908735` before a far jmp to a TSS; 1:330 saved OF
+    set after an xor; 9:5017 saved 0x909092cb for the #DF task gate. The VMM saves the EFLAGS of
+    the frame the CPU gave it, the SDM's. Decided by evidence in the image: native EFLAGS with a
+    reserved bit set (no CPU stores that), or the switch was a far jmp (ea ptr16:32, ff /5)."""
     if h(n, 'how') != 1 or h(v, 'how') != 1 or any(n.get(k) != v.get(k) for k in FIELDS if k != 'f2'):
         return False
+    if h(n, 'f2') & EFLAGS_RESERVED and not h(v, 'f2') & EFLAGS_RESERVED:
+        return True
     eip = h(n, 'f0')
     if code_at(n, eip - 7)[:1] == b'\xea':
         return True
@@ -217,9 +234,9 @@ def mem_check(build, seed, r, n, v):
 
 
 KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('QEMU rcl/rcr flags', k_qemu_rotc),
-         ('QEMU ljmp task flags', k_qemu_ljmp_flags), ('x87 FCS RPL', k_x87_fcs),
+         ('QEMU task switch flags', k_qemu_task_flags), ('x87 FCS RPL', k_x87_fcs),
          ('patched code in a data page', k_patched_data),
-         ('null selector RPL', k_null_rpl), ('QEMU ltr null', k_qemu_ltr_null),
+         ('null selector RPL', k_null_rpl), ('QEMU ltr null', k_qemu_ltr_null), ('QEMU sti single step', k_qemu_sti_step),
          ('ring-3 system read without UMIP', k_sys_read_ring3)]
 
 

@@ -215,6 +215,15 @@ static void ldt(void)
 	seg_install(&vm);
 	CHECK(ldt_loaded == vm.ldt && ldt_loaded_bytes == 4 * 8);
 	CHECK(seg_of_sel(&vm, 0x0C, &s) == 0 && s.base == 0x60000);
+	/* DPL 1 compresses to DPL 1 as DPL 0 does, but is no segment for the guest's ring 0: the
+	 * guest's DPL decides (an iret to it is #GP natively: tests/fuzz 9:5961). */
+	((uint64_t *)gp(0x4000))[1] = mkdesc(0x60000, 0xFFFF, 0xB2, DB_32);    /* data, DPL 1 */
+	((uint64_t *)gp(0x4000))[0] = mkdesc(0, 0xFFFFF, 0xBA, G_4K | DB_32);  /* code, DPL 1 */
+	seg_load_ldt(&vm);
+	CHECK(((vm.ldt[1] >> 45) & 3) == 1 && !seg_check(&vm, 0x0C, 0, 0) && !seg_check(&vm, 0x04, 1, 0));
+	((uint64_t *)gp(0x4000))[0] = mkdesc(0, 0xFFFFF, 0xBE, G_4K | DB_32);  /* conforming, DPL 1 */
+	seg_load_ldt(&vm);
+	CHECK(!seg_check(&vm, 0x04, 1, 0) && seg_check(&vm, 0x04, 1, 3));
 	/* Refused: not an LDT descriptor (#GP), not present (#NP), a TI=1 selector (#GP). */
 	CHECK(seg_lldt(&vm, 0x10) == 13 && seg_lldt(&vm, 0x38) == 11 && seg_lldt(&vm, 0x34) == 13);
 	CHECK(vm.ldtr == 0x30);                                /* unchanged by a refused lldt */

@@ -247,8 +247,13 @@ direct_gp:
 	ARMED
 	mov eax, [F_RIP]
 	movzx ecx, byte [rax]
+	movzx edx, byte [rax + 1]      ; (the byte after: sti; hlt is emulate.c's, done as one)
 direct_guest_end:
-	xor edx, edx
+	cmp ecx, 0xFB
+	jne .cli
+	cmp edx, 0xF4
+	je direct_give_up
+.cli:	xor edx, edx
 	cmp ecx, 0xFA                  ; cli
 	je .set
 	mov edx, FL_IF_B

@@ -112,6 +112,8 @@ static int fast_priv(struct vm *vm, struct trapframe *tf)
 	    !gread(eip, op, have))
 		return 0;
 	if (op[0] == 0xFA || op[0] == 0xFB) {
+		if (op[0] == 0xFB && !vm->vif && (have < 3 || op[1] == 0xF4))
+			return 0;                /* sti; hlt: one instruction (emulate.c guest_sti) */
 		vm->vif = op[0] == 0xFB ? FL_IF : 0;
 		len = 1;
 	} else if (op[0] != 0x0F || have < 3) {

@@ -384,20 +384,35 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 				return 1;
 		} else
 			sel = (uint16_t)*gpr(tf, in.rm);
-		uint64_t d;
-		int ok = seg_guest_desc(vm, sel, &d) == 0 && (d & (1ULL << 47));
-		int is_code = (d >> 43) & 1, readable = (d >> 41) & 1;
+		/* As the SDM's LAR, LSL, VERR and VERW check it: any descriptor in the table (present
+		 * or not) of a type the instruction takes (LAR: code, data, LDT, TSS, call and task
+		 * gates; LSL: no gates; VERR: readable code or data; VERW: writable data), visible from
+		 * the CPL and the selector's RPL (DPL >= both) unless conforming code (tests/fuzz 9:6285:
+		 * lsl of a DPL-0 segment with RPL 2 succeeded). */
+		uint64_t d = 0;
+		int ok = seg_guest_desc(vm, sel, &d) == 0;
+		unsigned type = (d >> 40) & 0xF, dpl = (d >> 45) & 3, cpl = guest_cpl(tf), rpl = sel & 3;
+		int s_bit = (d >> 44) & 1, is_code = s_bit && (type & 8), conforming = is_code && (type & 4);
+		if (!s_bit)
+			ok = ok && (in.kind == X86_K_LAR ? type == 1 || type == 2 || type == 3 || type == 4 || type == 5 ||
+							   type == 9 || type == 11 || type == 12 :
+				    in.kind == X86_K_LSL ? type == 1 || type == 2 || type == 3 || type == 9 || type == 11 : 0);
 		if (in.kind == X86_K_VERR)
-			ok = ok && (d & (1ULL << 44)) && (!is_code || readable);
+			ok = ok && (!is_code || (type & 2));
 		if (in.kind == X86_K_VERW)
-			ok = ok && (d & (1ULL << 44)) && !is_code && readable;
-		if (ok && in.kind == X86_K_LAR)
-			*gpr(tf, in.reg) = (uint32_t)((d >> 32) & 0x00F0FF00u);
-		if (ok && in.kind == X86_K_LSL) {
-			uint32_t lim = (uint32_t)((d & 0xFFFF) | ((d >> 32) & 0xF0000));
+			ok = ok && !is_code && (type & 2);
+		ok = ok && (conforming || (dpl >= cpl && dpl >= rpl));
+		uint32_t v = 0;
+		if (in.kind == X86_K_LAR)
+			v = (uint32_t)((d >> 32) & 0x00F0FF00u);
+		if (in.kind == X86_K_LSL) {
+			v = (uint32_t)((d & 0xFFFF) | ((d >> 32) & 0xF0000));
 			if (d & (1ULL << 55))
-				lim = (lim << 12) | 0xFFF;
-			*gpr(tf, in.reg) = lim;
+				v = (v << 12) | 0xFFF;
+		}
+		if (ok && (in.kind == X86_K_LAR || in.kind == X86_K_LSL)) {
+			uint64_t *r = gpr(tf, in.reg);
+			*r = in.opsize == 16 ? (*r & ~0xFFFFull) | (v & 0xFFFF) : v;
 		}
 		tf->rflags = ok ? (tf->rflags | 0x40) : (tf->rflags & ~0x40ULL);
 		break;

@@ -166,7 +166,9 @@ void seg_keep_cached(struct vm *vm, struct trapframe *tf, const uint64_t *old, u
 			vm->nstale++;
 		}
 		vm->stale[k].guest = idx < vm->gdt_n ? vm->gdt[idx] : 0;
+		vm->stale[k].dpl = idx < vm->gdt_n ? vm->gdt_dpl[idx] : 0;
 		vm->gdt[idx] = old[idx];
+		vm->gdt_dpl[idx] = D_DPL(old[idx]) == 1 ? 0 : (uint8_t)D_DPL(old[idx]);   /* (the ring it was loaded for) */
 		if (idx >= vm->gdt_n) {
 			for (unsigned i = vm->gdt_n; i < idx; i++)
 				vm->gdt[i] = 0;
@@ -188,6 +190,7 @@ static void seg_drop_stale(struct vm *vm, struct trapframe *tf)
 		}
 		unsigned idx = vm->stale[k].idx;
 		vm->gdt[idx] = vm->stale[k].guest;
+		vm->gdt_dpl[idx] = vm->stale[k].dpl;
 		gdt[idx] = vm->gdt[idx];
 		vm->seg_gen++;
 		vm->stale[k] = vm->stale[--vm->nstale];
@@ -210,8 +213,10 @@ void seg_load_ldt(struct vm *vm)
 		uint64_t buf[32];
 		unsigned k = n - i < 32 ? (unsigned)(n - i) : 32;
 		read_descs(vm, vm->ldt_base + i * 8, k, buf);
-		for (unsigned j = 0; j < k; j++)
+		for (unsigned j = 0; j < k; j++) {
+			vm->ldt_dpl[i + j] = (uint8_t)D_DPL(buf[j]);
 			vm->ldt[i + j] = compress(buf[j]);
+		}
 	}
 	vm->ldt_n = (unsigned)n;
 }
@@ -248,11 +253,14 @@ int seg_check(struct vm *vm, uint16_t sel, int code, unsigned cpl)
 	uint64_t d = real_desc(vm, sel);
 	if (!(d & D_PRESENT) || !!(d & D_CODE) != !!code)
 		return 0;
-	unsigned real_cpl = cpl == 0 ? 1 : cpl;
-	if (code)
-		return D_DPL(d) == real_cpl;
+	/* The DPL the guest wrote, not the real one: ring compression makes 0 and 1 both 1, and a
+	 * DPL-1 code segment is no place for the guest's ring 0 (an iret there is #GP natively:
+	 * tests/fuzz 9:5961). */
+	unsigned idx = sel >> 3, dpl = sel & 4 ? vm->ldt_dpl[idx] : vm->gdt_dpl[idx];
+	if (code)   /* (conforming: DPL <= CPL) */
+		return (d >> 42) & 1 ? dpl <= cpl : dpl == cpl;
 	/* data / stack: writable, DPL equal to the CPL that will use it as SS */
-	return (d & (1ULL << 41)) && D_DPL(d) == real_cpl;
+	return (d & (1ULL << 41)) && dpl == cpl;
 }
 
 /* The IDT part of ring compression: a real gate's DPL says who may reach vector v with INT n.

@@ -37,6 +37,7 @@
 #define CR0_MP (1u << 1)
 #define CR0_EM (1u << 2)
 #define CR0_TS (1u << 3)
+#define CR0_NE (1u << 5)
 #define CR0_WP (1u << 16)
 #define CR0_PG (1u << 31)
 #define CR4_PSE (1u << 4)
@@ -102,7 +103,7 @@ struct vm {
 	uint64_t gdt[GUEST_GDT_MAX];
 	uint8_t gdt_dpl[GUEST_GDT_MAX];  /* each entry's DPL as the guest wrote it (0 and 1 both give 1) */
 	unsigned gdt_n;
-	struct { uint16_t idx; uint64_t guest; } stale[SEG_STALE_MAX];   /* see seg_keep_cached */
+	struct { uint16_t idx; uint8_t dpl; uint64_t guest; } stale[SEG_STALE_MAX];   /* see seg_keep_cached */
 	unsigned nstale;
 	uint32_t traced[SEG_TRACE_MAX];  /* guest frames holding the GDT, IDT and LDT: write-protected */
 	uint8_t traced_kind[SEG_TRACE_MAX];   /* SEG_T_GDT/IDT/LDT: which table that frame holds */
@@ -115,6 +116,7 @@ struct vm {
 	                                  * tables are read again and protected at the next entry */
 	/* The same for the guest's LDT (lldt): the real LDTR points here while the VM runs. */
 	uint64_t ldt[GUEST_LDT_MAX] __attribute__((aligned(16)));
+	uint8_t ldt_dpl[GUEST_LDT_MAX];
 	unsigned ldt_n;
 	uint64_t seg_gen;                /* counts seg_install and other changes of the real tables */
 	/* A CS:SS pair found flat (fast.h flat_pair) at seg_gen gen: the guest kernel's, a process's. */

@@ -65,7 +65,10 @@ static int smap;
 static uint64_t host_cr4;        /* the real CR4 without the mirrored bits */
 static uint64_t live_cr4;        /* the real CR4 now */
 static uint64_t live_ext;        /* extended components (XCR0 bit 2 up) holding a VM's registers */
-#define CR0_FPU (CR0_MP | CR0_EM | CR0_TS)
+/* The guest's CR0 bits the real CR0 takes while it runs: MP, EM and TS (its #NM), and NE: an x87
+ * error is #MF with it, FERR# (IRQ 13, and the instruction goes on) without (tests/fuzz 9:7266:
+ * the VMM ran with NE clear, and a guest's fwait with an error pending went on). */
+#define CR0_FPU (CR0_MP | CR0_EM | CR0_TS | CR0_NE)
 static uint64_t live_cr0;        /* the real CR0 now */
 /* XSTATE_BV = 0 everywhere: xrstor from it puts components in their initial state. */
 static uint8_t init_area[XSAVE_AREA] __attribute__((aligned(64)));
@@ -121,7 +124,7 @@ void xfeat_init(void)
 	live_cr0 = READ_CR(0);
 }
 
-/* The real CR0's MP, EM and TS := bits (CR0_FPU bits only). */
+/* The real CR0's MP, EM, TS and NE := bits (CR0_FPU bits only). */
 static void set_cr0_fpu(uint32_t bits)
 {
 	uint64_t v = (live_cr0 & ~(uint64_t)CR0_FPU) | bits;
@@ -135,7 +138,7 @@ static void set_cr0_fpu(uint32_t bits)
  * raise #NM in the VMM. (MP is left as the guest had it: alone it changes nothing.) */
 static void fpu_open(void)
 {
-	set_cr0_fpu((uint32_t)live_cr0 & CR0_MP);
+	set_cr0_fpu((uint32_t)live_cr0 & (CR0_MP | CR0_NE));
 }
 
 void xfeat_cr0(const struct vm *vm)

@@ -1,7 +1,8 @@
 /* cputest.c - test mode, kernel half, second part: what a kernel does to its own CPU that a VMM
  * must let take effect exactly as on hardware.
  *   - writes to the loaded IDT and LDT, with no lidt/lldt after them (Linux rewrites live tables);
- *   - code that rewrites its own page with an x87 store;
+ *   - code that rewrites its own page with an x87 store; an x87 error as #MF (CR0.NE); sti; hlt
+ *     with an interrupt pending;
  *   - SMEP (no kernel fetch from a user page), SMAP (no kernel data access to one unless
  *     EFLAGS.AC, set by stac), UMIP (sgdt still works at CPL 0), XSAVE (xsetbv's checks, XCR0 as
  *     set, the AVX registers kept across timer ticks - and, under a VMM, across machine switches).
@@ -340,6 +341,38 @@ static int check_self_modifying_x87(void)
 	return got[0] == want[0] && got[1] == want[1];
 }
 
+/* An unmasked x87 exception (a zero divide, ZM clear) with CR0.NE set is #MF at the next waiting
+ * x87 instruction -- here fwait -- and the status word shows it (ZE, ES). A VMM must pass NE on
+ * to the real CR0: with it clear the CPU signals FERR# instead and the fwait goes on. */
+static int check_x87_mf(void)
+{
+	uint32_t cr0 = read_cr0();
+	uint16_t cw = 0x037B, sw = 0;               /* the default 0x37F with ZM (bit 2) clear */
+	write_cr0(cr0 | (1u << 5));                 /* NE */
+	fault_caught = 0;
+	fault_vector = 0;
+	__asm__ volatile("fninit\n\tfldcw %0\n\tfld1\n\tfldz\n\tfdivrp" : : "m"(cw));
+	__asm__ volatile(FAULT_OK("fwait") : : : "memory");
+	__asm__ volatile("fnstsw %0\n\tfninit" : "=m"(sw));
+	write_cr0(cr0);
+	klog("x87 #MF: caught %d vector %u, status word %x\n", fault_caught, fault_vector, sw);
+	return fault_caught && fault_vector == 16 && (sw & 0x84) == 0x84;
+}
+
+/* sti; hlt with a timer interrupt already pending: the interrupt comes after the hlt (the STI
+ * shadow), so the hlt wakes at once and the interrupt returns after it. A VMM that delivers it
+ * at the sti returns it to the hlt, which then waits for the next one. */
+static int check_sti_hlt_pending(void)
+{
+	uint32_t fl = irq_save(), after = 0;
+	pit_delay_us(25000);                        /* 2.5 ticks of 10 ms with IF clear: one is pending */
+	irq_first_eip = IRQ_EIP_ARMED;
+	__asm__ volatile("sti\n\thlt\n1:\tcli\n\tmovl $1b, %0" : "=r"(after) : : "memory");
+	irq_restore(fl);
+	klog("sti; hlt with a tick pending: the interrupt returned to %x (after the hlt: %x)\n", irq_first_eip, after);
+	return irq_first_eip == after;
+}
+
 /* A feature test where CPUID shows the feature, a KTAP SKIP where it does not. */
 static void feature_test(int have, int (*check)(void), const char *name, const char *feature)
 {
@@ -361,6 +394,8 @@ void cputest_run(void)
 	ktest_report(check_ring_transfers(), "ring_transfers");
 	ktest_report(check_io_breakpoints(), "io_breakpoints");
 	ktest_report(check_self_modifying_x87(), "self_modifying_x87");
+	ktest_report(check_x87_mf(), "x87_exception_mf");
+	ktest_report(check_sti_hlt_pending(), "sti_hlt_pending_interrupt");
 	uint32_t e7b = cpuid7_ebx(), e7c = cpuid7_ecx(), e1c = cpuid1_ecx();
 	feature_test(e7b & (1u << 7), check_smep, "cr4_smep", "SMEP");
 	feature_test(e7b & (1u << 20), check_smap, "cr4_smap_stac_clac", "SMAP");

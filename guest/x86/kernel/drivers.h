@@ -106,6 +106,8 @@ uint32_t lapic_id_from_cpuid(void);	/* CPUID.1:EBX[31:24], the initial APIC id *
 int rdmsr_safe(uint32_t msr, uint64_t *v);	/* -1 if the access faulted */
 int wrmsr_safe(uint32_t msr, uint64_t v);
 extern uint32_t fault_eip, fault_resume;	/* trap.c */
+#define IRQ_EIP_ARMED 1u
+extern volatile uint32_t irq_first_eip;	/* trap.c: set it to IRQ_EIP_ARMED, an interrupt fills it */
 extern volatile int fault_caught;
 extern volatile uint32_t fault_vector, fault_err, fault_cr2;
 /* The asm text of one kernel instruction allowed to fault: if it does, trap.c records the fault

@@ -8,6 +8,7 @@
 
 volatile int breakpoint_hits;
 void (*debug_hook)(struct trapframe *tf);
+volatile uint32_t irq_first_eip;	/* IRQ_EIP_ARMED: the next interrupt's return EIP goes here */
 uint32_t fault_eip, fault_resume;	/* a kernel instruction allowed to fault, and where to go then */
 volatile int fault_caught;
 volatile uint32_t fault_vector, fault_err, fault_cr2;	/* what it raised */
@@ -94,8 +95,11 @@ void trap_dispatch(struct trapframe *tf)
 		syscall_dispatch(tf);
 	else if (v == HC_VECTOR && !tf_from_user(tf))
 		tf->eax = (uint32_t)HC_NOVMM;	/* a hypercall reached us: there is no VMM (pv.c) */
-	else if (v >= VEC_IRQ0)
+	else if (v >= VEC_IRQ0) {
+		if (irq_first_eip == IRQ_EIP_ARMED)
+			irq_first_eip = tf->eip;	/* (a self-test asked where the next one lands) */
 		interrupt(v);
+	}
 	else if (v == 14)
 		page_fault(tf);
 	else if (v == 3 && !tf_from_user(tf))
