@@ -115,6 +115,14 @@ def k_qemu_sti_step(n, v):
     return code_at(n, at - 1)[:1] == b'\xfb' and 0 < h(n, 'f0') - at <= 15
 
 
+def k_gdt_copy(n, v):
+    """A round that lgdt'd a random GDT image with a large limit and then iret'd (or jumped) to a
+    selector past its 512th entry: natively it runs there; the VMM copies (and ring-compresses)
+    only the first 512 entries of a guest's GDT (desc.h GUEST_GDT_MAX: Linux uses 32) and stops
+    the VM, saying so (9:8936). A limit of the VMM, documented."""
+    return 'GDT entries the VMM copies' in v.get('dead', '') and 'vec' in n
+
+
 def k_qemu_ltr_null(n, v):
     """ltr with a null selector: #GP(0) on the CPU (SDM, LTR); QEMU's TCG (7.2) loads it
     natively (an unusable TR) and the round goes on. The VMM emulates ltr and raises the #GP(0):
@@ -237,6 +245,7 @@ KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('QEMU rcl/rcr flag
          ('QEMU task switch flags', k_qemu_task_flags), ('x87 FCS RPL', k_x87_fcs),
          ('patched code in a data page', k_patched_data),
          ('null selector RPL', k_null_rpl), ('QEMU ltr null', k_qemu_ltr_null), ('QEMU sti single step', k_qemu_sti_step),
+         ('GDT past the VMM copy', k_gdt_copy),
          ('ring-3 system read without UMIP', k_sys_read_ring3)]
 
 

@@ -327,6 +327,15 @@ static void note_entry(const struct trapframe *tf)
 	entry.sel[3] = tf->es, entry.sel[4] = tf->fs, entry.sel[5] = tf->gs;
 }
 
+/* A GDT selector past what the VMM copies of a guest's GDT (desc.h GUEST_GDT_MAX): a limit of
+ * the VMM, not the guest's fault -- said so when it stops the VM. */
+#define GDT_MAX_STR "512"
+_Static_assert(GUEST_GDT_MAX == 512, "GDT_MAX_STR");
+static int beyond_gdt_copy(uint64_t sel)
+{
+	return !(sel & 4) && (sel >> 3) >= GUEST_GDT_MAX;
+}
+
 static int frame_as_it_came(const struct trapframe *tf)
 {
 	return entry.vm == cur && entry.gen == cur->seg_gen && entry.sel[0] == tf->cs && entry.sel[1] == tf->ss &&
@@ -452,7 +461,9 @@ static void vm_resume(struct trapframe *tf)
 		reflect(cur, tf, (unsigned)vec, REFLECT_IRQ, 0);
 	}
 	if (cur->s.state == VM_RUNNABLE && !frame_as_it_came(tf) && !seg_frame_ok(cur, tf))
-		vm_fail(cur, "cannot resume at %04lx:%08lx: CS or SS is not usable", tf->cs, tf->rip);
+		vm_fail(cur, "cannot resume at %04lx:%08lx: CS or SS is not usable%s", tf->cs, tf->rip,
+			beyond_gdt_copy(tf->cs) || beyond_gdt_copy(tf->ss) ?
+			" (beyond the " GDT_MAX_STR " GDT entries the VMM copies)" : "");
 	if (cur->s.state != VM_RUNNABLE) /* delivery failed and stopped it: look again */
 		vm_resume(tf);
 	else if (cur->step.on)
@@ -480,7 +491,8 @@ void trace_step1(struct vm *vm, struct trapframe *tf, unsigned flow, const char 
 
 /* After a fast path (fastpath.c): can the guest go straight back? Only when vm_resume would find
  * nothing to do: it is still the VM's slice, no timer tick since the last look, no device moved,
- * no descriptor-table business, no interrupt to deliver. (A fast path touches neither the data
+ * no descriptor-table business, no interrupt to deliver, no single step to arm (a #PF that began
+ * one: selfmod.c -- without it the page ran unscanned: tests/fuzz 18:905). (A fast path touches neither the data
  * selectors nor the real tables, and checks the CS and SS it loads: seg_frame_ok is not needed.)
  * keeps_cpu and more, in one function, with the trap's profile (t0: when it came in): it runs on
  * every fast trap. 1: straight back, the trap charged; 0: vm_resume must run (fast_finish). */
@@ -488,7 +500,7 @@ int fast_leave(struct vm *vm, uint64_t t0)
 {
 	uint64_t tsc = rdtsc();
 	if (tsc >= slice_end || tsc >= vm->next_event_tsc || ticks != polled || vm != cur ||
-	    vm->s.state != VM_RUNNABLE || (vm->halted | vm->io_touched | vm->tables_open | vm->tables_dirty) ||
+	    vm->s.state != VM_RUNNABLE || (vm->halted | vm->io_touched | vm->tables_open | vm->tables_dirty | vm->step.on) ||
 	    vm->nstale || (vm->vif && intr_pending(vm) >= 0)) {
 		vm->fast_t0 = t0;
 		return 0;
