@@ -228,6 +228,18 @@ def k_patched_data(n, v):
     return v.get('cc_only') is True
 
 
+def k_patch_read(n, v):
+    """The same seen through a read instead of the hash: a ring-0 round reads its code page as
+    data -- here a far return whose stack is in the code page (9:1653: lret popped CS 0xcce8 under
+    the VMM, 0x0ee8 natively) -- and gets an int3 the VMM patched in. Same vector; every byte that
+    differs in a non-hash field is 0xCC under the VMM, and nothing else differs."""
+    if 'vec' not in n or 'vec' not in v or n['vec'] != v['vec'] or h(n, 'ring3') or n.get('hash') != v.get('hash'):
+        return False
+    diff = [k for k in FIELDS if n.get(k) != v.get(k)]
+    return bool(diff) and all(((h(n, k) ^ h(v, k)) >> 8 * i) & 255 == 0 or (h(v, k) >> 8 * i) & 255 == 0xCC
+                              for k in diff for i in range(4))
+
+
 def mem_check(build, seed, r, n, v):
     """For a ring-0 round whose observations differ only in the page hash: run it alone on both
     sides with its pages dumped (memdiff.py) and note in v whether every byte that differs is
@@ -243,7 +255,7 @@ def mem_check(build, seed, r, n, v):
 
 KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('QEMU rcl/rcr flags', k_qemu_rotc),
          ('QEMU task switch flags', k_qemu_task_flags), ('x87 FCS RPL', k_x87_fcs),
-         ('patched code in a data page', k_patched_data),
+         ('patched code in a data page', k_patched_data), ('patched code read as data', k_patch_read),
          ('null selector RPL', k_null_rpl), ('QEMU ltr null', k_qemu_ltr_null), ('QEMU sti single step', k_qemu_sti_step),
          ('GDT past the VMM copy', k_gdt_copy),
          ('ring-3 system read without UMIP', k_sys_read_ring3)]
