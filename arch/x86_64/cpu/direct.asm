@@ -247,19 +247,17 @@ direct_gp:
 	ARMED
 	mov eax, [F_RIP]
 	movzx ecx, byte [rax]
-	movzx edx, byte [rax + 1]      ; (the byte after: sti; hlt is emulate.c's, done as one)
-direct_guest_end:
-	cmp ecx, 0xFB
-	jne .cli
-	cmp edx, 0xF4
-	je direct_give_up
-.cli:	xor edx, edx
+	xor edx, edx
 	cmp ecx, 0xFA                  ; cli
 	je .set
-	mov edx, FL_IF_B
 	cmp ecx, 0xFB                  ; sti
 	jne direct_give_up
-.set:	mov [rdi + VM_VIF], edx
+	cmp byte [rax + 1], 0xF4       ; sti; hlt: emulate.c's (guest_sti), done as one instruction
+	je direct_give_up
+	mov edx, FL_IF_B
+.set:
+direct_guest_end:
+	mov [rdi + VM_VIF], edx
 	inc dword [F_RIP]
 	mov eax, EXIT_PRIV_K
 	; (fall through)

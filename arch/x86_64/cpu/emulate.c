@@ -195,16 +195,14 @@ static int emulate_msr(struct vm *vm, struct trapframe *tf, int write)
 	return 0;
 }
 
-/* The guest kernel's instruction that raised `vector` at ring 1: #GP for the privileged ones, #UD
- * for stac and clac (ring 0 only; they act on EFLAGS.AC, which is real: the CPU's SMAP check
- * reads it at ring 1 too). Returns 0 for a fault the guest must see. */
 /* sti with IF clear opens the STI shadow: no interrupt until after the next instruction. The VMM
  * delivers a pending one at its next chance all the same -- before that instruction, which the
  * guest cannot tell apart -- but for sti; hlt, how a kernel idles without losing its wake-up:
  * that pair is done here as one instruction, so a pending interrupt wakes the hlt and returns
  * after it, as on hardware (the fast and direct paths leave the pair to this one). Not with TF:
  * the single step traps after the sti (the SDM holds debug traps back only after MOV SS and POP
- * SS; QEMU's TCG traps after the next instruction: tests/fuzz 9:7073). Returns the bytes taken after the sti (the hlt). */
+ * SS; QEMU's TCG traps after the next instruction: tests/fuzz 9:7073). Returns the bytes taken
+ * after the sti (the hlt). */
 static unsigned guest_sti(struct vm *vm, struct trapframe *tf, uint32_t next)
 {
 	unsigned extra = 0;
@@ -223,6 +221,9 @@ static unsigned guest_sti(struct vm *vm, struct trapframe *tf, uint32_t next)
 	return extra;
 }
 
+/* The guest kernel's instruction that raised `vector` at ring 1: #GP for the privileged ones, #UD
+ * for stac and clac (ring 0 only; they act on EFLAGS.AC, which is real: the CPU's SMAP check
+ * reads it at ring 1 too). Returns 0 for a fault the guest must see. */
 static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 {
 	uint8_t bytes[16];

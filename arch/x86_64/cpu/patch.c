@@ -393,10 +393,10 @@ int emulate_patched(struct vm *vm, struct trapframe *tf, const struct patch *p)
 		int ok = seg_guest_desc(vm, sel, &d) == 0;
 		unsigned type = (d >> 40) & 0xF, dpl = (d >> 45) & 3, cpl = guest_cpl(tf), rpl = sel & 3;
 		int s_bit = (d >> 44) & 1, is_code = s_bit && (type & 8), conforming = is_code && (type & 4);
+		/* (system types: 16-bit TSS 1/3, LDT 2, 32-bit TSS 9/11; the gates LAR also takes: 4, 5, 12) */
+		uint32_t sys_ok = in.kind == X86_K_LAR ? 0x1A3E : in.kind == X86_K_LSL ? 0x0A0E : 0;
 		if (!s_bit)
-			ok = ok && (in.kind == X86_K_LAR ? type == 1 || type == 2 || type == 3 || type == 4 || type == 5 ||
-							   type == 9 || type == 11 || type == 12 :
-				    in.kind == X86_K_LSL ? type == 1 || type == 2 || type == 3 || type == 9 || type == 11 : 0);
+			ok = ok && ((sys_ok >> type) & 1);
 		if (in.kind == X86_K_VERR)
 			ok = ok && (!is_code || (type & 2));
 		if (in.kind == X86_K_VERW)
