@@ -150,8 +150,30 @@ def list_rounds(side, build, seed, rounds, budget=None, dump=False, cpu=None):
         for n in part:
             if n not in out:
                 out[n] = {'dead': how}               # this one killed the machine: the rest
+                if n in code:
+                    out[n]['code'] = code[n]
                 break                                # of the list never ran, so boot again
         pending = [n for n in pending if n not in out]
+    return out
+
+
+def list_entries(side, build, seed, entries, budget=None):
+    """Run list entries -- "R" or "R:K", round R cut at byte K (fuzz.c) -- returning {entry: fields}
+    ({'dead': how} for one that killed the machine; the entries after it run in another boot)."""
+    out, pending = {}, list(entries)
+    while pending:
+        part = pending[:150]                     # (the command line holds 2 KiB)
+        lines, how = boot(side, build, 'seed=%d list=%s%s' % (seed, ','.join(part), ' budget=%d' % budget if budget else ''),
+                          'entries%d-%d' % (seed, os.getpid()))
+        for l in lines:
+            if l.startswith('R '):
+                f = l.split()
+                out[f[1]] = dict(kv.split('=') for kv in f[2:])
+        for e in part:
+            if e not in out:
+                out[e] = {'dead': how}
+                break
+        pending = [e for e in pending if e not in out]
     return out
 
 

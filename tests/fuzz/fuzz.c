@@ -15,7 +15,9 @@
  * natively, the end of the VM under the VMM). With list=A,B,... it runs just those rounds and
  * prints each one's full observation ("R ...": tests/fuzz/boot.py parses it).
  *
- * Command line: seed=N start=N count=N list=A,B,... budget=PIT-ticks. */
+ * Command line: seed=N start=N count=N list=A,B,... budget=PIT-ticks. A list entry R:K runs round R
+ * with its code cut at its K-th byte (int3s from there on): tests/fuzz/bisect.py finds where the two
+ * sides part. */
 #include "fuzz.h"
 
 /* ---- the pages (identity-mapped in the harness's space) ---- */
@@ -260,10 +262,15 @@ static void print_pages(void)
 	}
 }
 
-static void run_one(uint32_t seed, uint32_t r, struct obs *o)
+static void run_one(uint32_t seed, uint32_t r, uint32_t cut, struct obs *o)
 {
 	struct round rd;
 	gen_round(seed, r, &rd);
+	if (cut) {                  /* R:K in list=: the code from its K-th byte on becomes int3s */
+		uint8_t *c = rd.ring3 ? code3 : code0;
+		for (uint32_t i = rd.entry - CODE + cut; i < 4094; i++)
+			c[i] = 0xCC;
+	}
 	if (dump) {
 		const uint8_t *c = rd.ring3 ? code3 : code0;
 		puts_("C ");
@@ -344,13 +351,17 @@ static void run_one(uint32_t seed, uint32_t r, struct obs *o)
 	o->hash = hash_pages();
 }
 
-static void print_obs(uint32_t r, const struct obs *o, uint32_t d)
+static void print_obs(uint32_t r, uint32_t cut, const struct obs *o, uint32_t d)
 {
 	static const char *const name[] = { "vec", "how", "ring3", "nf", "f0", "f1", "f2", "f3", "f4", "f5",
 		"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "ds", "es", "fs", "gs", "ss", "cr2",
 		"cr0", "cr4", "hash" };
 	puts_("R ");
 	putu(r);
+	if (cut) {
+		putc_(':');
+		putu(cut);
+	}
 	for (unsigned i = 0; i < sizeof name / sizeof name[0]; i++) {
 		putc_(' ');
 		puts_(name[i]);
@@ -401,9 +412,13 @@ void fuzz_main(uint32_t *mbi)
 	struct obs o;
 	if (list) {                          /* the rounds named, each with its full observation */
 		while (*list >= '0' && *list <= '9') {
-			uint32_t r = num(&list);
-			run_one(seed, r, &o);
-			print_obs(r, &o, digest_of(&o));
+			uint32_t r = num(&list), cut = 0;
+			if (*list == ':') {
+				list++;
+				cut = num(&list);
+			}
+			run_one(seed, r, cut, &o);
+			print_obs(r, cut, &o, digest_of(&o));
 			if (memdump)
 				print_pages();
 			if (*list == ',')
@@ -415,7 +430,7 @@ void fuzz_main(uint32_t *mbi)
 	static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
 	uint32_t running = 2166136261u, line = 2166136261u, line_start = start;
 	for (uint32_t r = start; r < start + count; r++) {
-		run_one(seed, r, &o);
+		run_one(seed, r, 0, &o);
 		uint32_t d = digest_of(&o);
 		running = (running ^ d) * 16777619u;
 		line = (line ^ d) * 16777619u;

@@ -59,22 +59,76 @@ GPRS = ('eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi')
 
 
 def k_qemu_rotc(n, v):
-    """QEMU's TCG (7.2) and rcl/rcr with a memory operand: it computes EFLAGS into its lazy-flags
-    state before the memory access, and when that access faults it restores the old flags
-    operation over the overwritten state, so the flags after the fault (in the exception frame,
-    and for the retried rcl/rcr: its CF input, hence its result) depend on how the code was
-    translated (natively, `-singlestep` alone changes round 1:6807's frame flags). Under the VMM
-    the access faults where it does not natively (shadow fills, dirty-bit tracking), so status
-    flags, the memory rcl/rcr wrote and registers computed from them differ. Same vector, same
-    frame but for status flags (CF PF AF ZF SF OF)."""
-    if 'vec' not in n or 'vec' not in v or n['vec'] != v['vec'] or not rcl_rcr_mem(n.get('code')):
+    """QEMU's TCG (7.2) and rcl/rcr with a memory operand whose write faults: the #PF frame holds
+    the flags the rcl/rcr computed, not those from before it, so the retried instruction rotates
+    a different CF in (guest-x86's rcl_write_fault_flags probe: `stc; rcl $1` on a read-only page
+    faults with CF clear natively on QEMU; on Bochs, under the VMM, CF is set, as the SDM's fault
+    semantics say). Under the VMM such writes fault where they do not natively -- a shadow entry
+    filled read-only by the read waits for the write to set the guest's dirty bit -- so the
+    retried rcl/rcr gives another result. Decided by evidence (rotc_check): the round cut right
+    before an rcl/rcr with a memory operand is identical on both sides, and cut right after it
+    the two differ in status flags (CF PF AF ZF SF OF) and the page hash only; everything after
+    that follows from it. Or the round ends in a fault at such an instruction on both sides, and the
+    frames differ in status flags only (the fault frame's flags are the bug itself; whether TCG
+    shows it there depends on how it translated the block, so cut runs need not: 1:6807)."""
+    if v.get('rotc_first') is True:
+        return True
+    if 'vec' not in n or not flags_hash_only(n, v) or n.get('vec') != v.get('vec') or h(n, 'vec') not in (13, 14):
         return False
-    for k in FIELDS:
-        if n.get(k) == v.get(k) or k == 'hash' or k in GPRS:
-            continue
-        if not (k[0] == 'f' and k[1:].isdigit() and (h(n, k) ^ h(v, k)) & ~0x8D5 == 0):
-            return False
-    return True
+    b = bytes.fromhex(n.get('code') or '')
+    return any(0x601000 - len(b) + a == h(n, 'f1') for a, e in rotc_sites(n.get('code')))
+
+
+def rotc_sites(code):
+    """(start, end) byte offsets of each rcl/rcr with a memory operand in the code, at every
+    byte offset (random code need not run its linear decode)."""
+    b = bytes.fromhex(code or '')
+    return [(i, i + 1 + modrm_len(b[i + 1:]) + (1 if b[i] in (0xC0, 0xC1) else 0))
+            for i in range(len(b) - 1)
+            if b[i] in (0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3) and b[i + 1] >> 6 != 3 and (b[i + 1] >> 3) & 7 in (2, 3)]
+
+
+def flags_hash_only(n, v):
+    """n and v differ, and only in the status flags of their frames and in the page hash."""
+    d = [k for k in FIELDS if n.get(k) != v.get(k)]
+    return bool(d) and 'dead' not in n and 'dead' not in v and all(
+        k == 'hash' or (k[0] == 'f' and k[1:].isdigit() and (h(n, k) ^ h(v, k)) & ~0x8D5 == 0) for k in d)
+
+
+def rotc_check(build, seed, rounds, budget=None):
+    """For rounds [(r, n, v)] whose code holds an rcl/rcr with a memory operand: run each one cut
+    right before and right after each such instruction (list entries R:K, fuzz.c) on both sides,
+    and set v['rotc_first'] where some site is the first difference (k_qemu_rotc). One list boot
+    per side for all of them."""
+    sites = {r: [(a, e) for a, e in rotc_sites(n.get('code')) if e < len(bytes.fromhex(n['code'])) - 2]
+             for r, n, v in rounds}
+    # (in the order the round would reach them: a cut run leaves the VMM's shadow entries behind
+    # in the list boot, and one filled writable by a later cut keeps an earlier site from faulting)
+    entries = ['%d:%d' % rk for rk in sorted({(r, k) for r in sites for a, e in sites[r] for k in (a, e) if k > 0})]
+    if not entries:
+        return
+    def both(entries):
+        got = {}
+        def one(s):
+            got[s] = boot.list_entries(s, build, seed, entries, budget=budget)
+        ts = [threading.Thread(target=one, args=(s,)) for s in ('native', 'vmm')]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        return got['native'], got['vmm']
+
+    def first(r, nn, vv):
+        def cut_same(k):
+            e = '%d:%d' % (r, k)
+            return k == 0 or (e in nn and 'dead' not in nn[e] and all(nn[e].get(f) == vv[e].get(f) for f in FIELDS))
+        return any(cut_same(a) and flags_hash_only(nn['%d:%d' % (r, e)], vv['%d:%d' % (r, e)]) for a, e in sites[r])
+    nn, vv = both(entries)
+    for r, n, v in rounds:
+        # (a round's cuts in one boot, where the batch shows nothing: the rounds before it in the
+        # batch leave shadow entries too -- 1:8325)
+        if first(r, nn, vv) or (sites[r] and first(r, *both([e for e in entries if e.startswith('%d:' % r)]))):
+            v['rotc_first'] = True
 
 
 DATA_SEGS = ('ds', 'es', 'fs', 'gs')
@@ -94,6 +148,46 @@ def k_null_rpl(n, v):
         return False
     rest = [k for k in FIELDS if n.get(k) != v.get(k) and k not in nulls and k != 'hash']
     return not rest or (h(v, 'vec') == 13 and h(v, 'f0') == 0)
+
+
+SEG_PREFIX = {0x26: 'es', 0x3E: 'ds', 0x64: 'fs', 0x65: 'gs'}
+
+
+def k_null_use(n, v):
+    """A memory access through DS, ES, FS or GS holding a null selector, at CPL 0: #GP(0) on the
+    CPU (SDM 5.4.1: a null selector may be loaded, not used), which the VMM raises (its emulator
+    checks the segment; in the guest kernel's ring the CPU does too); QEMU's TCG does not check
+    null data segments in protected mode and reads through base 0 (19:5831: mov gs, fs:[ecx-0x20]
+    with FS 0 read 0xcccc natively and raised #GP(0xcccc) for it). The VMM's round ends in #GP(0)
+    at an instruction whose segment -- its override prefix, else DS -- is null on both sides,
+    where the native one did something else."""
+    if 'vec' not in v or h(v, 'vec') != 13 or h(v, 'f0') != 0 or h(v, 'ring3') or (
+            n.get('vec') == v.get('vec') and n.get('f1') == v.get('f1') and n.get('f0') == v.get('f0')):
+        return False
+    c, seg = code_at(n, h(v, 'f1')), 'ds'
+    while c[:1] and c[0] in PREFIXES:
+        seg = SEG_PREFIX.get(c[0], seg)
+        c = c[1:]
+    return bool(c) and h(n, seg) & ~3 == 0 and h(v, seg) & ~3 == 0 and touches_memory(code_at(n, h(v, 'f1')))
+
+
+def touches_memory(b):
+    """Does the instruction at b[0] access memory through a data segment (a ModRM memory operand,
+    a moffs mov, a string instruction, xlat)? objdump (binutils) decodes it."""
+    import subprocess, tempfile
+    with tempfile.NamedTemporaryFile(suffix='.bin') as f:
+        f.write(b[:16])
+        f.flush()
+        out = subprocess.run(['objdump', '-D', '-b', 'binary', '-m', 'i386', f.name],
+                             capture_output=True, text=True).stdout
+    for l in out.split('\n'):
+        if l.strip().startswith('0:'):
+            text = l.split('\t')[-1]
+            op = text.split()[0] if text.split() else ''
+            if op.startswith(('lea', 'nop', 'prefetch')):         # (an address, not an access)
+                return False
+            return '(' in text or op.rstrip('bwlq').startswith(('movs', 'stos', 'lods', 'scas', 'cmps', 'ins', 'outs', 'xlat'))
+    return False
 
 
 def code_at(n, eip):
@@ -119,8 +213,11 @@ def k_gdt_copy(n, v):
     """A round that lgdt'd a random GDT image with a large limit and then iret'd (or jumped) to a
     selector past its 512th entry: natively it runs there; the VMM copies (and ring-compresses)
     only the first 512 entries of a guest's GDT (desc.h GUEST_GDT_MAX: Linux uses 32) and stops
-    the VM, saying so (9:8936). A limit of the VMM, documented."""
-    return 'GDT entries the VMM copies' in v.get('dead', '') and 'vec' in n
+    the VM, saying so (9:8936). A limit of the VMM, documented. Likewise an LDT selector with no
+    LDT loaded, which sysexit can make CS and SS (they come from SYSENTER_CS, the CPU reads no
+    table): natively the round runs on with them (19:7097), the VMM has no descriptor to give
+    the CPU and stops the VM, saying so."""
+    return ('GDT entries the VMM copies' in v.get('dead', '') or 'no LDT is loaded' in v.get('dead', '')) and 'vec' in n
 
 
 def k_qemu_ltr_null(n, v):
@@ -130,10 +227,60 @@ def k_qemu_ltr_null(n, v):
     if 'vec' not in v or h(v, 'vec') != 13 or h(v, 'f0') != 0 or h(v, 'ring3'):
         return False
     c = code_at(n, h(v, 'f1'))
-    while c[:1] and c[0] in (0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65, 0x66, 0x67, 0xF2, 0xF3):
+    while c[:1] and c[0] in PREFIXES:
         c = c[1:]
     return len(c) >= 3 and c[0] == 0x0F and c[1] == 0x00 and (c[2] >> 3) & 7 == 3 and (
         n.get('vec') != v.get('vec') or n.get('f1') != v.get('f1'))
+
+
+PREFIXES = (0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65, 0x66, 0x67, 0xF0, 0xF2, 0xF3)
+
+
+def k_qemu_reg_field(n, v):
+    """8F /1-7, C6 /1-7 and C7 /1-7: the SDM defines only /0 (pop r/m, mov r/m, imm) -- the rest
+    is #UD on Intel (8F with a nonzero reg field is AMD's XOP escape; C6/C7 F8 are xabort/xbegin,
+    #UD without RTM, which qemu64 lacks). QEMU's TCG (7.2) ignores the reg field and runs them as
+    pop and mov (18:7636: 8f 7b 41 popped [ebx+0x41] natively). The VMM's decoder does not know
+    them, so a scanned page's copy of one ends in the #UD the SDM gives: the VMM's round ends
+    there in #UD where the native one went on."""
+    if 'vec' not in v or h(v, 'vec') != 6 or (n.get('vec') == v.get('vec') and n.get('f0') == v.get('f0')):
+        return False
+    c = code_at(n, h(v, 'f0'))
+    while c[:1] and c[0] in PREFIXES:
+        c = c[1:]
+    return len(c) >= 2 and c[0] in (0x8F, 0xC6, 0xC7) and (c[1] >> 3) & 7 != 0
+
+
+def k_qemu_ret_stack(n, v):
+    """A far return or iret at ring 3 whose stack read faults: the #PF error code has U/S set on
+    the CPU (a CPL-3 access; SDM 4.7), which the VMM gives; QEMU's TCG (7.2) pops through its
+    kernel (supervisor) memory accesses in these helpers and reports U/S clear (1:2689: lret
+    $0x8ff2 with ESP 0x55, error code 0 natively, 4 under the VMM). Only the error code differs,
+    by that bit, at a ring-3 ca/cb/cf."""
+    if not h(n, 'ring3') or h(n, 'vec') != 14 or any(n.get(k) != v.get(k) for k in FIELDS if k != 'f0'):
+        return False
+    c = code_at(n, h(n, 'f1'))
+    while c[:1] and c[0] in PREFIXES:
+        c = c[1:]
+    return h(n, 'f0') ^ h(v, 'f0') == 4 and h(v, 'f0') & 4 and c[:1] in (b'\xca', b'\xcb', b'\xcf')
+
+
+def msr_exists(m):
+    """Is m in a range where x86 CPUs define MSRs (Intel's 0-0x1FFF, the hypervisor range, AMD's
+    and long mode's 0xC0000000-0xC0011FFF)?"""
+    return m < 0x2000 or 0x40000000 <= m < 0x40000100 or 0xC0000000 <= m < 0xC0012000
+
+
+def k_qemu_msr(n, v):
+    """rdmsr or wrmsr of an MSR no x86 CPU has (ECX a random value the code jumped in with):
+    #GP(0) on the CPU (SDM, RDMSR/WRMSR: a reserved or unimplemented MSR address), which the VMM
+    raises; QEMU's TCG (7.2) reads 0 and ignores the write (19:1033: rdmsr with ECX 0x6895a0 gave
+    EDX:EAX 0 natively). The VMM's round ends in #GP(0) at 0F 32 / 0F 30 with such an ECX at
+    CPL 0, where the native one went on."""
+    if 'vec' not in v or h(v, 'vec') != 13 or h(v, 'f0') != 0 or h(v, 'ring3') or msr_exists(h(v, 'ecx')) or (
+            n.get('vec') == v.get('vec') and n.get('f1') == v.get('f1')):
+        return False
+    return code_at(n, h(v, 'f1'))[:2] in (b'\x0f\x32', b'\x0f\x30')
 
 
 def sys_read(code):
@@ -153,11 +300,13 @@ def k_sys_read_ring3(n, v):
     the guest kernel, not in user code; where the CPU has UMIP it keeps UMIP on and answers them
     (emulate.c emulate_umip: pins with @max show those rounds identical). Same vector and frame
     but for status flags; registers and memory may differ (what was read, and what was computed
-    from it)."""
+    from it), and so may CR2 where it is a register's value on each side (19:6539: str edi, then
+    scas through edi: a #PF at 0x28 natively, at the VMM's TR selector under it)."""
     if not h(n, 'ring3') or 'vec' not in n or 'vec' not in v or n['vec'] != v['vec'] or not sys_read(n.get('code')):
         return False
     user_esp = 'f4' if h(n, 'vec') in (8, 10, 11, 12, 13, 14, 17) else 'f3'   # (the frame's ESP: a GPR too)
-    return all(n.get(k) == v.get(k) or k == 'hash' or k in GPRS or k == user_esp or
+    cr2_reg = all(o.get('cr2') in [o.get(g) for g in GPRS] or 0 <= h(o, user_esp) - h(o, 'cr2') <= 16 for o in (n, v))
+    return all(n.get(k) == v.get(k) or k == 'hash' or k in GPRS or k == user_esp or (k == 'cr2' and cr2_reg) or
                (k[0] == 'f' and k[1:].isdigit() and (h(n, k) ^ h(v, k)) & ~0x8D5 == 0) for k in FIELDS)
 
 
@@ -256,8 +405,9 @@ def mem_check(build, seed, r, n, v):
 KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('QEMU rcl/rcr flags', k_qemu_rotc),
          ('QEMU task switch flags', k_qemu_task_flags), ('x87 FCS RPL', k_x87_fcs),
          ('patched code in a data page', k_patched_data), ('patched code read as data', k_patch_read),
-         ('null selector RPL', k_null_rpl), ('QEMU ltr null', k_qemu_ltr_null), ('QEMU sti single step', k_qemu_sti_step),
-         ('GDT past the VMM copy', k_gdt_copy),
+         ('null selector RPL', k_null_rpl), ('null segment used', k_null_use), ('QEMU ltr null', k_qemu_ltr_null), ('QEMU sti single step', k_qemu_sti_step),
+         ('selector past the VMM tables', k_gdt_copy), ('QEMU ignores the reg field', k_qemu_reg_field),
+         ('QEMU unknown MSR', k_qemu_msr), ('QEMU far return stack U/S', k_qemu_ret_stack),
          ('ring-3 system read without UMIP', k_sys_read_ring3)]
 
 
@@ -358,8 +508,13 @@ def compare(args, seed, start, count, log):
     # A list boot runs its rounds one after another, and a round before can still leave state
     # (9:6006, which ran out of its time budget under the VMM, changed 6008's pages natively): a
     # difference no rule explains is run once more truly alone, a boot of its own on each side.
-    lonely = [r for r in look if not same(obs['native'][r], obs['vmm'][r]) and not classify(obs['native'][r], obs['vmm'][r])
-              and 'dead' not in obs['native'][r] and 'dead' not in obs['vmm'][r]][:ALONE_MAX]
+    def open_(r):
+        return (not same(obs['native'][r], obs['vmm'][r]) and not classify(obs['native'][r], obs['vmm'][r])
+                and 'dead' not in obs['native'][r] and 'dead' not in obs['vmm'][r])
+    rotc_check(args.build, seed, [(r, obs['native'][r], obs['vmm'][r]) for r in look
+                                  if not same(obs['native'][r], obs['vmm'][r]) and not classify(obs['native'][r], obs['vmm'][r])
+                                  and rcl_rcr_mem(obs['native'][r].get('code'))], budget=args.budget)
+    lonely = [r for r in look if open_(r)][:ALONE_MAX]
     for r in lonely:
         got = {}
         def one(s):

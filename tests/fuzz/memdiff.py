@@ -3,7 +3,7 @@
 natively and under the VMM and print the differing 32-bit words of the hashed pages (scratch 0-3
 at 0x400000, the stack pages 4-7 at 0x7fc000, the junk page 8), beside both observations.
 
-Usage: memdiff.py [--build DIR] SEED ROUND   (a tool for explaining fuzz differences by hand)"""
+Usage: memdiff.py [--build DIR] SEED ROUND[:CUT]   (a tool for explaining fuzz differences by hand)"""
 import argparse, os, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -13,7 +13,7 @@ BASES = [0x400000 + 0x1000 * k for k in range(4)] + [0x7FC000 + 0x1000 * k for k
 
 
 def pages(side, build, seed, r):
-    lines, how = boot.boot(side, build, 'seed=%d list=%d mem=1' % (seed, r), 'mem%d-%d' % (seed, r))
+    lines, how = boot.boot(side, build, 'seed=%d list=%s mem=1' % (seed, r), 'mem%d-%s' % (seed, str(r).replace(':', '-')))
     mem, obs = {}, None
     for l in lines:
         if l.startswith('M '):
@@ -29,7 +29,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--build', default=os.path.join(boot.ROOT, 'build/fuzz'))
     ap.add_argument('seed', type=int)
-    ap.add_argument('round', type=int)
+    ap.add_argument('round', help='R, or R:K for the round cut at byte K (bisect.py)')
     a = ap.parse_args()
     n, nobs, nhow = pages('native', a.build, a.seed, a.round)
     v, vobs, vhow = pages('vmm', a.build, a.seed, a.round)

@@ -39,6 +39,10 @@ def main():
         t.start()
     for t in ts:
         t.join()
+    for seed in sorted({p[0] for p in pins}):          # (the rcl/rcr rule asks for cut runs first)
+        cand = [(r[0], obs[('native', seed, r)], obs[('vmm', seed, r)]) for sd, r, want, kind in pins
+                if sd == seed and not r[1] and fuzzdiff.rcl_rcr_mem(obs[('native', seed, r)].get('code'))]
+        fuzzdiff.rotc_check(args.build, seed, cand)
     fails = 0
     out = []
     for seed, r, want, kind in pins:

@@ -336,6 +336,18 @@ static int beyond_gdt_copy(uint64_t sel)
 	return !(sel & 4) && (sel >> 3) >= GUEST_GDT_MAX;
 }
 
+/* Why a frame's CS or SS cannot be loaded, when it is not the guest's doing alone: past the GDT
+ * copy, or an LDT selector while the guest has no LDT (sysexit loads CS and SS from SYSENTER_CS
+ * without reading a table; a CPU runs on, the VMM needs a real descriptor: tests/fuzz 19:7097). */
+static const char *unusable_why(const struct vm *vm, const struct trapframe *tf)
+{
+	if (beyond_gdt_copy(tf->cs) || beyond_gdt_copy(tf->ss))
+		return " (beyond the " GDT_MAX_STR " GDT entries the VMM copies)";
+	if (((tf->cs | tf->ss) & 4) && !(vm->ldtr & ~3u))
+		return " (an LDT selector, and no LDT is loaded)";
+	return "";
+}
+
 static int frame_as_it_came(const struct trapframe *tf)
 {
 	return entry.vm == cur && entry.gen == cur->seg_gen && entry.sel[0] == tf->cs && entry.sel[1] == tf->ss &&
@@ -462,8 +474,7 @@ static void vm_resume(struct trapframe *tf)
 	}
 	if (cur->s.state == VM_RUNNABLE && !frame_as_it_came(tf) && !seg_frame_ok(cur, tf))
 		vm_fail(cur, "cannot resume at %04lx:%08lx: CS or SS is not usable%s", tf->cs, tf->rip,
-			beyond_gdt_copy(tf->cs) || beyond_gdt_copy(tf->ss) ?
-			" (beyond the " GDT_MAX_STR " GDT entries the VMM copies)" : "");
+			unusable_why(cur, tf));
 	if (cur->s.state != VM_RUNNABLE) /* delivery failed and stopped it: look again */
 		vm_resume(tf);
 	else if (cur->step.on)

@@ -109,7 +109,7 @@ extern uint32_t fault_eip, fault_resume;	/* trap.c */
 #define IRQ_EIP_ARMED 1u
 extern volatile uint32_t irq_first_eip;	/* trap.c: set it to IRQ_EIP_ARMED, an interrupt fills it */
 extern volatile int fault_caught;
-extern volatile uint32_t fault_vector, fault_err, fault_cr2;
+extern volatile uint32_t fault_vector, fault_err, fault_cr2, fault_eflags;
 /* The asm text of one kernel instruction allowed to fault: if it does, trap.c records the fault
  * and resumes after it with fault_caught set (clear fault_caught before). */
 #define FAULT_OK(insn) "movl $1f, fault_eip\n\tmovl $2f, fault_resume\n1:\t" insn "\n2:\tmovl $0, fault_eip"

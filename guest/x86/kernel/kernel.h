@@ -62,6 +62,7 @@ int store_forms_check(void);
 void idt_retarget(int vec, int stub);
 void idt_task_gate(int vec, uint16_t tss_sel);	/* a task gate: tasktest.c */
 void scratch_map_user(uint32_t pa);
+void scratch_map_ro(uint32_t pa);
 void cputest_run(void);
 void tasktest_run(void);
 void ktest_skip(const char *name, const char *why);

@@ -11,7 +11,7 @@ void (*debug_hook)(struct trapframe *tf);
 volatile uint32_t irq_first_eip;	/* IRQ_EIP_ARMED: the next interrupt's return EIP goes here */
 uint32_t fault_eip, fault_resume;	/* a kernel instruction allowed to fault, and where to go then */
 volatile int fault_caught;
-volatile uint32_t fault_vector, fault_err, fault_cr2;	/* what it raised */
+volatile uint32_t fault_vector, fault_err, fault_cr2, fault_eflags;	/* what it raised */
 static volatile int need_resched;	/* set by the timer, honoured on the way back to user mode */
 
 static const char *const exc_name[32] = {
@@ -88,6 +88,7 @@ void trap_dispatch(struct trapframe *tf)
 		fault_cr2 = v == 14 ? read_cr2() : 0;
 		fault_vector = v;
 		fault_err = tf->err;
+		fault_eflags = tf->eflags;
 		tf->eip = fault_resume;
 		fault_eip = 0;
 		fault_caught = 1;

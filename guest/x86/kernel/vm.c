@@ -43,6 +43,13 @@ void scratch_map(uint32_t pa)
 	invlpg(SCRATCH_VA);
 }
 
+/* The same, read-only (CR0.WP: a kernel write faults too). */
+void scratch_map_ro(uint32_t pa)
+{
+	scratch_pt[PTX(SCRATCH_VA)] = pa | PTE_P;
+	invlpg(SCRATCH_VA);
+}
+
 void vm_switch(uint32_t *pd)
 {
 	write_cr3((uint32_t)pd);
