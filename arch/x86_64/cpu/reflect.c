@@ -286,7 +286,8 @@ int reflect(struct vm *vm, struct trapframe *tf, unsigned vector, int how, uint3
 		vm->vif = 0;                               /* interrupt gate: IF cleared */
 	if (vm->trace_pending) {
 		vm->trace_pending = 0;
-		vm->trace_esp = esp;                       /* its iret will find the frame here */
+		/* its iret will find the frame here: past the error code, which the handler pops */
+		vm->trace_esp = how == REFLECT_EXC_ERR ? esp + 4 : esp;
 	}
 	if (!seg_check(vm, (uint16_t)tf->cs, 1, to) || !seg_check(vm, (uint16_t)tf->ss, 0, to)) {
 		vm_fail(vm, "vector %u: handler %04x or stack %04x unusable at guest ring %u", vector, sel, ss, to);
