@@ -39,47 +39,59 @@ static int parse_font(void)
 	return -1;
 }
 
+/* What the screen shows, one byte per cell: scrolling redraws from here and never reads the
+ * framebuffer. (Framebuffer memory is uncached on a real PC, so reading it back is slow; and the
+ * old byte-wise memmove of the whole screen per line cost QEMU TCG ~10x in real time whenever the
+ * copy loop's jump happened to straddle a page boundary -- vmm-tcg/dev3 at stop 19.) */
+#define GRID_COLS 256
+#define GRID_ROWS 128
+static unsigned char grid[GRID_ROWS][GRID_COLS];
+
 int fb_init(const struct fb_info *info)
 {
 	if (info->type != 1 || (info->bpp != 32 && info->bpp != 24) || parse_font() < 0)
 		return -1;
 	fb = *info;
 	base = phys_to_virt(fb.phys);
-	cols = fb.width / gw;
-	rows = fb.height / gh;
+	cols = fb.width / gw < GRID_COLS ? fb.width / gw : GRID_COLS;
+	rows = fb.height / gh < GRID_ROWS ? fb.height / gh : GRID_ROWS;
 	col = row = 0;
+	memset(grid, ' ', sizeof grid);
 	for (uint32_t y = 0; y < fb.height; y++)
 		memset(base + (uint64_t)y * fb.pitch, 0, (uint64_t)fb.width * fb.bpp / 8);
 	return 0;
 }
 
-static void pixel(unsigned x, unsigned y, int on)
-{
-	uint8_t *p = base + (uint64_t)y * fb.pitch + (uint64_t)x * (fb.bpp / 8);
-	uint8_t v = on ? 0xC0 : 0;
-	p[0] = v;
-	p[1] = v;
-	p[2] = v;
-}
-
+/* One glyph into cell (cx, cy): light grey on black, row by row. */
 static void draw(unsigned cx, unsigned cy, unsigned char c)
 {
 	const uint8_t *g = glyphs + (c < nglyphs ? c : '?') * gbytes;
-	unsigned stride = (gw + 7) / 8;
-	for (unsigned y = 0; y < gh; y++)
-		for (unsigned x = 0; x < gw; x++)
-			pixel(cx * gw + x, cy * gh + y, g[y * stride + x / 8] & (0x80 >> (x % 8)));
+	unsigned stride = (gw + 7) / 8, bytes = fb.bpp / 8;
+	grid[cy][cx] = c;
+	for (unsigned y = 0; y < gh; y++, g += stride) {
+		uint8_t *p = base + (uint64_t)(cy * gh + y) * fb.pitch + (uint64_t)cx * gw * bytes;
+		for (unsigned x = 0; x < gw; x++, p += bytes) {
+			uint8_t v = g[x / 8] & (0x80 >> (x % 8)) ? 0xC0 : 0;
+			p[0] = p[1] = p[2] = v;
+		}
+	}
 }
 
+/* At the bottom the text jumps up by a quarter of the screen: each cell is redrawn only if its
+ * character changes, so the cost (a few thousand glyphs at most) is shared by rows/4 lines. */
 static void newline(void)
 {
 	col = 0;
 	if (++row < rows)
 		return;
-	uint64_t line = (uint64_t)fb.pitch * gh;
-	memmove(base, base + line, line * (rows - 1));
-	memset(base + line * (rows - 1), 0, line);
-	row = rows - 1;
+	unsigned k = rows / 4 ? rows / 4 : 1;
+	for (unsigned r = 0; r < rows; r++)
+		for (unsigned c = 0; c < cols; c++) {
+			unsigned char ch = r + k < rows ? grid[r + k][c] : ' ';
+			if (grid[r][c] != ch)
+				draw(c, r, ch);
+		}
+	row = rows - k;
 }
 
 void fb_putc(char c)
