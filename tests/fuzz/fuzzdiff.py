@@ -47,45 +47,50 @@ def k_v86(n, v):
         h(n, 'f%d' % i) & 0x20000 for i in range(6) if 'f%d' % i in n)
 
 
-def rcl_rcr_mem(code):
-    """Does the round's code hold an rcl or rcr with a memory operand (D0-D3 or C0-C1 /2 or /3,
-    ModRM mod != 3) at any byte offset?"""
-    b = bytes.fromhex(code or '')
-    return any(b[i] in (0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3) and b[i + 1] >> 6 != 3 and (b[i + 1] >> 3) & 7 in (2, 3)
-               for i in range(len(b) - 1))
+def flag_store_mem(code):
+    """Does the round's code hold, at any byte offset, an instruction that reads the flags and
+    writes memory: rcl/rcr (D0-D3 or C0-C1 /2 or /3) or setcc (0F 90-9F), ModRM mod != 3?"""
+    return bool(flag_store_sites(code))
 
 
 GPRS = ('eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi')
 
 
-def k_qemu_rotc(n, v):
-    """QEMU's TCG (7.2) and rcl/rcr with a memory operand whose write faults: the #PF frame holds
-    the flags the rcl/rcr computed, not those from before it, so the retried instruction rotates
-    a different CF in (guest-x86's rcl_write_fault_flags probe: `stc; rcl $1` on a read-only page
-    faults with CF clear natively on QEMU; on Bochs, under the VMM, CF is set, as the SDM's fault
-    semantics say). Under the VMM such writes fault where they do not natively -- a shadow entry
-    filled read-only by the read waits for the write to set the guest's dirty bit -- so the
-    retried rcl/rcr gives another result. Decided by evidence (rotc_check): the round cut right
-    before an rcl/rcr with a memory operand is identical on both sides, and cut right after it
+def k_qemu_fault_flags(n, v):
+    """QEMU's TCG (7.2) and an instruction that reads the flags and writes memory, when the write
+    faults: the #PF frame holds the wrong flags. rcl/rcr put the flags they computed there (guest-x86's
+    rcl_write_fault_flags probe: `stc; rcl $1` on a read-only page faults with CF clear natively on
+    QEMU); setcc, having folded the flags for its condition, leaves TCG to rebuild them from an older
+    instruction's state (setcc_write_fault_flags: `or` sets SF, `setno` on a read-only page faults
+    with SF clear, 1:3077). On Bochs, under the VMM, both frames hold the flags from before the
+    instruction, as the SDM's fault semantics say. Under the VMM such writes fault where they do not
+    natively -- a shadow entry filled read-only by a read waits for the write to set the guest's
+    dirty bit, a first touch fills it -- and the VMM resumes the instruction with the frame's flags,
+    so the retried instruction sees QEMU's wrong ones. Decided by evidence (fault_flags_check): the
+    round cut right before such an instruction is identical on both sides, and cut right after it
     the two differ in status flags (CF PF AF ZF SF OF) and the page hash only; everything after
     that follows from it. Or the round ends in a fault at such an instruction on both sides, and the
     frames differ in status flags only (the fault frame's flags are the bug itself; whether TCG
     shows it there depends on how it translated the block, so cut runs need not: 1:6807)."""
-    if v.get('rotc_first') is True:
+    if v.get('flagstore_first') is True:
         return True
     if 'vec' not in n or not flags_hash_only(n, v) or n.get('vec') != v.get('vec') or h(n, 'vec') not in (13, 14):
         return False
     b = bytes.fromhex(n.get('code') or '')
-    return any(0x601000 - len(b) + a == h(n, 'f1') for a, e in rotc_sites(n.get('code')))
+    return any(0x601000 - len(b) + a == h(n, 'f1') for a, e in flag_store_sites(n.get('code')))
 
 
-def rotc_sites(code):
-    """(start, end) byte offsets of each rcl/rcr with a memory operand in the code, at every
+def flag_store_sites(code):
+    """(start, end) byte offsets of each flag-reading store in the code (flag_store_mem), at every
     byte offset (random code need not run its linear decode)."""
     b = bytes.fromhex(code or '')
-    return [(i, i + 1 + modrm_len(b[i + 1:]) + (1 if b[i] in (0xC0, 0xC1) else 0))
-            for i in range(len(b) - 1)
-            if b[i] in (0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3) and b[i + 1] >> 6 != 3 and (b[i + 1] >> 3) & 7 in (2, 3)]
+    sites = []
+    for i in range(len(b) - 1):
+        if b[i] in (0xC0, 0xC1, 0xD0, 0xD1, 0xD2, 0xD3) and b[i + 1] >> 6 != 3 and (b[i + 1] >> 3) & 7 in (2, 3):
+            sites.append((i, i + 1 + modrm_len(b[i + 1:]) + (1 if b[i] in (0xC0, 0xC1) else 0)))
+        elif b[i] == 0x0F and i + 2 < len(b) and 0x90 <= b[i + 1] <= 0x9F and b[i + 2] >> 6 != 3:
+            sites.append((i, i + 2 + modrm_len(b[i + 2:])))
+    return sites
 
 
 def flags_hash_only(n, v):
@@ -95,12 +100,12 @@ def flags_hash_only(n, v):
         k == 'hash' or (k[0] == 'f' and k[1:].isdigit() and (h(n, k) ^ h(v, k)) & ~0x8D5 == 0) for k in d)
 
 
-def rotc_check(build, seed, rounds, budget=None):
-    """For rounds [(r, n, v)] whose code holds an rcl/rcr with a memory operand: run each one cut
+def fault_flags_check(build, seed, rounds, budget=None):
+    """For rounds [(r, n, v)] whose code holds a flag-reading store (flag_store_mem): run each one cut
     right before and right after each such instruction (list entries R:K, fuzz.c) on both sides,
-    and set v['rotc_first'] where some site is the first difference (k_qemu_rotc). One list boot
+    and set v['flagstore_first'] where some site is the first difference (k_qemu_fault_flags). One list boot
     per side for all of them."""
-    sites = {r: [(a, e) for a, e in rotc_sites(n.get('code')) if e < len(bytes.fromhex(n['code'])) - 2]
+    sites = {r: [(a, e) for a, e in flag_store_sites(n.get('code')) if e < len(bytes.fromhex(n['code'])) - 2]
              for r, n, v in rounds}
     # (in the order the round would reach them: a cut run leaves the VMM's shadow entries behind
     # in the list boot, and one filled writable by a later cut keeps an earlier site from faulting)
@@ -128,7 +133,7 @@ def rotc_check(build, seed, rounds, budget=None):
         # (a round's cuts in one boot, where the batch shows nothing: the rounds before it in the
         # batch leave shadow entries too -- 1:8325)
         if first(r, nn, vv) or (sites[r] and first(r, *both([e for e in entries if e.startswith('%d:' % r)]))):
-            v['rotc_first'] = True
+            v['flagstore_first'] = True
 
 
 DATA_SEGS = ('ds', 'es', 'fs', 'gs')
@@ -402,7 +407,7 @@ def mem_check(build, seed, r, n, v):
     v['cc_only'] = bool(differ) and all(b == 0xCC for b in differ)
 
 
-KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('QEMU rcl/rcr flags', k_qemu_rotc),
+KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('QEMU flags at a write fault', k_qemu_fault_flags),
          ('QEMU task switch flags', k_qemu_task_flags), ('x87 FCS RPL', k_x87_fcs),
          ('patched code in a data page', k_patched_data), ('patched code read as data', k_patch_read),
          ('null selector RPL', k_null_rpl), ('null segment used', k_null_use), ('QEMU ltr null', k_qemu_ltr_null), ('QEMU sti single step', k_qemu_sti_step),
@@ -511,9 +516,9 @@ def compare(args, seed, start, count, log):
     def open_(r):
         return (not same(obs['native'][r], obs['vmm'][r]) and not classify(obs['native'][r], obs['vmm'][r])
                 and 'dead' not in obs['native'][r] and 'dead' not in obs['vmm'][r])
-    rotc_check(args.build, seed, [(r, obs['native'][r], obs['vmm'][r]) for r in look
+    fault_flags_check(args.build, seed, [(r, obs['native'][r], obs['vmm'][r]) for r in look
                                   if not same(obs['native'][r], obs['vmm'][r]) and not classify(obs['native'][r], obs['vmm'][r])
-                                  and rcl_rcr_mem(obs['native'][r].get('code'))], budget=args.budget)
+                                  and flag_store_mem(obs['native'][r].get('code'))], budget=args.budget)
     lonely = [r for r in look if open_(r)][:ALONE_MAX]
     for r in lonely:
         got = {}

@@ -41,11 +41,11 @@ def main():
         t.join()
     def same(n, v):
         return {k: x for k, x in n.items() if k not in ('code', 'd')} == {k: x for k, x in v.items() if k != 'd'}
-    for seed in sorted({p[0] for p in pins}):          # (the rcl/rcr rule asks for cut runs first)
+    for seed in sorted({p[0] for p in pins}):          # (the write-fault flags rule asks for cut runs first)
         cand = [(r[0], obs[('native', seed, r)], obs[('vmm', seed, r)]) for sd, r, want, kind in pins
                 if sd == seed and not r[1] and not same(obs[('native', seed, r)], obs[('vmm', seed, r)])
-                and fuzzdiff.rcl_rcr_mem(obs[('native', seed, r)].get('code'))]
-        fuzzdiff.rotc_check(args.build, seed, cand)
+                and fuzzdiff.flag_store_mem(obs[('native', seed, r)].get('code'))]
+        fuzzdiff.fault_flags_check(args.build, seed, cand)
     fails = 0
     out = []
     for seed, r, want, kind in pins:
