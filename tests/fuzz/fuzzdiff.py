@@ -341,15 +341,18 @@ def k_qemu_task_flags(n, v):
     reserved bits and all) after `cmp eax, 0x90908735` before a far jmp to a TSS; 1:330 saved OF
     set after an xor; 9:5017 saved 0x909092cb for the #DF task gate. The VMM saves the EFLAGS of
     the frame the CPU gave it, the SDM's. Decided by evidence in the image: native EFLAGS with a
-    reserved bit set (no CPU stores that), or the switch was a far jmp (ea ptr16:32, ff /5)."""
+    reserved bit set (no CPU stores that), or the switch was a far jmp or far call (ea/9a
+    ptr16:32, ff /5 and /3: QEMU's one task-switch helper does both; 18:5374 saved no SF after a
+    `dec` that left ESI 0xffffffff, 19:5996 PF clear after an `aad` that left AL 0 -- the VMM's
+    images have the flags those results give)."""
     if h(n, 'how') != 1 or h(v, 'how') != 1 or any(n.get(k) != v.get(k) for k in FIELDS if k != 'f2'):
         return False
     if h(n, 'f2') & EFLAGS_RESERVED and not h(v, 'f2') & EFLAGS_RESERVED:
         return True
     eip = h(n, 'f0')
-    if code_at(n, eip - 7)[:1] == b'\xea':
+    if code_at(n, eip - 7)[:1] in (b'\xea', b'\x9a'):
         return True
-    return any(c[:1] == b'\xff' and len(c) > 1 and (c[1] >> 3) & 7 == 5 and c[1] >> 6 != 3 and
+    return any(c[:1] == b'\xff' and len(c) > 1 and (c[1] >> 3) & 7 in (3, 5) and c[1] >> 6 != 3 and
                1 + modrm_len(c[1:]) == k for k in range(2, 8) for c in [code_at(n, eip - k)])
 
 
