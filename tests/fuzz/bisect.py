@@ -28,10 +28,6 @@ def both(build, seed, entries):
     return res['native'], res['vmm']
 
 
-def same(n, v):
-    return all(n.get(k) == v.get(k) for k in fuzzdiff.FIELDS + ['dead'])
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--build', default=os.path.join(boot.ROOT, 'build/fuzz'))
@@ -58,19 +54,19 @@ def main():
     cuts = sorted({o for o, _ in insns if 0 < o < len(blob) - 2})
     entries = ['%d:%d' % (a.round, k) for k in cuts] + [str(a.round)]
     n, v = both(a.build, a.seed, entries)
-    first = next((k for k in cuts if not same(n['%d:%d' % (a.round, k)], v['%d:%d' % (a.round, k)])), None)
+    first = next((k for k in cuts if not fuzzdiff.same(n['%d:%d' % (a.round, k)], v['%d:%d' % (a.round, k)])), None)
     if first is None:
         print('bisect: every cut identical in the list boots; whole round: %s' %
-              ('identical' if same(n[str(a.round)], v[str(a.round)]) else 'differs'))
+              ('identical' if fuzzdiff.same(n[str(a.round)], v[str(a.round)]) else 'differs'))
         return
     prev = max([k for k in cuts if k < first], default=None)
     check = ['%d:%d' % (a.round, first)]
     n1, v1 = both(a.build, a.seed, check)
-    ok = not same(n1[check[0]], v1[check[0]])
+    ok = not fuzzdiff.same(n1[check[0]], v1[check[0]])
     if prev is not None:
         pe = '%d:%d' % (a.round, prev)
         n0, v0 = both(a.build, a.seed, [pe])
-        ok = ok and same(n0[pe], v0[pe])
+        ok = ok and fuzzdiff.same(n0[pe], v0[pe])
     print('seed %d round %d: the sides part at cut %d (%#x)%s' % (a.seed, a.round, first, base + first,
           '' if ok else ' (NOT confirmed in boots of their own)'))
     for o, t in insns:

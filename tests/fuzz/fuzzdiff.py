@@ -47,6 +47,12 @@ def k_v86(n, v):
         h(n, 'f%d' % i) & 0x20000 for i in range(6) if 'f%d' % i in n)
 
 
+def same(n, v):
+    """Are two observations of a round the same (the native side's code dump and both digests
+    aside)?"""
+    return {k: x for k, x in n.items() if k not in ('code', 'd')} == {k: x for k, x in v.items() if k not in ('code', 'd')}
+
+
 def flag_store_mem(code):
     """Does the round's code hold, at any byte offset, an instruction that reads the flags and
     writes memory: rcl/rcr (D0-D3 or C0-C1 /2 or /3) or setcc (0F 90-9F), ModRM mod != 3?"""
@@ -510,9 +516,6 @@ def compare(args, seed, start, count, log):
             t.start()
         for t in ts:
             t.join()
-    def same(n, v):
-        return {k: x for k, x in n.items() if k not in ('code', 'd')} == {k: x for k, x in v.items() if k != 'd'}
-
     # A list boot runs its rounds one after another, and a round before can still leave state
     # (9:6006, which ran out of its time budget under the VMM, changed 6008's pages natively): a
     # difference no rule explains is run once more truly alone, a boot of its own on each side.

@@ -39,22 +39,20 @@ def main():
         t.start()
     for t in ts:
         t.join()
-    def same(n, v):
-        return {k: x for k, x in n.items() if k not in ('code', 'd')} == {k: x for k, x in v.items() if k != 'd'}
     for seed in sorted({p[0] for p in pins}):          # (the write-fault flags rule asks for cut runs first)
         cand = [(r[0], obs[('native', seed, r)], obs[('vmm', seed, r)]) for sd, r, want, kind in pins
-                if sd == seed and not r[1] and not same(obs[('native', seed, r)], obs[('vmm', seed, r)])
+                if sd == seed and not r[1] and not fuzzdiff.same(obs[('native', seed, r)], obs[('vmm', seed, r)])
                 and fuzzdiff.flag_store_mem(obs[('native', seed, r)].get('code'))]
         fuzzdiff.fault_flags_check(args.build, seed, cand)
     fails = 0
     out = []
     for seed, r, want, kind in pins:
         n, v = obs[('native', seed, r)], obs[('vmm', seed, r)]
-        same_ = same(n, v)
-        if not same_ and not fuzzdiff.classify(n, v):
+        same = fuzzdiff.same(n, v)
+        if not same and not fuzzdiff.classify(n, v):
             fuzzdiff.mem_check(args.build, seed, r[0], n, v)
-        got = 'identical' if same_ else fuzzdiff.classify(n, v) or 'unexplained'
-        ok = (want == 'identical' and same_) or (want == 'known' and got == kind)
+        got = 'identical' if same else fuzzdiff.classify(n, v) or 'unexplained'
+        ok = (want == 'identical' and same) or (want == 'known' and got == kind)
         fails += not ok
         name = 'fuzz-pin/seed%d-round%d%s' % (seed, r[0], '-' + r[1] if r[1] else '')
         if ok:

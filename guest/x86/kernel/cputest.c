@@ -394,10 +394,10 @@ static int check_rcl_write_fault(void)
 
 /* The same for a flag-reading store: `or` sets SF (and clears ZF), then `setno` writes a
  * read-only page. The #PF frame must hold the flags as they were before the setno, SF set: QEMU
- * 7.2 TCG instead rebuilds them from the flags state of an older instruction (here the xor: ZF
- * set, SF clear), having computed them for the setno and dropped the newer state (tests/fuzz
- * 1:3077). No store may sit between the xor and the setno (the fault handler's bookkeeping is
- * set up first), or TCG would write the newer state back before the setno. */
+ * 7.2 TCG instead rebuilds them from stale lazy-flags state, having computed them for the setno
+ * and dropped the newer state (its frame here: 0x2, every status flag clear; tests/fuzz 1:3077).
+ * No store may sit between the or and the setno (the fault handler's bookkeeping is set up
+ * first), or TCG could write the newer state back before the setno. */
 static int check_setcc_write_fault(void)
 {
 	static volatile uint32_t word;
