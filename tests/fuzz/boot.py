@@ -33,7 +33,7 @@ def guest_elf(build):
     return os.path.join(build, 'kernel.elf')
 
 
-def boot(side, build, args, tag, cpu=None):
+def boot(side, build, args, tag, cpu=None, hang=HANG_S):
     """Boot once; returns (guest lines, how it ended: 'done' | reason). Under the VMM the guest's
     lines are the console's "vm1: " lines (a long guest line is split by the VMM: rejoined).
     cpu: a QEMU CPU model for this boot (else FUZZ_CPU's, else QEMU's default)."""
@@ -68,8 +68,8 @@ def boot(side, build, args, tag, cpu=None):
                 except OSError:
                     pass
                 break
-        elif time.time() - last > HANG_S:
-            how = 'hang (no output for %d s)' % HANG_S
+        elif time.time() - last > hang:
+            how = 'hang (no output for %d s)' % hang
             break
         if p.poll() is not None and not r:
             break
@@ -157,14 +157,14 @@ def list_rounds(side, build, seed, rounds, budget=None, dump=False, cpu=None):
     return out
 
 
-def list_entries(side, build, seed, entries, budget=None):
+def list_entries(side, build, seed, entries, budget=None, hang=HANG_S):
     """Run list entries -- "R" or "R:K", round R cut at byte K (fuzz.c) -- returning {entry: fields}
     ({'dead': how} for one that killed the machine; the entries after it run in another boot)."""
     out, pending = {}, list(entries)
     while pending:
         part = pending[:150]                     # (the command line holds 2 KiB)
         lines, how = boot(side, build, 'seed=%d list=%s%s' % (seed, ','.join(part), ' budget=%d' % budget if budget else ''),
-                          'entries%d-%d' % (seed, os.getpid()))
+                          'entries%d-%d' % (seed, os.getpid()), hang=hang)
         for l in lines:
             if l.startswith('R '):
                 f = l.split()

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""tracediff.py - a fuzz round instruction by instruction, natively and under the VMM, side by side.
+
+Usage: tracediff.py [--build DIR] [--all] SEED ROUND[:CUT]
+
+Boots the round alone (list=) on each side with QEMU's `-singlestep -d cpu` restricted to the
+round's code page (-dfilter), so the log holds the registers before every instruction the round
+ran there -- natively, and under the VMM as the guest's own instructions (the VMM's run
+elsewhere). Prints the steps up to the first one whose EIP, general registers or EFLAGS (but IF
+and IOPL, which the VMM keeps virtual) differ (all of them with --all). An instruction that took a hidden fault under the VMM (a shadow fill)
+shows there twice in a row: retry() finds those.
+
+One instruction per translation block changes what QEMU's TCG does with lazily computed flags, so
+a trace need not end as the round's normal run does; what it shows about single instructions
+(a retried one and its flags) holds. Needs nothing but QEMU."""
+import argparse, os, re, subprocess, sys, tempfile, threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import boot
+
+KEYS = ['EIP', 'EAX', 'ECX', 'EDX', 'EBX', 'ESP', 'EBP', 'ESI', 'EDI', 'EFL']
+VIRTUAL = 0x3200                   # EFLAGS.IF and IOPL: under the VMM the guest's are in the VMM
+
+
+def steps(side, build, seed, entry):
+    """[{KEY: value}] before each instruction the round ran in its code page (0x600000-0x600fff)."""
+    d = tempfile.mkdtemp(prefix='trace-', dir=build)
+    log = os.path.join(d, 'cpu.log')
+    trace = ['-singlestep', '-d', 'cpu,nochain', '-dfilter', '0x600000..0x600fff', '-D', log]
+    args = 'seed=%d list=%s' % (seed, entry)
+    if side == 'native':
+        cmd = boot.QEMU + trace + ['-m', '64', '-kernel', boot.guest_elf(build), '-append', args]
+    else:
+        cfg = os.path.join(d, 'grub.cfg')
+        with open(cfg, 'w') as f:
+            f.write('set timeout=0\nmenuentry "fuzz" {\n  multiboot2 /boot/vmm.elf vms=1 mem=64M console=serial\n'
+                    '  module2 /boot/fuzz.elf fuzz %s\n  boot\n}\n' % args)
+        iso = os.path.join(d, 'fuzz.iso')
+        subprocess.run([os.path.join(boot.ROOT, 'tools/mkiso.sh'), iso, cfg, boot.VMM_ELF,
+                        'fuzz.elf=' + boot.guest_elf(build)], check=True, stdout=subprocess.DEVNULL)
+        cmd = boot.QEMU + trace + ['-m', '512', '-boot', 'd', '-cdrom', iso]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    buf = b''
+    try:                               # (until the guest says it is done, or 120 s)
+        import select, time
+        t0 = time.time()
+        while time.time() - t0 < 120 and b'fuzz: done' not in buf and p.poll() is None:
+            if select.select([p.stdout], [], [], 1.0)[0]:
+                buf += os.read(p.stdout.fileno(), 65536)
+    finally:
+        p.kill()
+        p.wait()
+    out, cur = [], {}
+    with open(log, errors='replace') as f:
+        for l in f:
+            for k, v in re.findall(r'\b(E[A-Z]{2})=([0-9a-f]{8})\b', l):
+                cur[k] = int(v, 16)
+            if l.startswith('CCS='):
+                st = {k: cur.get(k) for k in KEYS}
+                if st['EFL'] is not None:          # (the VMM keeps IF and IOPL virtual: not compared)
+                    st['EFL'] &= ~VIRTUAL
+                if not out or out[-1] != st:   # (a step again with nothing changed: a fault the VMM took and hid)
+                    out.append(st)
+                cur = {}
+    subprocess.run(['rm', '-rf', d])
+    return out
+
+
+def both(build, seed, entry):
+    res = {}
+    ts = [threading.Thread(target=lambda s=s: res.__setitem__(s, steps(s, build, seed, entry))) for s in ('native', 'vmm')]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    return res['native'], res['vmm']
+
+
+def retry(n, v):
+    """Where the traces part, if there the VMM ran the instruction of the step before again -- the
+    same instruction retried after a hidden fault -- with the same registers and only status
+    flags (CF PF AF ZF SF OF) changed: (i, its first run, its retry); else None."""
+    for i in range(1, min(len(n), len(v))):
+        if n[i] != v[i]:
+            a, b = v[i - 1], v[i]              # (v[i - 1] == n[i - 1]: the first run of it)
+            if a['EIP'] == b['EIP'] and all(a[k] == b[k] for k in KEYS if k != 'EFL') and \
+                    a['EFL'] != b['EFL'] and (a['EFL'] ^ b['EFL']) & ~0x8D5 == 0:
+                return i - 1, a, b
+            return None
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--build', default=os.path.join(boot.ROOT, 'build/fuzz'))
+    ap.add_argument('--all', action='store_true')
+    ap.add_argument('seed', type=int)
+    ap.add_argument('entry')
+    args = ap.parse_args()
+    n, v = both(args.build, args.seed, args.entry)
+    fmt = lambda x: ' '.join('%08x' % x[k] if x.get(k) is not None else '-' * 8 for k in KEYS)
+    print('step     ' + ' '.join('%-8s' % k for k in KEYS))
+    for i in range(max(len(n), len(v))):
+        a, b = (n[i] if i < len(n) else {}), (v[i] if i < len(v) else {})
+        print('%4d N   %s' % (i, fmt(a)))
+        if a != b:
+            print('     VMM %s  <-- differs' % fmt(b))
+            if not args.all:
+                break
+    r = retry(n, v)
+    if r:
+        print('the VMM retried the instruction at %08x with EFLAGS %08x after a hidden fault (first run: %08x)'
+              % (r[1]['EIP'], r[2]['EFL'], r[1]['EFL']))
+
+
+if __name__ == '__main__':
+    main()
