@@ -327,6 +327,23 @@ static int iret_pop(struct vm *vm, struct trapframe *tf, uint32_t sp, uint32_t *
 	return 0;
 }
 
+/* The checks an iret makes of the CS or SS it returns with, in the SDM's order, on the guest's own
+ * descriptor (the CPU reads the GDT afresh): a code segment of that ring for CS (DPL = RPL, or
+ * DPL <= RPL if conforming), a writable data segment of that ring for SS (RPL and DPL = the
+ * ring), else #GP(selector); then present, else #NP(CS) or #SS(SS). 0: it passes. */
+static unsigned iret_seg_fault(struct vm *vm, uint16_t sel, int code, unsigned ring)
+{
+	uint64_t d;
+	if (seg_guest_desc(vm, sel, &d) < 0 || !((d >> 44) & 1) || !!(d & D_CODE) != !!code)
+		return 13;
+	if (code ? (((d >> 42) & 1) ? D_DPL(d) > ring : D_DPL(d) != ring)
+		 : ((sel & 3) != ring || !((d >> 41) & 1) || D_DPL(d) != ring))
+		return 13;
+	if (!(d & D_PRESENT))
+		return code ? 11 : 12;
+	return 0;
+}
+
 int emulate_iret(struct vm *vm, struct trapframe *tf, unsigned osz, unsigned len)
 {
 	/* With a 16-bit operand size (66 cf, iretw) the frame is IP, CS, FLAGS (and SP, SS to an
@@ -370,21 +387,24 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, unsigned osz, unsigned len
 		/* 4. Back to the process: pop its stack too; the selectors must be ring-3 ones. A
 		 * real CPU raises #GP(selector) here, in the guest kernel: CS's if CS is the bad one
 		 * (it is checked before ESP and SS are even read), else SS's (0 for a null SS). */
-		if (!seg_check(vm, cs, 1, 3)) {
-			reflect(vm, tf, 13, REFLECT_EXC_ERR, cs & 0xFFFCu);
+		unsigned v = iret_seg_fault(vm, cs, 1, 3);
+		if (v || !seg_check(vm, cs, 1, 3)) {        /* (and the VMM's copy must hold it) */
+			reflect(vm, tf, v ? v : 13, REFLECT_EXC_ERR, cs & 0xFFFCu);
 			return 1;
 		}
 		if (iret_pop(vm, tf, sp_add(&ssd, sp, 3 * osz), w + 3, 2, osz) < 0)
 			return 1;
-		if (!seg_check(vm, (uint16_t)w[4], 0, 3)) {
-			reflect(vm, tf, 13, REFLECT_EXC_ERR, w[4] & 0xFFFCu);
+		v = iret_seg_fault(vm, (uint16_t)w[4], 0, 3);
+		if (v || !seg_check(vm, (uint16_t)w[4], 0, 3)) {
+			reflect(vm, tf, v ? v : 13, REFLECT_EXC_ERR, w[4] & 0xFFFCu);
 			return 1;
 		}
 		tf->rsp = w[3];
 		tf->ss = (uint16_t)w[4];
 	} else if (to == 0) {
-		if (!seg_check(vm, cs, 1, 0)) {
-			reflect(vm, tf, 13, REFLECT_EXC_ERR, cs & ~3u);
+		unsigned v = iret_seg_fault(vm, cs, 1, 0);
+		if (v || !seg_check(vm, cs, 1, 0)) {
+			reflect(vm, tf, v ? v : 13, REFLECT_EXC_ERR, cs & ~3u);   /* (20:1866: #NP) */
 			return 1;
 		}
 		cs |= 1;
@@ -396,26 +416,16 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, unsigned osz, unsigned len
 		 * if conforming): else #GP(CS), #NP(CS) if not present; SS a writable data segment of
 		 * that ring: else #GP(SS) (#SS if not present). Only an iret that would enter ring
 		 * 1 or 2 stops the VM. (tests/fuzz found it: random iret frames.) */
-		uint64_t d;
-		if (seg_guest_desc(vm, cs, &d) < 0 || !((d >> 44) & 1) || !(d & D_CODE) ||
-		    (((d >> 42) & 1) ? D_DPL(d) > to : D_DPL(d) != to)) {
-			reflect(vm, tf, 13, REFLECT_EXC_ERR, cs & ~3u);
-			return 1;
-		}
-		if (!(d & D_PRESENT)) {
-			reflect(vm, tf, 11, REFLECT_EXC_ERR, cs & ~3u);
+		unsigned v = iret_seg_fault(vm, cs, 1, to);
+		if (v) {
+			reflect(vm, tf, v, REFLECT_EXC_ERR, cs & ~3u);
 			return 1;
 		}
 		if (iret_pop(vm, tf, sp_add(&ssd, sp, 3 * osz), w + 3, 2, osz) < 0)   /* (after CS: 1:1609) */
 			return 1;
-		uint16_t ss = (uint16_t)w[4];
-		if ((ss & 3) != to || seg_guest_desc(vm, ss, &d) < 0 || !((d >> 44) & 1) || (d & D_CODE) ||
-		    !((d >> 41) & 1) || D_DPL(d) != to) {
-			reflect(vm, tf, 13, REFLECT_EXC_ERR, ss & ~3u);
-			return 1;
-		}
-		if (!(d & D_PRESENT)) {
-			reflect(vm, tf, 12, REFLECT_EXC_ERR, ss & ~3u);
+		v = iret_seg_fault(vm, (uint16_t)w[4], 0, to);
+		if (v) {
+			reflect(vm, tf, v, REFLECT_EXC_ERR, w[4] & ~3u);
 			return 1;
 		}
 		vm_fail(vm, "iret to ring %u at %08lx (only rings 0 and 3 are supported)", to, tf->rip);

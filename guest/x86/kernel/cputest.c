@@ -313,6 +313,22 @@ static int check_ring_transfers(void)
 	return (pushed_cs & 0xFFFF) == KCODE_SEL && (ss & 0xFFFF) == KDATA_SEL;
 }
 
+/* An iret to a code segment that is right in every way but not present: #NP(selector), which the
+ * CPU checks after the type and the DPL (a VMM that answered #GP for any unusable CS was wrong:
+ * tests/fuzz 20:1866). GDT slot 6 is the kernel's scratch slot (gdt.c). */
+static int check_iret_not_present(void)
+{
+	uint64_t old = gdt[6];
+	gdt[6] = gdt_segment(0, 0xFFFFF, 0x1A, 0xC);          /* code, readable, DPL 0, P clear */
+	fault_caught = 0;
+	__asm__ volatile("pushfl\n\tpushl $0x30\n\tpushl $3f\n\t"
+			 FAULT_OK("iret") "\n\taddl $12, %%esp\n3:" : : : "memory", "cc");
+	gdt[6] = old;
+	klog("iret to a not-present code segment: %s %x\n", fault_caught ? "vector" : "no fault",
+	     fault_caught ? fault_vector : 0);
+	return fault_caught && fault_vector == 11 && fault_err == 0x30;
+}
+
 /* Code that stores into its own page with an x87 instruction (fistp), then runs what it stored:
  * the store rewrites the immediate of the mov after it. A VMM that write-protects scanned code
  * and keeps unscanned code from running must let this one instruction do both (its emulator has
@@ -447,6 +463,7 @@ void cputest_run(void)
 	ktest_report(store_forms_check(), "store_forms_gdt_page");
 	ktest_report(check_debug_registers(), "debug_registers");
 	ktest_report(check_ring_transfers(), "ring_transfers");
+	ktest_report(check_iret_not_present(), "iret_not_present_np");
 	ktest_report(check_io_breakpoints(), "io_breakpoints");
 	ktest_report(check_self_modifying_x87(), "self_modifying_x87");
 	ktest_report(check_x87_mf(), "x87_exception_mf");
