@@ -17,8 +17,8 @@
  *
  * Command line: seed=N start=N count=N list=A,B,... budget=PIT-ticks. A list entry R:K runs round R
  * with its code cut at its K-th byte (int3s from there on): tests/fuzz/bisect.py finds where the two
- * sides part. R@K puts one int3 at byte K instead: what the VMM's patch there looks like to code
- * that reads it (tests/fuzz/fuzzdiff.py patch_inside_check). */
+ * sides part. R@K@L... puts one int3 at each byte named instead: what the VMM's patches there
+ * look like to code that runs over them (tests/fuzz/fuzzdiff.py patch_inside_check). */
 #include "fuzz.h"
 
 /* ---- the pages (identity-mapped in the harness's space) ---- */
@@ -263,18 +263,25 @@ static void print_pages(void)
 	}
 }
 
-static void run_one(uint32_t seed, uint32_t r, uint32_t cut, char how, struct obs *o)
+/* How a list entry changes its round's code: R:K cuts it at its K-th byte (int3s from there on);
+ * R@K@L... puts one int3 at each byte named (what the VMM's patches there look like to code
+ * that runs over them). */
+struct variant {
+	uint32_t cut;
+	uint32_t n, at[8];
+};
+
+static void run_one(uint32_t seed, uint32_t r, const struct variant *va, struct obs *o)
 {
 	struct round rd;
 	gen_round(seed, r, &rd);
-	if (cut) {
-		uint8_t *c = rd.ring3 ? code3 : code0;
-		if (how == '@')     /* R@K: its K-th byte alone becomes int3 (a patch site's stand-in) */
-			c[rd.entry - CODE + cut] = 0xCC;
-		else                /* R:K: the code from its K-th byte on becomes int3s */
-			for (uint32_t i = rd.entry - CODE + cut; i < 4094; i++)
-				c[i] = 0xCC;
-	}
+	uint8_t *c = rd.ring3 ? code3 : code0;
+	for (uint32_t k = 0; va && k < va->n; k++)
+		if (rd.entry - CODE + va->at[k] < 4096)
+			c[rd.entry - CODE + va->at[k]] = 0xCC;
+	if (va && va->cut)
+		for (uint32_t i = rd.entry - CODE + va->cut; i < 4094; i++)
+			c[i] = 0xCC;
 	if (dump) {
 		const uint8_t *c = rd.ring3 ? code3 : code0;
 		puts_("C ");
@@ -355,16 +362,20 @@ static void run_one(uint32_t seed, uint32_t r, uint32_t cut, char how, struct ob
 	o->hash = hash_pages();
 }
 
-static void print_obs(uint32_t r, uint32_t cut, char how, const struct obs *o, uint32_t d)
+static void print_obs(uint32_t r, const struct variant *va, const struct obs *o, uint32_t d)
 {
 	static const char *const name[] = { "vec", "how", "ring3", "nf", "f0", "f1", "f2", "f3", "f4", "f5",
 		"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "ds", "es", "fs", "gs", "ss", "cr2",
 		"cr0", "cr4", "hash" };
 	puts_("R ");
 	putu(r);
-	if (cut) {
-		putc_(how);
-		putu(cut);
+	for (uint32_t k = 0; va && k < va->n; k++) {
+		putc_('@');
+		putu(va->at[k]);
+	}
+	if (va && va->cut) {
+		putc_(':');
+		putu(va->cut);
 	}
 	for (unsigned i = 0; i < sizeof name / sizeof name[0]; i++) {
 		putc_(' ');
@@ -416,14 +427,18 @@ void fuzz_main(uint32_t *mbi)
 	struct obs o;
 	if (list) {                          /* the rounds named, each with its full observation */
 		while (*list >= '0' && *list <= '9') {
-			uint32_t r = num(&list), cut = 0;
-			char how = *list;
-			if (how == ':' || how == '@') {
-				list++;
-				cut = num(&list);
+			uint32_t r = num(&list);
+			struct variant va = { 0, 0, { 0 } };
+			while (*list == ':' || *list == '@') {
+				char how = *list++;
+				uint32_t k = num(&list);
+				if (how == ':')
+					va.cut = k;
+				else if (va.n < 8)
+					va.at[va.n++] = k;
 			}
-			run_one(seed, r, cut, how, &o);
-			print_obs(r, cut, how, &o, digest_of(&o));
+			run_one(seed, r, &va, &o);
+			print_obs(r, &va, &o, digest_of(&o));
 			if (memdump)
 				print_pages();
 			if (*list == ',')
@@ -435,7 +450,7 @@ void fuzz_main(uint32_t *mbi)
 	static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
 	uint32_t running = 2166136261u, line = 2166136261u, line_start = start;
 	for (uint32_t r = start; r < start + count; r++) {
-		run_one(seed, r, 0, 0, &o);
+		run_one(seed, r, 0, &o);
 		uint32_t d = digest_of(&o);
 		running = (running ^ d) * 16777619u;
 		line = (line ^ d) * 16777619u;

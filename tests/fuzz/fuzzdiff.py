@@ -530,7 +530,7 @@ def retry_check(build, seed, rounds):
 def more_evidence(build, seed, rounds, budget=None):
     """The checks that boot again, for the rounds [(r, n, v)] the observations alone leave
     unexplained, cheapest first: page dumps (mem_check), one-int3 runs (patch_inside_check), traces
-    (retry_check). Each notes its finding in v for the rules."""
+    (retry_check, patch_inside_traced). Each notes its finding in v for the rules."""
     def open_(n, v):
         return 'dead' not in n and 'dead' not in v and not same(n, v) and not classify(n, v)
     for r, n, v in rounds:
@@ -538,6 +538,56 @@ def more_evidence(build, seed, rounds, budget=None):
             mem_check(build, seed, r, n, v)
     patch_inside_check(build, seed, [(r, n, v) for r, n, v in rounds if open_(n, v)], budget=budget)
     retry_check(build, seed, [(r, n, v) for r, n, v in rounds if open_(n, v)][:ALONE_MAX])
+    for r, n, v in [(r, n, v) for r, n, v in rounds if open_(n, v) and not h(n, 'ring3')][:ALONE_MAX]:
+        patch_inside_traced(build, seed, r, n, v)
+
+
+def insn_len(b):
+    """The length of the instruction at b[0] (objdump's decode; 0 if it has none)."""
+    import subprocess, tempfile
+    with tempfile.NamedTemporaryFile(suffix='.bin') as f:
+        f.write(b[:16])
+        f.flush()
+        out = subprocess.run(['objdump', '-D', '-b', 'binary', '-m', 'i386', f.name], capture_output=True, text=True).stdout
+    offs = [int(l.split(':')[0], 16) for l in out.split('\n') if re.match(r'^\s+[0-9a-f]+:\t', l)]
+    return offs[1] if len(offs) > 1 else 0
+
+
+def linear_decode(n, eip):
+    """The instruction boundaries of the round's code decoded from eip to its page's end (objdump):
+    what the VMM's first-run scan of the page, started there, patches by (patch.c)."""
+    import subprocess, tempfile
+    with tempfile.NamedTemporaryFile(suffix='.bin') as f:
+        f.write(code_at(n, eip))
+        f.flush()
+        out = subprocess.run(['objdump', '-D', '-b', 'binary', '-m', 'i386', '--adjust-vma=%#x' % eip, f.name],
+                             capture_output=True, text=True).stdout
+    return {int(m.group(1), 16) for m in re.finditer(r'^\s+([0-9a-f]+):\t', out, re.M)}
+
+
+def patch_inside_traced(build, seed, r, n, v):
+    """patch_inside_check for a round where no int3 run can stand in for the patch, because the
+    round also runs the patched instruction itself (20:4479: an iret at 0x600e0e, which the VMM
+    patched and emulated, and later `00 cf` from 0x600e0d, whose ModRM byte is that iret -- under
+    the VMM `00 cc`, add %cl,%ah instead of add %cl,%bh). Trace both sides (tracediff.py): where
+    they part right after an instruction whose bytes cover the first byte of a patchable
+    instruction that the VMM's scan met -- one its trace ran before, or on the linear decode from
+    the first byte the round ran (22:9048: `00 cf` from 0x600eea over the decode's iret at
+    0x600eeb) -- note that offset in v['patch_inside']."""
+    import tracediff
+    code = n.get('code') or ''
+    base = 0x601000 - len(bytes.fromhex(code))
+    nt, vt = tracediff.both(build, seed, str(r))
+    i = next((i for i in range(min(len(nt), len(vt))) if nt[i] != vt[i]), None)
+    if not i:
+        return
+    x = nt[i - 1]['EIP']
+    ran = {st['EIP'] for st in vt[:i - 1]} | linear_decode(n, vt[0]['EIP'])
+    end = x + insn_len(code_at(n, x))
+    for k in patch_sites(code):
+        if x < base + k < end and base + k in ran:
+            v['patch_inside'] = k
+            return
 
 
 def k_patch_inside(n, v):
@@ -547,8 +597,9 @@ def k_patch_inside(n, v):
     int3 (23:5128: `sbb $0x90cf9f0b, %eax` entered at 0x600dee, over an iret at 0x600df1 that a
     decode from an earlier byte found: EAX off by (0xcf - 0xcc) << 16). In-place patching cannot
     see such overlaps -- a translation cache would -- the seed's binary patching shares the
-    limit. Decided by evidence (patch_inside_check): the round run natively with one int3 at a
-    patchable instruction's first byte gives exactly the VMM's observation."""
+    limit. Decided by evidence: the round run natively with one int3 at a patchable instruction's
+    first byte gives exactly the VMM's observation (patch_inside_check), or the two sides' traces
+    part right after an instruction that covers a patch site the VMM ran (patch_inside_traced)."""
     return v.get('patch_inside') is not None
 
 
