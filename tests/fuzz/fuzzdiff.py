@@ -345,6 +345,23 @@ def k_qemu_ret_stack(n, v):
     return h(n, 'f0') ^ h(v, 'f0') == 4 and h(v, 'f0') & 4 and c[:1] in (b'\xca', b'\xcb', b'\xcf')
 
 
+def k_qemu_call_stack(n, v):
+    """The other half of the same QEMU helpers: a far call at ring 3 pushes CS and EIP through
+    supervisor accesses, and with CR0.WP clear (the fuzzer's CR0) a supervisor write to a
+    read-only page succeeds. So natively a ring-3 lcall loop whose stack ran down into the round's
+    code page (mapped user, read-only) wrote over its own code (18:4255, 22:285: the pushes went
+    on into the code until it ran into what they wrote); on the CPU, which the VMM follows, the
+    first such push is a #PF with error code 7 (present, write, user). The VMM's round ends so, at
+    a far call (9a, ff /3), with CR2 in the code page, where the native one went on."""
+    if not h(v, 'ring3') or h(v, 'vec') != 14 or h(v, 'f0') != 7 or not 0x600000 <= h(v, 'cr2') < 0x601000 or (
+            n.get('vec') == v.get('vec') and n.get('f1') == v.get('f1')):
+        return False
+    c = code_at(n, h(v, 'f1'))
+    while c[:1] and c[0] in PREFIXES:
+        c = c[1:]
+    return len(c) >= 2 and (c[0] == 0x9A or (c[0] == 0xFF and (c[1] >> 3) & 7 == 3 and c[1] >> 6 != 3))
+
+
 def msr_exists(m):
     """Is m in a range where x86 CPUs define MSRs (Intel's 0-0x1FFF, the hypervisor range, AMD's
     and long mode's 0xC0000000-0xC0011FFF)?"""
@@ -530,7 +547,7 @@ def retry_check(build, seed, rounds):
 def more_evidence(build, seed, rounds, budget=None):
     """The checks that boot again, for the rounds [(r, n, v)] the observations alone leave
     unexplained, cheapest first: page dumps (mem_check), one-int3 runs (patch_inside_check), traces
-    (retry_check, patch_inside_traced). Each notes its finding in v for the rules."""
+    (retry_check, trace_check). Each notes its finding in v for the rules."""
     def open_(n, v):
         return 'dead' not in n and 'dead' not in v and not same(n, v) and not classify(n, v)
     for r, n, v in rounds:
@@ -539,7 +556,7 @@ def more_evidence(build, seed, rounds, budget=None):
     patch_inside_check(build, seed, [(r, n, v) for r, n, v in rounds if open_(n, v)], budget=budget)
     retry_check(build, seed, [(r, n, v) for r, n, v in rounds if open_(n, v)][:ALONE_MAX])
     for r, n, v in [(r, n, v) for r, n, v in rounds if open_(n, v) and not h(n, 'ring3')][:ALONE_MAX]:
-        patch_inside_traced(build, seed, r, n, v)
+        trace_check(build, seed, r, n, v)
 
 
 def insn_len(b):
@@ -565,29 +582,46 @@ def linear_decode(n, eip):
     return {int(m.group(1), 16) for m in re.finditer(r'^\s+([0-9a-f]+):\t', out, re.M)}
 
 
-def patch_inside_traced(build, seed, r, n, v):
-    """patch_inside_check for a round where no int3 run can stand in for the patch, because the
+def trace_check(build, seed, r, n, v):
+    """Trace both sides (tracediff.py) of a round nothing else explained and look at where they
+    part. (1) A port input (an `in` at ring 0, only EAX differs after it): v['port_in'].
+    (2) patch_inside_check's case where no int3 run can stand in for the patch, because the
     round also runs the patched instruction itself (20:4479: an iret at 0x600e0e, which the VMM
     patched and emulated, and later `00 cf` from 0x600e0d, whose ModRM byte is that iret -- under
-    the VMM `00 cc`, add %cl,%ah instead of add %cl,%bh). Trace both sides (tracediff.py): where
-    they part right after an instruction whose bytes cover the first byte of a patchable
+    the VMM `00 cc`, add %cl,%ah instead of add %cl,%bh): where they part right after an
+    instruction whose bytes cover the first byte of a patchable
     instruction that the VMM's scan met -- one its trace ran before, or on the linear decode from
     the first byte the round ran (22:9048: `00 cf` from 0x600eea over the decode's iret at
     0x600eeb) -- note that offset in v['patch_inside']."""
     import tracediff
     code = n.get('code') or ''
     base = 0x601000 - len(bytes.fromhex(code))
-    nt, vt = tracediff.both(build, seed, str(r))
+    asm = {}
+    nt, vt = tracediff.both(build, seed, str(r), asm)
     i = next((i for i in range(min(len(nt), len(vt))) if nt[i] != vt[i]), None)
     if not i:
         return
     x = nt[i - 1]['EIP']
+    if asm.get(x, '').split()[:1] in (['inb'], ['inw'], ['inl']) and not h(n, 'ring3') and \
+            [k for k in tracediff.KEYS if nt[i][k] != vt[i][k]] == ['EAX']:
+        v['port_in'] = x                         # (k_port_in)
+        return
     ran = {st['EIP'] for st in vt[:i - 1]} | linear_decode(n, vt[0]['EIP'])
     end = x + insn_len(code_at(n, x))
     for k in patch_sites(code):
         if x < base + k < end and base + k in ran:
             v['patch_inside'] = k
             return
+
+
+def k_port_in(n, v):
+    """Port input at ring 0 from a port of the PC: natively QEMU's device (or nothing) answers,
+    under the VMM the VM's own virtual PC (arch/x86_64/pc), which is a different machine by
+    design -- the generator emits no port I/O for that reason, but random bytes run as code can
+    hold one (22:7347: `in (%dx),%eax` with DX 0x59 in code on the stack page read 0 natively,
+    0xffffffff under the VMM, as a port nothing decodes reads on a PC). Decided by the traces
+    (trace_check): they part right after an in, in EAX alone."""
+    return v.get('port_in') is not None
 
 
 def k_patch_inside(n, v):
@@ -599,7 +633,7 @@ def k_patch_inside(n, v):
     see such overlaps -- a translation cache would -- the seed's binary patching shares the
     limit. Decided by evidence: the round run natively with one int3 at a patchable instruction's
     first byte gives exactly the VMM's observation (patch_inside_check), or the two sides' traces
-    part right after an instruction that covers a patch site the VMM ran (patch_inside_traced)."""
+    part right after an instruction that covers a patch site the VMM ran (trace_check)."""
     return v.get('patch_inside') is not None
 
 
@@ -623,7 +657,8 @@ KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('QEMU flags at a w
          ('selector past the VMM tables', k_gdt_copy), ('QEMU ignores the reg field', k_qemu_reg_field),
          ('QEMU unknown MSR', k_qemu_msr), ('QEMU far return stack U/S', k_qemu_ret_stack),
          ('ring-3 system read without UMIP', k_sys_read_ring3), ('QEMU read-only segment', k_qemu_ro_segment),
-         ('prefixed INT n', k_int_prefix), ('patch inside another instruction', k_patch_inside)]
+         ('prefixed INT n', k_int_prefix), ('patch inside another instruction', k_patch_inside),
+         ('port input from the PC', k_port_in), ('QEMU far call stack U/S', k_qemu_call_stack)]
 
 
 def classify(n, v):

@@ -4,11 +4,12 @@
 Usage: tracediff.py [--build DIR] [--all] SEED ROUND[:CUT]
 
 Boots the round alone (list=) on each side with QEMU's `-singlestep -d cpu` restricted to the
-round's code page (-dfilter), so the log holds the registers before every instruction the round
-ran there -- natively, and under the VMM as the guest's own instructions (the VMM's run
-elsewhere). Prints the steps up to the first one whose EIP, general registers or EFLAGS (but IF
-and IOPL, which the VMM keeps virtual) differ (all of them with --all). An instruction that took a hidden fault under the VMM (a shadow fill)
-shows there twice in a row: retry() finds those.
+round's 4 MiB (-dfilter: its code, scratch and stack pages), so the log holds the registers before
+every instruction the round ran there -- natively, and under the VMM as the guest's own
+instructions (the VMM runs elsewhere). Prints the steps up to the first one whose EIP, general
+registers or EFLAGS (but IF and IOPL, which the VMM keeps virtual) differ (all of them with --all).
+An instruction that took a hidden fault under the VMM (a shadow fill) shows there twice in a
+row: retry() finds those.
 
 One instruction per translation block changes what QEMU's TCG does with lazily computed flags, so
 a trace need not end as the round's normal run does; what it shows about single instructions
@@ -22,11 +23,12 @@ KEYS = ['EIP', 'EAX', 'ECX', 'EDX', 'EBX', 'ESP', 'EBP', 'ESI', 'EDI', 'EFL']
 VIRTUAL = 0x3200                   # EFLAGS.IF and IOPL: under the VMM the guest's are in the VMM
 
 
-def steps(side, build, seed, entry):
-    """[{KEY: value}] before each instruction the round ran in its code page (0x600000-0x600fff)."""
+def steps(side, build, seed, entry, asm=None):
+    """[{KEY: value}] before each instruction the round ran in its 4 MiB (code, scratch, stack
+    pages). asm, a dict: filled with {EIP: QEMU's disassembly of the instruction there}."""
     d = tempfile.mkdtemp(prefix='trace-', dir=build)
     log = os.path.join(d, 'cpu.log')
-    trace = ['-singlestep', '-d', 'cpu,nochain', '-dfilter', '0x600000..0x600fff', '-D', log]
+    trace = ['-singlestep', '-d', 'in_asm,cpu,nochain', '-dfilter', '0x400000..0x7fffff', '-D', log]
     args = 'seed=%d list=%s' % (seed, entry)
     if side == 'native':
         cmd = boot.QEMU + trace + ['-m', '64', '-kernel', boot.guest_elf(build), '-append', args]
@@ -55,6 +57,9 @@ def steps(side, build, seed, entry):
         for l in f:
             for k, v in re.findall(r'\b(E[A-Z]{2})=([0-9a-f]{8})\b', l):
                 cur[k] = int(v, 16)
+            m = re.match(r'^0x([0-9a-f]+):\s+(?:[0-9a-f]{2} )+\s*(\S.*)$', l)
+            if m and asm is not None:
+                asm.setdefault(int(m.group(1), 16), m.group(2).strip())
             if l.startswith('CCS='):
                 st = {k: cur.get(k) for k in KEYS}
                 if st['EFL'] is not None:          # (the VMM keeps IF and IOPL virtual: not compared)
@@ -66,9 +71,11 @@ def steps(side, build, seed, entry):
     return out
 
 
-def both(build, seed, entry):
+def both(build, seed, entry, asm=None):
+    """Both sides' steps (asm: the native side's disassembly, as steps fills it)."""
     res = {}
-    ts = [threading.Thread(target=lambda s=s: res.__setitem__(s, steps(s, build, seed, entry))) for s in ('native', 'vmm')]
+    ts = [threading.Thread(target=lambda s=s: res.__setitem__(s, steps(s, build, seed, entry, asm if s == 'native' else None)))
+          for s in ('native', 'vmm')]
     [t.start() for t in ts]
     [t.join() for t in ts]
     return res['native'], res['vmm']
@@ -95,12 +102,13 @@ def main():
     ap.add_argument('seed', type=int)
     ap.add_argument('entry')
     args = ap.parse_args()
-    n, v = both(args.build, args.seed, args.entry)
+    asm = {}
+    n, v = both(args.build, args.seed, args.entry, asm)
     fmt = lambda x: ' '.join('%08x' % x[k] if x.get(k) is not None else '-' * 8 for k in KEYS)
     print('step     ' + ' '.join('%-8s' % k for k in KEYS))
     for i in range(max(len(n), len(v))):
         a, b = (n[i] if i < len(n) else {}), (v[i] if i < len(v) else {})
-        print('%4d N   %s' % (i, fmt(a)))
+        print('%4d N   %s  %s' % (i, fmt(a), asm.get(a.get('EIP'), '')))
         if a != b:
             print('     VMM %s  <-- differs' % fmt(b))
             if not args.all:
