@@ -182,43 +182,64 @@ def k_null_use(n, v):
     return bool(c) and h(n, seg) & ~3 == 0 and h(v, seg) & ~3 == 0 and touches_memory(code_at(n, h(v, 'f1')))
 
 
-RO_DATA_SEL = 0x30   # the fuzzer's GDT entry 6 (fuzz.c setup_tables; entries 0-7 of every image): read-only data
+RO_DATA_SEL = 0x30   # the fuzzer's GDT entry 6 (fuzz.c setup_tables; entries 0-7 of every image): read-only, limit 0xffff
 
 
-def mem_seg(c):
-    """For the instruction whose bytes are c (prefixes included): the segment register its ModRM
-    memory operand goes through (override prefix, else SS for an ESP or EBP base, else DS), and the
-    bytes after the prefixes; (None, ...) for a register operand or 16-bit addressing."""
+def mem_operand(c, o):
+    """For the instruction whose bytes are c (prefixes included), with o's registers: (segment
+    register, offset) of its ModRM memory operand -- the override prefix, else SS for an ESP or
+    EBP base, else DS -- and the bytes after the prefixes; (None, None, ...) for a register
+    operand or 16-bit addressing."""
     seg = None
     while c[:1] and c[0] in PREFIXES:
         if c[0] == 0x67:
-            return None, c
+            return None, None, c
         seg = {0x26: 'es', 0x2E: 'cs', 0x36: 'ss', 0x3E: 'ds', 0x64: 'fs', 0x65: 'gs'}.get(c[0], seg)
         c = c[1:]
     i = 2 if c[:1] == b'\x0f' else 1
-    if len(c) <= i + 1 or c[i] >> 6 == 3:
-        return None, c
-    mod, rm = c[i] >> 6, c[i] & 7
-    base = (c[i + 1] & 7 if rm == 4 else rm)
-    stack = base == 4 or (base == 5 and mod != 0)
-    return seg or ('ss' if stack else 'ds'), c
+    if len(c) <= i + 5 or c[i] >> 6 == 3:
+        return None, None, c
+    mod, rm, j = c[i] >> 6, c[i] & 7, i + 1
+    base = index = None
+    scale = 1
+    if rm == 4:
+        sib = c[j]
+        j += 1
+        base, index, scale = sib & 7, (sib >> 3) & 7, 1 << (sib >> 6)
+        if index == 4:
+            index = None
+        if base == 5 and mod == 0:
+            base, mod = None, 2                    # (a disp32 follows)
+    elif rm == 5 and mod == 0:
+        mod = 2
+    else:
+        base = rm
+    disp = int.from_bytes(c[j:j + 4], 'little', signed=True) if mod == 2 else \
+        int.from_bytes(c[j:j + 1], 'little', signed=True) if mod == 1 else 0
+    off = disp + (h(o, GPRS[base]) if base is not None else 0) + (h(o, GPRS[index]) * scale if index is not None else 0)
+    return seg or ('ss' if base in (4, 5) else 'ds'), off & 0xFFFFFFFF, c
 
 
-def k_qemu_ro_segment(n, v):
-    """A write through a read-only data segment: #GP(0) on the CPU (SDM 5.5: a data segment's W
-    bit), which the VMM's emulator raises for the instructions it performs itself (the patched
-    sgdt, sidt, sldt, str, smsw and mov from a segment register); QEMU's TCG (7.2) checks a data
-    segment's type only when it is loaded, not at each access, and writes (23:7353: sidt through
-    DS = 0x30, the fuzzer's read-only segment, stored natively; #GP(0) under the VMM). The
-    VMM's round ends in #GP(0) at CPL 0 at such a store to memory whose segment holds selector
-    0x30 (entry 6 of every GDT the fuzzer gives a round), where the native one went past it."""
+def k_qemu_data_segment(n, v):
+    """A data access its segment does not allow: a write through a read-only data segment, or an
+    offset past the segment's limit: #GP(0) on the CPU (SDM 5.3, 5.5), which the VMM's emulator
+    raises for the instructions it performs itself (the patched sgdt, sidt, sldt, str, smsw and
+    mov from a segment register; lgdt, lidt and the like); QEMU's TCG (7.2) checks a data
+    segment's type and limit only when the segment is loaded, not at each access (23:7353: sidt
+    through DS = 0x30, the fuzzer's read-only segment, stored natively; 24:7818: lgdt from offset
+    0x402818 through DS = 0x30, limit 0xffff, loaded natively -- a triple fault followed). The
+    VMM's round ends in #GP(0) at CPL 0 at such an instruction whose memory operand goes through
+    a segment holding 0x30 (entry 6 of every GDT the fuzzer gives a round: base 0x1000, limit
+    0xffff, read-only), a store or at an offset past 0xffff, where the native one went past it."""
     if 'vec' not in v or h(v, 'vec') != 13 or h(v, 'f0') != 0 or h(v, 'ring3') or (
             n.get('vec') == v.get('vec') and n.get('f1') == v.get('f1')):
         return False
-    seg, c = mem_seg(code_at(n, h(v, 'f1')))
+    seg, off, c = mem_operand(code_at(n, h(v, 'f1')), v)
+    if seg is None or h(v, seg) & ~3 != RO_DATA_SEL:
+        return False
     store = len(c) >= 3 and ((c[0] == 0x0F and c[1] == 0x01 and (c[2] >> 3) & 7 in (0, 1, 4)) or
                              (c[0] == 0x0F and c[1] == 0x00 and (c[2] >> 3) & 7 in (0, 1)) or c[0] == 0x8C)
-    return store and seg is not None and h(v, seg) & ~3 == RO_DATA_SEL
+    return store or off > 0xFFFF
 
 
 def touches_memory(b):
@@ -399,6 +420,8 @@ def k_sys_read_ring3(n, v):
     but for status flags; registers and memory may differ (what was read, and what was computed
     from it), and so may CR2 where it is a register's value on each side (19:6539: str edi, then
     scas through edi: a #PF at 0x28 natively, at the VMM's TR selector under it)."""
+    if v.get('sys_read_at') is not None:
+        return True                              # (the traces part right after one: trace_check, 25:8572)
     if not h(n, 'ring3') or 'vec' not in n or 'vec' not in v or n['vec'] != v['vec'] or not sys_read(n.get('code')):
         return False
     user_esp = 'f4' if h(n, 'vec') in (8, 10, 11, 12, 13, 14, 17) else 'f3'   # (the frame's ESP: a GPR too)
@@ -555,7 +578,7 @@ def more_evidence(build, seed, rounds, budget=None):
             mem_check(build, seed, r, n, v)
     patch_inside_check(build, seed, [(r, n, v) for r, n, v in rounds if open_(n, v)], budget=budget)
     retry_check(build, seed, [(r, n, v) for r, n, v in rounds if open_(n, v)][:ALONE_MAX])
-    for r, n, v in [(r, n, v) for r, n, v in rounds if open_(n, v) and not h(n, 'ring3')][:ALONE_MAX]:
+    for r, n, v in [(r, n, v) for r, n, v in rounds if open_(n, v)][:ALONE_MAX]:
         trace_check(build, seed, r, n, v)
 
 
@@ -584,7 +607,8 @@ def linear_decode(n, eip):
 
 def trace_check(build, seed, r, n, v):
     """Trace both sides (tracediff.py) of a round nothing else explained and look at where they
-    part. (1) A port input (an `in` at ring 0, only EAX differs after it): v['port_in'].
+    part. (1) A port input (an `in` at ring 0, only EAX differs after it): v['port_in']. A
+    ring-3 sgdt, sidt, sldt, str or smsw: v['sys_read_at'].
     (2) patch_inside_check's case where no int3 run can stand in for the patch, because the
     round also runs the patched instruction itself (20:4479: an iret at 0x600e0e, which the VMM
     patched and emulated, and later `00 cf` from 0x600e0d, whose ModRM byte is that iret -- under
@@ -606,6 +630,11 @@ def trace_check(build, seed, r, n, v):
             [k for k in tracediff.KEYS if nt[i][k] != vt[i][k]] == ['EAX']:
         v['port_in'] = x                         # (k_port_in)
         return
+    if h(n, 'ring3') and asm.get(x, '').startswith(('sgdt', 'sidt', 'sldt', 'str', 'smsw')):
+        v['sys_read_at'] = x                     # (k_sys_read_ring3)
+        return
+    if h(n, 'ring3'):
+        return                                   # (the VMM patches no ring-3 code)
     ran = {st['EIP'] for st in vt[:i - 1]} | linear_decode(n, vt[0]['EIP'])
     end = x + insn_len(code_at(n, x))
     for k in patch_sites(code):
@@ -656,7 +685,7 @@ KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('QEMU flags at a w
          ('null selector RPL', k_null_rpl), ('null segment used', k_null_use), ('QEMU ltr null', k_qemu_ltr_null), ('QEMU sti single step', k_qemu_sti_step),
          ('selector past the VMM tables', k_gdt_copy), ('QEMU ignores the reg field', k_qemu_reg_field),
          ('QEMU unknown MSR', k_qemu_msr), ('QEMU far return stack U/S', k_qemu_ret_stack),
-         ('ring-3 system read without UMIP', k_sys_read_ring3), ('QEMU read-only segment', k_qemu_ro_segment),
+         ('ring-3 system read without UMIP', k_sys_read_ring3), ('QEMU data segment checks', k_qemu_data_segment),
          ('prefixed INT n', k_int_prefix), ('patch inside another instruction', k_patch_inside),
          ('port input from the PC', k_port_in), ('QEMU far call stack U/S', k_qemu_call_stack)]
 

@@ -43,10 +43,11 @@ def steps(side, build, seed, entry, asm=None):
         cmd = boot.QEMU + trace + ['-m', '512', '-boot', 'd', '-cdrom', iso]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     buf = b''
-    try:                               # (until the guest says it is done, or 120 s)
+    try:                               # (until the guest says it is done, or 120 s, or 64 MiB of log: a hang)
         import select, time
         t0 = time.time()
-        while time.time() - t0 < 120 and b'fuzz: done' not in buf and p.poll() is None:
+        while time.time() - t0 < 120 and b'fuzz: done' not in buf and p.poll() is None and \
+                not (os.path.exists(log) and os.path.getsize(log) > 64 << 20):
             if select.select([p.stdout], [], [], 1.0)[0]:
                 buf += os.read(p.stdout.fileno(), 65536)
     finally:
