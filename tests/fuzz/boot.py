@@ -9,7 +9,7 @@ is repeatable.
 
 run_range(side, seed, start, count) boots from `start`; when the guest stops printing before
 "fuzz: done" (a triple fault natively -- QEMU ends with -no-reboot --, the VMM stopping the VM, or
-no output for HANG_S seconds), the round it was in is recorded as dead with the reason, and the
+no output for HANG_S seconds, HANG_NATIVE_S natively), the round it was in is recorded as dead with the reason, and the
 next boot starts at the round after it. Result: {round: char} for rounds that ended normally,
 {round: reason} for dead ones, and the digest lines [(first, last, digest)] (each covers the rounds
 of one boot from `first` on, so two sides' lines agree only where both restarted alike).
@@ -19,7 +19,8 @@ from their "R" lines (entry fuzz.c prints them)."""
 import os, re, select, subprocess, sys, tempfile, time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-HANG_S = 60                      # no output for this long: the round hangs
+HANG_S = 60                      # no output for this long: the round hangs (under the VMM)
+HANG_NATIVE_S = 15               # natively (a round is 2M instructions at most unless it blocks its budget: ms)
 VMM_ELF = os.environ.get('FUZZ_VMM') or os.path.join(ROOT, 'build/x86_64/vmm.elf')   # (FUZZ_VMM: another build)
 QEMU = ['qemu-system-x86_64', '-accel', 'tcg', '-icount', 'shift=0,sleep=off', '-display', 'none',
         '-serial', 'stdio', '-no-reboot', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04']
@@ -33,11 +34,13 @@ def guest_elf(build):
     return os.path.join(build, 'kernel.elf')
 
 
-def boot(side, build, args, tag, cpu=None, hang=HANG_S):
+def boot(side, build, args, tag, cpu=None, hang=None):
     """Boot once; returns (guest lines, how it ended: 'done' | reason). Under the VMM the guest's
     lines are the console's "vm1: " lines (a long guest line is split by the VMM: rejoined).
     cpu: a QEMU CPU model for this boot (else FUZZ_CPU's, else QEMU's default)."""
     extra = ['-cpu', cpu] if cpu else []
+    if hang is None:
+        hang = HANG_NATIVE_S if side == 'native' else HANG_S
     if side == 'native':
         cmd = QEMU + extra + ['-m', '64', '-kernel', guest_elf(build), '-append', args]
     else:
@@ -157,7 +160,7 @@ def list_rounds(side, build, seed, rounds, budget=None, dump=False, cpu=None):
     return out
 
 
-def list_entries(side, build, seed, entries, budget=None, hang=HANG_S):
+def list_entries(side, build, seed, entries, budget=None, hang=None):
     """Run list entries -- "R" or "R:K", round R cut at byte K (fuzz.c) -- returning {entry: fields}
     ({'dead': how} for one that killed the machine; the entries after it run in another boot)."""
     out, pending = {}, list(entries)
