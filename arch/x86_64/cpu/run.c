@@ -628,11 +628,15 @@ static void vm_trap_general(struct vm *vm, struct trapframe *tf)
  * after it, so the VMM does (DR6.BS), unless the trap gave the guest an exception of its own, or
  * left the instruction to run again (a shadow fill: the CPU traps after it then). Left out: hlt
  * (the #DB would wait for the wake-up). The fast and direct paths decline a trap with TF set, so
- * all of them come here. (tests/fuzz 1:9159: the step came one instruction late.) */
+ * all of them come here. (tests/fuzz 1:9159: the step came one instruction late.) After mov ss
+ * or pop ss the CPU holds the trap back until the next instruction is done (SDM 6.8.3): the
+ * real TF, set as the guest resumes, gives it there (26:9802). */
 static void step_trap(struct vm *vm, struct trapframe *tf, uint64_t fl0, uint64_t rip0, uint64_t cs0, uint32_t r0)
 {
 	unsigned v = (unsigned)tf->vector;
-	if (!(fl0 & FL_TF) || vm->reflects != r0 || vm->s.state != VM_RUNNABLE || vm->halted ||
+	int shadow = vm->ss_shadow;
+	vm->ss_shadow = 0;
+	if (shadow || !(fl0 & FL_TF) || vm->reflects != r0 || vm->s.state != VM_RUNNABLE || vm->halted ||
 	    !(v == 3 || v == 6 || v == 13 || v == 14))
 		return;
 	if (v == 3 ? vm->trap_kind != EXIT_PATCH : tf->rip == rip0 && tf->cs == cs0)

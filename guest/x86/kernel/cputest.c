@@ -313,6 +313,37 @@ static int check_ring_transfers(void)
 	return (pushed_cs & 0xFFFF) == KCODE_SEL && (ss & 0xFFFF) == KDATA_SEL;
 }
 
+/* A single step over pop ss: the CPU holds the trap back for one more instruction (SDM 6.8.3:
+ * MOV SS and POP SS), so the #DB after popf sets TF names the instruction after the one after pop
+ * ss. Under the VMM the pop ss is emulated (an RPL-0 SS faults at ring 1), and a VMM that raised
+ * the step after every instruction it emulated trapped one instruction early (tests/fuzz 26:9802). */
+static volatile uint32_t step_eip;
+
+static void on_step(struct trapframe *tf)
+{
+	if (!step_eip)
+		step_eip = tf->eip;
+	tf->eflags &= ~0x100u;			/* TF off: one step is enough */
+}
+
+static int check_pop_ss_step(void)
+{
+	uint32_t want;
+	step_eip = 0;
+	debug_hook = on_step;
+	__asm__ volatile("movl $2f, %0\n\t"
+			 "pushl %%ss\n\t"
+			 "pushfl\n\t"
+			 "orl $0x100, (%%esp)\n\t"
+			 "popfl\n\t"
+			 "popl %%ss\n"
+			 "1:\tnop\n"
+			 "2:\tnop" : "=&r"(want) : : "memory", "cc");
+	debug_hook = 0;
+	klog("single step over pop ss: #DB at %x (after the instruction after it: %x)\n", step_eip, want);
+	return step_eip == want;
+}
+
 /* An iret to a code segment that is right in every way but not present: #NP(selector), which the
  * CPU checks after the type and the DPL (a VMM that answered #GP for any unusable CS was wrong:
  * tests/fuzz 20:1866). GDT slot 6 is the kernel's scratch slot (gdt.c). */
@@ -464,6 +495,7 @@ void cputest_run(void)
 	ktest_report(check_debug_registers(), "debug_registers");
 	ktest_report(check_ring_transfers(), "ring_transfers");
 	ktest_report(check_iret_not_present(), "iret_not_present_np");
+	ktest_report(check_pop_ss_step(), "pop_ss_single_step");
 	ktest_report(check_io_breakpoints(), "io_breakpoints");
 	ktest_report(check_self_modifying_x87(), "self_modifying_x87");
 	ktest_report(check_x87_mf(), "x87_exception_mf");
