@@ -890,7 +890,7 @@ void vmm_start_guests(void)
 	}
 	if (o_trace->set) {
 		const char *bad;
-		if (trace_parse(o_trace->str, 8, &bad) < 0)   /* (the first eight of each flow) */
+		if (trace_parse(o_trace->str, 16, &bad) < 0)   /* (the first 16 of each flow) */
 			log_warn("boot", "trace=%s: unknown flow at '%s' (syscall, trap, switch)", o_trace->str, bad);
 	}
 	uint64_t ram = o_mem->set ? o_mem->num : 64ULL << 20;
