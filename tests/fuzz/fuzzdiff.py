@@ -242,17 +242,22 @@ def k_qemu_data_segment(n, v):
     return store or off > 0xFFFF
 
 
-def touches_memory(b):
-    """Does the instruction at b[0] access memory through a data segment (a ModRM memory operand,
-    a moffs mov, a string instruction, xlat)? objdump (binutils) decodes it."""
+def objdump(b, vma=0):
+    """objdump's (binutils) 32-bit decode of the bytes b placed at vma: [(address, text)]."""
     import subprocess, tempfile
     with tempfile.NamedTemporaryFile(suffix='.bin') as f:
-        f.write(b[:16])
+        f.write(b)
         f.flush()
-        out = subprocess.run(['objdump', '-D', '-b', 'binary', '-m', 'i386', f.name],
+        out = subprocess.run(['objdump', '-D', '-b', 'binary', '-m', 'i386', '--adjust-vma=%#x' % vma, f.name],
                              capture_output=True, text=True).stdout
-    for l in out.split('\n'):
-        if l.strip().startswith('0:'):
+    return [(int(m.group(1), 16), m.group(2)) for m in re.finditer(r'^\s+([0-9a-f]+):\t(.*)$', out, re.M)]
+
+
+def touches_memory(b):
+    """Does the instruction at b[0] access memory through a data segment (a ModRM memory operand,
+    a moffs mov, a string instruction, xlat)? objdump decodes it."""
+    for a, l in objdump(b[:16])[:1]:
+        if a == 0:
             text = l.split('\t')[-1]
             op = text.split()[0] if text.split() else ''
             if op.startswith(('lea', 'nop', 'prefetch')):         # (an address, not an access)
@@ -588,8 +593,7 @@ def hang_check(build, seed, r, n, v):
     """A round that hangs natively while under the VMM its budget interrupt ends it: trace the
     native side (tracediff.py, until its log is 64 MiB); if after its last sti it runs a loop of
     at most four instructions, closed by a jump, with no cli, popf or iret in it, note the sti in
-    v['sti_loop']
-    (k_qemu_sti_pending)."""
+    v['sti_loop'] (k_qemu_sti_pending)."""
     import tracediff
     asm = {}
     nt = tracediff.steps('native', build, seed, str(r), asm)
@@ -605,25 +609,14 @@ def hang_check(build, seed, r, n, v):
 
 def insn_len(b):
     """The length of the instruction at b[0] (objdump's decode; 0 if it has none)."""
-    import subprocess, tempfile
-    with tempfile.NamedTemporaryFile(suffix='.bin') as f:
-        f.write(b[:16])
-        f.flush()
-        out = subprocess.run(['objdump', '-D', '-b', 'binary', '-m', 'i386', f.name], capture_output=True, text=True).stdout
-    offs = [int(l.split(':')[0], 16) for l in out.split('\n') if re.match(r'^\s+[0-9a-f]+:\t', l)]
+    offs = [a for a, t in objdump(b[:16])]
     return offs[1] if len(offs) > 1 else 0
 
 
 def linear_decode(n, eip):
     """The instruction boundaries of the round's code decoded from eip to its page's end (objdump):
     what the VMM's first-run scan of the page, started there, patches by (patch.c)."""
-    import subprocess, tempfile
-    with tempfile.NamedTemporaryFile(suffix='.bin') as f:
-        f.write(code_at(n, eip))
-        f.flush()
-        out = subprocess.run(['objdump', '-D', '-b', 'binary', '-m', 'i386', '--adjust-vma=%#x' % eip, f.name],
-                             capture_output=True, text=True).stdout
-    return {int(m.group(1), 16) for m in re.finditer(r'^\s+([0-9a-f]+):\t', out, re.M)}
+    return {a for a, t in objdump(code_at(n, eip), eip)}
 
 
 def trace_check(build, seed, r, n, v):
@@ -634,8 +627,7 @@ def trace_check(build, seed, r, n, v):
     round also runs the patched instruction itself (20:4479: an iret at 0x600e0e, which the VMM
     patched and emulated, and later `00 cf` from 0x600e0d, whose ModRM byte is that iret -- under
     the VMM `00 cc`, add %cl,%ah instead of add %cl,%bh): where they part right after an
-    instruction whose bytes cover the first byte of a patchable
-    instruction that the VMM's scan met -- one its trace ran before, or on the linear decode from
+    instruction whose bytes cover the first byte of a patchable instruction that the VMM's scan met -- one its trace ran before, or on the linear decode from
     the first byte the round ran (22:9048: `00 cf` from 0x600eea over the decode's iret at
     0x600eeb) -- note that offset in v['patch_inside']."""
     import tracediff

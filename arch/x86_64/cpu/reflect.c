@@ -330,7 +330,10 @@ static int iret_pop(struct vm *vm, struct trapframe *tf, uint32_t sp, uint32_t *
 /* The checks an iret makes of the CS or SS it returns with, in the SDM's order, on the guest's own
  * descriptor (the CPU reads the GDT afresh): a code segment of that ring for CS (DPL = RPL, or
  * DPL <= RPL if conforming), a writable data segment of that ring for SS (RPL and DPL = the
- * ring), else #GP(selector); then present, else #NP(CS) or #SS(SS). 0: it passes. */
+ * ring), else #GP(selector); then present, else #NP(CS) or #SS(SS). Which fault, once the
+ * VMM's copy (seg_check, the cheap test every iret makes) refused the selector: the vector, 13
+ * if the guest's descriptor passes and only the VMM's copy cannot hold it; for rings 1 and 2,
+ * which have no copy, 0 if it passes. */
 static unsigned iret_seg_fault(struct vm *vm, uint16_t sel, int code, unsigned ring)
 {
 	uint64_t d;
@@ -341,7 +344,7 @@ static unsigned iret_seg_fault(struct vm *vm, uint16_t sel, int code, unsigned r
 		return 13;
 	if (!(d & D_PRESENT))
 		return code ? 11 : 12;
-	return 0;
+	return (ring == 0 || ring == 3) ? 13 : 0;
 }
 
 int emulate_iret(struct vm *vm, struct trapframe *tf, unsigned osz, unsigned len)
@@ -387,24 +390,21 @@ int emulate_iret(struct vm *vm, struct trapframe *tf, unsigned osz, unsigned len
 		/* 4. Back to the process: pop its stack too; the selectors must be ring-3 ones. A
 		 * real CPU raises #GP(selector) here, in the guest kernel: CS's if CS is the bad one
 		 * (it is checked before ESP and SS are even read), else SS's (0 for a null SS). */
-		unsigned v = iret_seg_fault(vm, cs, 1, 3);
-		if (v || !seg_check(vm, cs, 1, 3)) {        /* (and the VMM's copy must hold it) */
-			reflect(vm, tf, v ? v : 13, REFLECT_EXC_ERR, cs & 0xFFFCu);
+		if (!seg_check(vm, cs, 1, 3)) {
+			reflect(vm, tf, iret_seg_fault(vm, cs, 1, 3), REFLECT_EXC_ERR, cs & 0xFFFCu);
 			return 1;
 		}
 		if (iret_pop(vm, tf, sp_add(&ssd, sp, 3 * osz), w + 3, 2, osz) < 0)
 			return 1;
-		v = iret_seg_fault(vm, (uint16_t)w[4], 0, 3);
-		if (v || !seg_check(vm, (uint16_t)w[4], 0, 3)) {
-			reflect(vm, tf, v ? v : 13, REFLECT_EXC_ERR, w[4] & 0xFFFCu);
+		if (!seg_check(vm, (uint16_t)w[4], 0, 3)) {
+			reflect(vm, tf, iret_seg_fault(vm, (uint16_t)w[4], 0, 3), REFLECT_EXC_ERR, w[4] & 0xFFFCu);
 			return 1;
 		}
 		tf->rsp = w[3];
 		tf->ss = (uint16_t)w[4];
 	} else if (to == 0) {
-		unsigned v = iret_seg_fault(vm, cs, 1, 0);
-		if (v || !seg_check(vm, cs, 1, 0)) {
-			reflect(vm, tf, v ? v : 13, REFLECT_EXC_ERR, cs & ~3u);   /* (20:1866: #NP) */
+		if (!seg_check(vm, cs, 1, 0)) {
+			reflect(vm, tf, iret_seg_fault(vm, cs, 1, 0), REFLECT_EXC_ERR, cs & ~3u);   /* (20:1866: #NP) */
 			return 1;
 		}
 		cs |= 1;
