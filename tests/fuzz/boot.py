@@ -78,6 +78,8 @@ def boot(side, build, args, tag, cpu=None, hang=None):
             break
     p.kill()
     p.wait()
+    if side == 'vmm':
+        os.remove(iso)                           # (made again for every boot: 20 MB each)
     text = buf.decode('latin-1').replace('\r', '')
     lines = []
     for l in text.split('\n'):
@@ -167,7 +169,7 @@ def list_entries(side, build, seed, entries, budget=None, hang=None):
     while pending:
         part = pending[:150]                     # (the command line holds 2 KiB)
         lines, how = boot(side, build, 'seed=%d list=%s%s' % (seed, ','.join(part), ' budget=%d' % budget if budget else ''),
-                          'entries%d-%d' % (seed, os.getpid()), hang=hang)
+                          'entries%d-%s' % (seed, re.sub('[:@]', '-', part[0])), hang=hang)
         for l in lines:
             if l.startswith('R '):
                 f = l.split()

@@ -15,7 +15,7 @@
  * natively, the end of the VM under the VMM). With list=A,B,... it runs just those rounds and
  * prints each one's full observation ("R ...": tests/fuzz/boot.py parses it).
  *
- * Command line: seed=N start=N count=N list=A,B,... budget=PIT-ticks. A list entry R:K runs round R
+ * Command line: seed=N start=N count=N list=A,B,... budget=PIT-ticks wait=1. A list entry R:K runs round R
  * with its code cut at its K-th byte (int3s from there on): tests/fuzz/bisect.py finds where the two
  * sides part. R@K@L... puts one int3 at each byte named instead: what the VMM's patches there
  * look like to code that runs over them (tests/fuzz/fuzzdiff.py patch_inside_check). */
@@ -423,6 +423,12 @@ void fuzz_main(uint32_t *mbi)
 	puts_(" count=");
 	putu(count);
 	puts_(list ? " list\n" : "\n");
+	if (parse(cmd, "wait", 0)) {         /* wait=1: until a byte comes in on the serial line */
+		puts_("fuzz: waiting\n");     /* (tests/fuzz/tracediff.py turns QEMU's single step on first) */
+		while (!(inb(0x3FD) & 1))
+			;
+		(void)inb(0x3F8);
+	}
 
 	struct obs o;
 	if (list) {                          /* the rounds named, each with its full observation */

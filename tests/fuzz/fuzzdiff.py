@@ -15,7 +15,7 @@ no rule explains, and VMM panics). A range fails if it has a VMM panic or more t
 unexplained differences (default 0; make test-fuzz gives the baseline of open differences that
 docs/NOTES.md lists, so that the layer catches any new one without hiding the old ones).
 With --results FILE, one "ok"/"not ok" line per range is appended (tests/summary.py format)."""
-import argparse, os, re, sys, threading
+import argparse, glob, hashlib, json, os, re, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import boot
@@ -738,7 +738,8 @@ def show(r, n, v):
 
 
 def compare(args, seed, start, count, log):
-    res = {}
+    res, said = {}, []                   # (said: the --all lines, printed by main in range order)
+    tm = [time.time()]                   # (when each step ended, for the log's timing line)
 
     def side(s):
         res[s] = boot.run_range(s, args.build, seed, start, count, budget=args.budget, log=log)
@@ -785,6 +786,7 @@ def compare(args, seed, start, count, log):
                 panics.append((r, vd[r]))
             differ.append(r)
     look = differ[:args.detail]
+    tm.append(time.time())
     obs = {}
     if look:
         def lst(s):
@@ -809,12 +811,15 @@ def compare(args, seed, start, count, log):
     # A list boot runs its rounds one after another, and a round before can still leave state
     # (9:6006, which ran out of its time budget under the VMM, changed 6008's pages natively): a
     # difference no rule explains is run once more truly alone, a boot of its own on each side.
+    tm.append(time.time())
+
     def open_(r):
         return (not same(obs['native'][r], obs['vmm'][r]) and not classify(obs['native'][r], obs['vmm'][r])
                 and 'dead' not in obs['native'][r] and 'dead' not in obs['vmm'][r])
     fault_flags_check(args.build, seed, [(r, obs['native'][r], obs['vmm'][r]) for r in look
                                   if not same(obs['native'][r], obs['vmm'][r]) and not classify(obs['native'][r], obs['vmm'][r])
                                   and flag_store_mem(obs['native'][r].get('code'))], budget=args.budget)
+    tm.append(time.time())
     lonely = [r for r in look if open_(r)][:ALONE_MAX]
     for r in lonely:
         got = {}
@@ -828,7 +833,13 @@ def compare(args, seed, start, count, log):
         if got['native'] and got['vmm']:
             obs['native'][r], obs['vmm'][r] = got['native'], got['vmm']
 
+    tm.append(time.time())
     more_evidence(args.build, seed, [(r, obs['native'][r], obs['vmm'][r]) for r in look], budget=args.budget)
+    tm.append(time.time())
+    log.write('seed %d rounds %d-%d: %d differ, %d alone; seconds: runs %.0f, lists %.0f, flag cuts %.0f, alone %.0f, '
+              'evidence %.0f\n' % ((seed, start, start + count - 1, len(differ), len(lonely)) +
+                                   tuple(b - a for a, b in zip(tm, tm[1:]))))
+    log.flush()
     known, faults, first, kinds, same_alone = 0, 0, None, {}, 0
     for r in look:
         n, v = obs['native'][r], obs['vmm'][r]
@@ -841,20 +852,22 @@ def compare(args, seed, start, count, log):
             known += 1
             kinds[k] = kinds.get(k, 0) + 1
             if args.all:
-                print('  known %d: %s' % (r, k))
+                said.append('  known %d: %s' % (r, k))
         else:
             faults += 1
             if first is None:
                 first = show(r, n, v)
             if args.all:
                 diff = [k for k in FIELDS if n.get(k) != v.get(k)]
-                print('  unexplained %d: ring3=%s native vec=%s vmm vec=%s %s; differ: %s' % (
+                said.append('  unexplained %d: ring3=%s native vec=%s vmm vec=%s %s; differ: %s' % (
                     r, n.get('ring3'), n.get('vec', n.get('dead')), v.get('vec', v.get('dead')),
                     'eip %s/%s' % (n.get('f0'), v.get('f0')), ' '.join(diff)))
     unexamined = len(differ) - len(look)
-    faults += unexamined + len(panics)
+    unexplained = faults + unexamined
+    faults = unexplained + len(panics)
     return dict(rounds=count, identical=identical, known=known, faults=faults, kinds=kinds, first=first, same_alone=same_alone,
-                both_dead=both_dead, boots=(nb, vb), unexamined=unexamined, panics=panics)
+                both_dead=both_dead, boots=(nb, vb), unexamined=unexamined, panics=panics, said=said,
+                unexplained=unexplained)
 
 
 def main():
@@ -871,19 +884,65 @@ def main():
     ap.add_argument('--all', action='store_true', help='one line for every unexplained difference')
     ap.add_argument('--max-faults', type=int, default=0,
                     help='a range passes with at most this many unexplained differences (the baseline of open ones)')
+    ap.add_argument('--jobs', type=int, default=1,
+                    help='ranges run at once (each is two QEMUs; make fuzz: 2 on 2 cores keeps both busy)')
+    ap.add_argument('--state', help='a file of finished ranges: a run given it again with the same build '
+                    'goes on where the last one stopped (make fuzz: a 10^6 campaign takes hours)')
     ap.add_argument('ranges', nargs='+')
     args = ap.parse_args()
     log = open(args.log, 'a') if args.log else sys.stderr
-    tot = dict(rounds=0, identical=0, known=0, faults=0)
+    specs = [tuple(map(int, spec.split(':'))) for spec in args.ranges]
+    # A range's result is kept in --state under a stamp of everything that decides it -- the VMM,
+    # the fuzz guest and these scripts -- and taken from there while the stamp holds.
+    stamp = hashlib.sha256(b''.join(open(f, 'rb').read() for f in (
+        boot.VMM_ELF, boot.guest_elf(args.build), *sorted(glob.glob(os.path.join(os.path.dirname(__file__), '*.py'))))
+    )).hexdigest()[:16]
+    kept = {}
+    if args.state and os.path.exists(args.state):
+        for l in open(args.state):
+            e = json.loads(l)
+            if e['stamp'] == stamp:
+                kept[tuple(e['range'])] = e['result']
+    # Ranges run --jobs at a time (a range's VMM side takes about three times its native side, so
+    # one range alone leaves a core idle most of the time); each is reported, in order, once it
+    # and all before it are done.
+    done, lock = {}, threading.Lock()
+    todo = [i for i in range(len(specs)) if specs[i] not in kept]
+    if kept:
+        print('(%d of %d ranges from %s, same build)' % (len(specs) - len(todo), len(specs), args.state))
+
+    def worker():
+        while True:
+            with lock:
+                if not todo:
+                    return
+                i = todo.pop(0)
+            c = compare(args, *specs[i], log)
+            with lock:
+                done[i] = c
+                if args.state:
+                    with open(args.state, 'a') as f:
+                        f.write(json.dumps(dict(stamp=stamp, range=specs[i], result=c)) + '\n')
+    ts = [threading.Thread(target=worker, daemon=True) for _ in range(max(1, args.jobs))]
+    for t in ts:
+        t.start()
+    tot = dict(rounds=0, identical=0, known=0, unexplained=0, panics=0)
     fails = 0
     kinds = {}
-    for spec in args.ranges:
-        seed, start, count = map(int, spec.split(':'))
-        c = compare(args, seed, start, count, log)
-        for k in tot:
+    for i, (seed, start, count) in enumerate(specs):
+        while True:
+            with lock:
+                c = kept.get(specs[i]) or done.pop(i, None)
+            if c:
+                break
+            time.sleep(0.5)
+        for k in ('rounds', 'identical', 'known', 'unexplained'):
             tot[k] += c[k]
+        tot['panics'] += len(c['panics'])
         for k, n in c['kinds'].items():
             kinds[k] = kinds.get(k, 0) + n
+        for l in c['said']:
+            print(l)
         line = ('seed %d rounds %d-%d: %d identical (%d of them differed only in the long runs), %d known (%s), '
                 '%d VMM faults; %d died on both sides; boots %d native, %d VMM') % (
             seed, start, start + count - 1, c['identical'], c['same_alone'], c['known'],
@@ -895,6 +954,7 @@ def main():
             print('  round %d: %s' % (r, p))
         if c['first']:
             print(c['first'])
+        sys.stdout.flush()
         ok = c['faults'] <= args.max_faults and not c['panics']
         fails += not ok
         if args.results:
@@ -903,8 +963,9 @@ def main():
                     'ok' if ok else 'not ok', args.name, seed, start,
                     '' if ok else ' - more unexplained differences than --max-faults %d, or a VMM panic' % args.max_faults,
                     line))
-    print('%d rounds, %d identical to native, %d known differences, %d VMM faults' % (
-        tot['rounds'], tot['identical'], tot['known'], tot['faults']))
+    # ("VMM faults": differences no rule explains plus VMM panics, each counted again after it)
+    print('%d rounds, %d identical to native, %d known differences, %d VMM faults (%d unexplained differences, %d VMM panics)' % (
+        tot['rounds'], tot['identical'], tot['known'], tot['unexplained'] + tot['panics'], tot['unexplained'], tot['panics']))
     if kinds:
         print('known differences by kind: ' + ', '.join('%s %d' % kv for kv in sorted(kinds.items())))
     return 1 if fails else 0

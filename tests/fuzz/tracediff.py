@@ -14,7 +14,7 @@ row: retry() finds those.
 One instruction per translation block changes what QEMU's TCG does with lazily computed flags, so
 a trace need not end as the round's normal run does; what it shows about single instructions
 (a retried one and its flags) holds. Needs nothing but QEMU."""
-import argparse, os, re, subprocess, sys, tempfile, threading
+import argparse, os, re, select, socket, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import boot
@@ -23,13 +23,31 @@ KEYS = ['EIP', 'EAX', 'ECX', 'EDX', 'EBX', 'ESP', 'EBP', 'ESI', 'EDI', 'EFL']
 VIRTUAL = 0x3200                   # EFLAGS.IF and IOPL: under the VMM the guest's are in the VMM
 
 
+def single_step_on(mon):
+    """QEMU's monitor (HMP) at the unix socket mon: `singlestep on`, then wait for its next
+    prompt (the command is done: blocks translated from now on hold one instruction each)."""
+    c = socket.socket(socket.AF_UNIX)
+    c.connect(mon)
+    got = b''
+    while got.count(b'(qemu)') < 1:
+        got += c.recv(4096)
+    c.sendall(b'singlestep on\n')
+    while got.count(b'(qemu)') < 2:
+        got += c.recv(4096)
+    c.close()
+
+
 def steps(side, build, seed, entry, asm=None):
     """[{KEY: value}] before each instruction the round ran in its 4 MiB (code, scratch, stack
     pages). asm, a dict: filled with {EIP: QEMU's disassembly of the instruction there}."""
     d = tempfile.mkdtemp(prefix='trace-', dir=build)
     log = os.path.join(d, 'cpu.log')
-    trace = ['-singlestep', '-d', 'in_asm,cpu,nochain', '-dfilter', '0x400000..0x7fffff', '-D', log]
-    args = 'seed=%d list=%s' % (seed, entry)
+    # (QEMU's single step is turned on through its monitor once the guest waits for it: booting
+    # the VMM from the CD one instruction per block took most of a trace's time)
+    mon = os.path.join(d, 'mon.sock')
+    trace = ['-d', 'in_asm,cpu,nochain', '-dfilter', '0x400000..0x7fffff', '-D', log,
+             '-monitor', 'unix:%s,server=on,wait=off' % mon]
+    args = 'seed=%d list=%s wait=1' % (seed, entry)
     if side == 'native':
         cmd = boot.QEMU + trace + ['-m', '64', '-kernel', boot.guest_elf(build), '-append', args]
     else:
@@ -41,15 +59,19 @@ def steps(side, build, seed, entry, asm=None):
         subprocess.run([os.path.join(boot.ROOT, 'tools/mkiso.sh'), iso, cfg, boot.VMM_ELF,
                         'fuzz.elf=' + boot.guest_elf(build)], check=True, stdout=subprocess.DEVNULL)
         cmd = boot.QEMU + trace + ['-m', '512', '-boot', 'd', '-cdrom', iso]
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    buf = b''
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.PIPE)
+    buf, stepping = b'', False
     try:                               # (until the guest says it is done, or 120 s, or 64 MiB of log: a hang)
-        import select, time
         t0 = time.time()
         while time.time() - t0 < 120 and b'fuzz: done' not in buf and p.poll() is None and \
                 not (os.path.exists(log) and os.path.getsize(log) > 64 << 20):
             if select.select([p.stdout], [], [], 1.0)[0]:
                 buf += os.read(p.stdout.fileno(), 65536)
+            if not stepping and b'fuzz: waiting' in buf:
+                single_step_on(mon)
+                p.stdin.write(b'g')    # (the serial line: natively the guest's, under the VMM vm1's console)
+                p.stdin.flush()
+                stepping = True
     finally:
         p.kill()
         p.wait()
