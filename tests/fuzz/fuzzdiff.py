@@ -857,11 +857,10 @@ def compare(args, seed, start, count, log):
             faults += 1
             if first is None:
                 first = show(r, n, v)
-            if args.all:
-                diff = [k for k in FIELDS if n.get(k) != v.get(k)]
-                said.append('  unexplained %d: ring3=%s native vec=%s vmm vec=%s %s; differ: %s' % (
-                    r, n.get('ring3'), n.get('vec', n.get('dead')), v.get('vec', v.get('dead')),
-                    'eip %s/%s' % (n.get('f0'), v.get('f0')), ' '.join(diff)))
+            diff = [k for k in FIELDS if n.get(k) != v.get(k)]     # (every one: a campaign's log lists them all)
+            said.append('  unexplained %d: ring3=%s native vec=%s vmm vec=%s %s; differ: %s' % (
+                r, n.get('ring3'), n.get('vec', n.get('dead')), v.get('vec', v.get('dead')),
+                'eip %s/%s' % (n.get('f0'), v.get('f0')), ' '.join(diff)))
     unexamined = len(differ) - len(look)
     unexplained = faults + unexamined
     faults = unexplained + len(panics)
@@ -881,7 +880,7 @@ def main():
     ap.add_argument('--detail', type=int, default=1 << 30)
     ap.add_argument('--budget', type=int)
     ap.add_argument('--log')
-    ap.add_argument('--all', action='store_true', help='one line for every unexplained difference')
+    ap.add_argument('--all', action='store_true', help='one line for every known difference too (every unexplained one has its line)')
     ap.add_argument('--max-faults', type=int, default=0,
                     help='a range passes with at most this many unexplained differences (the baseline of open ones)')
     ap.add_argument('--jobs', type=int, default=1,
