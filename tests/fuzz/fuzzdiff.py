@@ -803,6 +803,13 @@ def compare(args, seed, start, count, log):
                 if part:
                     obs[s].update(boot.list_rounds(s, args.build, seed, part, budget=args.budget,
                                                    dump=(s == 'native')))
+            # (but a native hang where the VMM side went on is run again, alone: natively a boot
+            # costs under a second, and the hang can be an earlier round's doing -- 29:3635 hung
+            # in its range run and alone takes the #PF the VMM gave it)
+            for r in [r for r in look if s == 'native' and r in died and 'hang' in died[r] and r not in other]:
+                got = boot.list_rounds(s, args.build, seed, [r], budget=args.budget, dump=True)
+                if 'dead' not in got.get(r, {'dead': 1}):
+                    obs[s][r] = got[r]
         ts = [threading.Thread(target=lst, args=(s,)) for s in ('native', 'vmm')]
         for t in ts:
             t.start()
