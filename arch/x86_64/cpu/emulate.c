@@ -456,7 +456,7 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 		}
 		if (!load_ss(vm, tf, sel))
 			return 1;
-		vm->ss_shadow = 1;
+		vm->ss_shadow = vm->irq_hold = 1;
 		break;
 	case X86_K_POP_SREG: {
 		/* pop ss: the same, with the selector from the stack (ESP moves only if SS loads; a
@@ -470,7 +470,7 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 		if (stack_read(vm, tf, (uint32_t)tf->rsp, &v, n) < 0 || !load_ss(vm, tf, (uint16_t)v))
 			return 1;
 		tf->rsp = sp_add(&ss, (uint32_t)tf->rsp, (int32_t)n);
-		vm->ss_shadow = 1;
+		vm->ss_shadow = vm->irq_hold = 1;
 		break;
 	}
 	case X86_K_RET_FAR: {

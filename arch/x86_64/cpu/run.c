@@ -464,8 +464,24 @@ static void vm_resume(struct trapframe *tf)
 		seg_tables_written(cur, tf, cur->tables_dirty);
 		cur->tables_dirty = 0;
 	}
-	/* Deliver a pending virtual interrupt if the guest has interrupts enabled. */
-	if (cur->vif && intr_pending(cur) >= 0) {
+	/* Deliver a pending virtual interrupt if the guest has interrupts enabled -- but not right
+	 * after a mov ss or pop ss the VMM emulated: the CPU holds interrupts back until the
+	 * instruction after it is done (SDM 6.8.3: `mov ss; mov esp` switches stacks with nothing in
+	 * between). That instruction runs first, the interrupt waits for the VMM's next entry (a
+	 * tick at the latest). The hold lasts while the guest is still before that instruction: a
+	 * real interrupt that came while the VMM emulated is taken as soon as the guest resumes,
+	 * before it has done anything (the guest test mov_ss_interrupt_shadow saw that). A few
+	 * entries at most: an instruction that stays where it is (a rep string instruction, jmp .)
+	 * must not keep interrupts out for good. (A machine switch in between: the hold waits for
+	 * this VM's turn.) */
+	int hold = 0;
+	if (cur->irq_hold) {
+		if (cur->irq_hold == 1)
+			cur->hold_eip = (uint32_t)tf->rip;
+		hold = cur->irq_hold < 4 && (uint32_t)tf->rip == cur->hold_eip;
+		cur->irq_hold = hold ? (uint8_t)(cur->irq_hold + 1) : 0;
+	}
+	if (cur->vif && !hold && intr_pending(cur) >= 0) {
 		int vec = vio_intr_ack(&cur->io);
 		cur->intr_known = 0;
 		cur->halted = 0;

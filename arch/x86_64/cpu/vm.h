@@ -96,6 +96,8 @@ struct vm {
 	uint32_t reflects;               /* exceptions and interrupts given to it (reflect, reflect_fast) */
 	uint8_t int_len;                 /* the INT n being reflected is this long (run.c, soft_int) */
 	uint8_t ss_shadow;               /* it emulated mov ss or pop ss: no single-step trap yet (step_trap) */
+	uint8_t irq_hold;                /* ... and no interrupt before the next instruction (vm_resume) */
+	uint32_t hold_eip;               /* (where that instruction is) */
 	int trace_pending;               /* trace=syscall/trap: step 1 printed, reflect() prints step 2 */
 	uint32_t trace_esp;              /* ... and the traced frame, whose iret prints steps 3 and 4 */
 

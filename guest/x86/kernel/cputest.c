@@ -344,6 +344,30 @@ static int check_pop_ss_step(void)
 	return step_eip == want;
 }
 
+/* mov ss holds interrupts back until the next instruction is done (SDM 6.8.3: so that `mov ss;
+ * mov esp` switches stacks with no interrupt between them). Spin on mov ss until 20 timer ticks
+ * have come: none may return to the instruction right after a mov ss. A VMM that emulates mov
+ * ss (ring 1 cannot load an RPL-0 SS) and delivers a pending interrupt on its way back puts it
+ * exactly there. */
+static int check_mov_ss_irq_shadow(void)
+{
+	uint32_t bad = 0, after = 0, fl = irq_save();
+	__asm__ volatile("sti");
+	for (int i = 0; i < 20; i++) {
+		irq_first_eip = IRQ_EIP_ARMED;
+		__asm__ volatile("1:\tmovl %%ss, %%eax\n\t"
+				 "movl %%eax, %%ss\n"
+				 "2:\tnop\n\t"
+				 "cmpl $1, %1\n\t"          /* IRQ_EIP_ARMED */
+				 "je 1b\n\t"
+				 "movl $2b, %0" : "=r"(after) : "m"(irq_first_eip) : "eax", "memory", "cc");
+		bad += irq_first_eip == after;
+	}
+	irq_restore(fl);
+	klog("mov ss with ticks coming: %u of 20 interrupts returned right after a mov ss (%x)\n", bad, after);
+	return bad == 0;
+}
+
 /* An iret to a code segment that is right in every way but not present: #NP(selector), which the
  * CPU checks after the type and the DPL (a VMM that answered #GP for any unusable CS was wrong:
  * tests/fuzz 20:1866). GDT slot 6 is the kernel's scratch slot (gdt.c). */
@@ -496,6 +520,7 @@ void cputest_run(void)
 	ktest_report(check_ring_transfers(), "ring_transfers");
 	ktest_report(check_iret_not_present(), "iret_not_present_np");
 	ktest_report(check_pop_ss_step(), "pop_ss_single_step");
+	ktest_report(check_mov_ss_irq_shadow(), "mov_ss_interrupt_shadow");
 	ktest_report(check_io_breakpoints(), "io_breakpoints");
 	ktest_report(check_self_modifying_x87(), "self_modifying_x87");
 	ktest_report(check_x87_mf(), "x87_exception_mf");
