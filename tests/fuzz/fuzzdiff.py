@@ -348,12 +348,16 @@ def k_qemu_reg_field(n, v):
     #UD without RTM, which qemu64 lacks). QEMU's TCG (7.2) ignores the reg field and runs them as
     pop and mov (18:7636: 8f 7b 41 popped [ebx+0x41] natively). The VMM's decoder does not know
     them, so a scanned page's copy of one ends in the #UD the SDM gives: the VMM's round ends
-    there in #UD where the native one went on."""
+    there in #UD where the native one went on. (Outside the code page, what the native trace ran
+    there, trace_check: 2:2597, on the stack page -- QEMU logs only the opcode byte of one it
+    cannot disassemble, `.byte 0x8f`, which its disassembler says of a nonzero reg field.)"""
     if 'vec' not in v or h(v, 'vec') != 6 or (n.get('vec') == v.get('vec') and n.get('f0') == v.get('f0')):
         return False
-    c = code_at(n, h(v, 'f0'))
+    c = code_at(n, h(v, 'f0')) or bytes.fromhex(v.get('ud_bytes', ''))
     while c[:1] and c[0] in PREFIXES:
         c = c[1:]
+    if len(c) == 1 and c[0] in (0x8F, 0xC6, 0xC7) and v.get('ud_asm', '').startswith('.byte'):
+        return True
     return len(c) >= 2 and c[0] in (0x8F, 0xC6, 0xC7) and (c[1] >> 3) & 7 != 0
 
 
@@ -629,17 +633,24 @@ def trace_check(build, seed, r, n, v):
     the VMM `00 cc`, add %cl,%ah instead of add %cl,%bh): where they part right after an
     instruction whose bytes cover the first byte of a patchable instruction that the VMM's scan met -- one its trace ran before, or on the linear decode from
     the first byte the round ran (22:9048: `00 cf` from 0x600eea over the decode's iret at
-    0x600eeb) -- note that offset in v['patch_inside']."""
+    0x600eeb) -- note that offset in v['patch_inside']. Traces alike to their end part in how the
+    last instruction ended (2:6653: `f3 cf`, rep iret, entered at the f3 over the decode's iret
+    at the cf: the VMM emulated the iret from the cf and reported its #GP there, natively at the
+    f3)."""
     import tracediff
     code = n.get('code') or ''
     base = 0x601000 - len(bytes.fromhex(code))
-    asm = {}
-    nt, vt = tracediff.both(build, seed, str(r), asm)
+    asm, vasm, vcpl, raw = {}, {}, {}, {}
+    nt, vt = tracediff.both(build, seed, str(r), asm, vasm, vcpl, raw)
+    if h(v, 'vec') == 6 and h(v, 'f0') in raw:
+        v['ud_bytes'], v['ud_asm'] = raw[h(v, 'f0')], asm.get(h(v, 'f0'), '')   # (k_qemu_reg_field)
     i = next((i for i in range(min(len(nt), len(vt))) if nt[i] != vt[i]), None)
+    if i is None and nt and nt == vt:
+        i = len(nt)              # (alike to the end: they part in how the last instruction ended -- its fault)
     if not i:
         return
     x = nt[i - 1]['EIP']
-    if asm.get(x, '').split()[:1] in (['inb'], ['inw'], ['inl']) and not h(n, 'ring3') and \
+    if i < len(nt) and i < len(vt) and asm.get(x, '').split()[:1] in (['inb'], ['inw'], ['inl']) and not h(n, 'ring3') and \
             [k for k in tracediff.KEYS if nt[i][k] != vt[i][k]] == ['EAX']:
         v['port_in'] = x                         # (k_port_in)
         return
@@ -654,6 +665,21 @@ def trace_check(build, seed, r, n, v):
         if x < base + k < end and base + k in ran:
             v['patch_inside'] = k
             return
+    # (3) The other side of the same limit: the guest kernel (CPL 1 under the VMM) ran a sensitive
+    # instruction as it is -- the VMM's disassembly shows it, not the int3 of a patch -- because
+    # the VMM's scan of its page, started elsewhere, decoded over it (2:2483: `push %cs` in the
+    # round's junk page, which the VMM scans from where the image's load-time decode put its
+    # first instruction, pushed the real CS 9).
+    for st in vt[:i]:
+        e = st['EIP']
+        if vcpl.get(e) == 1 and SENSITIVE.match(asm.get(e, '')) and vasm.get(e, '').split()[:1] == asm[e].split()[:1]:
+            v['unpatched'] = e
+            return
+
+
+# QEMU's disassembly of the instructions the VMM patches (decode.c x86_needs_patch)
+SENSITIVE = re.compile(r'(pushf|popf|iret|sgdt|sidt|sldt|str|smsw|lar|lsl|verr|verw|lcall)\w*\b|'
+                       r'push[lw]?\s+%[cs]s$|mov[lw]?\s+%[cs]s,')
 
 
 def k_port_in(n, v):
@@ -686,8 +712,9 @@ def k_patch_inside(n, v):
     see such overlaps -- a translation cache would -- the seed's binary patching shares the
     limit. Decided by evidence: the round run natively with one int3 at a patchable instruction's
     first byte gives exactly the VMM's observation (patch_inside_check), or the two sides' traces
-    part right after an instruction that covers a patch site the VMM ran (trace_check)."""
-    return v.get('patch_inside') is not None
+    part right after an instruction that covers a patch site the VMM ran (trace_check); or the
+    VMM's trace shows a sensitive instruction the guest kernel ran unpatched (trace_check)."""
+    return v.get('patch_inside') is not None or v.get('unpatched') is not None
 
 
 def mem_check(build, seed, r, n, v):
@@ -803,13 +830,16 @@ def compare(args, seed, start, count, log):
                 if part:
                     obs[s].update(boot.list_rounds(s, args.build, seed, part, budget=args.budget,
                                                    dump=(s == 'native')))
-            # (but a native hang where the VMM side went on is run again, alone: natively a boot
-            # costs under a second, and the hang can be an earlier round's doing -- 29:3635 hung
-            # in its range run and alone takes the #PF the VMM gave it)
-            for r in [r for r in look if s == 'native' and r in died and 'hang' in died[r] and r not in other]:
-                got = boot.list_rounds(s, args.build, seed, [r], budget=args.budget, dump=True)
+            # (but a hang where the other side went on is run again, alone: the hang can be an
+            # earlier round's doing, or the host's -- 29:3635 hung natively in its range run and
+            # alone takes the #PF the VMM gave it; 2:1900 hung under the VMM in the campaign's
+            # range run, under load, and neither alone nor in the range run again. The log
+            # names each one.)
+            for r in [r for r in look if r in died and 'hang' in died[r] and r not in other]:
+                got = boot.list_rounds(s, args.build, seed, [r], budget=args.budget, dump=(s == 'native'))
                 if 'dead' not in got.get(r, {'dead': 1}):
                     obs[s][r] = got[r]
+                    log.write('%s seed %d round %d: hung in the range run, not alone\n' % (s, seed, r))
         ts = [threading.Thread(target=lst, args=(s,)) for s in ('native', 'vmm')]
         for t in ts:
             t.start()

@@ -37,9 +37,10 @@ def single_step_on(mon):
     c.close()
 
 
-def steps(side, build, seed, entry, asm=None):
+def steps(side, build, seed, entry, asm=None, cpl=None, raw=None):
     """[{KEY: value}] before each instruction the round ran in its 4 MiB (code, scratch, stack
-    pages). asm, a dict: filled with {EIP: QEMU's disassembly of the instruction there}."""
+    pages). asm, a dict: filled with {EIP: QEMU's disassembly of the instruction there} (the
+    first translation of it); cpl, a dict: {EIP: the CPL it first ran at}; raw: {EIP: its bytes}."""
     d = tempfile.mkdtemp(prefix='trace-', dir=build)
     log = os.path.join(d, 'cpu.log')
     # (QEMU's single step is turned on through its monitor once the guest waits for it: booting
@@ -80,9 +81,14 @@ def steps(side, build, seed, entry, asm=None):
         for l in f:
             for k, v in re.findall(r'\b(E[A-Z]{2})=([0-9a-f]{8})\b', l):
                 cur[k] = int(v, 16)
-            m = re.match(r'^0x([0-9a-f]+):\s+(?:[0-9a-f]{2} )+\s*(\S.*)$', l)
+            m = re.search(r' CPL=(\d) ', l)
+            if m and cpl is not None and cur.get('EIP') is not None:
+                cpl.setdefault(cur['EIP'], int(m.group(1)))
+            m = re.match(r'^0x([0-9a-f]+):\s+((?:[0-9a-f]{2} )+)\s*(\S.*)$', l)
             if m and asm is not None:
-                asm.setdefault(int(m.group(1), 16), m.group(2).strip())
+                asm.setdefault(int(m.group(1), 16), m.group(3).strip())
+            if m and raw is not None:
+                raw.setdefault(int(m.group(1), 16), m.group(2).replace(' ', ''))
             if l.startswith('CCS='):
                 st = {k: cur.get(k) for k in KEYS}
                 if st['EFL'] is not None:          # (the VMM keeps IF and IOPL virtual: not compared)
@@ -94,10 +100,12 @@ def steps(side, build, seed, entry, asm=None):
     return out
 
 
-def both(build, seed, entry, asm=None):
-    """Both sides' steps (asm: the native side's disassembly, as steps fills it)."""
+def both(build, seed, entry, asm=None, vasm=None, vcpl=None, raw=None):
+    """Both sides' steps (asm: the native side's disassembly, as steps fills it, raw its bytes;
+    vasm and vcpl: the VMM side's disassembly -- patched bytes show as int3 there -- and CPLs)."""
     res = {}
-    ts = [threading.Thread(target=lambda s=s: res.__setitem__(s, steps(s, build, seed, entry, asm if s == 'native' else None)))
+    ts = [threading.Thread(target=lambda s=s: res.__setitem__(s, steps(s, build, seed, entry, asm, None, raw) if s == 'native'
+                                                              else steps(s, build, seed, entry, vasm, vcpl)))
           for s in ('native', 'vmm')]
     [t.start() for t in ts]
     [t.join() for t in ts]
