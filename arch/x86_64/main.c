@@ -170,11 +170,11 @@ void kmain(uint32_t magic, uint32_t info)
 	boot_tsc = rdtsc();
 	serial_init();
 	const char *why = 0;
-	if (magic != 0x36D76289) {
+	if (magic != 0x36D76289 && magic != 0x2BADB002) {
 		vga_init(0xB8000, 80, 25, 160);
-		panic("not started by a multiboot2 loader (magic %08x)", magic);
+		panic("not started by a multiboot loader (magic %08x)", magic);
 	}
-	if (multiboot_parse(info, &boot, &why) < 0) {
+	if ((magic == 0x2BADB002 ? multiboot1_parse : multiboot_parse)(info, &boot, &why) < 0) {
 		vga_init(0xB8000, 80, 25, 160);
 		panic("bad multiboot information: %s", why);
 	}

@@ -1,5 +1,6 @@
 /* multiboot.c - walk the multiboot2 information tags, checking every length against the total
- * size, so a malformed structure gives one clear error instead of a wild read. */
+ * size, so a malformed structure gives one clear error instead of a wild read. And the older
+ * multiboot (1) information a loader like QEMU's -kernel gives (multiboot2.asm has both headers). */
 #include "multiboot.h"
 #include "cpu.h"
 #include "../../lib/kstring.h"
@@ -132,6 +133,87 @@ int multiboot_parse(uint64_t phys, struct boot_info *bi, const char **why)
 	if (!saw_end) {
 		*why = "multiboot information has no end tag";
 		return -1;
+	}
+	if (bi->nmmap == 0) {
+		*why = "the loader gave no memory map";
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- multiboot 1 (multiboot2.asm: for QEMU's -kernel) ---- */
+
+enum { MB1_CMDLINE = 1 << 2, MB1_MODS = 1 << 3, MB1_MMAP = 1 << 6, MB1_LOADER = 1 << 9 };
+
+/* Its strings lie anywhere in memory the VMM will hand out: keep copies. A multiboot 1 command
+ * line begins with the file's name (the kernel's, a module's): dropped, so that what is left
+ * reads as the multiboot2 ones do. */
+static char mb1_strings[4096];
+static unsigned mb1_used;
+
+static const char *mb1_string(uint32_t phys, int drop_name)
+{
+	const char *s = phys ? phys_to_virt(phys) : "";
+	if (drop_name) {
+		while (*s && *s != ' ')
+			s++;
+		while (*s == ' ')
+			s++;
+	}
+	unsigned n = (unsigned)strlen(s);
+	if (mb1_used + n + 1 > sizeof mb1_strings)
+		return 0;
+	char *d = mb1_strings + mb1_used;
+	memcpy(d, s, n + 1);
+	mb1_used += n + 1;
+	return d;
+}
+
+int multiboot1_parse(uint64_t phys, struct boot_info *bi, const char **why)
+{
+	memset(bi, 0, sizeof *bi);
+	bi->cmdline = "";
+	bi->loader = "a multiboot loader";
+	if (phys == 0 || (phys & 3)) {
+		*why = "multiboot information pointer is null or misaligned";
+		return -1;
+	}
+	const uint32_t *m = phys_to_virt(phys);
+	bi->info_phys = phys;
+	bi->info_size = 120;                        /* (the fixed part; the rest is copied here) */
+	if ((m[0] & MB1_CMDLINE) && !(bi->cmdline = mb1_string(m[4], 1))) {
+		*why = "multiboot command line too long";
+		return -1;
+	}
+	const char *name = (m[0] & MB1_LOADER) && m[16] ? mb1_string(m[16], 0) : 0;
+	if (name)
+		bi->loader = name;
+	if (m[0] & MB1_MODS) {
+		const uint32_t *mod = m[6] ? phys_to_virt(m[6]) : 0;
+		for (uint32_t i = 0; mod && i < m[5] && bi->nmod < MB_MAX_MODULES; i++, mod += 4) {
+			const char *s = mb1_string(mod[2], 1);
+			if (mod[1] < mod[0] || !s) {
+				*why = "malformed multiboot module (or its command line too long)";
+				return -1;
+			}
+			bi->mod[bi->nmod++] = (struct mb_module){ mod[0], mod[1], s };
+		}
+	}
+	if (m[0] & MB1_MMAP) {
+		/* entries {size, base (8), length (8), type}, size not counting itself */
+		const uint8_t *e = phys_to_virt(m[12]);
+		for (uint32_t off = 0; off + 24 <= m[11] && bi->nmmap < MB_MAX_MMAP;) {
+			uint32_t size = *(const uint32_t *)(e + off);
+			if (size < 20) {
+				*why = "malformed multiboot memory map";
+				return -1;
+			}
+			bi->mmap[bi->nmmap].base = *(const uint64_t *)(e + off + 4);
+			bi->mmap[bi->nmmap].len = *(const uint64_t *)(e + off + 12);
+			bi->mmap[bi->nmmap].type = *(const uint32_t *)(e + off + 20);
+			bi->nmmap++;
+			off += size + 4;
+		}
 	}
 	if (bi->nmmap == 0) {
 		*why = "the loader gave no memory map";

@@ -1,4 +1,5 @@
-/* multiboot.h - what the VMM takes from the multiboot2 boot information GRUB gives it. */
+/* multiboot.h - what the VMM takes from the multiboot2 boot information GRUB gives it (or the
+ * multiboot 1 information of QEMU's -kernel). */
 #ifndef ARCH_MULTIBOOT_H
 #define ARCH_MULTIBOOT_H
 #include <stdint.h>
@@ -26,5 +27,7 @@ struct boot_info {
 
 /* Parse the information at machine address `phys`. Returns 0, or -1 with *why set. */
 int multiboot_parse(uint64_t phys, struct boot_info *bi, const char **why);
+/* The same for a multiboot (version 1) loader's (EAX 0x2BADB002 at entry). */
+int multiboot1_parse(uint64_t phys, struct boot_info *bi, const char **why);
 
 #endif

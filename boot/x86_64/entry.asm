@@ -1,10 +1,11 @@
 ; entry.asm - from GRUB's 32-bit protected mode to 64-bit C, step by step.
 ;
 ; GRUB (multiboot2) enters here with paging off, EAX = 0x36D76289, EBX = machine address of the
-; boot information. We (1) check the loader and the CPU, (2) build boot page tables that map the
-; first 4 GiB of machine memory three times (identity for the switch itself, at PHYSMAP_BASE, and
-; the image at KERNEL_VMA), (3) turn on PAE, long mode and paging, (4) far-jump into 64-bit code,
-; (5) jump to the high half, drop nothing yet (C removes the identity map), and call kmain().
+; boot information (a multiboot 1 loader: EAX = 0x2BADB002, multiboot2.asm). We (1) check the
+; loader and the CPU, (2) build boot page tables that map the first 4 GiB of machine memory
+; three times (identity for the switch itself, at PHYSMAP_BASE, and the image at KERNEL_VMA),
+; (3) turn on PAE, long mode and paging, (4) far-jump into 64-bit code, (5) jump to the high
+; half, drop nothing yet (C removes the identity map), and call kmain().
 
 %define KERNEL_VMA 0xFFFFFFFF80000000
 %define V2P(x) ((x) - KERNEL_VMA)
@@ -21,8 +22,11 @@ _start:
 	mov [boot_info], ebx
 	mov esp, V2P(boot_stack_top)
 
-	cmp eax, 0x36D76289
+	cmp eax, 0x36D76289            ; multiboot2 (GRUB)
+	je .loader_ok
+	cmp eax, 0x2BADB002            ; multiboot (QEMU's -kernel: multiboot2.asm)
 	jne .no_multiboot
+.loader_ok:
 
 	; Long mode needs CPUID leaf 0x80000001 with LM (bit 29 of EDX).
 	pushfd
@@ -161,7 +165,7 @@ boot_gdtr:
 	dd boot_gdt
 boot_magic: dd 0
 boot_info: dd 0
-msg_no_mb: db "vmm: not started by a multiboot2 loader (bad magic); halting", 13, 10, 0
+msg_no_mb: db "vmm: not started by a multiboot loader (bad magic); halting", 13, 10, 0
 msg_no_lm: db "vmm: this CPU has no 64-bit long mode; the VMM needs x86-64; halting", 13, 10, 0
 
 section .bss

@@ -2,8 +2,9 @@
 """boot.py - boot the fuzz guest (tests/fuzz) natively or under the VMM and read what it printed,
 surviving rounds that kill the machine.
 
-Natively: QEMU TCG with `-kernel` (multiboot1). Under the VMM: an ISO (tools/mkiso.sh) whose GRUB
-entry boots build/x86_64/vmm.elf with the fuzz guest as its only VM. Both run with
+Natively: QEMU TCG with `-kernel` (multiboot1). Under the VMM: build/x86_64/vmm.elf by QEMU's
+`-kernel` too (multiboot 1) with the fuzz guest as its module and only VM (FUZZ_GRUB=1: an ISO,
+tools/mkiso.sh, whose GRUB entry boots them, as the other tests do). Both run with
 `-icount shift=0,sleep=off`, so the guest's time (its PIT budget) counts instructions and a run
 is repeatable.
 
@@ -34,6 +35,25 @@ def guest_elf(build):
     return os.path.join(build, 'kernel.elf')
 
 
+def vmm_machine(build, args, d):
+    """QEMU's arguments for the VMM with the fuzz guest (command line args) as its one VM: the
+    VMM loaded by QEMU itself (-kernel: its multiboot 1 header) and the guest as a module -- a
+    second where GRUB from a CD takes three; or, with FUZZ_GRUB=1, the GRUB ISO the other tests
+    boot (made in directory d). Returns (the ISO to remove afterwards or None, the arguments)."""
+    if not os.environ.get('FUZZ_GRUB'):
+        return None, ['-m', '512', '-kernel', VMM_ELF, '-append', 'vms=1 mem=64M console=serial',
+                      '-initrd', '%s fuzz %s' % (guest_elf(build), args.replace(',', ',,'))]
+    os.makedirs(d, exist_ok=True)
+    cfg = os.path.join(d, 'grub.cfg')
+    with open(cfg, 'w') as f:
+        f.write('set timeout=0\nmenuentry "fuzz" {\n  multiboot2 /boot/vmm.elf vms=1 mem=64M console=serial\n'
+                '  module2 /boot/fuzz.elf fuzz %s\n  boot\n}\n' % args)
+    iso = os.path.join(d, 'fuzz.iso')
+    subprocess.run([os.path.join(ROOT, 'tools/mkiso.sh'), iso, cfg, VMM_ELF,
+                    'fuzz.elf=' + guest_elf(build)], check=True, stdout=subprocess.DEVNULL)
+    return iso, ['-m', '512', '-boot', 'd', '-cdrom', iso]
+
+
 def boot(side, build, args, tag, cpu=None, hang=None):
     """Boot once; returns (guest lines, how it ended: 'done' | reason). Under the VMM the guest's
     lines are the console's "vm1: " lines (a long guest line is split by the VMM: rejoined).
@@ -43,17 +63,10 @@ def boot(side, build, args, tag, cpu=None, hang=None):
         hang = HANG_NATIVE_S if side == 'native' else HANG_S
     if side == 'native':
         cmd = QEMU + extra + ['-m', '64', '-kernel', guest_elf(build), '-append', args]
+        iso = None
     else:
-        d = os.path.join(build, 'iso-' + tag)
-        os.makedirs(d, exist_ok=True)
-        cfg = os.path.join(d, 'grub.cfg')
-        with open(cfg, 'w') as f:
-            f.write('set timeout=0\nmenuentry "fuzz" {\n  multiboot2 /boot/vmm.elf vms=1 mem=64M console=serial\n'
-                    '  module2 /boot/fuzz.elf fuzz %s\n  boot\n}\n' % args)
-        iso = os.path.join(d, 'fuzz.iso')
-        subprocess.run([os.path.join(ROOT, 'tools/mkiso.sh'), iso, cfg, VMM_ELF,
-                        'fuzz.elf=' + guest_elf(build)], check=True, stdout=subprocess.DEVNULL)
-        cmd = QEMU + extra + ['-m', '512', '-boot', 'd', '-cdrom', iso]
+        iso, machine = vmm_machine(build, args, os.path.join(build, 'iso-' + tag))
+        cmd = QEMU + extra + machine
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     raw, buf, last, how = [], b'', time.time(), None
     while True:
@@ -78,7 +91,7 @@ def boot(side, build, args, tag, cpu=None, hang=None):
             break
     p.kill()
     p.wait()
-    if side == 'vmm':
+    if iso:
         os.remove(iso)                           # (made again for every boot: 20 MB each)
     text = buf.decode('latin-1').replace('\r', '')
     lines = []

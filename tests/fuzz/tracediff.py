@@ -52,14 +52,7 @@ def steps(side, build, seed, entry, asm=None, cpl=None, raw=None):
     if side == 'native':
         cmd = boot.QEMU + trace + ['-m', '64', '-kernel', boot.guest_elf(build), '-append', args]
     else:
-        cfg = os.path.join(d, 'grub.cfg')
-        with open(cfg, 'w') as f:
-            f.write('set timeout=0\nmenuentry "fuzz" {\n  multiboot2 /boot/vmm.elf vms=1 mem=64M console=serial\n'
-                    '  module2 /boot/fuzz.elf fuzz %s\n  boot\n}\n' % args)
-        iso = os.path.join(d, 'fuzz.iso')
-        subprocess.run([os.path.join(boot.ROOT, 'tools/mkiso.sh'), iso, cfg, boot.VMM_ELF,
-                        'fuzz.elf=' + boot.guest_elf(build)], check=True, stdout=subprocess.DEVNULL)
-        cmd = boot.QEMU + trace + ['-m', '512', '-boot', 'd', '-cdrom', iso]
+        cmd = boot.QEMU + trace + boot.vmm_machine(build, args, d)[1]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.PIPE)
     buf, stepping = b'', False
     try:                               # (until the guest says it is done, or 120 s, or 64 MiB of log: a hang)
