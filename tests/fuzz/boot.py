@@ -54,11 +54,12 @@ def vmm_machine(build, args, d):
     return iso, ['-m', '512', '-boot', 'd', '-cdrom', iso]
 
 
-def boot(side, build, args, tag, cpu=None, hang=None):
+def boot(side, build, args, tag, cpu=None, hang=None, qemu=()):
     """Boot once; returns (guest lines, how it ended: 'done' | reason). Under the VMM the guest's
     lines are the console's "vm1: " lines (a long guest line is split by the VMM: rejoined).
-    cpu: a QEMU CPU model for this boot (else FUZZ_CPU's, else QEMU's default)."""
-    extra = ['-cpu', cpu] if cpu else []
+    cpu: a QEMU CPU model for this boot (else FUZZ_CPU's, else QEMU's default); qemu: more
+    arguments for QEMU (a log, say)."""
+    extra = (['-cpu', cpu] if cpu else []) + list(qemu)
     if hang is None:
         hang = HANG_NATIVE_S if side == 'native' else HANG_S
     if side == 'native':

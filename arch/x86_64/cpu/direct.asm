@@ -55,9 +55,10 @@ global direct_syscall, direct_int3, direct_gp, direct_give_up, direct_guest_begi
 %endmacro
 
 ; From the guest kernel: on the flat CS:SS pair that was checked, not single-stepping (TF: the
-; general path raises the step's #DB after the instruction it completes, run.c step_trap).
+; general path raises the step's #DB after the instruction it completes, run.c step_trap), nor
+; with RF set (the general path clears it after an instruction it completes, run.c vm_trap).
 %macro FROM_KERNEL 0
-	test dword [F_FL], FL_TF_B
+	test dword [F_FL], FL_TF_B | FL_RF_B
 	jnz direct_give_up
 	mov rax, [F_CS]
 	cmp rax, [rel direct + D_KCS]

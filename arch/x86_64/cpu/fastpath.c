@@ -246,8 +246,9 @@ int fast_entry(struct trapframe *tf)
 {
 	struct vm *vm = cur;
 	/* The general path prints a traced flow's steps; and it alone handles virtual-8086 frames
-	 * (a TCG quirk, trap.c) and a guest that single-steps (run.c step_trap). */
-	if (!vm || !fast_paths || vm->trace_pending || trace_left(TRACE_SYSCALL | TRACE_TRAP) || (tf->rflags & (FL_VM | FL_TF)))
+	 * (a TCG quirk, trap.c), a guest that single-steps (run.c step_trap) and RF (run.c vm_trap). */
+	if (!vm || !fast_paths || vm->trace_pending || trace_left(TRACE_SYSCALL | TRACE_TRAP) ||
+	    (tf->rflags & (FL_VM | FL_TF | FL_RF)))
 		return 0;
 	uint64_t t0 = rdtsc();
 	vm->trap_kind = EXIT_COUNT;

@@ -676,7 +676,14 @@ static int vm_trap(struct trapframe *tf)
 	uint32_t r0 = vm->reflects;
 	vm->trap_kind = EXIT_COUNT;
 	note_entry(tf);
+	unsigned v = (unsigned)tf->vector;
 	vm_trap_general(vm, tf);
+	/* An instruction the VMM completed for the guest (EIP moved on, no fault given): the CPU
+	 * clears RF once an instruction is done, so the VMM does -- an iret (patched: #BP) loads it
+	 * instead. (6:600: iret set RF and TF, rdmsr was emulated, and its single-step #DB frame
+	 * had RF set; natively clear.) */
+	if (v != 3 && vm->reflects == r0 && (tf->rip != rip0 || tf->cs != cs0))
+		tf->rflags &= ~(uint64_t)FL_RF;
 	step_trap(vm, tf, fl0, rip0, cs0, r0);
 	vm_resume(tf);
 	vm_profile(vm, t0);
