@@ -25,7 +25,7 @@ static int is_insn(struct vm *vm, struct trapframe *tf, enum x86_kind kind)
 
 int emulate_sysenter(struct vm *vm, struct trapframe *tf)
 {
-	if (guest_cpl(tf) != 3 || !is_insn(vm, tf, X86_K_SYSENTER))
+	if (!is_insn(vm, tf, X86_K_SYSENTER))        /* (from the guest kernel too: any CPL may: 4:5210) */
 		return 0;
 	uint16_t cs = (uint16_t)vm->msr.sysenter[0] & 0xFFFC;
 	if (!cs) {
