@@ -177,6 +177,11 @@ trap_return:                            ; rsp = the frame to resume
 	test byte [rsp + 8], 3         ; back to the VMM itself (CS RPL 0): as it is
 	jz iret_now
 iret_to_guest:                          ; rsp = the CPU's frame, every guest register loaded
+	; A guest never runs with a real IOPL: its port I/O must trap (its IOPL is virtual, vm.h).
+	; The CPU pushed the RFLAGS the guest ran with, which has IOPL 0 -- but QEMU's TCG can push
+	; garbage there after a fault (tests/fuzz 10:2067: EAX's bits, IOPL 1), and an iretq of it
+	; let fuzz seed 3's ring-0 harness write the real UART and PIC directly.
+	and dword [rsp + 16], ~0x3000
 	; Back to a guest on a 16-bit stack segment (B clear, or in its LDT: not looked at): iretq
 	; from the espfix alias (paging.c) at an address whose bits 31:16 are the guest's ESP[31:16],
 	; because an iretq to a 16-bit stack segment loads only SP and leaves the rest of RSP as it
