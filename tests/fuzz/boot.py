@@ -148,6 +148,15 @@ def run_range(side, build, seed, start, count, budget=None, log=None):
     return chars, dead, digests, boots
 
 
+def round_fields(l):
+    """The fields of an "R n k=v ..." line as a dict -- or, for a line that is not all k=v (the
+    round's own output garbled it: natively random code can write the UART), {'dead': why}."""
+    f = l.split()[2:]
+    if all(kv.count('=') == 1 for kv in f):
+        return dict(kv.split('=') for kv in f)
+    return {'dead': 'garbled line %r' % l[:80]}
+
+
 def list_rounds(side, build, seed, rounds, budget=None, dump=False, cpu=None):
     out, pending = {}, list(rounds)
     while pending:
@@ -157,13 +166,14 @@ def list_rounds(side, build, seed, rounds, budget=None, dump=False, cpu=None):
         lines, how = boot(side, build, args, 'list%d-%d' % (seed, part[0]), cpu)
         code = {}
         for l in lines:
-            if l.startswith('C '):
-                _, n, hexes = l.split(' ', 2)
-                code[int(n)] = hexes
-            if l.startswith('R '):
-                f = l.split()
-                n = int(f[1])
-                out[n] = dict(kv.split('=') for kv in f[2:])
+            m = re.match(r'([CR]) (\d+)(?: |$)', l)
+            if not m or int(m.group(2)) not in part:
+                continue
+            n = int(m.group(2))
+            if m.group(1) == 'C':
+                code[n] = l.split(' ', 2)[-1]
+            else:
+                out[n] = round_fields(l)
                 if n in code:
                     out[n]['code'] = code[n]
         for n in part:
@@ -185,9 +195,9 @@ def list_entries(side, build, seed, entries, budget=None, hang=None):
         lines, how = boot(side, build, 'seed=%d list=%s%s' % (seed, ','.join(part), ' budget=%d' % budget if budget else ''),
                           'entries%d-%s' % (seed, re.sub('[:@]', '-', part[0])), hang=hang)
         for l in lines:
-            if l.startswith('R '):
-                f = l.split()
-                out[f[1]] = dict(kv.split('=') for kv in f[2:])
+            f = l.split()
+            if l.startswith('R ') and len(f) > 1 and f[1] in part:
+                out[f[1]] = round_fields(l)
         for e in part:
             if e not in out:
                 out[e] = {'dead': how}

@@ -15,7 +15,7 @@ no rule explains, and VMM panics). A range fails if it has a VMM panic or more t
 unexplained differences (default 0; make test-fuzz gives the baseline of open differences that
 docs/NOTES.md lists, so that the layer catches any new one without hiding the old ones).
 With --results FILE, one "ok"/"not ok" line per range is appended (tests/summary.py format)."""
-import argparse, glob, hashlib, json, os, re, subprocess, sys, tempfile, threading, time
+import argparse, glob, hashlib, json, os, re, subprocess, sys, tempfile, threading, time, traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import boot
@@ -993,17 +993,20 @@ def main():
                 if not todo:
                     return
                 i = todo.pop(0)
-            c = compare(args, *specs[i], log)
+            try:
+                c = compare(args, *specs[i], log)
+            except Exception:                    # (a bug here: that range fails, the rest go on)
+                c = dict(error=traceback.format_exc())
             with lock:
                 done[i] = c
-                if args.state:
+                if args.state and 'error' not in c:
                     with open(args.state, 'a') as f:
                         f.write(json.dumps(dict(stamp=stamp, range=specs[i], result=c)) + '\n')
     ts = [threading.Thread(target=worker, daemon=True) for _ in range(max(1, args.jobs))]
     for t in ts:
         t.start()
     tot = dict(rounds=0, identical=0, known=0, unexplained=0, panics=0)
-    fails = 0
+    fails = broken = 0
     kinds = {}
     for i, (seed, start, count) in enumerate(specs):
         while True:
@@ -1012,6 +1015,14 @@ def main():
             if c:
                 break
             time.sleep(0.5)
+        if 'error' in c:
+            print('seed %d rounds %d-%d: not examined, fuzzdiff failed:\n%s' % (seed, start, start + count - 1, c['error']))
+            fails += 1
+            broken += 1
+            if args.results:
+                with open(args.results, 'a') as f:
+                    f.write('not ok %s/seed%d-%d - fuzzdiff failed (see its output)\n' % (args.name, seed, start))
+            continue
         for k in ('rounds', 'identical', 'known', 'unexplained'):
             tot[k] += c[k]
         tot['panics'] += len(c['panics'])
@@ -1042,6 +1053,8 @@ def main():
     # ("VMM faults": differences no rule explains plus VMM panics, each counted again after it)
     print('%d rounds, %d identical to native, %d known differences, %d VMM faults (%d unexplained differences, %d VMM panics)' % (
         tot['rounds'], tot['identical'], tot['known'], tot['unexplained'] + tot['panics'], tot['unexplained'], tot['panics']))
+    if broken:
+        print('%d ranges not examined (fuzzdiff failed in them: above)' % broken)
     if kinds:
         print('known differences by kind: ' + ', '.join('%s %d' % kv for kv in sorted(kinds.items())))
     return 1 if fails else 0

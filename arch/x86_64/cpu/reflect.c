@@ -144,7 +144,7 @@ static unsigned soft_len(struct vm *vm, struct trapframe *tf, unsigned vector, i
  * #SS, #GP), or a #PF first and then a contributory one or a #PF: a double fault, #DF(0).
  * Anything while delivering #DF: a triple fault, and a PC shuts down (the VM stops). Otherwise the
  * second exception is delivered, from the instruction the first came from. Its error code has
- * EXT (bit 0) set unless the first was an INT n. */
+ * EXT (bit 0) set unless the first was a software interrupt (INT n, INT3, INTO). */
 static int nested(struct vm *vm, struct trapframe *tf, unsigned first, int how, struct fault *f, const char *what)
 {
 	int exc = how == REFLECT_EXC || how == REFLECT_EXC_ERR;
@@ -158,8 +158,8 @@ static int nested(struct vm *vm, struct trapframe *tf, unsigned first, int how, 
 			return -1;
 		}
 		vm->cr2 = f->cr2;
-	} else if (how != REFLECT_SOFT)
-		f->err |= 1;                             /* EXT */
+	} else if (!back)
+		f->err |= 1;                             /* EXT: not an INT n, INT3 or INTO */
 	if (exc && first == 8) {
 		vm_fail(vm, "vector %u (%s) while delivering a double fault at eip %08lx: a triple fault", f->vec, what,
 			tf->rip);

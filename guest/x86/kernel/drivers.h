@@ -105,7 +105,8 @@ int cpu_has_apic(void);			/* CPUID.1:EDX bit 9 */
 uint32_t lapic_id_from_cpuid(void);	/* CPUID.1:EBX[31:24], the initial APIC id */
 int rdmsr_safe(uint32_t msr, uint64_t *v);	/* -1 if the access faulted */
 int wrmsr_safe(uint32_t msr, uint64_t v);
-extern uint32_t fault_eip, fault_resume;	/* trap.c */
+extern uint32_t fault_eip, fault_resume, fault_after;	/* trap.c */
+extern volatile uint32_t fault_at;
 #define IRQ_EIP_ARMED 1u
 extern volatile uint32_t irq_first_eip;	/* trap.c: set it to IRQ_EIP_ARMED, an interrupt fills it */
 extern volatile int fault_caught;

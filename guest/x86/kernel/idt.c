@@ -42,6 +42,13 @@ void idt_retarget(int vec, int stub)
 	set_gate(vec, isr_table[stub], 0, GATE_INTR);
 }
 
+uint64_t idt_swap(int vec, uint64_t gate)
+{
+	uint64_t old = idt[vec];
+	idt[vec] = gate;
+	return old;
+}
+
 /* Gate `vec` becomes a task gate to the TSS tss_sel (DPL 0): the CPU switches tasks for it. */
 void idt_task_gate(int vec, uint16_t tss_sel)
 {

@@ -60,6 +60,7 @@ uint32_t gdt_live_write_read(uint32_t base);
 void ldt_live_write_read(uint32_t b0, uint32_t b1, uint32_t *v0, uint32_t *v1);
 int store_forms_check(void);
 void idt_retarget(int vec, int stub);
+uint64_t idt_swap(int vec, uint64_t gate);	/* write gate `vec` as it is given; returns the old one */
 void idt_task_gate(int vec, uint16_t tss_sel);	/* a task gate: tasktest.c */
 void scratch_map_user(uint32_t pa);
 void scratch_map_ro(uint32_t pa);
