@@ -106,19 +106,29 @@ recover:
 	; plus the error code or the next stack word).
 	mov ecx, 4
 	cmp esp, gstack_top - 24
-	jb .copy
+	jb .wrap
 	cmp esp, gstack_top
-	ja .copy
+	ja .wrap
 	mov ecx, gstack_top
 	sub ecx, esp
 	shr ecx, 2
+	jmp .copy
+	; (but no word from past 4 GiB: the read would wrap to page 0 and fault in here -- 11:5389,
+	; whose budget interrupt came with ESP 0)
+.wrap:	cmp esp, -16
+	jbe .copy
+	mov ecx, esp
+	neg ecx
+	shr ecx, 2
 .copy:	mov [gsave + S_NF], ecx
 	xor ebx, ebx
+	jecxz .copied
 .cp:	mov eax, [ss:esp + 4 * ebx]
 	mov [gsave + S_F + 4 * ebx], eax
 	inc ebx
 	cmp ebx, ecx
 	jb .cp
+.copied:
 	mov eax, cr2
 	mov [gsave + S_CR2], eax
 	mov dword [gsave + S_HOW], 0

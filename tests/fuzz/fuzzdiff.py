@@ -47,6 +47,24 @@ def k_v86(n, v):
         h(n, 'f%d' % i) & 0x20000 for i in range(6) if 'f%d' % i in n)
 
 
+CR4_RESERVED = 1 << 15 | 1 << 19 | 0xFC000000       # (SDM Vol. 3, 2.5: reserved in every CPU so far)
+
+
+def k_qemu_cr4(n, v):
+    """A mov to CR4 with a reserved bit set (3:8047: 0x91da, bit 15): #GP(0) on the CPU (SDM Vol.
+    3, 2.5), and so under the VMM; QEMU 7.2's TCG takes the value, logs no exception, and the
+    machine runs no further instruction of the round nor any interrupt: a hang. Decided by the
+    native trace (hang_check): its last instruction is that mov, the VMM's #GP(0) is at it."""
+    return 'hang' in n.get('dead', '') and v.get('cr4_reserved') is not None
+
+
+def k_real_mode(n, v):
+    """A mov to CR0 that clears PE at CPL 0: natively the round goes on in real mode (3:2346 ran
+    on through zeroed memory with IF clear: a hang); the VMM runs protected-mode guests only
+    and stops the VM, as for v8086 mode and PAE paging."""
+    return 'real mode is not virtualized' in v.get('dead', '')
+
+
 def same(n, v):
     """Are two observations of a round the same (the native side's code dump and both digests
     aside)?"""
@@ -595,7 +613,7 @@ def more_evidence(build, seed, rounds, budget=None):
     retry_check(build, seed, [(r, n, v) for r, n, v in rounds if open_(n, v)][:ALONE_MAX])
     for r, n, v in [(r, n, v) for r, n, v in rounds if open_(n, v)][:ALONE_MAX]:
         trace_check(build, seed, r, n, v)
-    for r, n, v in [(r, n, v) for r, n, v in rounds if 'hang' in n.get('dead', '') and h(v, 'vec') == OBS_IRQ0][:ALONE_MAX]:
+    for r, n, v in [(r, n, v) for r, n, v in rounds if 'hang' in n.get('dead', '') and 'vec' in v][:ALONE_MAX]:
         hang_check(build, seed, r, n, v)
     for r, n, v in [(r, n, v) for r, n, v in rounds if 'dead' not in n and 'cannot resume at 0003:' in v.get('dead', '')]:
         vm_flag_check(build, seed, r, n, v)
@@ -624,13 +642,23 @@ def vm_flag_check(build, seed, r, n, v):
 
 
 def hang_check(build, seed, r, n, v):
-    """A round that hangs natively while under the VMM its budget interrupt ends it: trace the
-    native side (tracediff.py, until its log is 64 MiB); if after its last sti it runs a loop of
-    at most four instructions, closed by a jump, with no cli, popf or iret in it, note the sti in
-    v['sti_loop'] (k_qemu_sti_pending)."""
+    """A round that hangs natively while under the VMM something ends it: trace the native side
+    (tracediff.py, until its log is 64 MiB). If the VMM's was its budget interrupt and after its
+    last sti the native side runs a loop of at most four instructions, closed by a jump, with no
+    cli, popf or iret in it, note the sti in v['sti_loop'] (k_qemu_sti_pending). If the native
+    side's last instruction is a mov to CR4 of a value with a reserved bit, where the VMM gave
+    #GP(0), note it in v['cr4_reserved'] (k_qemu_cr4)."""
     import tracediff
     asm = {}
     nt = tracediff.steps('native', build, seed, str(r), asm)
+    last = asm.get(nt[-1]['EIP'], '') if nt else ''
+    m = re.match(r'movl\s+%(e[a-z]{2}),\s*%cr4$', last)
+    if m and nt[-1].get(m.group(1).upper()) is not None and nt[-1][m.group(1).upper()] & CR4_RESERVED and \
+            h(v, 'vec') == 13 and h(v, 'f0') == 0 and h(v, 'f1') == nt[-1]['EIP']:
+        v['cr4_reserved'] = nt[-1]['EIP']
+        return
+    if h(v, 'vec') != OBS_IRQ0:
+        return
     sti = [i for i, st in enumerate(nt) if asm.get(st['EIP'], '').startswith('sti')]
     tail = nt[sti[-1] + 1:] if sti else []
     eips = {st['EIP'] for st in tail}
@@ -670,13 +698,13 @@ def trace_check(build, seed, r, n, v):
     import tracediff
     code = n.get('code') or ''
     base = 0x601000 - len(bytes.fromhex(code))
-    asm, vasm, vcpl, raw = {}, {}, {}, {}
-    nt, vt = tracediff.both(build, seed, str(r), asm, vasm, vcpl, raw)
+    asm, vasm, vcpl, raw, vraw = {}, {}, {}, {}, {}
+    nt, vt = tracediff.both(build, seed, str(r), asm, vasm, vcpl, raw, vraw)
     if h(v, 'vec') == 6 and h(v, 'f0') in raw:
         v['ud_bytes'], v['ud_asm'] = raw[h(v, 'f0')], asm.get(h(v, 'f0'), '')   # (k_qemu_reg_field)
     i = next((i for i in range(min(len(nt), len(vt))) if nt[i] != vt[i]), None)
-    if i is None and nt and nt == vt:
-        i = len(nt)              # (alike to the end: they part in how the last instruction ended -- its fault)
+    if i is None and nt and vt[:len(nt)] == nt:
+        i = len(nt)              # (alike to the native end: they part in how its last instruction ended -- its fault)
     if not i:
         return
     # A fault (no trap: the instruction changed nothing) whose frames differ in their status flags
@@ -699,6 +727,14 @@ def trace_check(build, seed, r, n, v):
         return
     if h(n, 'ring3'):
         return                                   # (the VMM patches no ring-3 code)
+    # (2') The same seen in the bytes, on any page: the instruction where they part holds, past its
+    # first byte, an int3 under the VMM that the native side did not run (8:5558: `d9 0e` on the
+    # stack page, #UD natively; the VMM had patched the 0e, push %cs, found by a scan from another
+    # offset, and ran `d9 cc`, fxch). Only a patch puts an int3 into guest code.
+    vb, nb = bytes.fromhex(vraw.get(x, '')), bytes.fromhex(raw.get(x, ''))
+    if 0xCC in vb[1:] and nb != vb:
+        v['patch_inside'] = 'int3 at %#x' % (x + vb.index(0xCC, 1))
+        return
     ran = {st['EIP'] for st in vt[:i - 1]} | linear_decode(n, vt[0]['EIP'])
     end = x + insn_len(code_at(n, x))
     for k in patch_sites(code):
@@ -770,7 +806,7 @@ def mem_check(build, seed, r, n, v):
     v['cc_only'] = bool(differ) and all(b == 0xCC for b in differ)
 
 
-KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('QEMU flags at a write fault', k_qemu_fault_flags),
+KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('real mode', k_real_mode), ('QEMU flags at a write fault', k_qemu_fault_flags),
          ('QEMU task switch flags', k_qemu_task_flags), ('x87 FCS RPL', k_x87_fcs),
          ('patched code in a data page', k_patched_data), ('patched code read as data', k_patch_read),
          ('null selector RPL', k_null_rpl), ('null segment used', k_null_use), ('QEMU ltr null', k_qemu_ltr_null), ('QEMU sti single step', k_qemu_sti_step),
@@ -779,7 +815,7 @@ KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('QEMU flags at a w
          ('ring-3 system read without UMIP', k_sys_read_ring3), ('QEMU data segment checks', k_qemu_data_segment),
          ('prefixed INT n', k_int_prefix), ('patch inside another instruction', k_patch_inside),
          ('port input from the PC', k_port_in), ('QEMU far call stack U/S', k_qemu_call_stack),
-         ('QEMU sti with an interrupt pending', k_qemu_sti_pending)]
+         ('QEMU sti with an interrupt pending', k_qemu_sti_pending), ('QEMU reserved CR4 bits', k_qemu_cr4)]
 
 
 def classify(n, v):

@@ -55,10 +55,14 @@ def steps(side, build, seed, entry, asm=None, cpl=None, raw=None):
         cmd = boot.QEMU + trace + boot.vmm_machine(build, args, d)[1]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.PIPE)
     buf, stepping = b'', False
-    try:                               # (until the guest says it is done, or 120 s, or 64 MiB of log: a hang)
-        t0 = time.time()
-        while time.time() - t0 < 120 and b'fuzz: done' not in buf and p.poll() is None and \
-                not (os.path.exists(log) and os.path.getsize(log) > 64 << 20):
+    try:                               # (until the guest says it is done, or 120 s, or 64 MiB of log: a hang,
+        t0 = size_t = time.time()      #  or 10 s without a line: a hang outside the round's pages)
+        size = 0
+        while time.time() - t0 < 120 and b'fuzz: done' not in buf and p.poll() is None and size <= 64 << 20 and \
+                not (stepping and time.time() - size_t > 10):
+            now = os.path.getsize(log) if os.path.exists(log) else 0
+            if now != size:
+                size, size_t = now, time.time()
             if select.select([p.stdout], [], [], 1.0)[0]:
                 buf += os.read(p.stdout.fileno(), 65536)
             if not stepping and b'fuzz: waiting' in buf:
@@ -93,12 +97,13 @@ def steps(side, build, seed, entry, asm=None, cpl=None, raw=None):
     return out
 
 
-def both(build, seed, entry, asm=None, vasm=None, vcpl=None, raw=None):
+def both(build, seed, entry, asm=None, vasm=None, vcpl=None, raw=None, vraw=None):
     """Both sides' steps (asm: the native side's disassembly, as steps fills it, raw its bytes;
-    vasm and vcpl: the VMM side's disassembly -- patched bytes show as int3 there -- and CPLs)."""
+    vasm, vcpl and vraw: the VMM side's disassembly -- patched bytes show as int3 there --, CPLs
+    and bytes)."""
     res = {}
     ts = [threading.Thread(target=lambda s=s: res.__setitem__(s, steps(s, build, seed, entry, asm, None, raw) if s == 'native'
-                                                              else steps(s, build, seed, entry, vasm, vcpl)))
+                                                              else steps(s, build, seed, entry, vasm, vcpl, vraw)))
           for s in ('native', 'vmm')]
     [t.start() for t in ts]
     [t.join() for t in ts]

@@ -282,6 +282,7 @@ direct_done:
 	pop rcx
 	pop rax
 	add rsp, 16                    ; vector and error code
+	and dword [rsp + 16], ~FL_IOPL_B   ; (never a real IOPL: QEMU's TCG can push garbage; trapentry.asm)
 	iretq
 
 ; Not the common case (or a guest page that is not there): the short way in, as if we had not

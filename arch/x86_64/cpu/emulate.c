@@ -346,7 +346,20 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 	case X86_K_MOV_TO_CR: {
 		uint32_t v = (uint32_t)*reg(tf, in.rm);
 		switch (in.reg) {
-		case 0: set_cr0(vm, v); break;
+		case 0:
+			if ((v & CR0_PG) && !(v & CR0_PE)) {
+				reflect(vm, tf, 13, REFLECT_EXC_ERR, 0);   /* paging without protection */
+				return 1;
+			}
+			if (!(v & CR0_PE)) {
+				/* Back to real mode (fuzz 3:2346 went on through zeroed memory natively): the
+				 * VMM runs protected-mode guests only, as with v8086 -- it stops the VM rather
+				 * than run on in protected mode as if the guest had not asked. */
+				vm_fail(vm, "guest cleared CR0.PE at %08x: real mode is not virtualized", eip);
+				return 1;
+			}
+			set_cr0(vm, v);
+			break;
 		case 2: vm->cr2 = v; break;
 		case 3: vm->cr3 = v; guest_cr3_written(vm); break;   /* a new address space */
 		case 4:
