@@ -185,6 +185,27 @@ def k_null_rpl(n, v):
     return not rest or (h(v, 'vec') == 13 and h(v, 'f0') == 0)
 
 
+def seg_load(c):
+    """Does the instruction c load a data segment register (pop es/ds/ss/fs/gs, mov to one,
+    les/lds/lss/lfs/lgs)? Prefixes skipped."""
+    while c[:1] and c[0] in PREFIXES:
+        c = c[1:]
+    return c[:1] in (b'\x07', b'\x17', b'\x1f', b'\x8e', b'\xc4', b'\xc5') or c[:2] in (
+        b'\x0f\xa1', b'\x0f\xa9', b'\x0f\xb2', b'\x0f\xb4', b'\x0f\xb5')
+
+
+def k_ring_alias(n, v):
+    """A data selector with RPL 1 for a DPL-0 segment, loaded at CPL 0 (13:5461: pop %es of 0x11):
+    #GP(selector) on the CPU, since max(CPL, RPL) > DPL. Under ring compression the guest kernel
+    runs at ring 1 and its DPL-0 segments have DPL 1 in the real GDT, so the load is legal there:
+    the guest can tell ring 1 from ring 0 this way, a limit of the seed's ring compression (as
+    are the RPL of a pushed CS and null selectors with RPL). The native round ends in #GP(sel)
+    at a segment load, and the VMM's round went on with that selector, RPL 1, in a register."""
+    if 'vec' not in n or h(n, 'vec') != 13 or not h(n, 'f0') or h(n, 'ring3') or not seg_load(code_at(n, h(n, 'f1'))):
+        return False
+    return any(h(v, k) == h(n, 'f0') | 1 for k in DATA_SEGS + ('ss',) if k in v)
+
+
 SEG_PREFIX = {0x26: 'es', 0x3E: 'ds', 0x64: 'fs', 0x65: 'gs'}
 
 
@@ -244,6 +265,18 @@ def mem_operand(c, o):
     return seg or ('ss' if base in (4, 5) else 'ds'), off & 0xFFFFFFFF, c
 
 
+def writes_rm(c):
+    """Does the instruction c (prefixes skipped) write its ModRM operand? The common forms: the
+    ALU ops but cmp, mov, xchg, the group-1/2/3/5 writes, setcc."""
+    if not c:
+        return False
+    op, r = c[0], (c[1] >> 3) & 7 if len(c) > 1 else 0
+    if op == 0x0F:
+        return len(c) > 1 and 0x90 <= c[1] <= 0x9F
+    return ((op < 0x40 and op & 7 in (0, 1) and op >> 3 != 7) or op in (0x86, 0x87, 0x88, 0x89, 0xC6, 0xC7, 0xD0, 0xD1, 0xD2, 0xD3, 0xC0, 0xC1)
+            or (op in (0x80, 0x81, 0x83) and r != 7) or (op in (0xF6, 0xF7) and r in (2, 3)) or (op in (0xFE, 0xFF) and r in (0, 1)))
+
+
 def k_qemu_data_segment(n, v):
     """A data access its segment does not allow: a write through a read-only data segment, or an
     offset past the segment's limit: #GP(0) on the CPU (SDM 5.3, 5.5), which the VMM's emulator
@@ -254,16 +287,21 @@ def k_qemu_data_segment(n, v):
     0x402818 through DS = 0x30, limit 0xffff, loaded natively -- a triple fault followed). The
     VMM's round ends in #GP(0) at CPL 0 at such an instruction whose memory operand goes through
     a segment holding 0x30 (entry 6 of every GDT the fuzzer gives a round: base 0x1000, limit
-    0xffff, read-only), a store or at an offset past 0xffff, where the native one went past it."""
+    0xffff, read-only), a store or at an offset past 0xffff, or a store through a segment holding
+    one of its code segments, 0x08 or 0x18, which no CPU writes through (15:9054: `mov $8,%ax;
+    mov %eax,%ds; ...; sgdt 0x400194`) or CS (an override: 16:6484, `sbb %esi,%cs:(%edi)`, where
+    the real CPU raised it under the VMM), where the native one went past it."""
     if 'vec' not in v or h(v, 'vec') != 13 or h(v, 'f0') != 0 or h(v, 'ring3') or (
             n.get('vec') == v.get('vec') and n.get('f1') == v.get('f1')):
         return False
     seg, off, c = mem_operand(code_at(n, h(v, 'f1')), v)
-    if seg is None or h(v, seg) & ~3 != RO_DATA_SEL:
+    if seg is None or (seg != 'cs' and h(v, seg) & ~3 not in (RO_DATA_SEL, 0x08, 0x18)):
         return False
     store = len(c) >= 3 and ((c[0] == 0x0F and c[1] == 0x01 and (c[2] >> 3) & 7 in (0, 1, 4)) or
-                             (c[0] == 0x0F and c[1] == 0x00 and (c[2] >> 3) & 7 in (0, 1)) or c[0] == 0x8C)
-    return store or off > 0xFFFF
+                             (c[0] == 0x0F and c[1] == 0x00 and (c[2] >> 3) & 7 in (0, 1)) or c[0] == 0x8C or writes_rm(c))
+    if seg == 'cs':
+        return store
+    return store or (h(v, seg) & ~3 == RO_DATA_SEL and off > 0xFFFF)
 
 
 def objdump(b, vma=0):
@@ -806,7 +844,7 @@ def mem_check(build, seed, r, n, v):
     v['cc_only'] = bool(differ) and all(b == 0xCC for b in differ)
 
 
-KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('real mode', k_real_mode), ('QEMU flags at a write fault', k_qemu_fault_flags),
+KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('real mode', k_real_mode), ('ring-1 selector RPL', k_ring_alias), ('QEMU flags at a write fault', k_qemu_fault_flags),
          ('QEMU task switch flags', k_qemu_task_flags), ('x87 FCS RPL', k_x87_fcs),
          ('patched code in a data page', k_patched_data), ('patched code read as data', k_patch_read),
          ('null selector RPL', k_null_rpl), ('null segment used', k_null_use), ('QEMU ltr null', k_qemu_ltr_null), ('QEMU sti single step', k_qemu_sti_step),
@@ -901,11 +939,13 @@ def compare(args, seed, start, count, log):
             # round after it in the same list would differ for that alone.)
             died, other = (nd, vd) if s == 'native' else (vd, nd)
             obs[s] = {r: {'dead': died[r]} for r in look if r in died}
-            for part in ([r for r in look if r not in died and r not in other],
-                         [r for r in look if r not in died and r in other]):
+            for k, part in enumerate(([r for r in look if r not in died and r not in other],
+                                      [r for r in look if r not in died and r in other])):
                 if part:
+                    # (the code bytes, printed before each round runs, come from the native side --
+                    # or, for rounds that killed it, from the VMM's: the generator's, the same)
                     obs[s].update(boot.list_rounds(s, args.build, seed, part, budget=args.budget,
-                                                   dump=(s == 'native')))
+                                                   dump=(s == 'native' or k == 1)))
             # (but a hang where the other side went on is run again, alone: the hang can be an
             # earlier round's doing, or the host's -- 29:3635 hung natively in its range run and
             # alone takes the #PF the VMM gave it; 2:1900 hung under the VMM in the campaign's
@@ -921,6 +961,9 @@ def compare(args, seed, start, count, log):
             t.start()
         for t in ts:
             t.join()
+    for r in look:
+        if 'code' not in obs['native'].get(r, {'code': 1}) and 'code' in obs['vmm'].get(r, {}):
+            obs['native'][r]['code'] = obs['vmm'][r].pop('code')
     # A list boot runs its rounds one after another, and a round before can still leave state
     # (9:6006, which ran out of its time budget under the VMM, changed 6008's pages natively): a
     # difference no rule explains is run once more truly alone, a boot of its own on each side.

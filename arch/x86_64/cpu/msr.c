@@ -4,6 +4,8 @@
  * CPU's feature bits. So every MSR that a feature bit promises must exist here, or an OS that
  * trusts CPUID meets a #GP it cannot explain (Linux panics with "MCA architectural violation" when
  * MCG_STATUS faults on a CPU that claims MCA). What is kept, per VM:
+ *   P5_MC_ADDR/TYPE (0, 1)    with CPUID.MCE: read 0 (no machine check), writes ignored, as
+ *                             QEMU's CPU (fuzz 15:1387: rdmsr with ECX 0)
  *   TSC (0x10)                read: the real TSC; writes ignored
  *   APIC_BASE (0x1B)          the virtual local APIC's (pc/vlapic.c)
  *   SYSENTER_CS/ESP/EIP       (0x174-0x176) stored; the real ones never point at the guest.
@@ -90,6 +92,13 @@ int msr_access(struct vm *vm, uint32_t msr, int write, uint64_t *val)
 {
 	uint32_t f = features();
 	switch (msr) {
+	case 0x0:                                       /* P5_MC_ADDR, P5_MC_TYPE: architectural with */
+	case 0x1:                                       /* MCE; no machine check to tell of: 0 (fuzz 15:1387) */
+		if (!(f & CPUID1_MCE))
+			return -1;
+		if (!write)
+			*val = 0;
+		return 0;
 	case 0x10:                                      /* TSC: the guest reads the real one */
 		if (!write)
 			*val = rdtsc();
