@@ -171,7 +171,9 @@ def list_rounds(side, build, seed, rounds, budget=None, dump=False, cpu=None):
                 continue
             n = int(m.group(2))
             if m.group(1) == 'C':
-                code[n] = l.split(' ', 2)[-1]
+                hexes = l.split(' ', 2)[-1]
+                if re.fullmatch(r'(?:[0-9a-f]{2})+', hexes):    # (garbled: no code, the rules that need it say nothing)
+                    code[n] = hexes
             else:
                 out[n] = round_fields(l)
                 if n in code:

@@ -467,24 +467,27 @@ static void vm_resume(struct trapframe *tf)
 	/* Deliver a pending virtual interrupt if the guest has interrupts enabled -- but not right
 	 * after a mov ss or pop ss the VMM emulated: the CPU holds interrupts back until the
 	 * instruction after it is done (SDM 6.8.3: `mov ss; mov esp` switches stacks with nothing in
-	 * between). That instruction runs first, the interrupt waits for the VMM's next entry (a
-	 * tick at the latest). The hold lasts while the guest is still before that instruction: a
-	 * real interrupt that came while the VMM emulated is taken as soon as the guest resumes,
-	 * before it has done anything (the guest test mov_ss_interrupt_shadow saw that). A few
-	 * entries at most: an instruction that stays where it is (a rep string instruction, jmp .)
-	 * must not keep interrupts out for good. (A machine switch in between: the hold waits for
-	 * this VM's turn. With three VMs, the switch back and the ticks that came meanwhile made
-	 * more than 3 entries at the same EIP: 1 interrupt in 20 came through with a cap of 3
-	 * (make bench, share-3); 8 is far from that and delays a `mov ss; jmp .` guest's interrupt
-	 * by a few ticks at most. Exact would be a single step over the instruction, as an
-	 * interrupt window: not done.) */
-	enum { IRQ_HOLD_MAX = 8 };
+	 * between). The hold lasts while the guest is still before that instruction: a real
+	 * interrupt that came while the VMM emulated is taken as soon as the guest resumes, before it
+	 * has done anything, and under a loaded TCG host many can come so (the guest test
+	 * mov_ss_interrupt_shadow saw 1 in 20 get through with three VMs and a cap of 3 or 8
+	 * entries). So when an interrupt waits, the VMM single-steps the guest over the instruction
+	 * -- TF, as a hardware "interrupt window" would -- and vm_trap sees the step's #DB: the
+	 * instruction is done, the interrupt goes in. Not when the guest steps itself (its own #DB
+	 * comes after the instruction) or selfmod.c steps: then the EIP moving on ends the hold, and
+	 * a cap on the entries keeps `jmp .` from holding interrupts out for good. (A machine
+	 * switch in between: the hold waits for this VM's turn.) */
+	enum { IRQ_HOLD_MAX = 64 };
 	int hold = 0;
 	if (cur->irq_hold) {
 		if (cur->irq_hold == 1)
 			cur->hold_eip = (uint32_t)tf->rip;
 		hold = cur->irq_hold <= IRQ_HOLD_MAX && (uint32_t)tf->rip == cur->hold_eip;
 		cur->irq_hold = hold ? (uint8_t)(cur->irq_hold + 1) : 0;
+	}
+	if (hold && cur->vif && !cur->hold_step && !cur->step.on && !(tf->rflags & FL_TF) && intr_pending(cur) >= 0) {
+		tf->rflags |= FL_TF;
+		cur->hold_step = 1;
 	}
 	if (cur->vif && !hold && intr_pending(cur) >= 0) {
 		int vec = vio_intr_ack(&cur->io);
@@ -672,10 +675,29 @@ static int vm_trap(struct trapframe *tf)
 	struct vm *vm = cur;
 	if (!vm)
 		return 0;
+	/* vm_resume's step over the instruction after an emulated mov ss (above): the TF was the
+	 * VMM's, never the guest's -- gone before anything looks at the frame. Its #DB says that
+	 * the instruction is done: the held interrupt goes in now (another trap first: the
+	 * instruction faulted, or the VMM completes it, and EIP decides as before). */
+	int held = vm->hold_step;
+	if (held) {
+		vm->hold_step = 0;
+		tf->rflags &= ~(uint64_t)FL_TF;
+	}
 	if (vm->step.on && selfmod_entry(vm, tf)) {
 		note_entry(tf);
 		vm_resume(tf);                          /* (the single step selfmod.c took: done) */
 		return 1;
+	}
+	if (held && tf->vector == 1) {
+		int own = dr_own_step(vm, 0);
+		if (own)
+			vm->irq_hold = 0;
+		if (own == 1) {
+			note_entry(tf);
+			vm_resume(tf);
+			return 1;
+		}
 	}
 	uint64_t t0 = rdtsc(), fl0 = tf->rflags, rip0 = tf->rip, cs0 = tf->cs;
 	uint32_t r0 = vm->reflects;

@@ -98,6 +98,7 @@ struct vm {
 	uint8_t ss_shadow;               /* it emulated mov ss or pop ss: no single-step trap yet (step_trap) */
 	uint8_t irq_hold;                /* ... and no interrupt before the next instruction (vm_resume) */
 	uint32_t hold_eip;               /* (where that instruction is) */
+	uint8_t hold_step;               /* vm_resume set TF to see that instruction done (run.c) */
 	int trace_pending;               /* trace=syscall/trap: step 1 printed, reflect() prints step 2 */
 	uint32_t trace_esp;              /* ... and the traced frame, whose iret prints steps 3 and 4 */
 
