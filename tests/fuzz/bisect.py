@@ -13,7 +13,7 @@ the faulty one: read the disassembly it prints. Needs objdump (binutils)."""
 import argparse, os, re, subprocess, sys, tempfile, threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import boot, fuzzdiff
+import boot, obs
 
 CODE_END = 0x601000              # the round's code ends at its page's end (gen.c)
 
@@ -54,25 +54,25 @@ def main():
     cuts = sorted({o for o, _ in insns if 0 < o < len(blob) - 2})
     entries = ['%d:%d' % (a.round, k) for k in cuts] + [str(a.round)]
     n, v = both(a.build, a.seed, entries)
-    first = next((k for k in cuts if not fuzzdiff.same(n['%d:%d' % (a.round, k)], v['%d:%d' % (a.round, k)])), None)
+    first = next((k for k in cuts if not obs.same(n['%d:%d' % (a.round, k)], v['%d:%d' % (a.round, k)])), None)
     if first is None:
         print('bisect: every cut identical in the list boots; whole round: %s' %
-              ('identical' if fuzzdiff.same(n[str(a.round)], v[str(a.round)]) else 'differs'))
+              ('identical' if obs.same(n[str(a.round)], v[str(a.round)]) else 'differs'))
         return
     prev = max([k for k in cuts if k < first], default=None)
     check = ['%d:%d' % (a.round, first)]
     n1, v1 = both(a.build, a.seed, check)
-    ok = not fuzzdiff.same(n1[check[0]], v1[check[0]])
+    ok = not obs.same(n1[check[0]], v1[check[0]])
     if prev is not None:
         pe = '%d:%d' % (a.round, prev)
         n0, v0 = both(a.build, a.seed, [pe])
-        ok = ok and fuzzdiff.same(n0[pe], v0[pe])
+        ok = ok and obs.same(n0[pe], v0[pe])
     print('seed %d round %d: the sides part at cut %d (%#x)%s' % (a.seed, a.round, first, base + first,
           '' if ok else ' (NOT confirmed in boots of their own)'))
     for o, t in insns:
         if first - 40 <= o < first + 8 and t != 'nop':
             print('  %s%x: %s' % ('>' if o < first else ' ', base + o, t))
-    print(fuzzdiff.show(a.round, n1[check[0]], v1[check[0]]).split('\n  code:')[0])
+    print(obs.show(a.round, n1[check[0]], v1[check[0]]).split('\n  code:')[0])
 
 
 if __name__ == '__main__':

@@ -4,7 +4,7 @@ each is still what the file says:
     SEED ROUND identical        the two observations must be equal (a VMM bug the fuzzer found
                                 and that was fixed: the pin fails again if the bug comes back)
     SEED ROUND@CPU ...          the same on that QEMU CPU model (both sides), e.g. 1084@max
-    SEED ROUND known KIND       they must differ, and fuzzdiff.KNOWN must explain the difference
+    SEED ROUND known KIND       they must differ, and known.KNOWN must explain the difference
                                 as KIND (a documented, explained difference: the pin shows it is
                                 real, and fails if it goes away or changes kind, so that the list
                                 in docs/NOTES.md is kept true)
@@ -12,7 +12,7 @@ Everything after a '#' is a comment. Appends one ok/not ok line per pin to --res
 import argparse, os, sys, threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import boot, fuzzdiff
+import boot, evidence, known, obs
 
 
 def main():
@@ -27,32 +27,32 @@ def main():
         if line:
             r, _, cpu = line[1].partition('@')
             pins.append((int(line[0]), (int(r), cpu or None), line[2], ' '.join(line[3:])))
-    obs = {}
+    seen = {}
 
     def side(s):
         for seed, cpu in sorted({(p[0], p[1][1] or '') for p in pins}):
             rounds = [p[1][0] for p in pins if p[0] == seed and (p[1][1] or '') == cpu]
             for r, o in boot.list_rounds(s, args.build, seed, rounds, dump=(s == 'native'), cpu=cpu or None).items():
-                obs[(s, seed, (r, cpu or None))] = o
+                seen[(s, seed, (r, cpu or None))] = o
     ts = [threading.Thread(target=side, args=(s,)) for s in ('native', 'vmm')]
     for t in ts:
         t.start()
     for t in ts:
         t.join()
     for seed in sorted({p[0] for p in pins}):          # (the write-fault flags rule asks for cut runs first)
-        cand = [(r[0], obs[('native', seed, r)], obs[('vmm', seed, r)]) for sd, r, want, kind in pins
-                if sd == seed and not r[1] and not fuzzdiff.same(obs[('native', seed, r)], obs[('vmm', seed, r)])
-                and fuzzdiff.flag_store_mem(obs[('native', seed, r)].get('code'))]
-        fuzzdiff.fault_flags_check(args.build, seed, cand)
+        cand = [(r[0], seen[('native', seed, r)], seen[('vmm', seed, r)]) for sd, r, want, kind in pins
+                if sd == seed and not r[1] and not obs.same(seen[('native', seed, r)], seen[('vmm', seed, r)])
+                and obs.flag_store_mem(seen[('native', seed, r)].get('code'))]
+        evidence.fault_flags_check(args.build, seed, cand)
     for seed in sorted({p[0] for p in pins if not p[1][1]}):
-        fuzzdiff.more_evidence(args.build, seed, [(r[0], obs[('native', seed, r)], obs[('vmm', seed, r)])
+        evidence.more_evidence(args.build, seed, [(r[0], seen[('native', seed, r)], seen[('vmm', seed, r)])
                                                   for sd, r, want, kind in pins if sd == seed and not r[1]])
     fails = 0
     out = []
     for seed, r, want, kind in pins:
-        n, v = obs[('native', seed, r)], obs[('vmm', seed, r)]
-        same = fuzzdiff.same(n, v)
-        got = 'identical' if same else fuzzdiff.classify(n, v) or 'unexplained'
+        n, v = seen[('native', seed, r)], seen[('vmm', seed, r)]
+        same = obs.same(n, v)
+        got = 'identical' if same else known.classify(n, v) or 'unexplained'
         ok = (want == 'identical' and same) or (want == 'known' and got == kind)
         fails += not ok
         name = 'fuzz-pin/seed%d-round%d%s' % (seed, r[0], '-' + r[1] if r[1] else '')
@@ -60,7 +60,7 @@ def main():
             out.append('ok %s # %s' % (name, got))
         else:
             out.append('not ok %s - expected %s, got %s' % (name, want + (' ' + kind if kind else ''), got))
-            print(fuzzdiff.show(r[0], n, v))
+            print(obs.show(r[0], n, v))
     for l in out:
         print(l)
     if args.results:

@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""evidence.py - the checks that boot a round again (cut runs, one-int3 runs, page dumps, traces)
+for differences the observations alone leave unexplained, each noting what it found in the VMM
+side's observation for a rule of known.py to read."""
+import os, re, subprocess, tempfile, threading
+
+import boot
+from obs import (FIELDS, h, CR4_RESERVED, same, flag_store_sites, flags_hash_only, code_at,
+                 OBS_IRQ0, patch_sites, insn_len, linear_decode, SENSITIVE)
+from known import classify
+
+
+ALONE_MAX = 100          # unexplained rounds per range run again each in a boot of its own
+
+
+def fault_flags_check(build, seed, rounds, budget=None):
+    """For rounds [(r, n, v)] whose code holds a flag-reading store (flag_store_mem): run each one cut
+    right before and right after each such instruction (list entries R:K, fuzz.c) on both sides,
+    and set v['flagstore_first'] where some site is the first difference (k_qemu_fault_flags). One list boot
+    per side for all of them."""
+    # (not for a round that hangs on a side: every cut past the hang would wait out its timeout
+    # -- 3:2346 and 3:8047 cost two minutes of make test-fuzz that way)
+    sites = {r: [(a, e) for a, e in flag_store_sites(n.get('code')) if e < len(bytes.fromhex(n['code'])) - 2]
+             for r, n, v in rounds if 'hang' not in n.get('dead', '') + v.get('dead', '')}
+    # (in the order the round would reach them: a cut run leaves the VMM's shadow entries behind
+    # in the list boot, and one filled writable by a later cut keeps an earlier site from faulting)
+    entries = ['%d:%d' % rk for rk in sorted({(r, k) for r in sites for a, e in sites[r] for k in (a, e) if k > 0})]
+    if not entries:
+        return
+    def both(entries):
+        got = {}
+        def one(s):
+            got[s] = boot.list_entries(s, build, seed, entries, budget=budget)
+        ts = [threading.Thread(target=one, args=(s,)) for s in ('native', 'vmm')]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        return got['native'], got['vmm']
+
+    def first(r, nn, vv):
+        def cut_same(k):
+            e = '%d:%d' % (r, k)
+            return k == 0 or (e in nn and 'dead' not in nn[e] and all(nn[e].get(f) == vv[e].get(f) for f in FIELDS))
+        return any(cut_same(a) and flags_hash_only(nn['%d:%d' % (r, e)], vv['%d:%d' % (r, e)]) for a, e in sites[r])
+    nn, vv = both(entries)
+    for r, n, v in rounds:
+        # (a round's cuts in one boot, where the batch shows nothing: the rounds before it in the
+        # batch leave shadow entries too -- 1:8325)
+        if first(r, nn, vv) or (sites[r] and first(r, *both([e for e in entries if e.startswith('%d:' % r)]))):
+            v['flagstore_first'] = True
+
+
+def patch_inside_check(build, seed, rounds, budget=None):
+    """For ring-0 rounds [(r, n, v)] no rule explains: run each natively with one int3 at each
+    offset where the VMM could have patched an instruction (list entries R@K, fuzz.c), one list
+    boot for all; where one of them gives exactly the VMM's observation, note the offset in
+    v['patch_inside'] (k_patch_inside)."""
+    entries = ['%d@%d' % (r, k) for r, n, v in rounds if not h(n, 'ring3') for k in patch_sites(n.get('code')) if k > 0]
+    if not entries:
+        return
+    got = boot.list_entries('native', build, seed, entries, budget=budget, hang=10)   # (native rounds take ms)
+    for r, n, v in rounds:
+        base = 0x601000 - len(bytes.fromhex(n.get('code') or ''))
+        for k in patch_sites(n.get('code')):
+            o = got.get('%d@%d' % (r, k))
+            # (an int3 the VMM left to the guest would match trivially: not that)
+            if o and 'dead' not in o and same(o, v) and not (h(v, 'vec') == 3 and h(v, 'f0') == base + k + 1):
+                v['patch_inside'] = k
+                break
+
+
+def retry_check(build, seed, rounds):
+    """For rounds [(r, n, v)] whose code holds a flag-reading store and that the cut runs of
+    fault_flags_check did not settle (a cut run can find the page already written, 23:6577):
+    trace each alone on both sides (tracediff.py); where the traces part at the VMM retrying such a
+    store with other status flags after a hidden fault, set v['flagstore_first'] (the mechanism
+    k_qemu_fault_flags names, seen directly)."""
+    import tracediff
+    for r, n, v in rounds:
+        code = bytes.fromhex(n.get('code') or '')
+        starts = {0x601000 - len(code) + a for a, e in flag_store_sites(n.get('code'))}
+        if not starts:
+            continue
+        got = tracediff.retry(*tracediff.both(build, seed, str(r)))
+        if got and got[1]['EIP'] in starts:
+            v['flagstore_first'] = True
+
+
+def more_evidence(build, seed, rounds, budget=None):
+    """The checks that boot again, for the rounds [(r, n, v)] the observations alone leave
+    unexplained, cheapest first: page dumps (mem_check), one-int3 runs (patch_inside_check), traces
+    (retry_check, trace_check). Each notes its finding in v for the rules."""
+    def open_(n, v):
+        return 'dead' not in n and 'dead' not in v and not same(n, v) and not classify(n, v)
+    for r, n, v in rounds:
+        if open_(n, v):
+            mem_check(build, seed, r, n, v)
+    patch_inside_check(build, seed, [(r, n, v) for r, n, v in rounds if open_(n, v)], budget=budget)
+    retry_check(build, seed, [(r, n, v) for r, n, v in rounds if open_(n, v)][:ALONE_MAX])
+    for r, n, v in [(r, n, v) for r, n, v in rounds if open_(n, v)][:ALONE_MAX]:
+        trace_check(build, seed, r, n, v)
+    for r, n, v in [(r, n, v) for r, n, v in rounds if 'hang' in n.get('dead', '') and 'vec' in v][:ALONE_MAX]:
+        hang_check(build, seed, r, n, v)
+    for r, n, v in [(r, n, v) for r, n, v in rounds if 'dead' not in n and 'cannot resume at 0003:' in v.get('dead', '')]:
+        vm_flag_check(build, seed, r, n, v)
+
+
+def vm_flag_check(build, seed, r, n, v):
+    """A round the VMM stopped because a frame from the guest had VM set (trap.c shows such a
+    frame as ring 3 with a null CS: "cannot resume at 0003:..."): boot its VMM side again with
+    QEMU's interrupt log, and if the guest's exception there was logged in protected mode (a
+    32-bit CS) with VM in its EFLAGS, note its EIP in v['qemu_vm_flag'] (k_qemu_fault_flags)."""
+    m = re.search(r'cannot resume at 0003:([0-9a-f]{8})', v.get('dead', ''))
+    if not m:
+        return
+    d = tempfile.mkdtemp(prefix='int-', dir=build)
+    log = os.path.join(d, 'int.log')
+    boot.boot('vmm', build, 'seed=%d list=%d' % (seed, r), 'int%d-%d' % (seed, r), qemu=['-d', 'int', '-D', log])
+    eip, lines = int(m.group(1), 16), open(log, errors='replace').read().split('\n') if os.path.exists(log) else []
+    for i, l in enumerate(lines):
+        f = re.match(r'\s*\d+: v=[0-9a-f]+ .* cpl=3 IP=[0-9a-f]{4}:([0-9a-f]{16})', l)
+        if f and int(f.group(1), 16) == eip:
+            fl = next((re.search(r'EFL=([0-9a-f]{8})', x) for x in lines[i:i + 4] if 'EFL=' in x), None)
+            cs = next((x for x in lines[i:i + 8] if x.startswith('CS =')), '')
+            if fl and int(fl.group(1), 16) & 0x20000 and 'CS32' in cs:
+                v['qemu_vm_flag'] = eip
+    subprocess.run(['rm', '-rf', d])
+
+
+def hang_check(build, seed, r, n, v):
+    """A round that hangs natively while under the VMM something ends it: trace the native side
+    (tracediff.py, until its log is 64 MiB). If the VMM's was its budget interrupt and after its
+    last sti the native side runs a loop of at most four instructions, closed by a jump, with no
+    cli, popf or iret in it, note the sti in v['sti_loop'] (k_qemu_sti_pending). If the native
+    side's last instruction is a mov to CR4 of a value with a reserved bit, where the VMM gave
+    #GP(0), note it in v['cr4_reserved'] (k_qemu_cr4)."""
+    import tracediff
+    asm = {}
+    nt = tracediff.steps('native', build, seed, str(r), asm)
+    last = asm.get(nt[-1]['EIP'], '') if nt else ''
+    m = re.match(r'movl\s+%(e[a-z]{2}),\s*%cr4$', last)
+    if m and nt[-1].get(m.group(1).upper()) is not None and nt[-1][m.group(1).upper()] & CR4_RESERVED and \
+            h(v, 'vec') == 13 and h(v, 'f0') == 0 and h(v, 'f1') == nt[-1]['EIP']:
+        v['cr4_reserved'] = nt[-1]['EIP']
+        return
+    if h(v, 'vec') != OBS_IRQ0:
+        return
+    sti = [i for i, st in enumerate(nt) if asm.get(st['EIP'], '').startswith('sti')]
+    tail = nt[sti[-1] + 1:] if sti else []
+    eips = {st['EIP'] for st in tail}
+    last = asm.get(tail[-1]['EIP'], '').split() if tail else []
+    # (the trace collapses steps that change nothing: `jg .` is one step however long it spins)
+    if tail and len(eips) <= 4 and last[0].startswith(('j', 'loop')) and last[-1].startswith('0x') and \
+            int(last[-1], 16) in eips and not any(asm.get(e, '').startswith(('cli', 'popf', 'iret')) for e in eips):
+        v['sti_loop'] = nt[sti[-1]]['EIP']
+
+
+def trace_check(build, seed, r, n, v):
+    """Trace both sides (tracediff.py) of a round nothing else explained and look at where they
+    part. (1) A port input (an `in` at ring 0, only EAX differs after it): v['port_in']. A
+    ring-3 sgdt, sidt, sldt, str or smsw: v['sys_read_at'].
+    (2) patch_inside_check's case where no int3 run can stand in for the patch, because the
+    round also runs the patched instruction itself (20:4479: an iret at 0x600e0e, which the VMM
+    patched and emulated, and later `00 cf` from 0x600e0d, whose ModRM byte is that iret -- under
+    the VMM `00 cc`, add %cl,%ah instead of add %cl,%bh): where they part right after an
+    instruction whose bytes cover the first byte of a patchable instruction that the VMM's scan met -- one its trace ran before, or on the linear decode from
+    the first byte the round ran (22:9048: `00 cf` from 0x600eea over the decode's iret at
+    0x600eeb) -- note that offset in v['patch_inside']. Traces alike to their end part in how the
+    last instruction ended (2:6653: `f3 cf`, rep iret, entered at the f3 over the decode's iret
+    at the cf: the VMM emulated the iret from the cf and reported its #GP there, natively at the
+    f3)."""
+    import tracediff
+    code = n.get('code') or ''
+    base = 0x601000 - len(bytes.fromhex(code))
+    asm, vasm, vcpl, raw, vraw = {}, {}, {}, {}, {}
+    nt, vt = tracediff.both(build, seed, str(r), asm, vasm, vcpl, raw, vraw)
+    if h(v, 'vec') == 6 and h(v, 'f0') in raw:
+        v['ud_bytes'], v['ud_asm'] = raw[h(v, 'f0')], asm.get(h(v, 'f0'), '')   # (k_qemu_reg_field)
+    i = next((i for i in range(min(len(nt), len(vt))) if nt[i] != vt[i]), None)
+    if i is None and nt and vt[:len(nt)] == nt:
+        i = len(nt)              # (alike to the native end: they part in how its last instruction ended -- its fault)
+    if not i:
+        return
+    # A fault (no trap: the instruction changed nothing) whose frames differ in their status flags
+    # alone, where the VMM's are those both traces had before the instruction: QEMU's lazy flags
+    # went wrong in the native frame (6:3886: #UD at `0f ..` after nops, OF set natively).
+    slot = 'f3' if h(n, 'vec') in (8, 10, 11, 12, 13, 14, 17) else 'f2'
+    if i == len(nt) and 'vec' in n and n.get('vec') == v.get('vec') and h(n, 'vec') in (0, 5, 6, 7, 8, 10, 11, 12, 13, 14, 16, 17, 19):
+        d = {k for k in FIELDS if n.get(k) != v.get(k)}
+        last = nt[-1]['EFL']
+        if slot in d and d <= {slot, 'hash'} and not (h(n, slot) ^ h(v, slot)) & ~0x8D5 and not (h(v, slot) ^ last) & 0x8D5:
+            v['native_frame_flags'] = nt[-1]['EIP']
+            return
+    x = nt[i - 1]['EIP']
+    if i < len(nt) and i < len(vt) and asm.get(x, '').split()[:1] in (['inb'], ['inw'], ['inl']) and not h(n, 'ring3') and \
+            [k for k in tracediff.KEYS if nt[i][k] != vt[i][k]] == ['EAX']:
+        v['port_in'] = x                         # (k_port_in)
+        return
+    if h(n, 'ring3') and asm.get(x, '').startswith(('sgdt', 'sidt', 'sldt', 'str', 'smsw')):
+        v['sys_read_at'] = x                     # (k_sys_read_ring3)
+        return
+    if h(n, 'ring3'):
+        return                                   # (the VMM patches no ring-3 code)
+    # (2') The same seen in the bytes, on any page: the instruction where they part holds, past its
+    # first byte, an int3 under the VMM that the native side did not run (8:5558: `d9 0e` on the
+    # stack page, #UD natively; the VMM had patched the 0e, push %cs, found by a scan from another
+    # offset, and ran `d9 cc`, fxch). Only a patch puts an int3 into guest code.
+    vb, nb = bytes.fromhex(vraw.get(x, '')), bytes.fromhex(raw.get(x, ''))
+    if 0xCC in vb[1:] and nb != vb:
+        v['patch_inside'] = 'int3 at %#x' % (x + vb.index(0xCC, 1))
+        return
+    ran = {st['EIP'] for st in vt[:i - 1]} | linear_decode(n, vt[0]['EIP'])
+    end = x + insn_len(code_at(n, x))
+    for k in patch_sites(code):
+        if x < base + k < end and base + k in ran:
+            v['patch_inside'] = k
+            return
+    # (3) The other side of the same limit: the guest kernel (CPL 1 under the VMM) ran a sensitive
+    # instruction as it is -- the VMM's disassembly shows it, not the int3 of a patch -- because
+    # the VMM's scan of its page, started elsewhere, decoded over it (2:2483: `push %cs` in the
+    # round's junk page, which the VMM scans from where the image's load-time decode put its
+    # first instruction, pushed the real CS 9).
+    for st in vt[:i]:
+        e = st['EIP']
+        if vcpl.get(e) == 1 and SENSITIVE.match(asm.get(e, '')) and vasm.get(e, '').split()[:1] == asm[e].split()[:1]:
+            v['unpatched'] = e
+            return
+
+
+def mem_check(build, seed, r, n, v):
+    """For a ring-0 round whose observations differ only in the page hash: run it alone on both
+    sides with its pages dumped (memdiff.py) and note in v whether every byte that differs is
+    0xCC under the VMM (v['cc_only'], for k_patched_data)."""
+    if 'vec' not in n or 'vec' not in v or h(n, 'ring3') or any(n.get(k) != v.get(k) for k in FIELDS if k != 'hash'):
+        return
+    import memdiff
+    nm, vm = memdiff.pages('native', build, seed, r)[0], memdiff.pages('vmm', build, seed, r)[0]
+    differ = [(vm.get(key, 0) >> 8 * i) & 255 for key in set(nm) | set(vm) for i in range(4)
+              if ((nm.get(key, 0) ^ vm.get(key, 0)) >> 8 * i) & 255]
+    v['cc_only'] = bool(differ) and all(b == 0xCC for b in differ)
