@@ -5,7 +5,7 @@ side's observation for a rule of known.py to read."""
 import os, re, subprocess, tempfile, threading
 
 import boot
-from obs import (FIELDS, h, CR4_RESERVED, same, flag_store_sites, flags_hash_only, code_at,
+from obs import (page_key, FIELDS, h, CR4_RESERVED, same, flag_store_sites, flags_hash_only, code_at,
                  OBS_IRQ0, patch_sites, insn_len, linear_decode, SENSITIVE)
 from known import classify
 
@@ -47,7 +47,7 @@ def fault_flags_check(build, seed, rounds, budget=None):
     for r, n, v in rounds:
         # (a round's cuts in one boot, where the batch shows nothing: the rounds before it in the
         # batch leave shadow entries too -- 1:8325)
-        if first(r, nn, vv) or (sites[r] and first(r, *both([e for e in entries if e.startswith('%d:' % r)]))):
+        if r in sites and (first(r, nn, vv) or (sites[r] and first(r, *both([e for e in entries if e.startswith('%d:' % r)])))):
             v['flagstore_first'] = True
 
 
@@ -134,7 +134,8 @@ def hang_check(build, seed, r, n, v):
     last sti the native side runs a loop of at most four instructions, closed by a jump, with no
     cli, popf or iret in it, note the sti in v['sti_loop'] (k_qemu_sti_pending). If the native
     side's last instruction is a mov to CR4 of a value with a reserved bit, where the VMM gave
-    #GP(0), note it in v['cr4_reserved'] (k_qemu_cr4)."""
+    #GP(0), note it in v['cr4_reserved'] (k_qemu_cr4). If the VMM's trace is the start of the
+    native one, note its length in v['budget_prefix'] (k_budget)."""
     import tracediff
     asm = {}
     nt = tracediff.steps('native', build, seed, str(r), asm)
@@ -154,6 +155,16 @@ def hang_check(build, seed, r, n, v):
     if tail and len(eips) <= 4 and last[0].startswith(('j', 'loop')) and last[-1].startswith('0x') and \
             int(last[-1], 16) in eips and not any(asm.get(e, '').startswith(('cli', 'popf', 'iret')) for e in eips):
         v['sti_loop'] = nt[sti[-1]]['EIP']
+        return
+    # Else trace the VMM's side too: if its steps are the native ones' beginning, the VMM's round
+    # went the native way until its budget interrupt ended it, and the native one went on
+    # without ever taking that interrupt (16:3066: a ring-0 rep stos with CR0.WP clear writes
+    # over the round's own code page, and what runs next wanders through the junk page with IF
+    # set; natively QEMU logs no interrupt at all for as long as it is let run -- why, this does
+    # not say -- under the VMM the budget interrupt ends it).
+    vt = tracediff.steps('vmm', build, seed, str(r))
+    if vt and len(vt) < len(nt) and nt[:len(vt)] == vt:
+        v['budget_prefix'] = len(vt)
 
 
 def trace_check(build, seed, r, n, v):
@@ -177,6 +188,15 @@ def trace_check(build, seed, r, n, v):
     nt, vt = tracediff.both(build, seed, str(r), asm, vasm, vcpl, raw, vraw)
     if h(v, 'vec') == 6 and h(v, 'f0') in raw:
         v['ud_bytes'], v['ud_asm'] = raw[h(v, 'f0')], asm.get(h(v, 'f0'), '')   # (k_qemu_reg_field)
+    # Where each port input to memory (ins, at ring 0) the native side ran stored its data
+    # (k_patch_and_port): at ES:EDI before the step, ES flat (the fuzzer's 0x10) -- one step per
+    # iteration of a rep ins.
+    if not h(n, 'ring3') and h(n, 'es') == 0x10:
+        for st in nt:
+            m = re.match(r'(?:rep\w*\s+)?ins([bwl])\b', asm.get(st['EIP'], ''))
+            key = page_key(st['EDI']) if m and st['EDI'] is not None else None
+            if key:
+                v.setdefault('ins_dest', []).append([*key, {'b': 1, 'w': 2, 'l': 4}[m.group(1)]])
     i = next((i for i in range(min(len(nt), len(vt))) if nt[i] != vt[i]), None)
     if i is None and nt and vt[:len(nt)] == nt:
         i = len(nt)              # (alike to the native end: they part in how its last instruction ended -- its fault)
@@ -191,6 +211,16 @@ def trace_check(build, seed, r, n, v):
         last = nt[-1]['EFL']
         if slot in d and d <= {slot, 'hash'} and not (h(n, slot) ^ h(v, slot)) & ~0x8D5 and not (h(v, slot) ^ last) & 0x8D5:
             v['native_frame_flags'] = nt[-1]['EIP']
+            return
+        # The same on the VMM's side, whose frames come from QEMU's TCG too (the VMM passes a
+        # guest fault's EFLAGS on as the CPU gave them): its frame's status flags are not those
+        # both traces had before the faulting instruction, the native one's are, and the
+        # instruction before it was an rcl, rcr or setcc, whose lazy flags TCG gets wrong
+        # (13:1296: `rcr %cl, -7(%edi)`, then a #PF at `and`: PF clear under the VMM).
+        before = asm.get(nt[-2]['EIP'], '') if len(nt) > 1 else ''
+        if slot in d and d <= {slot, 'hash'} and not (h(n, slot) ^ h(v, slot)) & ~0x8D5 and \
+                not (h(n, slot) ^ last) & 0x8D5 and before.startswith(('rcl', 'rcr', 'set')):
+            v['vmm_frame_flags'] = nt[-1]['EIP']
             return
     x = nt[i - 1]['EIP']
     if i < len(nt) and i < len(vt) and asm.get(x, '').split()[:1] in (['inb'], ['inw'], ['inl']) and not h(n, 'ring3') and \
@@ -216,11 +246,11 @@ def trace_check(build, seed, r, n, v):
         if x < base + k < end and base + k in ran:
             v['patch_inside'] = k
             return
-    # (3) The other side of the same limit: the guest kernel (CPL 1 under the VMM) ran a sensitive
-    # instruction as it is -- the VMM's disassembly shows it, not the int3 of a patch -- because
-    # the VMM's scan of its page, started elsewhere, decoded over it (2:2483: `push %cs` in the
-    # round's junk page, which the VMM scans from where the image's load-time decode put its
-    # first instruction, pushed the real CS 9).
+    # (3) The guest kernel (CPL 1 under the VMM) ran a sensitive instruction as it is -- the VMM's
+    # disassembly shows it, not the int3 of a patch: in one of the round's pages because the VMM's
+    # scan of the page, started elsewhere, decoded over it (k_patch_inside); on the junk page
+    # because that is a user page, which the VMM never scans (k_user_page_code; 2:2483 and 5:4628,
+    # `push %cs` there pushed the real CS 9).
     for st in vt[:i]:
         e = st['EIP']
         if vcpl.get(e) == 1 and SENSITIVE.match(asm.get(e, '')) and vasm.get(e, '').split()[:1] == asm[e].split()[:1]:
@@ -231,11 +261,14 @@ def trace_check(build, seed, r, n, v):
 def mem_check(build, seed, r, n, v):
     """For a ring-0 round whose observations differ only in the page hash: run it alone on both
     sides with its pages dumped (memdiff.py) and note in v whether every byte that differs is
-    0xCC under the VMM (v['cc_only'], for k_patched_data)."""
+    0xCC under the VMM (v['cc_only'], for k_patched_data); if not, note the bytes that differ
+    (v['mem_bytes']: page, offset and the VMM's byte, memdiff.py's pages)."""
     if 'vec' not in n or 'vec' not in v or h(n, 'ring3') or any(n.get(k) != v.get(k) for k in FIELDS if k != 'hash'):
         return
     import memdiff
     nm, vm = memdiff.pages('native', build, seed, r)[0], memdiff.pages('vmm', build, seed, r)[0]
-    differ = [(vm.get(key, 0) >> 8 * i) & 255 for key in set(nm) | set(vm) for i in range(4)
-              if ((nm.get(key, 0) ^ vm.get(key, 0)) >> 8 * i) & 255]
-    v['cc_only'] = bool(differ) and all(b == 0xCC for b in differ)
+    differ = [(k, o + i, (vm.get((k, o), 0) >> 8 * i) & 255) for k, o in set(nm) | set(vm) for i in range(4)
+              if ((nm.get((k, o), 0) ^ vm.get((k, o), 0)) >> 8 * i) & 255]
+    v['cc_only'] = bool(differ) and all(b == 0xCC for k, o, b in differ)
+    if not v['cc_only']:
+        v['mem_bytes'] = sorted(differ)[:256]     # (page, offset, the VMM's byte: k_patch_and_port)

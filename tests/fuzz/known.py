@@ -7,14 +7,18 @@ so fuzzdiff.py applies today's rules to a campaign's stored observations."""
 from obs import (FIELDS, h, GPRS, flag_store_sites, flags_hash_only, DATA_SEGS, seg_load,
                  SEG_PREFIX, RO_DATA_SEL, mem_operand, writes_rm, touches_memory, code_at,
                  PREFIXES, msr_exists, sys_read, OBS_IRQ0, modrm_len, EFLAGS_RESERVED,
-                 x87_env_store)
+                 x87_env_store, round_page)
 
 
 def k_budget(n, v):
     """The round's time budget (the PIT one-shot, 2 ms of guest time = 2M instructions under
     -icount) ran out on one side only: under the VMM the traps a round takes cost instructions
     too, so a round that loops over trapping instructions can run out of time there and end by
-    itself natively (or the other way round)."""
+    itself natively (or the other way round). Or the VMM's round ended on its budget where the
+    native one hung later, and the VMM's trace is the native trace's beginning: the same
+    instructions, cut short (hang_check: 16:3066)."""
+    if 'hang' in n.get('dead', '') and h(v, 'vec') == OBS_IRQ0 and v.get('budget_prefix'):
+        return True
     return 'vec' in n and 'vec' in v and (h(n, 'vec') == OBS_IRQ0) != (h(v, 'vec') == OBS_IRQ0)
 
 
@@ -62,8 +66,11 @@ def k_qemu_fault_flags(n, v):
     trap.c, taking VM for QEMU's v8086 quirk, stopped the VM; natively the store went to memory
     nothing decodes without a fault. Decided by QEMU's interrupt log (vm_flag_check). Or the
     native frame's status flags are not those the instruction found, which the single-stepped
-    traces of both sides show, and the VMM's are (6:3886: #UD, OF set natively; trace_check)."""
-    if v.get('flagstore_first') is True or v.get('qemu_vm_flag') is not None or v.get('native_frame_flags') is not None:
+    traces of both sides show, and the VMM's are (6:3886: #UD, OF set natively; trace_check) -- or
+    the other way round, right after an rcl, rcr or setcc: the VMM's frame, which QEMU's TCG made
+    for the guest's fault and the VMM passed on, lacks the flags both traces had (13:1296)."""
+    if v.get('flagstore_first') is True or v.get('qemu_vm_flag') is not None or v.get('native_frame_flags') is not None or \
+            v.get('vmm_frame_flags') is not None:
         return True
     if 'vec' not in n or not flags_hash_only(n, v) or n.get('vec') != v.get('vec') or h(n, 'vec') not in (13, 14):
         return False
@@ -309,6 +316,20 @@ def k_qemu_task_flags(n, v):
                1 + modrm_len(c[1:]) == k for k in range(2, 8) for c in [code_at(n, eip - k)])
 
 
+def k_qemu_frame_reserved(n, v):
+    """An exception frame whose EFLAGS image natively has reserved bits set (bits 3, 5, 15 or 22-31,
+    which no CPU stores), where the VMM's has none: QEMU's TCG (7.2) built it from lazy-flag state
+    it had not brought up to date, as in its task-switch images (k_qemu_task_flags). 4:439: a
+    ring-3 `cmpb $0xfb, 0x3ff24a13(%esi)` entered mid-instruction faults (#PF, error code 4) with
+    EFLAGS 0xf2d5dabf natively, 0x2c6 under the VMM. Same vector and frame but that slot; the
+    page hash may differ (the frame lies in a hashed page)."""
+    if 'vec' not in n or n.get('vec') != v.get('vec') or h(n, 'how') or h(v, 'how'):
+        return False
+    slot = 'f3' if h(n, 'vec') in (8, 10, 11, 12, 13, 14, 17) else 'f2'
+    d = {k for k in FIELDS if n.get(k) != v.get(k)}
+    return slot in d and d <= {slot, 'hash'} and bool(h(n, slot) & EFLAGS_RESERVED) and not h(v, slot) & EFLAGS_RESERVED
+
+
 def k_x87_fcs(n, v):
     """A ring-0 round stored the x87 environment (fnstenv, fnsave, fxsave): its FCS field is the
     CS of the last x87 instruction as the CPU ran it, and under the VMM that is the guest
@@ -327,6 +348,18 @@ def k_patched_data(n, v):
     Only the hash differs, and mem_check, which dumps both sides' pages, found every differing
     byte to be 0xCC under the VMM."""
     return v.get('cc_only') is True
+
+
+def k_patch_and_port(n, v):
+    """Two known differences in one ring-0 round's memory: the int3s of patched code in a data page
+    (k_patched_data) and a port input stored to memory (k_port_in's difference, through ins): 4:1066
+    ran code on its stack page, which the VMM patched, and an `insl` from port 0xffff into the junk
+    page, which read 0 natively and 0xffffffff under the VMM. Only the hash differs, and every
+    differing byte mem_check found is 0xCC under the VMM or one an ins of the native trace stored
+    (trace_check: v['ins_dest'])."""
+    ins, got = v.get('ins_dest') or [], v.get('mem_bytes') or []
+    return bool(ins) and bool(got) and all(b == 0xCC or any(k == ik and io <= o < io + sz for ik, io, sz in ins)
+                                           for k, o, b in got)
 
 
 def k_patch_read(n, v):
@@ -372,18 +405,35 @@ def k_patch_inside(n, v):
     limit. Decided by evidence: the round run natively with one int3 at a patchable instruction's
     first byte gives exactly the VMM's observation (patch_inside_check), or the two sides' traces
     part right after an instruction that covers a patch site the VMM ran (trace_check); or the
-    VMM's trace shows a sensitive instruction the guest kernel ran unpatched (trace_check)."""
-    return v.get('patch_inside') is not None or v.get('unpatched') is not None
+    VMM's trace shows a sensitive instruction the guest kernel ran unpatched in one of the
+    round's own pages (trace_check)."""
+    return v.get('patch_inside') is not None or (v.get('unpatched') is not None and round_page(v['unpatched']))
+
+
+def k_user_page_code(n, v):
+    """Guest-kernel code on a user page: the VMM scans a page for sensitive instructions when the
+    guest kernel first runs code there, and it finds out by mapping the guest's kernel pages
+    no-execute until then (vtlb.c rights) -- but not its user pages, which the guest kernel has
+    no business running (SMEP forbids it) and which are most of a guest's pages. So kernel code
+    that does run from a user page runs unscanned, and its sensitive instructions do what they do
+    at ring 1 (5:4628: a ring-0 round's ret landed in the junk page, a user page at every address
+    that is not the round's own, on `push %cs; lret`, and pushed CS 9 where natively 8). The
+    fuzzer keeps the junk page a user page for that reason (fuzz.c setup_paging), and generates no
+    sensitive instruction into it, but a round can write one there. Decided by the VMM's trace
+    (trace_check): the guest kernel ran a sensitive instruction there as it is."""
+    return v.get('unpatched') is not None and not round_page(v['unpatched'])
 
 
 KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('real mode', k_real_mode), ('ring-1 selector RPL', k_ring_alias), ('QEMU flags at a write fault', k_qemu_fault_flags),
-         ('QEMU task switch flags', k_qemu_task_flags), ('x87 FCS RPL', k_x87_fcs),
+         ('QEMU task switch flags', k_qemu_task_flags), ('QEMU reserved flags in a frame', k_qemu_frame_reserved), ('x87 FCS RPL', k_x87_fcs),
          ('patched code in a data page', k_patched_data), ('patched code read as data', k_patch_read),
+         ('patched code and port input', k_patch_and_port),
          ('null selector RPL', k_null_rpl), ('null segment used', k_null_use), ('QEMU ltr null', k_qemu_ltr_null), ('QEMU sti single step', k_qemu_sti_step),
          ('selector past the VMM tables', k_gdt_copy), ('QEMU ignores the reg field', k_qemu_reg_field),
          ('QEMU unknown MSR', k_qemu_msr), ('QEMU far return stack U/S', k_qemu_ret_stack),
          ('ring-3 system read without UMIP', k_sys_read_ring3), ('QEMU data segment checks', k_qemu_data_segment),
          ('prefixed INT n', k_int_prefix), ('patch inside another instruction', k_patch_inside),
+         ('kernel code on a user page', k_user_page_code),
          ('port input from the PC', k_port_in), ('QEMU far call stack U/S', k_qemu_call_stack),
          ('QEMU sti with an interrupt pending', k_qemu_sti_pending), ('QEMU reserved CR4 bits', k_qemu_cr4)]
 

@@ -3,8 +3,9 @@
 
 Usage: tracediff.py [--build DIR] [--all] SEED ROUND[:CUT]
 
-Boots the round alone (list=) on each side with QEMU's `-singlestep -d cpu` restricted to the
-round's 4 MiB (-dfilter: its code, scratch and stack pages), so the log holds the registers before
+Boots the round alone (list=) on each side with QEMU's single step and `-d cpu` restricted to the
+round's addresses (-dfilter: 4 MiB to 4 GiB, its code, scratch and stack pages and the junk page
+mapped at every other address), so the log holds the registers before
 every instruction the round ran there -- natively, and under the VMM as the guest's own
 instructions (the VMM runs elsewhere). Prints the steps up to the first one whose EIP, general
 registers or EFLAGS (but IF and IOPL, which the VMM keeps virtual) differ (all of them with --all).
@@ -24,29 +25,34 @@ VIRTUAL = 0x3200                   # EFLAGS.IF and IOPL: under the VMM the guest
 
 
 def single_step_on(mon):
-    """QEMU's monitor (HMP) at the unix socket mon: `singlestep on`, then wait for its next
-    prompt (the command is done: blocks translated from now on hold one instruction each)."""
+    """QEMU's monitor (HMP) at the unix socket mon: `singlestep on` and `log in_asm,cpu,nochain`,
+    each waited for (its next prompt): blocks translated from now on hold one instruction each, and
+    the log has them. (Logging from here on, not from the start: the firmware's code runs in the
+    -dfilter range too -- SeaBIOS at 0xfffexxxx and, relocated, at the top of RAM.)"""
     c = socket.socket(socket.AF_UNIX)
     c.connect(mon)
     got = b''
     while got.count(b'(qemu)') < 1:
         got += c.recv(4096)
-    c.sendall(b'singlestep on\n')
-    while got.count(b'(qemu)') < 2:
-        got += c.recv(4096)
+    for i, cmd in enumerate((b'singlestep on\n', b'log in_asm,cpu,nochain\n')):
+        c.sendall(cmd)
+        while got.count(b'(qemu)') < 2 + i:
+            got += c.recv(4096)
     c.close()
 
 
 def steps(side, build, seed, entry, asm=None, cpl=None, raw=None):
-    """[{KEY: value}] before each instruction the round ran in its 4 MiB (code, scratch, stack
-    pages). asm, a dict: filled with {EIP: QEMU's disassembly of the instruction there} (the
+    """[{KEY: value}] before each instruction the round ran from 4 MiB up (its code, scratch and
+    stack pages, and the junk page at every other address). asm, a dict: filled with {EIP: QEMU's disassembly of the instruction there} (the
     first translation of it); cpl, a dict: {EIP: the CPL it first ran at}; raw: {EIP: its bytes}."""
     d = tempfile.mkdtemp(prefix='trace-', dir=build)
     log = os.path.join(d, 'cpu.log')
     # (QEMU's single step is turned on through its monitor once the guest waits for it: booting
     # the VMM from the CD one instruction per block took most of a trace's time)
     mon = os.path.join(d, 'mon.sock')
-    trace = ['-d', 'in_asm,cpu,nochain', '-dfilter', '0x400000..0x7fffff', '-D', log,
+    # (-dfilter: the round's own pages and the junk page wherever it maps -- everything from 4 MiB
+    # on below 4 GiB; the harness runs below 4 MiB, the VMM above 4 GiB)
+    trace = ['-dfilter', '0x400000..0xffffffff', '-D', log,
              '-monitor', 'unix:%s,server=on,wait=off' % mon]
     args = 'seed=%d list=%s wait=1' % (seed, entry)
     if side == 'native':
