@@ -153,7 +153,8 @@ fuzz-decoder: $(DEPS)
 # (100 ranges of 10^4, seeds 1-100; FUZZ_RANGES overrides; FUZZ_JOBS ranges at once), then the old
 # property: random code in one VM beside a good guest-x86 VM (tests/fuzz/run.sh: the VMM never
 # panics, the good VM passes). The campaign takes hours: each finished range is kept in
-# build/fuzz/campaign.jsonl, and `make fuzz` again with the same build goes on from there.
+# build/fuzz/campaign.jsonl, and `make fuzz` again with the same build goes on from there
+# (fuzzdiff.py stamps(): new rules judge kept ranges again, new checks recheck their rounds).
 test-fuzz: $(B)/vmm.elf
 	@tests/fuzz/test.sh $(R)/fuzz.txt
 FUZZ_RANGES ?= $(foreach s,$(shell seq 1 100),$(s):0:10000)

@@ -16,7 +16,7 @@ no rule explains, and VMM panics). A range fails if it has a VMM panic or more t
 unexplained differences (default 0; make test-fuzz gives the baseline of open differences that
 docs/NOTES.md lists, so that the layer catches any new one without hiding the old ones).
 With --results FILE, one "ok"/"not ok" line per range is appended (tests/summary.py format)."""
-import argparse, glob, hashlib, json, os, sys, threading, time, traceback
+import argparse, hashlib, inspect, json, os, sys, threading, time, traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import boot
@@ -177,6 +177,45 @@ def judge(c, all_=False):
                 same_alone=same_alone, said=said, unexplained=unexplained)
 
 
+def stamps(args, here):
+    """The three stamps a kept range is filed under. runs: what decides the range runs and the
+    observations -- the VMM, the fuzz guest, boot.py, compare()'s own code (its source, so that
+    moving code around it changes nothing) and the options that shape the runs. evidence: the
+    checks that boot rounds again to add notes (evidence.py and what it uses). rules: known.py,
+    which reads observations only, so every run judges every range by today's rules. (compare()
+    runs rounds alone and gathers evidence only for rounds no rule of its day explained, so
+    judging by changed rules, or rechecking under changed checks, can only err towards more
+    unexplained rounds, never fewer.)"""
+    def sha(parts):
+        return hashlib.sha256(b''.join(parts)).hexdigest()[:16]
+    def src(*names):
+        return [open(os.path.join(here, n), 'rb').read() for n in names]
+    runs = sha([open(boot.VMM_ELF, 'rb').read(), open(boot.guest_elf(args.build), 'rb').read(), *src('boot.py'),
+                inspect.getsource(compare).encode(), repr((args.budget, args.detail)).encode()])
+    return runs, sha(src('obs.py', 'evidence.py', 'tracediff.py', 'memdiff.py')), sha(src('known.py'))
+
+
+NOTES_KEEP = set(FIELDS) | {'dead', 'd', 'code'}
+
+
+def recheck(args, seed, start, count, c, log):
+    """A kept range whose checks have changed since it ran: its differing rounds' notes dropped,
+    the checks run on them again as compare() runs them (the flag cuts, then more_evidence)."""
+    t0 = time.time()
+    rounds = []
+    for r, (n, v) in c['obs'].items():
+        for k in [k for k in v if k not in NOTES_KEEP]:
+            del v[k]
+        rounds.append((int(r), n, v))
+    fault_flags_check(args.build, seed, [(r, n, v) for r, n, v in rounds if not same(n, v) and not classify(n, v)
+                                         and flag_store_mem(n.get('code'))], budget=args.budget)
+    more_evidence(args.build, seed, rounds, budget=args.budget)
+    log.write('seed %d rounds %d-%d: rechecked %d differing rounds in %.0f s\n' % (
+        seed, start, start + count - 1, len(rounds), time.time() - t0))
+    log.flush()
+    return c
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--build', default=os.path.join(boot.ROOT, 'build/fuzz'))
@@ -199,35 +238,34 @@ def main():
     args = ap.parse_args()
     log = open(args.log, 'a') if args.log else sys.stderr
     specs = [tuple(map(int, spec.split(':'))) for spec in args.ranges]
-    # A range's observations are kept in --state under a stamp of everything that decides them --
-    # the VMM, the fuzz guest, the options that shape the runs and these scripts but the rules --
-    # and taken from there while the stamp holds. The rules (known.py) read observations only, so
-    # each run judges every range, kept or new, by today's rules: a new rule needs no new campaign.
-    # (The checks run only for rounds no rule explained when the range ran -- evidence.py --, so a
-    # round that a rule since narrowed no longer explains lacks them and counts as unexplained:
-    # judging under changed rules can only err towards more unexplained rounds, never fewer.)
+    # A range's observations are kept in --state under stamps of what decided them, and taken from
+    # there while those hold: a change to the rules costs nothing, one to the checks a recheck of
+    # the differing rounds, one to the VMM, the guest or the range runs a new run (stamps()).
     here = os.path.dirname(os.path.abspath(__file__))
-    rules = hashlib.sha256(open(os.path.join(here, 'known.py'), 'rb').read()).hexdigest()[:16]
-    stamp = hashlib.sha256(b''.join(open(f, 'rb').read() for f in (
-        boot.VMM_ELF, boot.guest_elf(args.build),
-        *sorted(f for f in glob.glob(os.path.join(here, '*.py')) if os.path.basename(f) != 'known.py'))
-    ) + repr((args.budget, args.detail)).encode()).hexdigest()[:16]
-    kept, other_rules = {}, 0
+    runs, evid, rules = stamps(args, here)
+    kept, stale, other_rules = {}, {}, 0
     if args.state and os.path.exists(args.state):
         for l in open(args.state):
             e = json.loads(l)
-            if e['stamp'] == stamp:
+            if e.get('runs') != runs:
+                continue
+            if e.get('evidence') == evid:
                 kept[tuple(e['range'])] = e['result']
+                stale.pop(tuple(e['range']), None)
                 other_rules += e.get('rules') != rules
+            elif tuple(e['range']) not in kept:
+                stale[tuple(e['range'])] = e['result']
     # Ranges run --jobs at a time (a range's VMM side takes about three times its native side, so
     # one range alone leaves a core idle most of the time); each is reported, in order, once it
     # and all before it are done.
     done, lock = {}, threading.Lock()
     todo = [i for i in range(len(specs)) if specs[i] not in kept]
-    if kept:
-        print('(%d of %d ranges from %s, same build%s)' % (
+    if kept or stale:
+        print('(%d of %d ranges from %s, same build%s%s)' % (
             len(specs) - len(todo), len(specs), args.state,
-            '; %d of them examined under other rules, judged again by these' % other_rules if other_rules else ''))
+            '; %d of them examined under other rules, judged again by these' % other_rules if other_rules else '',
+            '; %d more whose differing rounds the changed checks look at again' % len(
+                [i for i in todo if specs[i] in stale]) if stale else ''))
 
     def worker():
         while True:
@@ -236,14 +274,14 @@ def main():
                     return
                 i = todo.pop(0)
             try:
-                c = compare(args, *specs[i], log)
+                c = recheck(args, *specs[i], stale[specs[i]], log) if specs[i] in stale else compare(args, *specs[i], log)
             except Exception:                    # (a bug here: that range fails, the rest go on)
                 c = dict(error=traceback.format_exc())
             with lock:
                 done[i] = c
                 if args.state and 'error' not in c:
                     with open(args.state, 'a') as f:
-                        f.write(json.dumps(dict(stamp=stamp, rules=rules, range=specs[i], result=c)) + '\n')
+                        f.write(json.dumps(dict(runs=runs, evidence=evid, rules=rules, range=specs[i], result=c)) + '\n')
     ts = [threading.Thread(target=worker, daemon=True) for _ in range(max(1, args.jobs))]
     for t in ts:
         t.start()
