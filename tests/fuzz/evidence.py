@@ -5,7 +5,7 @@ side's observation for a rule of known.py to read."""
 import os, re, subprocess, tempfile, threading
 
 import boot
-from obs import (page_key, FIELDS, h, CR4_RESERVED, same, flag_store_sites, flags_hash_only, code_at,
+from obs import (page_key, FIELDS, h, CR4_RESERVED, CR4_QEMU64_LACKS, same, flag_store_sites, flags_hash_only, code_at,
                  OBS_IRQ0, patch_sites, insn_len, linear_decode, SENSITIVE)
 from known import classify
 
@@ -162,7 +162,7 @@ def hang_check(build, seed, r, n, v):
     (tracediff.py, until its log is 64 MiB). If the VMM's was its budget interrupt and after its
     last sti the native side runs a loop of at most four instructions, closed by a jump, with no
     cli, popf or iret in it, note the sti in v['sti_loop'] (k_qemu_sti_pending). If the native
-    side's last instruction is a mov to CR4 of a value with a reserved bit, where the VMM gave
+    side's last instruction is a mov to CR4 of a value with a bit reserved on the CPU, where the VMM gave
     #GP(0), note it in v['cr4_reserved'] (k_qemu_cr4). If the VMM's trace is the start of the
     native one, note its length in v['budget_prefix'] (k_budget)."""
     import tracediff
@@ -170,7 +170,8 @@ def hang_check(build, seed, r, n, v):
     nt = tracediff.steps('native', build, seed, str(r), asm)
     last = asm.get(nt[-1]['EIP'], '') if nt else ''
     m = re.match(r'movl\s+%(e[a-z]{2}),\s*%cr4$', last)
-    if m and nt[-1].get(m.group(1).upper()) is not None and nt[-1][m.group(1).upper()] & CR4_RESERVED and \
+    bad = CR4_RESERVED | (0 if os.environ.get('FUZZ_CPU') else CR4_QEMU64_LACKS)
+    if m and nt[-1].get(m.group(1).upper()) is not None and nt[-1][m.group(1).upper()] & bad and \
             h(v, 'vec') == 13 and h(v, 'f0') == 0 and h(v, 'f1') == nt[-1]['EIP']:
         v['cr4_reserved'] = nt[-1]['EIP']
         return

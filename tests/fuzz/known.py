@@ -31,10 +31,13 @@ def k_v86(n, v):
 
 
 def k_qemu_cr4(n, v):
-    """A mov to CR4 with a reserved bit set (3:8047: 0x91da, bit 15): #GP(0) on the CPU (SDM Vol.
-    3, 2.5), and so under the VMM; QEMU 7.2's TCG takes the value, logs no exception, and the
-    machine runs no further instruction of the round nor any interrupt: a hang. Decided by the
-    native trace (hang_check): its last instruction is that mov, the VMM's #GP(0) is at it."""
+    """A mov to CR4 with a reserved bit set -- reserved in every CPU (3:8047: 0x91da, bit 15), or
+    the bit of a feature the CPU does not report (22:4062: 0x513b1c, with LA57, VMXE, FSGSBASE,
+    SMEP and PKE, none of which qemu64 has): #GP(0) on the CPU (SDM Vol. 3, 2.5; MOV to CR4), and
+    so under the VMM (xfeat.c allows the bits CPUID reports); QEMU 7.2's TCG takes the value, logs
+    no exception, and the machine runs no further instruction of the round nor any interrupt: a
+    hang. Decided by the native trace (hang_check): its last instruction is that mov, the VMM's
+    #GP(0) is at it."""
     return 'hang' in n.get('dead', '') and v.get('cr4_reserved') is not None
 
 

@@ -13,6 +13,10 @@ def h(o, k):
 
 
 CR4_RESERVED = 1 << 15 | 1 << 19 | 0xFC000000       # (SDM Vol. 3, 2.5: reserved in every CPU so far)
+# CR4 bits of features QEMU's default CPU model, qemu64, does not report in CPUID (no UMIP, LA57,
+# VMX, SMX, FSGSBASE, PCID, XSAVE, SMEP, SMAP, PKU, CET, PKS): reserved on it, so a mov to CR4
+# that sets one is #GP(0) (SDM, MOV to CR4; the VMM's xfeat.c cr4_ok reads the same CPUID)
+CR4_QEMU64_LACKS = 0xF << 11 | 0x7 << 16 | 0x1F << 20
 
 
 def same(n, v):
