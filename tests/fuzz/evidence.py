@@ -226,14 +226,16 @@ def trace_check(build, seed, r, n, v):
         v['flagstore_first'] = True
         return
     # Where each port input to memory (ins, at ring 0) the native side ran stored its data
-    # (k_patch_and_port): at ES:EDI before the step, ES flat (the fuzzer's 0x10) -- one step per
-    # iteration of a rep ins.
+    # (k_known_together): at ES:EDI before the step, ES flat (the fuzzer's 0x10) -- one step per
+    # iteration of a rep ins. And whether it stored the x87 environment (its FCS).
     if not h(n, 'ring3') and h(n, 'es') == 0x10:
         for st in nt:
             m = re.match(r'(?:rep\w*\s+)?ins([bwl])\b', asm.get(st['EIP'], ''))
             key = page_key(st['EDI']) if m and st['EDI'] is not None else None
             if key:
                 v.setdefault('ins_dest', []).append([*key, {'b': 1, 'w': 2, 'l': 4}[m.group(1)]])
+    if not h(n, 'ring3') and any(re.match(r'(fn?stenv|fn?save|fxsave)', asm.get(st['EIP'], '')) for st in nt):
+        v['x87_env_ran'] = True
     i = next((i for i in range(min(len(nt), len(vt))) if nt[i] != vt[i]), None)
     if i is None and nt and vt[:len(nt)] == nt:
         i = len(nt)              # (alike to the native end: they part in how its last instruction ended -- its fault)
@@ -302,13 +304,13 @@ def mem_check(build, seed, r, n, v):
     """For a ring-0 round whose observations differ only in the page hash: run it alone on both
     sides with its pages dumped (memdiff.py) and note in v whether every byte that differs is
     0xCC under the VMM (v['cc_only'], for k_patched_data); if not, note the bytes that differ
-    (v['mem_bytes']: page, offset and the VMM's byte, memdiff.py's pages)."""
+    (v['mem_bytes']: page, offset, the native and the VMM's byte, memdiff.py's pages)."""
     if 'vec' not in n or 'vec' not in v or h(n, 'ring3') or any(n.get(k) != v.get(k) for k in FIELDS if k != 'hash'):
         return
     import memdiff
     nm, vm = memdiff.pages('native', build, seed, r)[0], memdiff.pages('vmm', build, seed, r)[0]
-    differ = [(k, o + i, (vm.get((k, o), 0) >> 8 * i) & 255) for k, o in set(nm) | set(vm) for i in range(4)
-              if ((nm.get((k, o), 0) ^ vm.get((k, o), 0)) >> 8 * i) & 255]
-    v['cc_only'] = bool(differ) and all(b == 0xCC for k, o, b in differ)
+    differ = [(k, o + i, (nm.get((k, o), 0) >> 8 * i) & 255, (vm.get((k, o), 0) >> 8 * i) & 255)
+              for k, o in set(nm) | set(vm) for i in range(4) if ((nm.get((k, o), 0) ^ vm.get((k, o), 0)) >> 8 * i) & 255]
+    v['cc_only'] = bool(differ) and all(b == 0xCC for k, o, a, b in differ)
     if not v['cc_only']:
-        v['mem_bytes'] = sorted(differ)[:256]     # (page, offset, the VMM's byte: k_patch_and_port)
+        v['mem_bytes'] = sorted(differ)[:256]     # (page, offset, both bytes: k_known_together)

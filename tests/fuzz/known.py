@@ -4,8 +4,10 @@ one rule per kind, each a function of the two observations (and of what evidence
 them), its docstring the explanation (docs/NOTES.md "Differential fuzzing"). classify() names the
 first rule that explains a difference. The rules read observations only -- they boot nothing --
 so fuzzdiff.py applies today's rules to a campaign's stored observations."""
+import re
+
 from obs import (FIELDS, h, GPRS, flag_store_sites, flags_hash_only, DATA_SEGS, seg_load,
-                 SEG_PREFIX, RO_DATA_SEL, mem_operand, writes_rm, touches_memory, code_at,
+                 SEG_PREFIX, RO_DATA_SEL, mem_operand, writes_rm, code_at, objdump,
                  PREFIXES, msr_exists, sys_read, OBS_IRQ0, modrm_len, EFLAGS_RESERVED,
                  x87_env_store, round_page)
 
@@ -113,6 +115,25 @@ def k_ring_alias(n, v):
     return went_past or any(h(v, k) == h(n, 'f0') | 1 for k in DATA_SEGS + ('ss',) if k in v)
 
 
+def touches_memory(b):
+    """Does the instruction at b[0] access memory through a data segment (a ModRM memory operand,
+    a moffs mov, a string instruction, xlat)? objdump decodes it."""
+    for a, l in objdump(b[:16])[:1]:
+        if a == 0:
+            text = l.split('\t')[-1]
+            op = text.split()[0] if text.split() else ''
+            if op.startswith(('lea', 'nop', 'prefetch')):         # (an address, not an access)
+                return False
+            # (a displacement alone is a memory operand with no parentheses in AT&T syntax: `str
+            # 0x400c14`, 23:2475 -- a bare number, where a branch's would be its target; an
+            # indirect branch's has a star: `lcall *0x402948`, 34:9848)
+            args = [a.strip() for a in text[len(op):].strip().split(',')]
+            branch = op.startswith(('j', 'call', 'loop', 'lcall', 'ljmp'))
+            absolute = any(re.match(r'^%s(%%[c-gs]s:)?-?0x[0-9a-f]+$' % (r'\*' if branch else r'\*?'), a) for a in args)
+            return '(' in text or absolute or op.rstrip('bwlq').startswith(('movs', 'stos', 'lods', 'scas', 'cmps', 'ins', 'outs', 'xlat'))
+    return False
+
+
 def k_null_use(n, v):
     """A memory access through DS, ES, FS or GS holding a null selector, at CPL 0: #GP(0) on the
     CPU (SDM 5.4.1: a null selector may be loaded, not used), which the VMM raises (its emulator
@@ -185,7 +206,10 @@ def k_int_prefix(n, v):
     to the VMM; the bytes before may as well be the end of another instruction that jumped to the
     cd). Natively the EIP is that of the first prefix (23:4131: a #DF whose task switch saved
     0x600da4 natively, 0x600da5 under the VMM). A VMM limit, documented: one saved EIP field
-    differs, by 1-13, the native one names prefix bytes only up to the VMM's, which names cd."""
+    differs, by 1-13, the native one names prefix bytes only up to the VMM's, which names cd --
+    or the one-byte INTO (ce) and INT3 (cc), the same way (36:3290: `67 ce`, into with an
+    address-size prefix and ESP 0xcc, a #DF through the task gate: 0x600c9b natively, 0x600c9c
+    under the VMM)."""
     if 'vec' not in n or 'vec' not in v:
         return False
     d = [k for k in FIELDS if n.get(k) != v.get(k)]
@@ -193,7 +217,7 @@ def k_int_prefix(n, v):
         return False
     a, b = h(n, d[0]), h(v, d[0])
     c = code_at(n, a)
-    return 0 < b - a <= 13 and all(x in PREFIXES for x in c[:b - a]) and c[b - a:b - a + 1] == b'\xcd'
+    return 0 < b - a <= 13 and all(x in PREFIXES for x in c[:b - a]) and c[b - a:b - a + 1] in (b'\xcd', b'\xce', b'\xcc')
 
 
 def k_gdt_copy(n, v):
@@ -357,16 +381,21 @@ def k_patched_data(n, v):
     return v.get('cc_only') is True
 
 
-def k_patch_and_port(n, v):
-    """Two known differences in one ring-0 round's memory: the int3s of patched code in a data page
-    (k_patched_data) and a port input stored to memory (k_port_in's difference, through ins): 4:1066
-    ran code on its stack page, which the VMM patched, and an `insl` from port 0xffff into the junk
-    page, which read 0 natively and 0xffffffff under the VMM. Only the hash differs, and every
-    differing byte mem_check found is 0xCC under the VMM or one an ins of the native trace stored
-    (trace_check: v['ins_dest'])."""
+def k_known_together(n, v):
+    """Known differences together in one ring-0 round's memory, where each alone has its rule:
+    the int3s of patched code in a data page (k_patched_data), a port input stored to memory
+    (k_port_in's difference, through ins), and the CS of the last x87 instruction in a stored x87
+    environment (k_x87_fcs: 0x09 under the VMM, 0x08 natively). 4:1066 ran code on its stack
+    page, which the VMM patched, and an `insl` from port 0xffff into the junk page (0 natively,
+    0xffffffff under the VMM); 36:5345 ran patched code on its stack page and an fnsave there.
+    Only the hash differs, and every byte mem_check found to differ is 0xCC under the VMM, or one
+    an ins of the native trace stored, or 0x08 natively and 0x09 under the VMM in a round whose
+    native trace stored the x87 environment (trace_check)."""
     ins, got = v.get('ins_dest') or [], v.get('mem_bytes') or []
-    return bool(ins) and bool(got) and all(b == 0xCC or any(k == ik and io <= o < io + sz for ik, io, sz in ins)
-                                           for k, o, b in got)
+    def known(k, o, a, b):
+        return b == 0xCC or any(k == ik and io <= o < io + sz for ik, io, sz in ins) or (
+            (a, b) == (0x08, 0x09) and v.get('x87_env_ran'))
+    return bool(got) and all(len(x) == 4 and known(*x) for x in got)
 
 
 def k_patch_read(n, v):
@@ -434,7 +463,7 @@ def k_user_page_code(n, v):
 KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('real mode', k_real_mode), ('ring-1 selector RPL', k_ring_alias), ('QEMU flags at a write fault', k_qemu_fault_flags),
          ('QEMU task switch flags', k_qemu_task_flags), ('QEMU reserved flags in a frame', k_qemu_frame_reserved), ('x87 FCS RPL', k_x87_fcs),
          ('patched code in a data page', k_patched_data), ('patched code read as data', k_patch_read),
-         ('patched code and port input', k_patch_and_port),
+         ('several known differences', k_known_together),
          ('null selector RPL', k_null_rpl), ('null segment used', k_null_use), ('QEMU ltr null', k_qemu_ltr_null), ('QEMU sti single step', k_qemu_sti_step),
          ('selector past the VMM tables', k_gdt_copy), ('QEMU ignores the reg field', k_qemu_reg_field),
          ('QEMU unknown MSR', k_qemu_msr), ('QEMU far return stack U/S', k_qemu_ret_stack),

@@ -131,23 +131,6 @@ def objdump(b, vma=0):
     return [(int(m.group(1), 16), m.group(2)) for m in re.finditer(r'^\s+([0-9a-f]+):\t(.*)$', out, re.M)]
 
 
-def touches_memory(b):
-    """Does the instruction at b[0] access memory through a data segment (a ModRM memory operand,
-    a moffs mov, a string instruction, xlat)? objdump decodes it."""
-    for a, l in objdump(b[:16])[:1]:
-        if a == 0:
-            text = l.split('\t')[-1]
-            op = text.split()[0] if text.split() else ''
-            if op.startswith(('lea', 'nop', 'prefetch')):         # (an address, not an access)
-                return False
-            # (a displacement alone is a memory operand with no parentheses in AT&T syntax: `str
-            # 0x400c14`, 23:2475 -- a bare number, where a branch's would be its target)
-            args = text[len(op):].strip().split(',') if not op.startswith(('j', 'call', 'loop')) else []
-            absolute = any(re.match(r'^(%[c-gs]s:)?-?0x[0-9a-f]+$', a.strip()) for a in args)
-            return '(' in text or absolute or op.rstrip('bwlq').startswith(('movs', 'stos', 'lods', 'scas', 'cmps', 'ins', 'outs', 'xlat'))
-    return False
-
-
 def round_page(a):
     """Is the linear address a in one of the round's own pages (fuzz.h: the scratch pages at
     0x400000, the code page at 0x600000, the stack pages below 0x800000)? Every other page of a
