@@ -184,12 +184,20 @@ def k_qemu_sti_step(n, v):
     with IF already set: its sti always inhibits for one instruction); the SDM names only
     MOV SS and POP SS as holding debug traps back for an instruction. The VMM emulates the sti and raises the #DB after
     it: its #DB names the instruction after an sti (fb), the native one the instruction after
-    that, which has run natively and may have changed registers, flags and memory (9:7073)."""
+    that, which has run natively and may have changed registers, flags and memory (9:7073) --
+    or, for a rep string instruction, one iteration of it, after which its #DB names it again
+    (41:9104: sti; rep movsl, ECX, ESI and EDI one iteration on natively)."""
     if 'vec' not in n or 'vec' not in v or h(v, 'vec') != 1 or h(v, 'ring3') or not h(v, 'f2') & 0x100:
         return False
     at = h(v, 'f0')
     if code_at(n, at - 1)[:1] != b'\xfb':
         return False
+    if h(n, 'vec') == 1 and h(n, 'f0') == at:
+        c = code_at(n, at)
+        while c[:1] and c[0] in PREFIXES and c[0] not in (0xF2, 0xF3):
+            c = c[1:]
+        return c[:1] in (b'\xf2', b'\xf3') and all(
+            n.get(k) == v.get(k) for k in FIELDS if k not in ('eax', 'ecx', 'esi', 'edi', 'hash'))
     if h(n, 'vec') == 1:
         return 0 < h(n, 'f0') - at <= 15
     # (or the next instruction faulted natively, so no trap followed it: 23:1455, sti; int1, which
@@ -304,6 +312,23 @@ def k_qemu_msr(n, v):
             n.get('vec') == v.get('vec') and n.get('f1') == v.get('f1')):
         return False
     return code_at(n, h(v, 'f1'))[:2] in (b'\x0f\x32', b'\x0f\x30')
+
+
+# Bits of an MSR a wrmsr must leave clear on qemu64 (SDM Vol. 4; MAXPHYADDR 40, no x2APIC):
+# IA32_APIC_BASE keeps BSP (8), EN (11) and the base (12-39)
+MSR_RESERVED = {0x1B: ~(0xFFFFFFF000 | 0x900) & (1 << 64) - 1}
+
+
+def k_qemu_msr_value(n, v):
+    """wrmsr of a value with reserved bits set (37:2794: IA32_APIC_BASE = 0x7fdfe0, bits 5-7 and
+    10): #GP(0) on the CPU (SDM, WRMSR), which the VMM raises (vlapic.c); QEMU's TCG (7.2) takes
+    the value and the round goes on. The VMM's round ends in #GP(0) at 0F 30 at CPL 0 with ECX an
+    MSR of MSR_RESERVED and EDX:EAX hitting its reserved bits, where the native one went past."""
+    if 'vec' not in v or h(v, 'vec') != 13 or h(v, 'f0') != 0 or h(v, 'ring3') or h(v, 'ecx') not in MSR_RESERVED or (
+            n.get('vec') == v.get('vec') and n.get('f1') == v.get('f1')):
+        return False
+    val = h(v, 'edx') << 32 | h(v, 'eax')
+    return code_at(n, h(v, 'f1'))[:2] == b'\x0f\x30' and bool(val & MSR_RESERVED[h(v, 'ecx')])
 
 
 def k_sys_read_ring3(n, v):
@@ -466,7 +491,7 @@ KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('real mode', k_rea
          ('several known differences', k_known_together),
          ('null selector RPL', k_null_rpl), ('null segment used', k_null_use), ('QEMU ltr null', k_qemu_ltr_null), ('QEMU sti single step', k_qemu_sti_step),
          ('selector past the VMM tables', k_gdt_copy), ('QEMU ignores the reg field', k_qemu_reg_field),
-         ('QEMU unknown MSR', k_qemu_msr), ('QEMU far return stack U/S', k_qemu_ret_stack),
+         ('QEMU unknown MSR', k_qemu_msr), ('QEMU MSR reserved bits', k_qemu_msr_value), ('QEMU far return stack U/S', k_qemu_ret_stack),
          ('ring-3 system read without UMIP', k_sys_read_ring3), ('QEMU data segment checks', k_qemu_data_segment),
          ('prefixed INT n', k_int_prefix), ('patch inside another instruction', k_patch_inside),
          ('kernel code on a user page', k_user_page_code),
