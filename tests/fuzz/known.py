@@ -63,7 +63,9 @@ def k_qemu_fault_flags(n, v):
     so the retried instruction sees QEMU's wrong ones. Decided by evidence (fault_flags_check): the
     round cut right before such an instruction is identical on both sides, and cut right after it
     the two differ in status flags (CF PF AF ZF SF OF) and the page hash only; everything after
-    that follows from it. Or the round ends in a fault at such an instruction on both sides, and the
+    that follows from it (or cut right after it they are alike, and cut after a conditional jump
+    that follows it one side took the branch and the other did not: 28:2039, `rcll $4; jle`). Or
+    the round ends in a fault at such an instruction on both sides, and the
     frames differ in status flags only (the fault frame's flags are the bug itself; whether TCG
     shows it there depends on how it translated the block, so cut runs need not: 1:6807). Or
     the wrong flags had VM set: 10:2067, a ring-3 `rcrb $0xdf` whose operand the VMM's shadow
