@@ -188,7 +188,9 @@ def k_qemu_sti_step(n, v):
     it: its #DB names the instruction after an sti (fb), the native one the instruction after
     that, which has run natively and may have changed registers, flags and memory (9:7073) --
     or, for a rep string instruction, one iteration of it, after which its #DB names it again
-    (41:9104: sti; rep movsl, ECX, ESI and EDI one iteration on natively)."""
+    (41:9104: sti; rep movsl, ECX, ESI and EDI one iteration on natively); after a branch the
+    native #DB names its target (42:6197), and an into or int3 traps natively before the #DB
+    (42:2713)."""
     if 'vec' not in n or 'vec' not in v or h(v, 'vec') != 1 or h(v, 'ring3') or not h(v, 'f2') & 0x100:
         return False
     at = h(v, 'f0')
@@ -200,8 +202,15 @@ def k_qemu_sti_step(n, v):
             c = c[1:]
         return c[:1] in (b'\xf2', b'\xf3') and all(
             n.get(k) == v.get(k) for k in FIELDS if k not in ('eax', 'ecx', 'esi', 'edi', 'hash'))
-    if h(n, 'vec') == 1:
-        return 0 < h(n, 'f0') - at <= 15
+    if h(n, 'vec') == 1 and 0 < h(n, 'f0') - at <= 15:
+        return True
+    # (a branch: the native #DB names where it went -- 42:6197, sti; loope 0x600eef)
+    txt = next((t for a, t in objdump(code_at(n, at)[:16], at)[:1] if a == at), '').split('\t')[-1].split()
+    if h(n, 'vec') == 1 and len(txt) == 2 and txt[0].startswith(('j', 'loop')) and txt[1].startswith('0x'):
+        return h(n, 'f0') == int(txt[1], 16)
+    # (an int3 or into: natively its trap came first, after it -- 42:2713, sti; into with OF set)
+    if h(n, 'vec') in (3, 4):
+        return code_at(n, at)[:1] == (b'\xcc' if h(n, 'vec') == 3 else b'\xce') and h(n, 'f0') == at + 1
     # (or the next instruction faulted natively, so no trap followed it: 23:1455, sti; int1, which
     # QEMU's TCG answers with #UD)
     fault_eip = 'f1' if h(n, 'vec') in (10, 11, 12, 13, 14, 17) else 'f0'
@@ -262,8 +271,11 @@ def k_qemu_reg_field(n, v):
     them, so a scanned page's copy of one ends in the #UD the SDM gives: the VMM's round ends
     there in #UD where the native one went on. (Outside the code page, what the native trace ran
     there, trace_check: 2:2597, on the stack page -- QEMU logs only the opcode byte of one it
-    cannot disassemble, `.byte 0x8f`, which its disassembler says of a nonzero reg field.)"""
-    if 'vec' not in v or h(v, 'vec') != 6 or (n.get('vec') == v.get('vec') and n.get('f0') == v.get('f0')):
+    cannot disassemble, `.byte 0x8f`, which its disassembler says of a nonzero reg field.) Or
+    the #UD could not be delivered and became a #DF through the task gate, whose TSS saved the
+    EIP of that instruction (38:4601: c6 63, natively run as a mov)."""
+    ud = 'vec' in v and (h(v, 'vec') == 6 or (h(v, 'vec') == 8 and h(v, 'how') == 1))
+    if not ud or (n.get('vec') == v.get('vec') and n.get('f0') == v.get('f0')):
         return False
     c = code_at(n, h(v, 'f0')) or bytes.fromhex(v.get('ud_bytes', ''))
     while c[:1] and c[0] in PREFIXES:
