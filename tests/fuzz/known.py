@@ -8,7 +8,7 @@ import re
 
 from obs import (FIELDS, h, GPRS, flag_store_sites, flags_hash_only, DATA_SEGS, seg_load,
                  SEG_PREFIX, RO_DATA_SEL, mem_operand, writes_rm, code_at, objdump,
-                 PREFIXES, msr_exists, sys_read, OBS_IRQ0, modrm_len, EFLAGS_RESERVED,
+                 PREFIXES, sys_read, OBS_IRQ0, modrm_len, EFLAGS_RESERVED,
                  x87_env_store, round_page)
 
 
@@ -316,14 +316,26 @@ def k_qemu_call_stack(n, v):
     return len(c) >= 2 and (c[0] == 0x9A or (c[0] == 0xFF and (c[1] >> 3) & 7 == 3 and c[1] >> 6 != 3))
 
 
+# The MSRs a CPU with qemu64's CPUID has (SDM Vol. 4, each gated by its CPUID feature; the hypervisor
+# range aside): P5_MC_ADDR/TYPE, TSC, APIC_BASE, BIOS_SIGN, MTRRcap, SYSENTER_CS/ESP/EIP, MCG_CAP/
+# STATUS/CTL, MISC_ENABLE, the variable and fixed MTRRs, PAT, MTRRdefType, ten MC banks, EFER, STAR,
+# LSTAR, CSTAR, FMASK, FS/GS/KERNEL_GS base, TSC_AUX
+QEMU64_MSRS = ({0x0, 0x1, 0x10, 0x1B, 0x8B, 0xFE, 0x174, 0x175, 0x176, 0x179, 0x17A, 0x17B, 0x1A0, 0x250, 0x258,
+                0x259, 0x277, 0x2FF} | set(range(0x200, 0x210)) | set(range(0x268, 0x270)) | set(range(0x400, 0x428)) |
+               set(range(0xC0000080, 0xC0000085)) | set(range(0xC0000100, 0xC0000104)))
+
+
 def k_qemu_msr(n, v):
-    """rdmsr or wrmsr of an MSR no x86 CPU has (ECX a random value the code jumped in with):
-    #GP(0) on the CPU (SDM, RDMSR/WRMSR: a reserved or unimplemented MSR address), which the VMM
-    raises; QEMU's TCG (7.2) reads 0 and ignores the write (19:1033: rdmsr with ECX 0x6895a0 gave
-    EDX:EAX 0 natively). The VMM's round ends in #GP(0) at 0F 32 / 0F 30 with such an ECX at
-    CPL 0, where the native one went on."""
-    if 'vec' not in v or h(v, 'vec') != 13 or h(v, 'f0') != 0 or h(v, 'ring3') or msr_exists(h(v, 'ecx')) or (
-            n.get('vec') == v.get('vec') and n.get('f1') == v.get('f1')):
+    """rdmsr or wrmsr of an MSR the CPU does not have: one no x86 CPU has (ECX a random value the
+    code jumped in with), or one of Intel's or AMD's ranges that a CPU with qemu64's CPUID lacks
+    (32:6670: rdmsr of 0xca): #GP(0) on the CPU (SDM, RDMSR/WRMSR: a reserved or unimplemented
+    MSR address), which the VMM raises; QEMU's TCG (7.2) reads 0 and ignores the write (19:1033:
+    rdmsr with ECX 0x6895a0 gave EDX:EAX 0 natively). The VMM's round ends in #GP(0) at 0F 32 /
+    0F 30 with such an ECX at CPL 0, where the native one went on. (One the VMM does not know but
+    qemu64 has, QEMU64_MSRS, stays unexplained: that would be the VMM's gap.)"""
+    m = h(v, 'ecx')
+    if 'vec' not in v or h(v, 'vec') != 13 or h(v, 'f0') != 0 or h(v, 'ring3') or m in QEMU64_MSRS or \
+            0x40000000 <= m < 0x40000100 or (n.get('vec') == v.get('vec') and n.get('f1') == v.get('f1')):
         return False
     return code_at(n, h(v, 'f1'))[:2] in (b'\x0f\x32', b'\x0f\x30')
 

@@ -159,12 +159,6 @@ def code_at(n, eip):
 PREFIXES = (0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65, 0x66, 0x67, 0xF0, 0xF2, 0xF3)
 
 
-def msr_exists(m):
-    """Is m in a range where x86 CPUs define MSRs (Intel's 0-0x1FFF, the hypervisor range, AMD's
-    and long mode's 0xC0000000-0xC0011FFF)?"""
-    return m < 0x2000 or 0x40000000 <= m < 0x40000100 or 0xC0000000 <= m < 0xC0012000
-
-
 def sys_read(code):
     """Does the code hold sgdt, sidt (0F 01 /0 /1, memory), smsw (0F 01 /4), sldt or str (0F 00
     /0 /1) at any byte offset?"""
