@@ -252,6 +252,16 @@ def trace_check(build, seed, r, n, v):
     if got and asm.get(got[1]['EIP'], '').startswith(('rcl', 'rcr', 'set')):
         v['flagstore_first'] = True
         return
+    # (or such a retry further on, where the traces had parted before over a retry that changed
+    # nothing in the end, and the rounds differ in status flags and the page hash alone -- 43:2192:
+    # a popal the VMM's shadow fill interrupted half-way, run again whole, then an rcr retried
+    # with OF set)
+    if flags_hash_only(n, v) and any(
+            a['EIP'] == b['EIP'] and all(a[k] == b[k] for k in tracediff.KEYS if k != 'EFL') and a['EFL'] != b['EFL'] and
+            not (a['EFL'] ^ b['EFL']) & ~0x8D5 and asm.get(a['EIP'], '').startswith(('rcl', 'rcr', 'set'))
+            for a, b in zip(vt, vt[1:])):
+        v['flagstore_first'] = True
+        return
     # Where each port input to memory (ins, at ring 0) the native side ran stored its data
     # (k_known_together): at ES:EDI before the step, ES flat (the fuzzer's 0x10) -- one step per
     # iteration of a rep ins. And whether it stored the x87 environment (its FCS).
@@ -277,6 +287,12 @@ def trace_check(build, seed, r, n, v):
         d = {k for k in FIELDS if n.get(k) != v.get(k)}
         last = nt[-1]['EFL']
         if slot in d and d <= {slot, 'hash'} and not (h(n, slot) ^ h(v, slot)) & ~0x8D5 and not (h(v, slot) ^ last) & 0x8D5:
+            v['native_frame_flags'] = nt[-1]['EIP']
+            return
+        # QEMU's lazy flags read into a register: lahf natively left AH with other status flags
+        # than both traces had, and the VMM's AH is the traced one (42:6214: AF clear natively).
+        if d == {'eax'} and not (h(n, 'eax') ^ h(v, 'eax')) & ~0xD500 and h(v, 'eax') == nt[-1]['EAX'] and \
+                any(asm.get(st['EIP'], '').startswith('lahf') for st in nt):
             v['native_frame_flags'] = nt[-1]['EIP']
             return
         # The same on the VMM's side, whose frames come from QEMU's TCG too (the VMM passes a

@@ -75,7 +75,8 @@ def k_qemu_fault_flags(n, v):
     native frame's status flags are not those the instruction found, which the single-stepped
     traces of both sides show, and the VMM's are (6:3886: #UD, OF set natively; trace_check) -- or
     the other way round, right after an rcl, rcr or setcc: the VMM's frame, which QEMU's TCG made
-    for the guest's fault and the VMM passed on, lacks the flags both traces had (13:1296)."""
+    for the guest's fault and the VMM passed on, lacks the flags both traces had (13:1296). Or a
+    lahf natively read other status flags than both traces had into AH (42:6214: AF clear)."""
     if v.get('flagstore_first') is True or v.get('qemu_vm_flag') is not None or v.get('native_frame_flags') is not None or \
             v.get('vmm_frame_flags') is not None:
         return True
