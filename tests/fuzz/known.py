@@ -24,6 +24,15 @@ def k_budget(n, v):
     return 'vec' in n and 'vec' in v and (h(n, 'vec') == OBS_IRQ0) != (h(v, 'vec') == OBS_IRQ0)
 
 
+def k_both_stopped(n, v):
+    """The round killed the machine on both sides: natively a triple fault (QEMU's -no-reboot
+    ends the run), under the VMM a VM stop with its reason (39:3456: "cannot resume at
+    0009:00600f60: CS or SS is not usable", the round's own GDT broken under its code). Nothing
+    is left to compare; the range runs count such rounds as identical already, this is the same
+    for a round that died on both sides only when run alone."""
+    return 'triple fault' in n.get('dead', '') and v.get('dead', '').startswith('VM stopped')
+
+
 def k_v86(n, v):
     """A 32-bit iret at CPL 0 whose popped EFLAGS has VM: natively the round goes on in
     virtual-8086 mode (its next exception's frame has VM set); the VMM does not run v8086 code
@@ -512,7 +521,7 @@ def k_user_page_code(n, v):
     return v.get('unpatched') is not None and not round_page(v['unpatched'])
 
 
-KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('real mode', k_real_mode), ('ring-1 selector RPL', k_ring_alias), ('QEMU flags at a write fault', k_qemu_fault_flags),
+KNOWN = [('time budget', k_budget), ('stopped on both sides', k_both_stopped), ('v8086 return', k_v86), ('real mode', k_real_mode), ('ring-1 selector RPL', k_ring_alias), ('QEMU flags at a write fault', k_qemu_fault_flags),
          ('QEMU task switch flags', k_qemu_task_flags), ('QEMU reserved flags in a frame', k_qemu_frame_reserved), ('x87 FCS RPL', k_x87_fcs),
          ('patched code in a data page', k_patched_data), ('patched code read as data', k_patch_read),
          ('several known differences', k_known_together),
