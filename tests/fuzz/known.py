@@ -118,13 +118,21 @@ def k_ring_alias(n, v):
     the guest can tell ring 1 from ring 0 this way, a limit of the seed's ring compression (as
     are the RPL of a pushed CS and null selectors with RPL). The native round ends in #GP(sel)
     at a segment load, and the VMM's round went on with that selector, RPL 1, in a register -- or
-    went past that instruction at all (26:8754: pop %ss of 0x11, where the VMM shows the guest its
-    SS with RPL 0, as it does the kernel's every selector; the VMM emulates only the loads the
-    CPU refuses at ring 1, and this one it does not refuse)."""
+    for a load of SS with the guest kernel's stack selector, went on elsewhere (26:8754: pop %ss
+    of 0x11, where the VMM shows the guest its SS with RPL 0, as it does the kernel's every
+    selector; the VMM emulates only the loads the CPU refuses at ring 1, and this one it does not
+    refuse)."""
     if 'vec' not in n or h(n, 'vec') != 13 or not h(n, 'f0') or h(n, 'ring3') or not seg_load(code_at(n, h(n, 'f1'))):
         return False
-    went_past = 'vec' in v and (h(v, 'vec') != 13 or h(v, 'f1') != h(n, 'f1'))
-    return went_past or any(h(v, k) == h(n, 'f0') | 1 for k in DATA_SEGS + ('ss',) if k in v)
+    if any(h(v, k) == h(n, 'f0') | 1 for k in DATA_SEGS + ('ss',) if k in v):
+        return True
+    # (an SS load of the guest kernel's own stack selector with RPL 1: the VMM shows SS as 0x10
+    # whatever its real RPL, so only the round going on elsewhere under the VMM tells)
+    c = code_at(n, h(n, 'f1'))
+    while c[:1] and c[0] in PREFIXES:
+        c = c[1:]
+    ss_load = c[:1] == b'\x17' or c[:2] == b'\x0f\xb2' or (c[:1] == b'\x8e' and len(c) > 1 and (c[1] >> 3) & 7 == 2)
+    return ss_load and h(n, 'f0') == 0x10 and 'vec' in v and (h(v, 'vec') != 13 or h(v, 'f1') != h(n, 'f1'))
 
 
 def touches_memory(b):
@@ -521,7 +529,7 @@ def k_user_page_code(n, v):
     return v.get('unpatched') is not None and not round_page(v['unpatched'])
 
 
-KNOWN = [('time budget', k_budget), ('stopped on both sides', k_both_stopped), ('v8086 return', k_v86), ('real mode', k_real_mode), ('ring-1 selector RPL', k_ring_alias), ('QEMU flags at a write fault', k_qemu_fault_flags),
+KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('real mode', k_real_mode), ('QEMU flags at a write fault', k_qemu_fault_flags),
          ('QEMU task switch flags', k_qemu_task_flags), ('QEMU reserved flags in a frame', k_qemu_frame_reserved), ('x87 FCS RPL', k_x87_fcs),
          ('patched code in a data page', k_patched_data), ('patched code read as data', k_patch_read),
          ('several known differences', k_known_together),
@@ -532,7 +540,9 @@ KNOWN = [('time budget', k_budget), ('stopped on both sides', k_both_stopped), (
          ('prefixed INT n', k_int_prefix), ('patch inside another instruction', k_patch_inside),
          ('kernel code on a user page', k_user_page_code),
          ('port input from the PC', k_port_in), ('QEMU far call stack U/S', k_qemu_call_stack),
-         ('QEMU sti with an interrupt pending', k_qemu_sti_pending), ('QEMU reserved CR4 bits', k_qemu_cr4)]
+         ('QEMU sti with an interrupt pending', k_qemu_sti_pending), ('QEMU reserved CR4 bits', k_qemu_cr4),
+         # (last: the rules above name a more specific cause where one applies)
+         ('ring-1 selector RPL', k_ring_alias), ('stopped on both sides', k_both_stopped)]
 
 
 def classify(n, v):
