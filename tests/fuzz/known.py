@@ -92,7 +92,11 @@ def k_qemu_fault_flags(n, v):
     if 'vec' not in n or not flags_hash_only(n, v) or n.get('vec') != v.get('vec') or h(n, 'vec') not in (13, 14):
         return False
     b = bytes.fromhex(n.get('code') or '')
-    return any(0x601000 - len(b) + a == h(n, 'f1') for a, e in flag_store_sites(n.get('code')))
+    at = h(n, 'f1')                          # (past its prefixes: 16:6007, `3e d1 11` faulting at the 3e)
+    c = code_at(n, at)
+    while c[:1] and c[0] in PREFIXES:
+        c, at = c[1:], at + 1
+    return any(0x601000 - len(b) + a == at for a, e in flag_store_sites(n.get('code')))
 
 
 def k_null_rpl(n, v):
