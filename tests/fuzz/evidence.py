@@ -51,7 +51,7 @@ def fault_flags_check(build, seed, rounds, budget=None):
             t.join()
         return got['native'], got['vmm']
 
-    def first(r, nn, vv):
+    def first(r, nn, vv, only=None):
         def cut_same(k):
             e = '%d:%d' % (r, k)
             return k == 0 or (e in nn and 'dead' not in nn[e] and all(nn[e].get(f) == vv[e].get(f) for f in FIELDS))
@@ -69,7 +69,7 @@ def fault_flags_check(build, seed, rounds, budget=None):
             return {h(nn[k], 'f0'), h(vv[k], 'f0')} == {base + j[0] + 1, base + j[1] + 1} and d <= {'f0', 'f2', 'hash'} and \
                 not (h(nn[k], 'f2') ^ h(vv[k], 'f2')) & ~0x8D5
         return any(cut_same(a) and (flags_hash_only(nn['%d:%d' % (r, e)], vv['%d:%d' % (r, e)]) or branched(e))
-                   for a, e in sites[r])
+                   for a, e in (only or sites[r]) if '%d:%d' % (r, e) in nn and '%d:%d' % (r, e) in vv)
     nn, vv = both(entries)
     for r, n, v in rounds:
         # (a round's cuts in one boot, where the batch shows nothing: the rounds before it in the
@@ -86,7 +86,7 @@ def fault_flags_check(build, seed, rounds, budget=None):
         for a, e in sites[r]:
             j = jcc(r, e)
             own = ['%d:%d' % (r, k) for k in (a, e, j[0] if j else 0) if 0 < k < len(code[r]) - 2]
-            if own and first(r, *both(own)):
+            if own and first(r, *both(own), only=[(a, e)]):
                 v['flagstore_first'] = True
                 break
 
