@@ -86,8 +86,9 @@ void trap(struct trapframe *tf)
 		return;
 	}
 	/* Real CPUs never enter virtual-8086 mode in long mode, but QEMU's TCG lets a guest's 32-bit
-	 * iret with VM=1 do so: its frame has a real-mode CS (RPL 0) yet it came from a guest. Show it
-	 * as ring 3 with a null CS: the vCPU code reflects it or cannot resume it, and stops that VM. */
+	 * iret with VM=1 do so, at any CPL: its frame has a real-mode CS (RPL 0) yet it came from a
+	 * guest. Show it as ring 3 with CS 3, a null selector no real frame holds: the vCPU code
+	 * (run.c vm_trap) stops that VM. */
 	if (tf->rflags & (1ULL << 17)) {
 		tf->rflags &= ~(1ULL << 17);
 		tf->cs = 3;

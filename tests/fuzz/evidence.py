@@ -5,7 +5,7 @@ side's observation for a rule of known.py to read."""
 import os, re, subprocess, tempfile, threading
 
 import boot
-from obs import (page_key, FIELDS, h, CR4_RESERVED, CR4_QEMU64_LACKS, same, flag_store_sites, flags_hash_only, code_at,
+from obs import (unprefixed, page_key, FIELDS, h, CR4_RESERVED, CR4_QEMU64_LACKS, same, flag_store_sites, flags_hash_only, code_at,
                  OBS_IRQ0, patch_sites, insn_len, linear_decode, SENSITIVE)
 from known import classify
 
@@ -150,11 +150,23 @@ def more_evidence(build, seed, rounds, budget=None):
             mem_check(build, seed, r, n, v)
     patch_inside_check(build, seed, [(r, n, v) for r, n, v in rounds if open_(n, v)], budget=budget)
     retry_check(build, seed, [(r, n, v) for r, n, v in rounds if open_(n, v)][:ALONE_MAX])
-    for r, n, v in [(r, n, v) for r, n, v in rounds if open_(n, v)][:ALONE_MAX]:
+    # (and the rounds the VMM stopped where natively they went on: 59:6748, a patched iret inside
+    # the add that ran, then QEMU's v8086 mode from the iret's other decode)
+    for r, n, v in [(r, n, v) for r, n, v in rounds if open_(n, v) or (
+            'dead' not in n and v.get('dead', '').startswith('VM stopped') and not classify(n, v))][:ALONE_MAX]:
         trace_check(build, seed, r, n, v)
-    for r, n, v in [(r, n, v) for r, n, v in rounds if 'hang' in n.get('dead', '') and 'vec' in v][:ALONE_MAX]:
+    for r, n, v in [(r, n, v) for r, n, v in rounds if h(v, 'vec') == 8 and h(v, 'how') == 1 and not same(n, v) and
+                    not classify(n, v)][:ALONE_MAX]:
+        ltr_check(build, seed, r, n, v)
+    for r, n, v in [(r, n, v) for r, n, v in rounds if open_(n, v)][:ALONE_MAX]:
+        ev = int_events(build, seed, r)
+        self_write_check(n, v, ev)
+        if open_(n, v):
+            int_flags_check(build, seed, r, n, v, ev)
+    for r, n, v in [(r, n, v) for r, n, v in rounds if ('hang' in n.get('dead', '') or 'triple' in n.get('dead', '')) and
+                    'vec' in v and not classify(n, v)][:ALONE_MAX]:
         hang_check(build, seed, r, n, v)
-    for r, n, v in [(r, n, v) for r, n, v in rounds if 'dead' not in n and 'cannot resume at 0003:' in v.get('dead', '')]:
+    for r, n, v in [(r, n, v) for r, n, v in rounds if 'dead' not in n and 'virtual-8086 frame at eip' in v.get('dead', '')]:
         vm_flag_check(build, seed, r, n, v)
 
 
@@ -186,11 +198,11 @@ def alone_check(build, seed, rounds, budget=None):
 
 
 def vm_flag_check(build, seed, r, n, v):
-    """A round the VMM stopped because a frame from the guest had VM set (trap.c shows such a
-    frame as ring 3 with a null CS: "cannot resume at 0003:..."): boot its VMM side again with
+    """A round the VMM stopped because a frame from the guest had VM set (run.c vm_trap:
+    "virtual-8086 frame at eip ..."): boot its VMM side again with
     QEMU's interrupt log, and if the guest's exception there was logged in protected mode (a
     32-bit CS) with VM in its EFLAGS, note its EIP in v['qemu_vm_flag'] (k_qemu_fault_flags)."""
-    m = re.search(r'cannot resume at 0003:([0-9a-f]{8})', v.get('dead', ''))
+    m = re.search(r'virtual-8086 frame at eip ([0-9a-f]{8})', v.get('dead', ''))
     if not m:
         return
     d = tempfile.mkdtemp(prefix='int-', dir=build)
@@ -207,8 +219,82 @@ def vm_flag_check(build, seed, r, n, v):
     subprocess.run(['rm', '-rf', d])
 
 
+def ltr_check(build, seed, r, n, v):
+    """A round whose VMM side ends in a #DF through the task gate at an ltr (0F 00 /3) -- the
+    VMM's #GP there could not be delivered -- where the native side went on: if the native trace
+    shows TR 0 right after that ltr, QEMU loaded a null selector (k_qemu_ltr_null): note the ltr's
+    EIP in v['ltr_null']. (44:6687: ltr from memory with ESP 0x67; natively the next fault found
+    no TSS for its task gate and the machine reset.)"""
+    import tracediff
+    at = h(v, 'f0')
+    c = unprefixed(code_at(n, at))
+    if not (len(c) >= 3 and c[0] == 0x0F and c[1] == 0x00 and (c[2] >> 3) & 7 == 3):
+        return
+    tr = {}
+    nt = tracediff.steps('native', build, seed, str(r), tr=tr)
+    k = next((k for k, st in enumerate(nt) if st['EIP'] == at), None)
+    if k is not None and k + 1 < len(nt) and tr.get(nt[k + 1]['EIP']) == 0 and sum(st['EIP'] == at for st in nt) == 1:
+        v['ltr_null'] = at
+
+
+def int_events(build, seed, r):
+    """The guest's exceptions (CPL 1 or 3) in the round's VMM side booted again with QEMU's
+    interrupt log, in order: [{vec, err, ip, cr2, efl}] -- efl as the register dump at the
+    exception shows it, the EFLAGS TCG built the frame from."""
+    d = tempfile.mkdtemp(prefix='int-', dir=build)
+    log = os.path.join(d, 'int.log')
+    boot.boot('vmm', build, 'seed=%d list=%d' % (seed, r), 'int%d-%d' % (seed, r), qemu=['-d', 'int', '-D', log])
+    lines = open(log, errors='replace').read().split('\n') if os.path.exists(log) else []
+    subprocess.run(['rm', '-rf', d])
+    out = []
+    for i, l in enumerate(lines):
+        f = re.match(r'\s*\d+: v=([0-9a-f]+) e=([0-9a-f]+) .* cpl=[13] IP=[0-9a-f]{4}:([0-9a-f]{16})', l)
+        fl = next((re.search(r'EFL=([0-9a-f]{8})', x) for x in lines[i:i + 4] if 'EFL=' in x), None) if f else None
+        if fl:
+            cr2 = re.search(r'CR2=([0-9a-f]+)', l)
+            out.append({'vec': int(f.group(1), 16), 'err': int(f.group(2), 16), 'ip': int(f.group(3), 16),
+                        'cr2': int(cr2.group(1), 16) if cr2 else None, 'efl': int(fl.group(1), 16)})
+    return out
+
+
+def int_flags_check(build, seed, r, n, v, ev):
+    """A round where QEMU's TCG may have got a flag-reading store's flags wrong only in the blocks
+    the whole round makes, so that cut runs showed nothing (89:5364: cut right after `rcrb $0x48`
+    and after the aas that follows, both sides alike; whole, the aas saw AF set under the VMM).
+    Trace the native side for the rcl, rcr and setcc to memory it ran -- in the round's code or
+    anywhere else (44:4944: `rcll $1, (%ecx)` on the stack page). If the guest's first #PF at such
+    a store under the VMM (ev: int_events; the shadow fill's, the store run once natively) has
+    other status flags than the native trace had right before it, note its EIP in v['pf_flags']
+    (k_qemu_fault_flags): the VMM resumed the store with QEMU's wrong flags."""
+    import tracediff
+    asm = {}
+    nt = tracediff.steps('native', build, seed, str(r), asm)
+    stores = {e for e, a in asm.items() if re.match(r'(rcl|rcr|set)\w*\s.*\(', a)}
+    for e in ev:
+        if e['vec'] == 14 and e['ip'] in stores:
+            before = [st['EFL'] for st in nt if st['EIP'] == e['ip']]
+            if len(before) == 1 and (before[0] ^ e['efl']) & 0x8D5:
+                v['pf_flags'] = e['ip']
+            return
+
+
+def self_write_check(n, v, ev):
+    """An instruction in the round's code that wrote over its own bytes and then took a hidden
+    fault under the VMM (ev: int_events): a write #PF at its EIP with CR2 inside it -- the
+    scanned code page is write-protected; the VMM lets the write through (selfmod.c) -- and then
+    another #PF at the same EIP. Such an instruction is not restartable: run again after the
+    VMM's fill, the CPU decodes what the first run wrote. Note its EIP in v['self_write']
+    (k_self_write)."""
+    for a, b in zip(ev, ev[1:]):
+        c = code_at(n, a['ip'])
+        if a['vec'] == b['vec'] == 14 and a['ip'] == b['ip'] and a['err'] & 2 and c and \
+                a['cr2'] is not None and a['ip'] <= a['cr2'] < a['ip'] + insn_len(c):
+            v['self_write'] = a['ip']
+            return
+
+
 def hang_check(build, seed, r, n, v):
-    """A round that hangs natively while under the VMM something ends it: trace the native side
+    """A round that hangs natively (or resets the machine) while under the VMM something ends it: trace the native side
     (tracediff.py, until its log is 64 MiB). If the VMM's was its budget interrupt and after its
     last sti the native side runs a loop of at most four instructions, closed by a jump, with no
     cli, popf or iret in it, note the sti in v['sti_loop'] (k_qemu_sti_pending). If the native
@@ -232,7 +318,7 @@ def hang_check(build, seed, r, n, v):
     eips = {st['EIP'] for st in tail}
     last = asm.get(tail[-1]['EIP'], '').split() if tail else []
     # (the trace collapses steps that change nothing: `jg .` is one step however long it spins)
-    if tail and len(eips) <= 4 and last[0].startswith(('j', 'loop')) and last[-1].startswith('0x') and \
+    if tail and 'hang' in n.get('dead', '') and len(eips) <= 4 and last[0].startswith(('j', 'loop')) and last[-1].startswith('0x') and \
             int(last[-1], 16) in eips and not any(asm.get(e, '').startswith(('cli', 'popf', 'iret')) for e in eips):
         v['sti_loop'] = nt[sti[-1]]['EIP']
         return
@@ -241,8 +327,16 @@ def hang_check(build, seed, r, n, v):
     # without ever taking that interrupt (16:3066: a ring-0 rep stos with CR0.WP clear writes
     # over the round's own code page, and what runs next wanders through the junk page with IF
     # set; natively QEMU logs no interrupt at all for as long as it is let run -- why, this does
-    # not say -- under the VMM the budget interrupt ends it).
-    vt = tracediff.steps('vmm', build, seed, str(r))
+    # not say -- under the VMM the budget interrupt ends it; 62:5159, a native reset after more
+    # instructions than the VMM's budget let its round run).
+    # (whole: a trace cut at its size limit says nothing of where the round ended -- 72:5858's
+    # VMM trace stopped there after 342052 steps, a prefix of the native one's 367165)
+    vlines = []
+    vt = tracediff.steps('vmm', build, seed, str(r), {}, lines=vlines, long=True)
+    if not any('fuzz: done' in l for l in vlines):
+        return
+    if len(vt) >= len(nt):
+        nt = tracediff.steps('native', build, seed, str(r), long=True)
     if vt and len(vt) < len(nt) and nt[:len(vt)] == vt:
         v['budget_prefix'] = len(vt)
 
@@ -265,7 +359,15 @@ def trace_check(build, seed, r, n, v):
     code = n.get('code') or ''
     base = 0x601000 - len(bytes.fromhex(code))
     asm, vasm, vcpl, raw, vraw = {}, {}, {}, {}, {}
-    nt, vt = tracediff.both(build, seed, str(r), asm, vasm, vcpl, raw, vraw)
+    lines = []
+    nt, vt = tracediff.both(build, seed, str(r), asm, vasm, vcpl, raw, vraw, lines)
+    # (0') The native round run one instruction per block, as the trace runs it, observed what the
+    # VMM's did, and its ordinary run something else: the oracle disagrees with itself
+    # (k_qemu_translation; 63:5856: btc, then int $0xb6, OF set in the frame of the ordinary run)
+    got = next((boot.round_fields(l) for l in lines if re.match(r'R %d(?: |$)' % r, l)), None)
+    if got and 'dead' not in got and same(got, v) and not same(got, n):
+        v['stepped_native'] = True
+        return
     if h(v, 'vec') == 6 and h(v, 'f0') in raw:
         v['ud_bytes'], v['ud_asm'] = raw[h(v, 'f0')], asm.get(h(v, 'f0'), '')   # (k_qemu_reg_field)
     # (0) retry_check's finding where the store is not in the code page, so that no byte scan of
@@ -332,9 +434,36 @@ def trace_check(build, seed, r, n, v):
             v['vmm_frame_flags'] = nt[-1]['EIP']
             return
     x = nt[i - 1]['EIP']
+    # The instruction where they part read the FCS byte of an x87 environment the round stored
+    # before (k_x87_fcs: 9 under the VMM, 8 natively) -- through the junk page, which stands at
+    # most addresses (87:2065: fnstenv at 0x235b5e0c, FCS at junk offset 0xe1c; `addl
+    # -0x649b66bf(%ecx), %ebx` read 0x9bc88e19-0x9bc88e1c: EBX off by 0x01000000).
+    if i < len(nt):
+        fcs = set()
+        for st in nt[:i - 1]:
+            a = asm.get(st['EIP'], '')
+            m = re.match(r'(fn?stenv|fn?save|fxsave)l?\s+(\S.*)$', a)
+            d = operand_addr(m.group(2), st) if m else None
+            if d is not None:
+                fcs.add(page_key((d + (12 if m.group(1) == 'fxsave' else 16)) & 0xFFFFFFFF))
+        m = re.match(r'[a-z]+?([bwlq])?\s+(?:\$?[^,(]*,\s*)?((?:%[a-z]s:)?-?(?:0x)?[0-9a-f]*\([^)]*\)|0x[0-9a-f]+)', asm.get(x, ''))
+        b = operand_addr(m.group(2), nt[i - 1]) if m else None
+        if b is not None and fcs - {None} and any(page_key((b + j) & 0xFFFFFFFF) in fcs for j in range(
+                {'b': 1, 'w': 2, 'l': 4, 'q': 8}.get(m.group(1), 4))):
+            v['fcs_read'] = x                    # (k_x87_fcs)
+            return
     if i < len(nt) and i < len(vt) and asm.get(x, '').split()[:1] in (['inb'], ['inw'], ['inl']) and not h(n, 'ring3') and \
             [k for k in tracediff.KEYS if nt[i][k] != vt[i][k]] == ['EAX']:
         v['port_in'] = x                         # (k_port_in)
+        return
+    # QEMU's TCG reads the imm16 of `lret $imm16` sign-extended; the VMM emulates a far return to
+    # the guest kernel's own ring and adds it as the SDM says, zero-extended (79:6694: lretl
+    # $0xc7ea with ESP 0x7fdfc0, natively 0x7fa7b2, under the VMM 0x80a7b2): they part right
+    # after it in ESP alone, by 0x10000.
+    c = unprefixed(bytes.fromhex(raw.get(x, '')) or code_at(n, x))
+    if i < len(nt) and i < len(vt) and not h(n, 'ring3') and c[:1] == b'\xca' and len(c) >= 3 and c[2] & 0x80 and \
+            [k for k in tracediff.KEYS if nt[i][k] != vt[i][k]] == ['ESP'] and (vt[i]['ESP'] - nt[i]['ESP']) & 0xFFFFFFFF == 0x10000:
+        v['lret_imm'] = x                        # (k_qemu_lret_imm)
         return
     if h(n, 'ring3') and asm.get(x, '').startswith(('sgdt', 'sidt', 'sldt', 'str', 'smsw')):
         v['sys_read_at'] = x                     # (k_sys_read_ring3)
@@ -344,11 +473,29 @@ def trace_check(build, seed, r, n, v):
     # (2') The same seen in the bytes, on any page: the instruction where they part holds, past its
     # first byte, an int3 under the VMM that the native side did not run (8:5558: `d9 0e` on the
     # stack page, #UD natively; the VMM had patched the 0e, push %cs, found by a scan from another
-    # offset, and ran `d9 cc`, fxch). Only a patch puts an int3 into guest code.
-    vb, nb = bytes.fromhex(vraw.get(x, '')), bytes.fromhex(raw.get(x, ''))
-    if 0xCC in vb[1:] and nb != vb:
-        v['patch_inside'] = 'int3 at %#x' % (x + vb.index(0xCC, 1))
-        return
+    # offset, and ran `d9 cc`, fxch). Only a patch puts an int3 into guest code. Or one the
+    # traces ran before they part, alike in the registers, where the patch went into memory
+    # (63:2506: `push $0xcf00600e` over the iret at its last byte, which the round ran before,
+    # and the word above the #BP frame 0xcc00600e under the VMM).
+    for y in [x] + [st['EIP'] for st in vt[:i]]:
+        vb, nb = bytes.fromhex(vraw.get(y, '')), bytes.fromhex(raw.get(y, ''))
+        if 0xCC in vb[1:] and nb and nb != vb:
+            v['patch_inside'] = 'int3 at %#x' % (y + vb.index(0xCC, 1))
+            return
+    # (2'') The same where QEMU logged only the opcode byte of the instruction, one it cannot
+    # disassemble (38:9746: `8f` on the stack page, natively run as a pop to memory; under the
+    # VMM its ModRM byte was the int3 of a patch and it popped into ESP): the pages as the round
+    # left them hold 0xCC under the VMM, and not natively, inside what the instruction took.
+    if asm.get(x, '').startswith('.byte') and page_key(x) and i < len(nt) and nt[i]['EIP'] == vt[i]['EIP']:
+        import memdiff
+        nm, vm_ = memdiff.pages('native', build, seed, r)[0], memdiff.pages('vmm', build, seed, r)[0]
+        def byte(m, a):
+            k = page_key(a)
+            return (m.get((k[0], k[1] & ~3), 0) >> 8 * (k[1] & 3)) & 255 if k and k[0] != 8 else None
+        for a in range(x + 1, nt[i]['EIP']):
+            if byte(vm_, a) == 0xCC and byte(nm, a) not in (0xCC, None):
+                v['patch_inside'] = 'int3 at %#x' % a
+                return
     ran = {st['EIP'] for st in vt[:i - 1]} | linear_decode(n, vt[0]['EIP'])
     end = x + insn_len(code_at(n, x))
     for k in patch_sites(code):
@@ -365,6 +512,22 @@ def trace_check(build, seed, r, n, v):
         if vcpl.get(e) == 1 and SENSITIVE.match(asm.get(e, '')) and vasm.get(e, '').split()[:1] == asm[e].split()[:1]:
             v['unpatched'] = e
             return
+
+
+def operand_addr(op, st):
+    """The linear address of the AT&T memory operand op (QEMU's disassembly: `disp(%base, %index,
+    scale)` or an absolute `0x...`), with the registers of the trace step st; segment bases taken
+    as 0 (the fuzzer's data segments are flat); None for what it does not parse."""
+    m = re.fullmatch(r'(?:%[a-z]s:)?(-?(?:0x[0-9a-f]+|\d+))?(?:\((%e[a-z]{2})?(?:,\s*(%e[a-z]{2}))?(?:,\s*(\d))?\))?', op.strip())
+    if not m or not (m.group(1) or m.group(2) or m.group(3)):
+        return None
+    a = int(m.group(1), 0) if m.group(1) else 0
+    for r, k in ((m.group(2), 1), (m.group(3), int(m.group(4) or 1))):
+        if r:
+            if st.get(r[1:].upper()) is None:
+                return None
+            a += st[r[1:].upper()] * k
+    return a & 0xFFFFFFFF
 
 
 def mem_check(build, seed, r, n, v):

@@ -61,8 +61,7 @@ DATA_SEGS = ('ds', 'es', 'fs', 'gs')
 def seg_load(c):
     """Does the instruction c load a data segment register (pop es/ds/ss/fs/gs, mov to one,
     les/lds/lss/lfs/lgs)? Prefixes skipped."""
-    while c[:1] and c[0] in PREFIXES:
-        c = c[1:]
+    c = unprefixed(c)
     return c[:1] in (b'\x07', b'\x17', b'\x1f', b'\x8e', b'\xc4', b'\xc5') or c[:2] in (
         b'\x0f\xa1', b'\x0f\xa9', b'\x0f\xb2', b'\x0f\xb4', b'\x0f\xb5')
 
@@ -157,6 +156,13 @@ def code_at(n, eip):
 
 
 PREFIXES = (0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65, 0x66, 0x67, 0xF0, 0xF2, 0xF3)
+
+
+def unprefixed(c):
+    """The bytes c of an instruction from its opcode on: its legacy prefixes skipped."""
+    while c[:1] and c[0] in PREFIXES:
+        c = c[1:]
+    return c
 
 
 def sys_read(code):

@@ -41,10 +41,14 @@ def single_step_on(mon):
     c.close()
 
 
-def steps(side, build, seed, entry, asm=None, cpl=None, raw=None):
+def steps(side, build, seed, entry, asm=None, cpl=None, raw=None, tr=None, lines=None, long=False):
     """[{KEY: value}] before each instruction the round ran from 4 MiB up (its code, scratch and
     stack pages, and the junk page at every other address). asm, a dict: filled with {EIP: QEMU's disassembly of the instruction there} (the
-    first translation of it); cpl, a dict: {EIP: the CPL it first ran at}; raw: {EIP: its bytes}."""
+    first translation of it); cpl, a dict: {EIP: the CPL it first ran at}; raw: {EIP: its bytes};
+    tr: {EIP: the task register's selector when it first ran}; lines, a list: the guest's serial
+    lines of the stepped run are appended (its rounds' R lines: what the round observed; "fuzz:
+    done" if the trace is whole); long: let it run 600 s and log 1 GiB, for a round that runs
+    its whole 2 ms budget (some 2M instructions)."""
     d = tempfile.mkdtemp(prefix='trace-', dir=build)
     log = os.path.join(d, 'cpu.log')
     # (QEMU's single step is turned on through its monitor once the guest waits for it: booting
@@ -61,10 +65,11 @@ def steps(side, build, seed, entry, asm=None, cpl=None, raw=None):
         cmd = boot.QEMU + trace + boot.vmm_machine(build, args, d)[1]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.PIPE)
     buf, stepping = b'', False
+    secs, cap = (600, 1 << 30) if long else (120, 64 << 20)
     try:                               # (until the guest says it is done, or 120 s, or 64 MiB of log: a hang,
         t0 = size_t = time.time()      #  or 10 s without a line: a hang outside the round's pages)
         size = 0
-        while time.time() - t0 < 120 and b'fuzz: done' not in buf and p.poll() is None and size <= 64 << 20 and \
+        while time.time() - t0 < secs and b'fuzz: done' not in buf and p.poll() is None and size <= cap and \
                 not (stepping and time.time() - size_t > 10):
             now = os.path.getsize(log) if os.path.exists(log) else 0
             if now != size:
@@ -79,11 +84,16 @@ def steps(side, build, seed, entry, asm=None, cpl=None, raw=None):
     finally:
         p.kill()
         p.wait()
+    if lines is not None:
+        lines.extend(buf.decode(errors='replace').splitlines())
     out, cur = [], {}
     with open(log, errors='replace') as f:
         for l in f:
             for k, v in re.findall(r'\b(E[A-Z]{2})=([0-9a-f]{8})\b', l):
                 cur[k] = int(v, 16)
+            m = re.match(r'TR =([0-9a-f]{4}) ', l)
+            if m and tr is not None and cur.get('EIP') is not None:
+                tr.setdefault(cur['EIP'], int(m.group(1), 16))
             m = re.search(r' CPL=(\d) ', l)
             if m and cpl is not None and cur.get('EIP') is not None:
                 cpl.setdefault(cur['EIP'], int(m.group(1)))
@@ -96,19 +106,27 @@ def steps(side, build, seed, entry, asm=None, cpl=None, raw=None):
                 st = {k: cur.get(k) for k in KEYS}
                 if st['EFL'] is not None:          # (the VMM keeps IF and IOPL virtual: not compared)
                     st['EFL'] &= ~VIRTUAL
-                if not out or out[-1] != st:   # (a step again with nothing changed: a fault the VMM took and hid)
+                # (a step again with nothing changed: a fault the VMM took and hid -- or with TF
+                # alone set, the VMM stepping the instruction again on its own code page, 73:1938;
+                # or a popa again, of which QEMU had committed the first registers before it
+                # faulted half-way, 99:3029)
+                again = out and st['EIP'] == out[-1]['EIP'] and asm is not None and asm.get(st['EIP'], '').startswith('popa')
+                if not out or (out[-1] != st and not again and not (
+                        st['EFL'] is not None and out[-1]['EFL'] is not None and st['EFL'] ^ out[-1]['EFL'] == 0x100 and
+                        all(st[k] == out[-1][k] for k in KEYS if k != 'EFL'))):
                     out.append(st)
                 cur = {}
     subprocess.run(['rm', '-rf', d])
     return out
 
 
-def both(build, seed, entry, asm=None, vasm=None, vcpl=None, raw=None, vraw=None):
-    """Both sides' steps (asm: the native side's disassembly, as steps fills it, raw its bytes;
-    vasm, vcpl and vraw: the VMM side's disassembly -- patched bytes show as int3 there --, CPLs
-    and bytes)."""
+def both(build, seed, entry, asm=None, vasm=None, vcpl=None, raw=None, vraw=None, lines=None):
+    """Both sides' steps (asm: the native side's disassembly, as steps fills it, raw its bytes,
+    lines its serial lines; vasm, vcpl and vraw: the VMM side's disassembly -- patched bytes show
+    as int3 there --, CPLs and bytes)."""
     res = {}
-    ts = [threading.Thread(target=lambda s=s: res.__setitem__(s, steps(s, build, seed, entry, asm, None, raw) if s == 'native'
+    ts = [threading.Thread(target=lambda s=s: res.__setitem__(s, steps(s, build, seed, entry, asm, None, raw, lines=lines)
+                                                              if s == 'native'
                                                               else steps(s, build, seed, entry, vasm, vcpl, vraw)))
           for s in ('native', 'vmm')]
     [t.start() for t in ts]

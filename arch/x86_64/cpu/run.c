@@ -679,6 +679,17 @@ static int vm_trap(struct trapframe *tf)
 	 * VMM's, never the guest's -- gone before anything looks at the frame. Its #DB says that
 	 * the instruction is done: the held interrupt goes in now (another trap first: the
 	 * instruction faulted, or the VMM completes it, and EIP decides as before). */
+	/* A frame with VM set, which trap.c shows with CS 3: QEMU's virtual-8086 mode, entered by a
+	 * guest iret with VM set that the VMM did not emulate (an emulated one stops the VM in
+	 * reflect.c) -- at ring 1 where the VMM's scan decoded over it, or at ring 3, where a CPU
+	 * ignores VM and QEMU does not -- or a VM bit TCG's lazy flags made up (tests/fuzz 10:2067).
+	 * Either way the guest is not in a state a CPU can give: nothing sound to reflect or resume. */
+	if (tf->cs == 3) {
+		vm_fail(vm, "virtual-8086 frame at eip %08lx: VM set in long mode, which only QEMU's TCG gives "
+			"(v8086 is not supported)", tf->rip);
+		vm_resume(tf);
+		return 1;
+	}
 	int held = vm->hold_step;
 	if (held) {
 		vm->hold_step = 0;
