@@ -150,7 +150,8 @@ fuzz-decoder: $(DEPS)
 # Differential fuzzing (tests/fuzz, docs/NOTES.md "Differential fuzzing"): random code at guest ring
 # 0 and 3, one independent round at a time, natively and under the VMM, digests compared round by
 # round. test-fuzz (in `make test`): the pinned rounds and 10^4 rounds. `make fuzz`: 10^6 rounds
-# (100 ranges of 10^4, seeds 1-100; FUZZ_RANGES overrides; FUZZ_JOBS ranges at once), then the old
+# (100 ranges of 10^4, seeds 1-100; FUZZ_RANGES overrides; FUZZ_JOBS ranges at once; first the
+# pins whose evidence takes minutes, pins-slow.txt), then the old
 # property: random code in one VM beside a good guest-x86 VM (tests/fuzz/run.sh: the VMM never
 # panics, the good VM passes). The campaign takes hours: each finished range is kept in
 # build/fuzz/campaign.jsonl, and `make fuzz` again with the same build goes on from there
@@ -162,8 +163,11 @@ FUZZ_JOBS ?= 2
 fuzz: $(B)/vmm.elf $(GUEST_X86)
 	@$(MAKE) --no-print-directory fuzz-decoder
 	@mkdir -p $(R) && : > $(R)/fuzz-all.txt && tests/fuzz/build.sh $(BUILD)/fuzz
+	@python3 tests/fuzz/pins.py --build $(BUILD)/fuzz --results $(R)/fuzz-all.txt tests/fuzz/pins-slow.txt || \
+	  echo "not ok fuzz-pins-slow - pins.py exited with status $$?" >> $(R)/fuzz-all.txt
 	@python3 tests/fuzz/fuzzdiff.py --build $(BUILD)/fuzz --results $(R)/fuzz-all.txt --log $(BUILD)/fuzz/diff-all.log \
-	  --jobs $(FUZZ_JOBS) --state $(BUILD)/fuzz/campaign.jsonl $(FUZZ_RANGES); st=$$?; tests/fuzz/run.sh $(SEEDS) || st=1; exit $$st
+	  --jobs $(FUZZ_JOBS) --state $(BUILD)/fuzz/campaign.jsonl $(FUZZ_RANGES); st=$$?; tests/fuzz/run.sh $(SEEDS) || st=1; \
+	  ! grep -q '^not ok fuzz-pin' $(R)/fuzz-all.txt || st=1; exit $$st
 
 # The guest suite natively and under the VMM on a matrix of QEMU CPU models (old and new, Intel and
 # AMD), verdict for verdict, and under the VMM on Bochs' CPU models: tests/test-cpus.sh. `make test`

@@ -516,8 +516,19 @@ def k_x87_fcs(n, v):
     kernel's CS with RPL 1 (ring compression), 9 where natively 8 (1:9396: memdiff shows one
     byte, 08 / 09). Only the page hash differs. Not caught: the stores are unprivileged. Or the
     round read that byte back, and went on differently from there: the traces part right after
-    an instruction whose memory operand covers the stored FCS (trace_check; 87:2065, 81:9746)."""
+    an instruction whose memory operand covers the stored FCS (trace_check; 87:2065, 81:9746). Or
+    a frame word holds the stored FCS or FDS byte (76:9060), the trace having stored the
+    environment."""
     if v.get('fcs_read') is not None:
+        return True
+    # (the environment's FDS too -- the data segment of the last x87 memory operand, DS 0x10 with
+    # RPL 1 under the VMM -- seen in a stack word above a frame: 76:9060, fnstenv into the junk
+    # page, whose FDS byte the round's ESP later pointed at, 0x10 natively, 0x11 under the VMM)
+    def rpl_byte(k):
+        d = [i for i in range(4) if ((h(n, k) ^ h(v, k)) >> 8 * i) & 255]
+        return len(d) == 1 and ((h(n, k) >> 8 * d[0]) & 255, (h(v, k) >> 8 * d[0]) & 255) in ((0x08, 0x09), (0x10, 0x11))
+    diff = [k for k in FIELDS if n.get(k) != v.get(k) and k != 'hash']
+    if diff and v.get('x87_env_ran') and not h(n, 'ring3') and all(k[0] == 'f' and k[1:].isdigit() and rpl_byte(k) for k in diff):
         return True
     return (h(n, 'ring3') == 0 and all(n.get(k) == v.get(k) for k in FIELDS if k != 'hash') and
             x87_env_store(n.get('code')))
@@ -531,7 +542,7 @@ def k_patched_data(n, v):
     The seed's binary patching changes the guest's own memory; a translation cache would not.
     Only the hash differs, and mem_check, which dumps both sides' pages, found every differing
     byte to be 0xCC under the VMM."""
-    return v.get('cc_only') is True
+    return v.get('cc_only') is True and all(n.get(k) == v.get(k) for k in FIELDS if k != 'hash')
 
 
 def k_known_together(n, v):
@@ -555,10 +566,14 @@ def k_patch_read(n, v):
     """The same seen through a read instead of the hash: a ring-0 round reads its code page as
     data -- here a far return whose stack is in the code page (9:1653: lret popped CS 0xcce8 under
     the VMM, 0x0ee8 natively) -- and gets an int3 the VMM patched in. Same vector; every byte that
-    differs in a non-hash field is 0xCC under the VMM, and nothing else differs."""
-    if 'vec' not in n or 'vec' not in v or n['vec'] != v['vec'] or h(n, 'ring3') or n.get('hash') != v.get('hash'):
-        return False
-    diff = [k for k in FIELDS if n.get(k) != v.get(k)]
+    differs in a non-hash field is 0xCC under the VMM, and nothing else differs -- but the page
+    hash, where the patched code is on a page it covers and every byte the page dump (mem_check)
+    finds different is 0xCC under the VMM (68:7235: a #GP for a selector read from the stack page,
+    0xcc1c under the VMM, 0x161c natively)."""
+    if 'vec' not in n or 'vec' not in v or n['vec'] != v['vec'] or h(n, 'ring3') or (
+            n.get('hash') != v.get('hash') and v.get('cc_only') is not True) or v.get('patch_inside') is not None:
+        return False                             # (the trace's finding is the more precise: 63:2506)
+    diff = [k for k in FIELDS if n.get(k) != v.get(k) and k != 'hash']
     return bool(diff) and all(((h(n, k) ^ h(v, k)) >> 8 * i) & 255 == 0 or (h(v, k) >> 8 * i) & 255 == 0xCC
                               for k in diff for i in range(4))
 
