@@ -670,26 +670,32 @@ static void step_trap(struct vm *vm, struct trapframe *tf, uint64_t fl0, uint64_
 
 /* The general way: trap() calls it for every trap from a guest that the short way below did not
  * take (and for all of them with fast=off). */
+/* A frame with VM set, which trap.c shows with CS 3: QEMU's virtual-8086 mode, entered by a guest
+ * iret with VM set that the VMM did not emulate (an emulated one stops the VM in reflect.c) -- at
+ * ring 1 where the VMM's scan decoded over it, or at ring 3, where a CPU ignores VM and QEMU does
+ * not -- or a VM bit TCG's lazy flags made up (tests/fuzz 10:2067). Either way the guest is in no
+ * state a CPU can give: nothing sound to reflect or resume, so the VM stops (1). */
+static int v86_frame(struct vm *vm, struct trapframe *tf)
+{
+	if (tf->cs != 3)
+		return 0;
+	vm_fail(vm, "virtual-8086 frame at eip %08lx: VM set in long mode, which only QEMU's TCG gives "
+		"(v8086 is not supported)", tf->rip);
+	vm_resume(tf);
+	return 1;
+}
+
 static int vm_trap(struct trapframe *tf)
 {
 	struct vm *vm = cur;
 	if (!vm)
 		return 0;
+	if (v86_frame(vm, tf))
+		return 1;
 	/* vm_resume's step over the instruction after an emulated mov ss (above): the TF was the
 	 * VMM's, never the guest's -- gone before anything looks at the frame. Its #DB says that
 	 * the instruction is done: the held interrupt goes in now (another trap first: the
 	 * instruction faulted, or the VMM completes it, and EIP decides as before). */
-	/* A frame with VM set, which trap.c shows with CS 3: QEMU's virtual-8086 mode, entered by a
-	 * guest iret with VM set that the VMM did not emulate (an emulated one stops the VM in
-	 * reflect.c) -- at ring 1 where the VMM's scan decoded over it, or at ring 3, where a CPU
-	 * ignores VM and QEMU does not -- or a VM bit TCG's lazy flags made up (tests/fuzz 10:2067).
-	 * Either way the guest is not in a state a CPU can give: nothing sound to reflect or resume. */
-	if (tf->cs == 3) {
-		vm_fail(vm, "virtual-8086 frame at eip %08lx: VM set in long mode, which only QEMU's TCG gives "
-			"(v8086 is not supported)", tf->rip);
-		vm_resume(tf);
-		return 1;
-	}
 	int held = vm->hold_step;
 	if (held) {
 		vm->hold_step = 0;
@@ -744,7 +750,8 @@ static void irq_from_guest(struct trapframe *tf)
 		if (cur->step.on)
 			selfmod_entry(cur, tf);         /* (an interrupt: never the step's #DB) */
 		note_entry(tf);
-		vm_resume(tf);
+		if (!v86_frame(cur, tf))
+			vm_resume(tf);
 	}
 }
 
