@@ -365,9 +365,10 @@ def trace_check(build, seed, r, n, v):
     # VMM's did, and its ordinary run something else: the oracle disagrees with itself
     # (k_qemu_translation; 63:5856: btc, then int $0xb6, OF set in the frame of the ordinary run)
     got = next((boot.round_fields(l) for l in lines if re.match(r'R %d(?: |$)' % r, l)), None)
+    # (noted, not decided: a more specific finding below names the cause where there is one --
+    # 6:3886, 42:6214: QEMU's lazy flags in a native frame or a lahf, the stepped run alike too)
     if got and 'dead' not in got and same(got, v) and not same(got, n):
         v['stepped_native'] = True
-        return
     if h(v, 'vec') == 6 and h(v, 'f0') in raw:
         v['ud_bytes'], v['ud_asm'] = raw[h(v, 'f0')], asm.get(h(v, 'f0'), '')   # (k_qemu_reg_field)
     # (0) retry_check's finding where the store is not in the code page, so that no byte scan of

@@ -633,7 +633,7 @@ KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('real mode', k_rea
          ('patched code in a data page', k_patched_data), ('patched code read as data', k_patch_read),
          ('several known differences', k_known_together),
          ('null selector RPL', k_null_rpl), ('null segment used', k_null_use), ('QEMU ltr null', k_qemu_ltr_null), ('QEMU lret imm16 sign', k_qemu_lret_imm), ('QEMU CR0 PG without PE', k_qemu_cr0_pg),
-         ('QEMU translation-dependent result', k_qemu_translation), ('instruction wrote itself', k_self_write),
+         ('instruction wrote itself', k_self_write),
          ('QEMU sti single step', k_qemu_sti_step),
          ('selector past the VMM tables', k_gdt_copy), ('QEMU ignores the reg field', k_qemu_reg_field),
          ('QEMU unknown MSR', k_qemu_msr), ('QEMU MSR reserved bits', k_qemu_msr_value), ('QEMU far return stack U/S', k_qemu_ret_stack),
@@ -643,7 +643,7 @@ KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('real mode', k_rea
          ('port input from the PC', k_port_in), ('QEMU far call stack U/S', k_qemu_call_stack),
          ('QEMU sti with an interrupt pending', k_qemu_sti_pending), ('QEMU reserved CR4 bits', k_qemu_cr4),
          # (last: the rules above name a more specific cause where one applies)
-         ('ring-1 selector RPL', k_ring_alias), ('stopped on both sides', k_both_stopped)]
+         ('QEMU translation-dependent result', k_qemu_translation), ('ring-1 selector RPL', k_ring_alias), ('stopped on both sides', k_both_stopped)]
 
 
 def classify(n, v):
