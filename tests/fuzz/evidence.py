@@ -199,24 +199,13 @@ def alone_check(build, seed, rounds, budget=None):
 
 def vm_flag_check(build, seed, r, n, v):
     """A round the VMM stopped because a frame from the guest had VM set (run.c vm_trap:
-    "virtual-8086 frame at eip ..."): boot its VMM side again with
-    QEMU's interrupt log, and if the guest's exception there was logged in protected mode (a
-    32-bit CS) with VM in its EFLAGS, note its EIP in v['qemu_vm_flag'] (k_qemu_fault_flags)."""
+    "virtual-8086 frame at eip ..."): boot its VMM side again with QEMU's interrupt log
+    (int_events), and if the guest's exception there was logged in protected mode (a 32-bit CS)
+    with VM in its EFLAGS, note its EIP in v['qemu_vm_flag'] (k_qemu_fault_flags)."""
     m = re.search(r'virtual-8086 frame at eip ([0-9a-f]{8})', v.get('dead', ''))
-    if not m:
-        return
-    d = tempfile.mkdtemp(prefix='int-', dir=build)
-    log = os.path.join(d, 'int.log')
-    boot.boot('vmm', build, 'seed=%d list=%d' % (seed, r), 'int%d-%d' % (seed, r), qemu=['-d', 'int', '-D', log])
-    eip, lines = int(m.group(1), 16), open(log, errors='replace').read().split('\n') if os.path.exists(log) else []
-    for i, l in enumerate(lines):
-        f = re.match(r'\s*\d+: v=[0-9a-f]+ .* cpl=3 IP=[0-9a-f]{4}:([0-9a-f]{16})', l)
-        if f and int(f.group(1), 16) == eip:
-            fl = next((re.search(r'EFL=([0-9a-f]{8})', x) for x in lines[i:i + 4] if 'EFL=' in x), None)
-            cs = next((x for x in lines[i:i + 8] if x.startswith('CS =')), '')
-            if fl and int(fl.group(1), 16) & 0x20000 and 'CS32' in cs:
-                v['qemu_vm_flag'] = eip
-    subprocess.run(['rm', '-rf', d])
+    if m and any(e['ip'] == int(m.group(1), 16) and e['cpl'] == 3 and e['efl'] & 0x20000 and e['cs32']
+                 for e in int_events(build, seed, r)):
+        v['qemu_vm_flag'] = int(m.group(1), 16)
 
 
 def ltr_check(build, seed, r, n, v):
@@ -239,8 +228,8 @@ def ltr_check(build, seed, r, n, v):
 
 def int_events(build, seed, r):
     """The guest's exceptions (CPL 1 or 3) in the round's VMM side booted again with QEMU's
-    interrupt log, in order: [{vec, err, ip, cr2, efl}] -- efl as the register dump at the
-    exception shows it, the EFLAGS TCG built the frame from."""
+    interrupt log, in order: [{vec, err, cpl, ip, cr2, efl, cs32}] -- efl as the register dump at
+    the exception shows it, the EFLAGS TCG built the frame from; cs32: its CS a 32-bit segment."""
     d = tempfile.mkdtemp(prefix='int-', dir=build)
     log = os.path.join(d, 'int.log')
     boot.boot('vmm', build, 'seed=%d list=%d' % (seed, r), 'int%d-%d' % (seed, r), qemu=['-d', 'int', '-D', log])
@@ -248,12 +237,14 @@ def int_events(build, seed, r):
     subprocess.run(['rm', '-rf', d])
     out = []
     for i, l in enumerate(lines):
-        f = re.match(r'\s*\d+: v=([0-9a-f]+) e=([0-9a-f]+) .* cpl=[13] IP=[0-9a-f]{4}:([0-9a-f]{16})', l)
+        f = re.match(r'\s*\d+: v=([0-9a-f]+) e=([0-9a-f]+) .* cpl=([13]) IP=[0-9a-f]{4}:([0-9a-f]{16})', l)
         fl = next((re.search(r'EFL=([0-9a-f]{8})', x) for x in lines[i:i + 4] if 'EFL=' in x), None) if f else None
         if fl:
             cr2 = re.search(r'CR2=([0-9a-f]+)', l)
-            out.append({'vec': int(f.group(1), 16), 'err': int(f.group(2), 16), 'ip': int(f.group(3), 16),
-                        'cr2': int(cr2.group(1), 16) if cr2 else None, 'efl': int(fl.group(1), 16)})
+            cs = next((x for x in lines[i:i + 8] if x.startswith('CS =')), '')
+            out.append({'vec': int(f.group(1), 16), 'err': int(f.group(2), 16), 'cpl': int(f.group(3)),
+                        'ip': int(f.group(4), 16), 'cr2': int(cr2.group(1), 16) if cr2 else None,
+                        'efl': int(fl.group(1), 16), 'cs32': 'CS32' in cs})
     return out
 
 
@@ -294,8 +285,8 @@ def self_write_check(n, v, ev):
 
 
 def hang_check(build, seed, r, n, v):
-    """A round that hangs natively (or resets the machine) while under the VMM something ends it: trace the native side
-    (tracediff.py, until its log is 64 MiB). If the VMM's was its budget interrupt and after its
+    """A round that hangs natively (or resets the machine) while under the VMM something ends it:
+    trace the native side (tracediff.py, until its log is 64 MiB). If the VMM's was its budget interrupt and after its
     last sti the native side runs a loop of at most four instructions, closed by a jump, with no
     cli, popf or iret in it, note the sti in v['sti_loop'] (k_qemu_sti_pending). If the native
     side's last instruction is a mov to CR4 of a value with a bit reserved on the CPU, where the VMM gave
