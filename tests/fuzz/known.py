@@ -317,18 +317,20 @@ def k_qemu_ltr_null(n, v):
         n.get('vec') != v.get('vec') or n.get('f1') != v.get('f1'))
 
 
-def k_qemu_cr0_pg(n, v):
-    """A mov to CR0 of a value with PG set and PE clear: #GP(0) on the CPU (SDM, MOV to CR0), and
-    under the VMM, which emulates it; QEMU's TCG (7.2) takes the value (50:3482: CR0 0xcccccccc,
-    natively the round ran on with protection off and the machine reset). The VMM's round ends
-    in #GP(0) at 0F 22 /0 whose source register, as the frame left it, has PG and not PE."""
+def k_qemu_cr0(n, v):
+    """A mov to CR0 of a value with PG set and PE clear, or NW set and CD clear: #GP(0) on the CPU
+    (SDM, MOV to CR0), and under the VMM, which emulates it; QEMU's TCG (7.2) takes either
+    (50:3482: CR0 0xcccccccc, natively the round ran on with protection off and the machine
+    reset; 56:1003: 0x211ee503, natively on with paging off, reading past RAM, until it hung).
+    The VMM's round ends in #GP(0) at 0F 22 /0 whose source register, as the frame left it, holds
+    such a value."""
     if 'vec' not in v or h(v, 'vec') != 13 or h(v, 'f0') or h(v, 'ring3') or n.get('vec') == v.get('vec') and n.get('f1') == v.get('f1'):
         return False
     c = unprefixed(code_at(n, h(v, 'f1')))
     if len(c) < 3 or c[0] != 0x0F or c[1] != 0x22 or (c[2] >> 3) & 7 != 0:
         return False
     src = h(v, GPRS[c[2] & 7])
-    return bool(src & 0x80000000) and not src & 1
+    return bool(src & 0x80000000 and not src & 1) or bool(src & 0x20000000 and not src & 0x40000000)
 
 
 def k_qemu_translation(n, v):
@@ -632,7 +634,7 @@ KNOWN = [('time budget', k_budget), ('v8086 return', k_v86), ('real mode', k_rea
          ('QEMU task switch flags', k_qemu_task_flags), ('QEMU reserved flags in a frame', k_qemu_frame_reserved), ('x87 FCS RPL', k_x87_fcs),
          ('patched code in a data page', k_patched_data), ('patched code read as data', k_patch_read),
          ('several known differences', k_known_together),
-         ('null selector RPL', k_null_rpl), ('null segment used', k_null_use), ('QEMU ltr null', k_qemu_ltr_null), ('QEMU lret imm16 sign', k_qemu_lret_imm), ('QEMU CR0 PG without PE', k_qemu_cr0_pg),
+         ('null selector RPL', k_null_rpl), ('null segment used', k_null_use), ('QEMU ltr null', k_qemu_ltr_null), ('QEMU lret imm16 sign', k_qemu_lret_imm), ('QEMU invalid CR0', k_qemu_cr0),
          ('instruction wrote itself', k_self_write),
          ('QEMU sti single step', k_qemu_sti_step),
          ('selector past the VMM tables', k_gdt_copy), ('QEMU ignores the reg field', k_qemu_reg_field),

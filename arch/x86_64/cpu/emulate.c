@@ -347,8 +347,11 @@ static int emulate(struct vm *vm, struct trapframe *tf, unsigned vector)
 		uint32_t v = (uint32_t)*reg(tf, in.rm);
 		switch (in.reg) {
 		case 0:
-			if ((v & CR0_PG) && !(v & CR0_PE)) {
-				reflect(vm, tf, 13, REFLECT_EXC_ERR, 0);   /* paging without protection */
+			if (((v & CR0_PG) && !(v & CR0_PE)) || ((v & CR0_NW) && !(v & CR0_CD))) {
+				/* paging without protection; not-write-through without cache-disable
+				 * (SDM, MOV to CR0: #GP(0) for both -- QEMU's TCG takes either, fuzz
+				 * 50:3482 and 56:1003) */
+				reflect(vm, tf, 13, REFLECT_EXC_ERR, 0);
 				return 1;
 			}
 			if (!(v & CR0_PE)) {
