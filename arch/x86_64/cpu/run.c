@@ -668,8 +668,6 @@ static void step_trap(struct vm *vm, struct trapframe *tf, uint64_t fl0, uint64_
 	dr_single_step(vm, tf);
 }
 
-/* The general way: trap() calls it for every trap from a guest that the short way below did not
- * take (and for all of them with fast=off). */
 /* A frame with VM set, which trap.c shows with CS 3: QEMU's virtual-8086 mode, entered by a guest
  * iret with VM set that the VMM did not emulate (an emulated one stops the VM in reflect.c) -- at
  * ring 1 where the VMM's scan decoded over it, or at ring 3, where a CPU ignores VM and QEMU does
@@ -685,6 +683,8 @@ static int v86_frame(struct vm *vm, struct trapframe *tf)
 	return 1;
 }
 
+/* The general way: trap() calls it for every trap from a guest that the short way below did not
+ * take (and for all of them with fast=off). */
 static int vm_trap(struct trapframe *tf)
 {
 	struct vm *vm = cur;
