@@ -161,6 +161,7 @@ def more_evidence(build, seed, rounds, budget=None):
     for r, n, v in [(r, n, v) for r, n, v in rounds if open_(n, v)][:ALONE_MAX]:
         ev = int_events(build, seed, r)
         self_write_check(n, v, ev)
+        port_in_events(n, v, ev)
         if open_(n, v):
             int_flags_check(build, seed, r, n, v, ev)
     for r, n, v in [(r, n, v) for r, n, v in rounds if ('hang' in n.get('dead', '') or 'triple' in n.get('dead', '')) and
@@ -228,24 +229,51 @@ def ltr_check(build, seed, r, n, v):
 
 def int_events(build, seed, r):
     """The guest's exceptions (CPL 1 or 3) in the round's VMM side booted again with QEMU's
-    interrupt log, in order: [{vec, err, cpl, ip, cr2, efl, cs32}] -- efl as the register dump at
-    the exception shows it, the EFLAGS TCG built the frame from; cs32: its CS a 32-bit segment."""
+    interrupt and translation logs, in order: [{vec, err, cpl, ip, cr2, efl, cs32, eax, asm}] --
+    efl as the register dump at the exception shows it, the EFLAGS TCG built the frame from; cs32:
+    its CS a 32-bit segment; asm: QEMU's disassembly of what it last translated at ip before
+    (code the round wrote over is translated again), '' if none."""
     d = tempfile.mkdtemp(prefix='int-', dir=build)
     log = os.path.join(d, 'int.log')
-    boot.boot('vmm', build, 'seed=%d list=%d' % (seed, r), 'int%d-%d' % (seed, r), qemu=['-d', 'int', '-D', log])
+    boot.boot('vmm', build, 'seed=%d list=%d' % (seed, r), 'int%d-%d' % (seed, r), qemu=['-d', 'int,in_asm', '-D', log])
     lines = open(log, errors='replace').read().split('\n') if os.path.exists(log) else []
     subprocess.run(['rm', '-rf', d])
-    out = []
+    out, asm = [], {}
     for i, l in enumerate(lines):
+        t = re.match(r'^0x([0-9a-f]+):\s+(?:[0-9a-f]{2} )+\s*(\S.*)$', l)
+        if t:
+            asm[int(t.group(1), 16)] = t.group(2).strip()
+            continue
         f = re.match(r'\s*\d+: v=([0-9a-f]+) e=([0-9a-f]+) .* cpl=([13]) IP=[0-9a-f]{4}:([0-9a-f]{16})', l)
         fl = next((re.search(r'EFL=([0-9a-f]{8})', x) for x in lines[i:i + 4] if 'EFL=' in x), None) if f else None
         if fl:
             cr2 = re.search(r'CR2=([0-9a-f]+)', l)
+            ax = next((re.search(r'[RE]AX=([0-9a-f]+)', x) for x in lines[i:i + 4] if 'AX=' in x), None)
             cs = next((x for x in lines[i:i + 8] if x.startswith('CS =')), '')
+            ip = int(f.group(4), 16)
             out.append({'vec': int(f.group(1), 16), 'err': int(f.group(2), 16), 'cpl': int(f.group(3)),
-                        'ip': int(f.group(4), 16), 'cr2': int(cr2.group(1), 16) if cr2 else None,
-                        'efl': int(fl.group(1), 16), 'cs32': 'CS32' in cs})
+                        'ip': ip, 'cr2': int(cr2.group(1), 16) if cr2 else None,
+                        'efl': int(fl.group(1), 16), 'cs32': 'CS32' in cs, 'asm': asm.get(ip, ''),
+                        'eax': int(ax.group(1), 16) & 0xFFFFFFFF if ax else None})
     return out
+
+
+def port_in_events(n, v, ev):
+    """A port input at ring 0 seen in QEMU's logs where a trace of the round would be too long
+    (66:6490: a push %esp loop that ran down into the code page for half a million steps and
+    wrote `ec`, in %dx,%al, over its loopne): the VMM's #GP at an `in` the round ran at CPL 1 (ev:
+    int_events, with the bytes QEMU last translated there), the rounds alike but for the bits of
+    EAX that `in` reads, and EAX at the #GP those of both ends outside them. Note its EIP in
+    v['port_in'] (k_port_in)."""
+    if h(n, 'ring3') or {k for k in FIELDS if n.get(k) != v.get(k)} != {'eax'}:
+        return
+    for e in ev:
+        m = re.match(r'in([bwl])\s+(?:\$0x[0-9a-f]+|\(?%dx\)?),\s*%(al|ax|eax)$', e['asm'])
+        if e['vec'] == 13 and e['cpl'] == 1 and e['ip'] >= 0x400000 and m and e['eax'] is not None:
+            keep = ~{'b': 0xFF, 'w': 0xFFFF, 'l': 0xFFFFFFFF}[m.group(1)] & 0xFFFFFFFF
+            if not (h(n, 'eax') ^ h(v, 'eax')) & keep and not (e['eax'] ^ h(v, 'eax')) & keep:
+                v['port_in'] = e['ip']
+                return
 
 
 def int_flags_check(build, seed, r, n, v, ev):
@@ -469,8 +497,13 @@ def trace_check(build, seed, r, n, v):
     # traces ran before they part, alike in the registers, where the patch went into memory
     # (63:2506: `push $0xcf00600e` over the iret at its last byte, which the round ran before,
     # and the word above the #BP frame 0xcc00600e under the VMM).
-    for y in [x] + [st['EIP'] for st in vt[:i]]:
-        vb, nb = bytes.fromhex(vraw.get(y, '')), bytes.fromhex(raw.get(y, ''))
+    # QEMU logs an opcode it cannot disassemble as one byte and the bytes after it as what they
+    # decode to (52:3489: `c6 0e 60` on the stack page, logged as `c6`, `0e` and `60`; the VMM's
+    # scan had not decoded `c6 /1` either, resynchronised a byte on and patched the `0e`, push
+    # %cs), so the parting instruction's bytes are what the log holds from x up to the next step.
+    end = nt[i]['EIP'] if i < len(nt) and x < nt[i]['EIP'] <= x + 15 else x + 1
+    for y, vb, nb in [(x, logged(vraw, x, end), logged(raw, x, end))] + [
+            (st['EIP'], bytes.fromhex(vraw.get(st['EIP'], '')), bytes.fromhex(raw.get(st['EIP'], ''))) for st in vt[:i]]:
         if 0xCC in vb[1:] and nb and nb != vb:
             v['patch_inside'] = 'int3 at %#x' % (y + vb.index(0xCC, 1))
             return
@@ -504,6 +537,15 @@ def trace_check(build, seed, r, n, v):
         if vcpl.get(e) == 1 and SENSITIVE.match(asm.get(e, '')) and vasm.get(e, '').split()[:1] == asm[e].split()[:1]:
             v['unpatched'] = e
             return
+
+
+def logged(d, a, end):
+    """The bytes a trace's log holds ({EIP: hex}, tracediff's raw) from a on, at least up to end."""
+    b = b''
+    while a < end and d.get(a):
+        c = bytes.fromhex(d[a])
+        b, a = b + c, a + len(c)
+    return b
 
 
 def operand_addr(op, st):
