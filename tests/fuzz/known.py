@@ -586,7 +586,9 @@ def k_port_in(n, v):
     design -- the generator emits no port I/O for that reason, but random bytes run as code can
     hold one (22:7347: `in (%dx),%eax` with DX 0x59 in code on the stack page read 0 natively,
     0xffffffff under the VMM, as a port nothing decodes reads on a PC). Decided by the traces
-    (trace_check): they part right after an in, in EAX alone."""
+    (trace_check): they part right after an in, in EAX alone; or, where a trace would be too long,
+    by QEMU's logs of the VMM side (port_in_events: its #GP at an in the round ran, the rounds
+    alike but for the bits of EAX that in reads -- 66:6490, port 0x42 after half a million steps)."""
     return v.get('port_in') is not None
 
 
