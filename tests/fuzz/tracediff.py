@@ -47,8 +47,9 @@ def steps(side, build, seed, entry, asm=None, cpl=None, raw=None, tr=None, lines
     first translation of it); cpl, a dict: {EIP: the CPL it first ran at}; raw: {EIP: its bytes};
     tr: {EIP: the task register's selector when it first ran}; lines, a list: the guest's serial
     lines of the stepped run are appended (its rounds' R lines: what the round observed; "fuzz:
-    done" if the trace is whole); long: let it run 600 s and log 1 GiB, for a round that runs
-    its whole 2 ms budget (some 2M instructions)."""
+    done" if the trace is whole); long: let it run 1200 s and log 2 GiB, for a round that runs
+    its whole 2 ms budget (some 2M instructions, some 700 bytes of log each: 60:6262's VMM side,
+    a push loop that ran until its budget interrupt, took 1,563,627 steps and 1.3 GiB)."""
     # (up to three runs: now and then a run logs no step at all, the round done before the single
     # step took hold -- a race around the monitor seen once in two runs of 87:2065's VMM side)
     for attempt in range(3):
@@ -78,7 +79,7 @@ def _steps_once(side, build, seed, entry, asm, cpl, raw, tr, lines, long):
         cmd = boot.QEMU + trace + boot.vmm_machine(build, args, d)[1]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.PIPE)
     buf, stepping = b'', False
-    secs, cap = (600, 1 << 30) if long else (120, 64 << 20)
+    secs, cap = (1200, 2 << 30) if long else (120, 64 << 20)
     try:                               # (until the guest says it is done, or 120 s, or 64 MiB of log: a hang,
         t0 = size_t = time.time()      #  or 10 s without a line: a hang outside the round's pages)
         size = 0
