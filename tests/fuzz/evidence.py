@@ -233,6 +233,7 @@ def int_events(build, seed, r):
     efl as the register dump at the exception shows it, the EFLAGS TCG built the frame from; cs32:
     its CS a 32-bit segment; asm: QEMU's disassembly of what it last translated at ip before
     (code the round wrote over is translated again), '' if none."""
+    import tracediff
     d = tempfile.mkdtemp(prefix='int-', dir=build)
     log = os.path.join(d, 'int.log')
     boot.boot('vmm', build, 'seed=%d list=%d' % (seed, r), 'int%d-%d' % (seed, r), qemu=['-d', 'int,in_asm', '-D', log])
@@ -240,9 +241,9 @@ def int_events(build, seed, r):
     subprocess.run(['rm', '-rf', d])
     out, asm = [], {}
     for i, l in enumerate(lines):
-        t = re.match(r'^0x([0-9a-f]+):\s+(?:[0-9a-f]{2} )+\s*(\S.*)$', l)
+        t = tracediff.ASM_LINE.match(l)
         if t:
-            asm[int(t.group(1), 16)] = t.group(2).strip()
+            asm[int(t.group(1), 16)] = t.group(3).strip()
             continue
         f = re.match(r'\s*\d+: v=([0-9a-f]+) e=([0-9a-f]+) .* cpl=([13]) IP=[0-9a-f]{4}:([0-9a-f]{16})', l)
         fl = next((re.search(r'EFL=([0-9a-f]{8})', x) for x in lines[i:i + 4] if 'EFL=' in x), None) if f else None

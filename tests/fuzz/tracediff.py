@@ -24,6 +24,10 @@ KEYS = ['EIP', 'EAX', 'ECX', 'EDX', 'EBX', 'ESP', 'EBP', 'ESI', 'EDI', 'EFL']
 VIRTUAL = 0x3200                   # EFLAGS.IF and IOPL: under the VMM the guest's are in the VMM
 
 
+# A line of QEMU's in_asm log: address, the instruction's bytes, its disassembly.
+ASM_LINE = re.compile(r'^0x([0-9a-f]+):\s+((?:[0-9a-f]{2} )+)\s*(\S.*)$')
+
+
 def single_step_on(mon):
     """QEMU's monitor (HMP) at the unix socket mon: `singlestep on` and `log in_asm,cpu,nochain`,
     each waited for (its next prompt): blocks translated from now on hold one instruction each, and
@@ -111,7 +115,7 @@ def _steps_once(side, build, seed, entry, asm, cpl, raw, tr, lines, long):
             m = re.search(r' CPL=(\d) ', l)
             if m and cpl is not None and cur.get('EIP') is not None:
                 cpl.setdefault(cur['EIP'], int(m.group(1)))
-            m = re.match(r'^0x([0-9a-f]+):\s+((?:[0-9a-f]{2} )+)\s*(\S.*)$', l)
+            m = ASM_LINE.match(l)
             if m and asm is not None:
                 asm.setdefault(int(m.group(1), 16), m.group(3).strip())
             if m and raw is not None:
