@@ -45,7 +45,7 @@ def single_step_on(mon):
     c.close()
 
 
-def steps(side, build, seed, entry, asm=None, cpl=None, raw=None, tr=None, lines=None, long=False):
+def steps(side, build, seed, entry, asm=None, cpl=None, raw=None, tr=None, lines=None, long=False, stop=None):
     """[{KEY: value}] before each instruction the round ran from 4 MiB up (its code, scratch and
     stack pages, and the junk page at every other address). asm, a dict: filled with {EIP: QEMU's disassembly of the instruction there} (the
     first translation of it); cpl, a dict: {EIP: the CPL it first ran at}; raw: {EIP: its bytes};
@@ -53,19 +53,74 @@ def steps(side, build, seed, entry, asm=None, cpl=None, raw=None, tr=None, lines
     lines of the stepped run are appended (its rounds' R lines: what the round observed; "fuzz:
     done" if the trace is whole); long: let it run 1200 s and log 2 GiB, for a round that runs
     its whole 2 ms budget (some 2M instructions, some 700 bytes of log each: 60:6262's VMM side,
-    a push loop that ran until its budget interrupt, took 1,563,627 steps and 1.3 GiB)."""
+    a push loop that ran until its budget interrupt, took 1,563,627 steps and 1.3 GiB); stop: end
+    the run once that many steps are in (a native hang traced as far as the VMM's round ran, and
+    one step on: nothing after that is compared)."""
     # (up to three runs: now and then a run logs no step at all, the round done before the single
     # step took hold -- a race around the monitor seen once in two runs of 87:2065's VMM side)
     for attempt in range(3):
         got = [] if lines is not None else None
-        out = _steps_once(side, build, seed, entry, asm, cpl, raw, tr, got, long)
+        out = _steps_once(side, build, seed, entry, asm, cpl, raw, tr, got, long, stop)
         if out or attempt == 2:
             if lines is not None:
                 lines.extend(got)
             return out
 
 
-def _steps_once(side, build, seed, entry, asm, cpl, raw, tr, lines, long):
+class _Parser:
+    """Turns QEMU's `-d in_asm,cpu` log, line by line, into steps (see steps())."""
+
+    def __init__(self, asm, cpl, raw, tr):
+        self.asm, self.cpl, self.raw, self.tr = asm, cpl, raw, tr
+        self.out, self.cur, self.part = [], {}, b''
+
+    def line(self, l):
+        cur, out, asm = self.cur, self.out, self.asm
+        if l.startswith('CCS='):
+            st = {k: cur.get(k) for k in KEYS}
+            if st['EFL'] is not None:          # (the VMM keeps IF and IOPL virtual: not compared)
+                st['EFL'] &= ~VIRTUAL
+            # (a step again with nothing changed: a fault the VMM took and hid -- or with TF
+            # alone set, the VMM stepping the instruction again on its own code page, 73:1938;
+            # or a popa again, of which QEMU had committed the first registers before it
+            # faulted half-way, 99:3029)
+            again = out and st['EIP'] == out[-1]['EIP'] and asm is not None and asm.get(st['EIP'], '').startswith('popa')
+            if not out or (out[-1] != st and not again and not (
+                    st['EFL'] is not None and out[-1]['EFL'] is not None and st['EFL'] ^ out[-1]['EFL'] == 0x100 and
+                    all(st[k] == out[-1][k] for k in KEYS if k != 'EFL'))):
+                out.append(st)
+            self.cur = {}
+            return
+        for k, v in re.findall(r'\b(E[A-Z]{2})=([0-9a-f]{8})\b', l):
+            cur[k] = int(v, 16)
+        if self.tr is not None and cur.get('EIP') is not None:
+            m = re.match(r'TR =([0-9a-f]{4}) ', l)
+            if m:
+                self.tr.setdefault(cur['EIP'], int(m.group(1), 16))
+        if self.cpl is not None and cur.get('EIP') is not None:
+            m = re.search(r' CPL=(\d) ', l)
+            if m:
+                self.cpl.setdefault(cur['EIP'], int(m.group(1)))
+        if asm is not None or self.raw is not None:
+            m = ASM_LINE.match(l)
+            if m and asm is not None:
+                asm.setdefault(int(m.group(1), 16), m.group(3).strip())
+            if m and self.raw is not None:
+                self.raw.setdefault(int(m.group(1), 16), m.group(2).replace(' ', ''))
+
+    def feed(self, f, limit):
+        """Parse the whole lines among the next (about) limit bytes of the file f (binary); the
+        start of a line still being written is kept for the next call."""
+        chunk = f.read(limit)
+        if not chunk:
+            return False
+        chunk, self.part = (self.part + chunk).rsplit(b'\n', 1) if b'\n' in chunk else (b'', self.part + chunk)
+        for l in chunk.decode(errors='replace').split('\n'):
+            self.line(l)
+        return True
+
+
+def _steps_once(side, build, seed, entry, asm, cpl, raw, tr, lines, long, stop):
     """One run of steps()."""
     d = tempfile.mkdtemp(prefix='trace-', dir=build)
     log = os.path.join(d, 'cpu.log')
@@ -84,58 +139,44 @@ def _steps_once(side, build, seed, entry, asm, cpl, raw, tr, lines, long):
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.PIPE)
     buf, stepping = b'', False
     secs, cap = (1200, 2 << 30) if long else (120, 64 << 20)
+    parse = _Parser(asm, cpl, raw, tr)
+    f = None
     try:                               # (until the guest says it is done, or 120 s, or 64 MiB of log: a hang,
-        t0 = size_t = time.time()      #  or 10 s without a line: a hang outside the round's pages)
-        size = 0
+        t0 = size_t = time.time()      #  or 10 s without a line of log or output: a hang outside the
+        size = 0                       #  round's pages, or stop steps parsed)
         while time.time() - t0 < secs and b'fuzz: done' not in buf and p.poll() is None and size <= cap and \
-                not (stepping and time.time() - size_t > 10):
-            now = os.path.getsize(log) if os.path.exists(log) else 0
-            if now != size:
-                size, size_t = now, time.time()
-            if select.select([p.stdout], [], [], 1.0)[0]:
+                not (stepping and time.time() - size_t > 10) and not (stop and len(parse.out) >= stop):
+            if select.select([p.stdout], [], [], 0.2 if f else 1.0)[0]:
                 buf += os.read(p.stdout.fileno(), 65536)
+                size_t = time.time()   # (output is not a stall either: the harness printing its R line)
             if not stepping and b'fuzz: waiting' in buf:
                 single_step_on(mon)
                 p.stdin.write(b'g')    # (the serial line: natively the guest's, under the VMM vm1's console)
                 p.stdin.flush()
                 stepping = True
+            if f is None and os.path.exists(log):
+                f = open(log, 'rb')
+            if f:                      # (parsed as it grows: a long trace is read once, and stop is seen)
+                parse.feed(f, 4 << 20)
+            now = os.path.getsize(log) if os.path.exists(log) else 0
+            if now != size:            # (measured after the parse, which takes its time: not a stall)
+                size, size_t = now, time.time()
     finally:
         p.kill()
         p.wait()
+    buf += p.stdout.read()             # (what QEMU wrote before it ended and the loop did not read)
     if lines is not None:
         lines.extend(buf.decode(errors='replace').splitlines())
-    out, cur = [], {}
-    with open(log, errors='replace') as f:
-        for l in f:
-            for k, v in re.findall(r'\b(E[A-Z]{2})=([0-9a-f]{8})\b', l):
-                cur[k] = int(v, 16)
-            m = re.match(r'TR =([0-9a-f]{4}) ', l)
-            if m and tr is not None and cur.get('EIP') is not None:
-                tr.setdefault(cur['EIP'], int(m.group(1), 16))
-            m = re.search(r' CPL=(\d) ', l)
-            if m and cpl is not None and cur.get('EIP') is not None:
-                cpl.setdefault(cur['EIP'], int(m.group(1)))
-            m = ASM_LINE.match(l)
-            if m and asm is not None:
-                asm.setdefault(int(m.group(1), 16), m.group(3).strip())
-            if m and raw is not None:
-                raw.setdefault(int(m.group(1), 16), m.group(2).replace(' ', ''))
-            if l.startswith('CCS='):
-                st = {k: cur.get(k) for k in KEYS}
-                if st['EFL'] is not None:          # (the VMM keeps IF and IOPL virtual: not compared)
-                    st['EFL'] &= ~VIRTUAL
-                # (a step again with nothing changed: a fault the VMM took and hid -- or with TF
-                # alone set, the VMM stepping the instruction again on its own code page, 73:1938;
-                # or a popa again, of which QEMU had committed the first registers before it
-                # faulted half-way, 99:3029)
-                again = out and st['EIP'] == out[-1]['EIP'] and asm is not None and asm.get(st['EIP'], '').startswith('popa')
-                if not out or (out[-1] != st and not again and not (
-                        st['EFL'] is not None and out[-1]['EFL'] is not None and st['EFL'] ^ out[-1]['EFL'] == 0x100 and
-                        all(st[k] == out[-1][k] for k in KEYS if k != 'EFL'))):
-                    out.append(st)
-                cur = {}
+    if f is None and os.path.exists(log):
+        f = open(log, 'rb')
+    if f:
+        while not (stop and len(parse.out) >= stop) and parse.feed(f, 64 << 20):
+            pass
+        if parse.part:                 # (a last line QEMU did not end)
+            parse.line(parse.part.decode(errors='replace'))
+        f.close()
     subprocess.run(['rm', '-rf', d])
-    return out
+    return parse.out[:stop] if stop else parse.out
 
 
 def both(build, seed, entry, asm=None, vasm=None, vcpl=None, raw=None, vraw=None, lines=None):
