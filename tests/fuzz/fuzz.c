@@ -45,7 +45,15 @@ static uint32_t budget = 2400;                      /* PIT ticks: 2 ms, 2M instr
 /* ---- port I/O and the serial console ---- */
 static inline void outb(uint16_t p, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(p)); }
 static inline uint8_t inb(uint16_t p) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(p)); return v; }
-static void putc_(char c) { outb(0x3F8, (uint8_t)c); }
+/* THRE (LSR bit 5) before each byte, however long it takes: QEMU's UART loses a byte written while
+ * the one before still waits for the host to read the line (page dumps lost bytes on a loaded
+ * host). What this guest prints is its result. (No UART: LSR reads 0xFF, THRE set.) */
+static void putc_(char c)
+{
+	while (!(inb(0x3FD) & 0x20))
+		;
+	outb(0x3F8, (uint8_t)c);
+}
 void puts_(const char *s) { while (*s) putc_(*s++); }
 void putu(uint32_t v)
 {

@@ -19,11 +19,18 @@ void serial_init(void)
 	outb(COM1 + 4, 0x03);	/* DTR, RTS */
 }
 
+/* Wait for an empty transmitter before each byte (a byte written to a full one is lost). QEMU's
+ * UART stays full for as long as the host reads its output slowly, so the wait is long (2^26
+ * polls: seconds under QEMU); after a wait that timed out, waits are short until THRE shows
+ * again, so a dead UART costs one long wait (the VMM's serial.c says more). */
+static int stuck;
+
 void serial_putc(char c)
 {
-	int spin = 100000;
-	while (!(inb(COM1 + 5) & 0x20) && --spin)	/* wait for an empty transmit register */
+	unsigned limit = stuck ? 1000u : 1u << 26, spin = 0;
+	while (!(inb(COM1 + 5) & 0x20) && ++spin < limit)
 		;
+	stuck = spin >= limit;
 	outb(COM1, (uint8_t)c);
 }
 
