@@ -28,9 +28,9 @@ def dump_hash(mem):
 def pages(side, build, seed, r):
     """The round's pages as it left them, {(page, offset): 32-bit word}, its R line and how the boot
     ended. The dump must give the hash the R line has; else it is booted again (up to three
-    times): under a loaded host a dump came out with a line broken or lost now and then (two
-    rounds of the stop-26 campaign, 57:1446 and one of seed 65), and a word read from a broken
-    dump is a difference that is not there."""
+    times): a dump that lost bytes (57:1446 and one of seed 65 in the stop-26 campaign, on a
+    loaded host: the fuzz guest wrote to QEMU's UART without waiting for THRE, fixed in fuzz.c
+    putc_; the check stays) gives words that differ where nothing does."""
     for attempt in range(3):
         lines, how = boot.boot(side, build, 'seed=%d list=%s mem=1' % (seed, r), 'mem%d-%s' % (seed, str(r).replace(':', '-')))
         mem, obs = {}, None
